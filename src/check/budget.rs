@@ -1,0 +1,352 @@
+//! The arithmetic of the recovery objectives (LANGUAGE.md section 5,
+//! aws-dr.md section 2):
+//!
+//!   RTO >= detect + trigger + max(data promotion, compute readiness) + DNS caching
+//!   RPO >= worst-case replication lag, per stateful service
+//!
+//! Every term keeps the place in the program it came from, so a broken budget can
+//! be shown term by term with a label on each attribute that contributes.
+
+use crate::diag::{Diagnostic, Span};
+use crate::model::{duration, Strategy};
+use crate::stdlib::{schema, Figure};
+
+use super::Partial;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Term {
+    pub name: &'static str,
+    pub ms: u64,
+    /// How the value was found ("30s x 2 + 6s probe time-out").
+    pub how: String,
+    /// Where it comes from in the program, if anywhere.
+    pub span: Option<Span>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RtoBudget {
+    pub terms: Vec<Term>,
+    pub total: u64,
+    pub objective: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RpoRow {
+    pub service: String,
+    /// `None`: no published bound.
+    pub lag: Option<u64>,
+    pub source: String,
+    pub objective: u64,
+    /// `service` when the service sets its own `rpo`, else `platform`.
+    pub objective_from: &'static str,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Budget {
+    pub rto: Option<RtoBudget>,
+    pub rpo: Vec<RpoRow>,
+}
+
+fn span_of(attrs: &crate::model::Attrs, name: &str) -> Option<Span> {
+    attrs.origin(name).map(|o| o.span)
+}
+
+pub(super) fn compute(p: &Partial, diags: &mut Vec<Diagnostic>) -> Budget {
+    let mut budget = Budget::default();
+    let Some(platform) = p.platform else {
+        return budget;
+    };
+    let attrs = &platform.attrs;
+    for name in ["rto", "rpo"] {
+        if let (Some(0), Some(span)) = (attrs.duration(name), span_of(attrs, name)) {
+            diags.push(
+                Diagnostic::error("E401", format!("`{name}` must be more than zero"))
+                    .label(span, "zero")
+                    .help(format!(
+                        "no failover is instant: state the objective you need, e.g. `{name} = 5m`"
+                    )),
+            );
+            return budget;
+        }
+    }
+    let (Some(rto), Some(trigger)) = (attrs.duration("rto"), attrs.duration("trigger")) else {
+        return budget;
+    };
+    let timing = &schema().timing;
+    let fig = |f: &Figure| f.ms.unwrap_or(0);
+
+    // detect: the slowest endpoint's health check.
+    let mut detect = Term {
+        name: "detect",
+        ms: 0,
+        how: "no endpoint: nothing fails over traffic".into(),
+        span: None,
+    };
+    let mut dns = Term {
+        name: "dns",
+        ms: 0,
+        how: "no endpoint".into(),
+        span: None,
+    };
+    for e in p.endpoints {
+        let (Some(interval), Some(threshold)) =
+            (e.health.duration("interval"), e.health.int("threshold"))
+        else {
+            continue;
+        };
+        let ms = interval * threshold as u64 + fig(&timing.probe_timeout);
+        if ms >= detect.ms {
+            detect = Term {
+                name: "detect",
+                ms,
+                how: format!(
+                    "health check every {} x {threshold} failures + {} probe time-out",
+                    duration(interval),
+                    duration(fig(&timing.probe_timeout))
+                ),
+                span: span_of(&e.health, "interval"),
+            };
+        }
+        dns = Term {
+            name: "dns",
+            ms: fig(&timing.alias_ttl),
+            how: format!(
+                "alias record to the load balancer: its {} TTL",
+                duration(fig(&timing.alias_ttl))
+            ),
+            span: span_of(&e.attrs, "ttl"),
+        };
+    }
+    let trigger = Term {
+        name: "trigger",
+        ms: trigger,
+        how: "platform trigger: time to start the failover runbook".into(),
+        span: span_of(attrs, "trigger"),
+    };
+
+    // data promotion: the slowest stateful kind in use.
+    let mut promote = Term {
+        name: "promote",
+        ms: 0,
+        how: "no stateful service to promote".into(),
+        span: None,
+    };
+    for svc in p.services.iter().flatten().filter(|s| s.kind.stateful) {
+        let ms = fig(&svc.kind.promotion);
+        if ms > promote.ms || promote.span.is_none() {
+            promote = Term {
+                name: "promote",
+                ms,
+                how: format!(
+                    "`{}` ({}): {}",
+                    svc.name, svc.kind.name, svc.kind.promotion.source
+                ),
+                span: Some(svc.span),
+            };
+        }
+    }
+
+    let has_compute = p
+        .services
+        .iter()
+        .flatten()
+        .any(|s| s.kind.name == "fargate");
+    let strategy_span = span_of(attrs, "strategy");
+    let compute = match platform.strategy {
+        Strategy::PilotLight if has_compute => Term {
+            name: "compute",
+            ms: fig(&timing.task_start) + fig(&timing.target_check),
+            how: format!(
+                "pilot light: task start {} + first target health check {}",
+                duration(fig(&timing.task_start)),
+                duration(fig(&timing.target_check))
+            ),
+            span: strategy_span,
+        },
+        Strategy::BackupRestore => Term {
+            name: "compute",
+            ms: fig(&timing.rebuild),
+            how: format!("backup and restore: {}", timing.rebuild.source),
+            span: strategy_span,
+        },
+        s => Term {
+            name: "compute",
+            ms: 0,
+            how: format!("{}: the secondary already runs", s.as_str()),
+            span: strategy_span,
+        },
+    };
+
+    let total = detect.ms + trigger.ms + promote.ms.max(compute.ms) + dns.ms;
+    let terms = vec![detect, trigger, promote, compute, dns];
+    if total > rto {
+        diags.push(rto_diagnostic(
+            &terms,
+            total,
+            rto,
+            platform,
+            span_of(attrs, "rto"),
+        ));
+    }
+    budget.rto = Some(RtoBudget {
+        terms,
+        total,
+        objective: rto,
+    });
+
+    // RPO: every replicated stateful service.
+    let platform_rpo = attrs.duration("rpo");
+    for svc in p.services.iter().flatten() {
+        let Some(rep) = &svc.replication else {
+            continue;
+        };
+        let (objective, objective_from, objective_span) = match svc.attrs.duration("rpo") {
+            Some(ms) => (ms, "service", span_of(&svc.attrs, "rpo")),
+            None => match platform_rpo {
+                Some(ms) => (ms, "platform", span_of(attrs, "rpo")),
+                None => continue,
+            },
+        };
+        let (lag, source) = match rep.attrs.duration("lag") {
+            Some(ms) => (Some(ms), "stated with `lag` on the replicate".to_string()),
+            None => {
+                let figure = svc.kind.lag.iter().find(|f| {
+                    f.when
+                        .as_ref()
+                        .is_none_or(|w| rep.attrs.bool(w) == Some(true))
+                });
+                (
+                    figure.and_then(|f| f.ms),
+                    figure.map_or(String::new(), |f| f.source.clone()),
+                )
+            }
+        };
+        match lag {
+            Some(lag) if lag > objective => {
+                let mut d = Diagnostic::error(
+                    "E403",
+                    format!(
+                        "`{}` can lose {} of data, more than its RPO of {}",
+                        svc.name,
+                        duration(lag),
+                        duration(objective)
+                    ),
+                )
+                .label(
+                    rep.span,
+                    format!("worst-case replication lag {} ({source})", duration(lag)),
+                );
+                if let Some(s) = objective_span {
+                    d = d.label(s, format!("{objective_from} rpo = {}", duration(objective)));
+                }
+                let help = if objective_from == "platform" {
+                    format!("give `{}` its own objective, `rpo = {}`, if the business accepts it; or use a mechanism with a shorter lag", svc.name, duration(lag))
+                } else {
+                    format!(
+                        "raise `rpo` on `{}` to at least {}",
+                        svc.name,
+                        duration(lag)
+                    )
+                };
+                diags.push(d.help(help));
+            }
+            None => {
+                let remedy = svc.kind.lag.iter().find_map(|f| f.when.clone());
+                let base = format!(
+                    "the replication lag of `{}` has no published bound",
+                    svc.name
+                );
+                let label = source.clone();
+                diags.push(match remedy {
+                    Some(attr) => Diagnostic::error(
+                        "E403",
+                        format!(
+                            "{base}, so its RPO of {} cannot be met",
+                            duration(objective)
+                        ),
+                    )
+                    .label(rep.span, label)
+                    .help(format!(
+                        "set `{attr} = true` on this replicate, which bounds the lag"
+                    )),
+                    None => Diagnostic::warning(
+                        "W402",
+                        format!("{base}; its RPO of {} is not verified", duration(objective)),
+                    )
+                    .label(rep.span, label)
+                    .help("state your measured worst case with `lag = ...` on this replicate"),
+                });
+            }
+            _ => {}
+        }
+        budget.rpo.push(RpoRow {
+            service: svc.name.clone(),
+            lag,
+            source,
+            objective,
+            objective_from,
+        });
+    }
+    budget
+}
+
+fn rto_diagnostic(
+    terms: &[Term],
+    total: u64,
+    rto: u64,
+    platform: &crate::model::Platform,
+    rto_span: Option<Span>,
+) -> Diagnostic {
+    let over = total - rto;
+    let t = |i: usize| format!("{} {}", terms[i].name, duration(terms[i].ms));
+    let mut d = Diagnostic::error(
+        "E402",
+        format!(
+            "worst-case failover takes {}, more than the RTO of {}: {} + {} + max({}, {}) + {}",
+            duration(total),
+            duration(rto),
+            t(0),
+            t(1),
+            t(2),
+            t(3),
+            t(4)
+        ),
+    );
+    if let Some(s) = rto_span {
+        d = d.label(
+            s,
+            format!("rto = {}, over by {}", duration(rto), duration(over)),
+        );
+    }
+    for t in terms.iter().filter(|t| t.ms > 0) {
+        if let Some(s) = t.span {
+            d = d.label(s, format!("{} {}: {}", t.name, duration(t.ms), t.how));
+        }
+    }
+    // Single changes that would bring the total within the objective.
+    let mut fixes = Vec::new();
+    let term = |n: &str| terms.iter().find(|t| t.name == n).map_or(0, |t| t.ms);
+    let trigger = term("trigger");
+    if trigger >= over {
+        fixes.push(format!(
+            "automate the failover so `trigger` is at most {}",
+            duration(trigger - over)
+        ));
+    }
+    let compute = term("compute");
+    let promote = term("promote");
+    if compute > promote && compute - promote >= over && platform.strategy != Strategy::WarmStandby
+    {
+        fixes.push(
+            "run the secondary as `strategy = warm_standby`, so its compute is already up".into(),
+        );
+    }
+    let detect = term("detect");
+    let probe = schema().timing.probe_timeout.ms.unwrap_or(0);
+    let fastest_detect = 10_000 + probe;
+    if detect > fastest_detect && detect - fastest_detect >= over {
+        fixes.push(format!("detect faster: `interval = 10s` with `threshold = 1` in the endpoint's health block detects in {}", duration(fastest_detect)));
+    }
+    fixes.push(format!("or raise `rto` to at least {}", duration(total)));
+    d.help(fixes.join("; "))
+}

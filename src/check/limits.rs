@@ -1,0 +1,95 @@
+//! AWS limits on the physical names the lowering will generate, reported at the
+//! part of the program (platform name, service name, `suffix` param) to blame.
+
+use crate::diag::{Diagnostic, Span};
+use crate::names::{self, NameKind, ACCOUNT_PLACEHOLDER};
+
+use super::Partial;
+
+pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
+    let Some(platform) = p.platform else { return };
+    let suffix = platform.suffix.as_ref();
+    let prefix = names::prefix(&platform.name, suffix.map(|(s, _)| s.as_str()));
+    let mut check_name = |kind: NameKind, service: Option<(&str, Span)>, region: &str| {
+        let name = names::name(
+            kind,
+            &prefix,
+            service.map_or("", |s| s.0),
+            region,
+            ACCOUNT_PLACEHOLDER,
+        );
+        let Some((reason, bad)) = names::violation(kind, &name) else {
+            return true;
+        };
+        // The parts the user chose, with the places they were chosen.
+        let mut parts: Vec<(&str, Span, String)> = vec![(
+            platform.name.as_str(),
+            platform.name_span,
+            "the platform name".into(),
+        )];
+        if let Some((s, usage)) = suffix {
+            let how = if usage.from_cli {
+                format!(
+                    "param `{}` (set with --param {}={s})",
+                    usage.name, usage.name
+                )
+            } else {
+                format!("param `{}`", usage.name)
+            };
+            parts.push((s.as_str(), usage.decl, how));
+        }
+        if let Some((s, span)) = service {
+            parts.push((s, span, "the service name".into()));
+        }
+        let blame = match bad {
+            Some(c) => parts.iter().position(|(text, ..)| text.contains(c)),
+            None => None,
+        }
+        .unwrap_or_else(|| {
+            (0..parts.len())
+                .max_by_key(|&i| parts[i].0.len())
+                .unwrap_or(0)
+        });
+        let culprit = &parts[blame];
+        let mut d = Diagnostic::error("E601", format!("the {} `{name}` {reason}", kind.describe()))
+            .label(
+                culprit.1,
+                format!("{} makes the {} invalid", culprit.2, kind.describe()),
+            );
+        for (i, part) in parts.iter().enumerate() {
+            if i != blame {
+                d = d.label(part.1, format!("{} is part of the name", part.2));
+            }
+        }
+        let help = match bad {
+            Some(c) if c.is_ascii_uppercase() => format!("use lowercase in {}", culprit.2),
+            Some(c) => format!("remove `{c}` from {}", culprit.2),
+            None => format!(
+                "shorten {}: the name is built as `{}`",
+                culprit.2,
+                names_pattern(kind)
+            ),
+        };
+        diags.push(d.help(help));
+        false
+    };
+    for svc in p.services.iter().flatten() {
+        for &kind in names::kinds_for(&svc.kind.name) {
+            // One report per name kind and service, not one per region.
+            for r in p.regions {
+                if !check_name(kind, Some((&svc.name, svc.span)), &r.code) {
+                    break;
+                }
+            }
+        }
+    }
+    for r in p.regions {
+        if !check_name(NameKind::EcsCluster, None, &r.code) {
+            break;
+        }
+    }
+}
+
+fn names_pattern(kind: NameKind) -> String {
+    names::name(kind, "PLATFORM-SUFFIX", "SERVICE", "REGION", "ACCOUNT")
+}

@@ -1,0 +1,398 @@
+//! Stage 2: the syntax tree and the stdlib schema to a checked model.
+//!
+//! Every family of checks lives in its own file and reports all it finds; the
+//! model is returned only when no error was found.
+
+pub mod budget;
+mod cycles;
+mod limits;
+mod lints;
+mod resolve;
+mod topology;
+
+use std::collections::HashMap;
+
+use crate::diag::{Diagnostic, Severity, Span};
+use crate::model::*;
+use crate::stdlib::{schema, Schema};
+use crate::suggest::closest;
+use crate::syntax::ast::{Body, File, Ident, ItemKind, Value};
+use resolve::{join, Param, Resolver};
+
+pub struct Checked {
+    pub model: Option<Model>,
+    /// Sorted by position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Types a `param` can have.
+const PARAM_TYPES: [&str; 6] = ["string", "int", "bool", "duration", "size", "cidr"];
+
+/// Checks a parsed program. `Err` is a usage error: a `--param` that names no param.
+pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, String> {
+    let schema = schema();
+    let mut diags = Vec::new();
+    let params = params(file, cli_params, &mut diags)?;
+
+    // Service names first: references may point forward.
+    let mut service_names: HashMap<String, usize> = HashMap::new();
+    let mut service_decls = Vec::new();
+    for item in &file.items {
+        if let ItemKind::Service { name, kind, body } = &item.kind {
+            if let Some(&first) = service_names.get(name.name) {
+                let first: &(&Ident, &Ident, &Body) = &service_decls[first];
+                diags.push(duplicate("service", name.name, name.span, first.0.span));
+                continue;
+            }
+            service_names.insert(name.name.to_string(), service_decls.len());
+            service_decls.push((name, kind, body));
+        }
+    }
+    let resolver = Resolver {
+        params: &params,
+        services: &service_names,
+    };
+
+    let mut platform: Option<Platform> = None;
+    let mut regions: Vec<Region> = Vec::new();
+    let mut endpoints: Vec<Endpoint> = Vec::new();
+    let mut replicates = Vec::new();
+    for item in &file.items {
+        match &item.kind {
+            ItemKind::Platform { name, body } => {
+                if let Some(first) = &platform {
+                    diags.push(
+                        Diagnostic::error("E101", "a program declares one platform")
+                            .label(name.span, "second platform")
+                            .label(first.name_span, "first platform")
+                            .help("merge the two platforms into one"),
+                    );
+                    continue;
+                }
+                let r = resolver.body(
+                    body,
+                    &schema.platform,
+                    "the platform",
+                    name.span,
+                    &mut diags,
+                );
+                let strategy = r
+                    .attrs
+                    .str("strategy")
+                    .and_then(Strategy::parse)
+                    .unwrap_or(Strategy::WarmStandby);
+                let suffix = params
+                    .get("suffix")
+                    .and_then(|p| Some((resolve::plain(p.val.as_ref()?), p.usage.clone())));
+                platform = Some(Platform {
+                    name: name.name.to_string(),
+                    name_span: name.span,
+                    attrs: r.attrs,
+                    strategy,
+                    suffix,
+                });
+            }
+            ItemKind::Region { code, body } => {
+                if let Some(first) = regions.iter().find(|r| r.code == code.name) {
+                    diags.push(duplicate("region", code.name, code.span, first.span));
+                    continue;
+                }
+                if !schema.regions.iter().any(|r| r == code.name) {
+                    diags.push(unknown_region(code.name, code.span, schema));
+                }
+                let r = resolver.body(body, &schema.region, "a region", code.span, &mut diags);
+                let role = match r.attrs.str("role") {
+                    Some("primary") => Role::Primary,
+                    _ => Role::Secondary,
+                };
+                regions.push(Region {
+                    code: code.name.to_string(),
+                    span: code.span,
+                    role,
+                    attrs: r.attrs,
+                });
+            }
+            ItemKind::Endpoint { name, body } => {
+                if let Some(first) = endpoints.iter().find(|e| e.name == name.name) {
+                    diags.push(duplicate("endpoint", name.name, name.span, first.span));
+                    continue;
+                }
+                let r = resolver.body(body, &schema.endpoint, "an endpoint", name.span, &mut diags);
+                let Some(&(target, target_span)) = r.refs.first() else {
+                    continue;
+                };
+                let (target_name, target_kind, _) = service_decls[target];
+                if target_kind.name != "fargate" {
+                    diags.push(
+                        Diagnostic::error("E205", format!("endpoint `{}` targets `{}`, a `{}` service", name.name, target_name.name, target_kind.name))
+                            .label(target_span, "not a load-balanced service")
+                            .label(target_kind.span, "declared here")
+                            .help("an endpoint's target must be a `fargate` service: its records alias that service's load balancers"),
+                    );
+                    continue;
+                }
+                let health = r
+                    .blocks
+                    .into_iter()
+                    .find(|(n, _)| n == "health")
+                    .map(|(_, a)| a)
+                    .unwrap_or_default();
+                endpoints.push(Endpoint {
+                    name: name.name.to_string(),
+                    span: name.span,
+                    attrs: r.attrs,
+                    health,
+                    target,
+                });
+            }
+            ItemKind::Replicate { .. } => replicates.push(item),
+            ItemKind::Service { .. } => {}
+            ItemKind::Param { .. } => {}
+            ItemKind::Import { path } => diags.push(
+                Diagnostic::error("E107", "imports are not supported yet")
+                    .label(Span::new(item.keyword.start, path.span.end), "import")
+                    .help("put everything in one file for now"),
+            ),
+            ItemKind::Schema { name, .. } => diags.push(
+                Diagnostic::error("E108", "`schema` declarations belong to the stdlib")
+                    .label(
+                        Span::new(item.keyword.start, name.span.end),
+                        "not allowed in a program",
+                    )
+                    .help(format!(
+                        "service kinds come from the stdlib: {}",
+                        join(schema.kinds.iter().map(|k| k.name.as_str()))
+                    )),
+            ),
+        }
+    }
+
+    let mut services = Vec::new();
+    for &(name, kind, body) in &service_decls {
+        let Some(k) = schema.kind(kind.name) else {
+            let d = Diagnostic::error("E103", format!("unknown service kind `{}`", kind.name))
+                .label(kind.span, "unknown kind");
+            let kinds = schema.kinds.iter().map(|k| k.name.as_str());
+            diags.push(match closest(kind.name, kinds.clone()) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!("the service kinds are: {}", join(kinds))),
+            });
+            // Keep the name resolvable so its references do not cascade.
+            services.push(None);
+            continue;
+        };
+        let what = format!("a `{}` service", k.name);
+        let r = resolver.body(body, &k.fields, &what, name.span, &mut diags);
+        services.push(Some(Service {
+            name: name.name.to_string(),
+            span: name.span,
+            kind: k,
+            attrs: r.attrs,
+            needs: r.refs,
+            replication: None,
+        }));
+    }
+
+    topology::replications(&replicates, &resolver, &regions, &mut services, &mut diags);
+    let ctx = Partial {
+        platform: platform.as_ref(),
+        regions: &regions,
+        services: &services,
+        endpoints: &endpoints,
+    };
+    if platform.is_none() {
+        diags.push(
+            Diagnostic::error("E106", "the program has no platform")
+                .label(Span::new(0, 0), "expected a `platform` declaration")
+                .help("declare the platform and its objectives: `platform NAME { rto = 5m  rpo = 1m  trigger = 1m }`"),
+        );
+    }
+    topology::check(&ctx, &mut diags);
+    cycles::check(&ctx, &mut diags);
+    let budget = budget::compute(&ctx, &mut diags);
+    limits::check(&ctx, &mut diags);
+    lints::check(&ctx, &mut diags);
+
+    diags.sort_by(|a, b| (a.primary_span(), a.code).cmp(&(b.primary_span(), b.code)));
+    diags.dedup();
+    let has_errors = diags.iter().any(|d| d.severity == Severity::Error);
+    let model = match (has_errors, platform) {
+        (false, Some(platform)) => Some(Model {
+            platform,
+            regions,
+            services: services.into_iter().flatten().collect(),
+            endpoints,
+            budget,
+        }),
+        _ => None,
+    };
+    Ok(Checked {
+        model,
+        diagnostics: diags,
+    })
+}
+
+/// What the checks see: the program as far as it could be resolved.
+pub(crate) struct Partial<'a> {
+    pub platform: Option<&'a Platform>,
+    pub regions: &'a [Region],
+    /// `None` where the service's kind is unknown; indices match references.
+    pub services: &'a [Option<Service>],
+    pub endpoints: &'a [Endpoint],
+}
+
+fn duplicate(what: &str, name: &str, span: Span, first: Span) -> Diagnostic {
+    Diagnostic::error("E101", format!("{what} `{name}` is declared twice"))
+        .label(span, "declared again here")
+        .label(first, "first declared here")
+        .help(format!("rename one of them or remove the second {what}"))
+}
+
+pub(crate) fn unknown_region(code: &str, span: Span, schema: &Schema) -> Diagnostic {
+    let d = Diagnostic::error("E105", format!("unknown AWS region `{code}`"))
+        .label(span, "not an AWS region code");
+    match closest(code, schema.regions.iter().map(String::as_str)) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None => d.help("use a commercial AWS region code such as `us-east-1` or `eu-west-1`"),
+    }
+}
+
+fn params(
+    file: &File,
+    cli: &[(String, String)],
+    diags: &mut Vec<Diagnostic>,
+) -> Result<HashMap<String, Param>, String> {
+    let mut out: HashMap<String, Param> = HashMap::new();
+    let mut types: HashMap<String, (&str, Span)> = HashMap::new();
+    for item in &file.items {
+        let ItemKind::Param { name, ty, default } = &item.kind else {
+            continue;
+        };
+        if let Some(first) = out.get(name.name) {
+            diags.push(duplicate("param", name.name, name.span, first.usage.decl));
+            continue;
+        }
+        if !PARAM_TYPES.contains(&ty.name) {
+            let d = Diagnostic::error("E103", format!("unknown param type `{}`", ty.name))
+                .label(ty.span, "unknown type");
+            diags.push(match closest(ty.name, PARAM_TYPES) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!("a param is one of: {}", join(PARAM_TYPES))),
+            });
+        }
+        let val = default
+            .as_ref()
+            .and_then(|v| param_value(v, ty.name, diags));
+        types.insert(name.name.to_string(), (ty.name, ty.span));
+        out.insert(
+            name.name.to_string(),
+            Param {
+                val,
+                usage: ParamUse {
+                    name: name.name.to_string(),
+                    decl: name.span,
+                    from_cli: false,
+                },
+            },
+        );
+    }
+    for (name, text) in cli {
+        let Some(p) = out.get_mut(name) else {
+            let hint = match closest(name, types.keys().map(String::as_str)) {
+                Some(s) => format!(" (did you mean `{s}`?)"),
+                None if types.is_empty() => " (the program declares no params)".into(),
+                None => format!(
+                    " (the params are: {})",
+                    join(types.keys().map(String::as_str))
+                ),
+            };
+            return Err(format!(
+                "--param {name}: the program declares no param `{name}`{hint}"
+            ));
+        };
+        let (ty, ty_span) = types[name];
+        let val = if ty == "string" {
+            Some(Val::Str(text.clone()))
+        } else {
+            crate::syntax::parse_literal(text)
+                .and_then(|v| Val::from_literal(&v))
+                .filter(|v| matches_type(v, ty))
+        };
+        match val {
+            Some(v) => {
+                p.val = Some(v);
+                p.usage.from_cli = true;
+            }
+            None => diags.push(
+                Diagnostic::error("E201", format!("--param {name}={text}: expected a {ty}"))
+                    .label(ty_span, format!("param `{name}` is a {ty}"))
+                    .help(format!(
+                        "give a {ty} on the command line, e.g. {}",
+                        param_example(ty)
+                    )),
+            ),
+        }
+    }
+    for (name, p) in &out {
+        if p.val.is_none()
+            && !diags
+                .iter()
+                .any(|d| d.labels.iter().any(|l| l.span == p.usage.decl))
+        {
+            let has_default = file.items.iter().any(|i| matches!(&i.kind, ItemKind::Param { name: n, default: Some(_), .. } if n.name == name));
+            if !has_default {
+                diags.push(
+                    Diagnostic::error("E202", format!("param `{name}` has no value"))
+                        .label(p.usage.decl, "no default and not set with --param")
+                        .help(format!("give it a default (`param {name}: {} = ...`) or pass `--param {name}=VALUE`", types[name].0)),
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn param_value(v: &Value, ty: &str, diags: &mut Vec<Diagnostic>) -> Option<Val> {
+    let val = Val::from_literal(v);
+    match val {
+        Some(val) if matches_type(&val, ty) => Some(val),
+        _ if !PARAM_TYPES.contains(&ty) => None,
+        _ => {
+            diags.push(
+                Diagnostic::error(
+                    "E201",
+                    format!("expected a {ty}, found {}", v.kind.describe()),
+                )
+                .label(v.span, format!("expected a {ty}"))
+                .help(format!(
+                    "the default of a {ty} param is a {ty}, e.g. {}",
+                    param_example(ty)
+                )),
+            );
+            None
+        }
+    }
+}
+
+fn matches_type(v: &Val, ty: &str) -> bool {
+    matches!(
+        (v, ty),
+        (Val::Str(_), "string")
+            | (Val::Int(_), "int")
+            | (Val::Bool(_), "bool")
+            | (Val::Duration(_), "duration")
+            | (Val::Size(_), "size")
+            | (Val::Cidr(..), "cidr")
+    )
+}
+
+fn param_example(ty: &str) -> &'static str {
+    match ty {
+        "string" => "`\"prod\"`",
+        "int" => "`3`",
+        "bool" => "`true`",
+        "duration" => "`7d`",
+        "size" => "`2GiB`",
+        _ => "`10.0.0.0/16`",
+    }
+}

@@ -1,0 +1,491 @@
+//! Values against the stdlib schema: params substituted, types and units checked,
+//! allowed values and ranges enforced, defaults filled. Driven by `stdlib::Fields`.
+
+use std::collections::HashMap;
+
+use crate::diag::{Diagnostic, Span};
+use crate::model::{Attrs, Origin, ParamUse, Val};
+use crate::stdlib::{Field, Fields, Type};
+use crate::suggest::closest;
+use crate::syntax::ast::{Body, StrPart, Value, ValueKind};
+
+/// A declared param and its value (the default or `--param`).
+pub struct Param {
+    pub val: Option<Val>,
+    pub usage: ParamUse,
+}
+
+pub struct Resolver<'p> {
+    pub params: &'p HashMap<String, Param>,
+    /// Service names, to resolve `service` and `services` fields.
+    pub services: &'p HashMap<String, usize>,
+}
+
+/// Attributes of a body and of its nested blocks.
+pub struct Resolved {
+    pub attrs: Attrs,
+    pub blocks: Vec<(String, Attrs)>,
+    /// Service indices of `service`/`services` fields, in order, with their spans.
+    pub refs: Vec<(usize, Span)>,
+}
+
+impl Resolver<'_> {
+    /// Checks `body` against `fields`; `what` names the owner in messages
+    /// ("a `fargate` service"), `owner` is the span missing attributes are reported at.
+    pub fn body(
+        &self,
+        body: &Body,
+        fields: &Fields,
+        what: &str,
+        owner: Span,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Resolved {
+        let mut out = Resolved {
+            attrs: Attrs::default(),
+            blocks: Vec::new(),
+            refs: Vec::new(),
+        };
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for attr in &body.attrs {
+            let name = attr.name.name;
+            if let Some(first) = seen.insert(name, attr.name.span) {
+                diags.push(
+                    Diagnostic::error("E101", format!("`{name}` is set twice"))
+                        .label(attr.name.span, "set again here")
+                        .label(first, "first set here")
+                        .help("remove one of the two"),
+                );
+                continue;
+            }
+            let Some(field) = fields.field(name) else {
+                diags.push(unknown_attribute(name, attr.name.span, fields, what));
+                continue;
+            };
+            if let Some((val, param)) = self.value(&attr.value, field, diags) {
+                if matches!(field.ty, Type::Service | Type::Services) {
+                    out.refs.extend(self.service_refs(&attr.value, diags));
+                }
+                let origin = Origin {
+                    span: attr.value.span,
+                    param,
+                };
+                out.attrs.values.push((name.to_string(), val, origin));
+            }
+        }
+        for block in &body.blocks {
+            let name = block.name.name;
+            match fields.block(name) {
+                Some(_) if seen.insert(name, block.name.span).is_some() => diags.push(
+                    Diagnostic::error("E101", format!("block `{name}` appears twice"))
+                        .label(block.name.span, "second block")
+                        .help("merge the two blocks into one"),
+                ),
+                Some(inner) => {
+                    let what = format!("`{name}` block");
+                    let r = self.body(&block.body, inner, &what, block.name.span, diags);
+                    out.refs.extend(r.refs);
+                    out.blocks.push((name.to_string(), r.attrs));
+                }
+                None if fields.field(name).is_some() => diags.push(
+                    Diagnostic::error("E201", format!("`{name}` is an attribute, not a block"))
+                        .label(block.name.span, "written as a block")
+                        .help(format!("write `{name} = ...`")),
+                ),
+                None => {
+                    let names = fields.blocks.iter().map(|(n, _)| n.as_str());
+                    let mut d =
+                        Diagnostic::error("E104", format!("unknown block `{name}` in {what}"))
+                            .label(block.name.span, "unknown block");
+                    d = match closest(name, names) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None if fields.blocks.is_empty() => d.help(format!("{what} has no blocks")),
+                        None => d.help(format!(
+                            "the blocks of {what} are: {}",
+                            join(fields.blocks.iter().map(|(n, _)| n.as_str()))
+                        )),
+                    };
+                    diags.push(d);
+                }
+            }
+        }
+        // Defaults, and required attributes that are missing.
+        for field in &fields.fields {
+            if out.attrs.get(&field.name).is_some() || seen.contains_key(field.name.as_str()) {
+                continue;
+            }
+            if field.required {
+                diags.push(
+                    Diagnostic::error("E202", format!("{what} needs `{}`", field.name))
+                        .label(owner, format!("`{}` is missing", field.name))
+                        .help(format!(
+                            "add `{} = ...`: {} ({})",
+                            field.name,
+                            field.doc,
+                            field.ty.describe()
+                        )),
+                );
+            } else if let Some(default) = &field.default {
+                let origin = Origin {
+                    span: owner,
+                    param: None,
+                };
+                out.attrs
+                    .values
+                    .push((field.name.clone(), default.clone(), origin));
+            }
+        }
+        for (name, inner) in &fields.blocks {
+            if fields.block(name).is_some() && !out.blocks.iter().any(|(n, _)| n == name) {
+                let r = self.body(&Body::default(), inner, name, owner, diags);
+                out.blocks.push((name.clone(), r.attrs));
+            }
+        }
+        let order = |n: &str| fields.fields.iter().position(|f| f.name == n);
+        out.attrs.values.sort_by_key(|(n, ..)| order(n));
+        out
+    }
+
+    /// Resolves one value for `field`, reporting type, allowed-value and range errors.
+    pub fn value(
+        &self,
+        v: &Value,
+        field: &Field,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<(Val, Option<ParamUse>)> {
+        let (val, param) = self.resolve(v, field.ty, diags)?;
+        let found = match &param {
+            Some(p) if p.from_cli => format!("`{val}` (from --param {}={})", p.name, plain(&val)),
+            Some(p) => format!("`{val}` (the value of param `{}`)", p.name),
+            None => format!("`{val}`"),
+        };
+        if !field.allowed.is_empty() && !field.allowed.contains(&val) {
+            let allowed = join(field.allowed.iter().map(|a| a.to_string()));
+            let mut d = Diagnostic::error(
+                "E203",
+                format!("{found} is not an allowed value of `{}`", field.name),
+            )
+            .label(v.span, format!("not one of {allowed}"));
+            d = match &val {
+                Val::Symbol(s) => match closest(
+                    s,
+                    field.allowed.iter().filter_map(|a| match a {
+                        Val::Symbol(s) => Some(s.as_str()),
+                        _ => None,
+                    }),
+                ) {
+                    Some(s) => d.help(format!("did you mean `{s}`? ({})", field.doc)),
+                    None => d.help(format!("use one of {allowed}: {}", field.doc)),
+                },
+                _ => d.help(format!("use one of {allowed}: {}", field.doc)),
+            };
+            if let Some(p) = &param {
+                d = d.label(p.decl, format!("param `{}` declared here", p.name));
+            }
+            diags.push(d);
+            return None;
+        }
+        let key = |v: &Val| match v {
+            Val::Int(n) => Some(*n as i128),
+            Val::Duration(n) | Val::Size(n) => Some(*n as i128),
+            Val::Cidr(_, p) => Some(*p as i128),
+            _ => None,
+        };
+        let shown = |b: &Val| match (&val, b) {
+            (Val::Cidr(..), Val::Int(p)) => format!("/{p}"),
+            _ => b.to_string(),
+        };
+        let below = field
+            .min
+            .as_ref()
+            .filter(|m| key(&val).zip(bound(m)).is_some_and(|(x, m)| x < m));
+        let above = field
+            .max
+            .as_ref()
+            .filter(|m| key(&val).zip(bound(m)).is_some_and(|(x, m)| x > m));
+        if let Some(limit) = below.or(above) {
+            let range = match (&field.min, &field.max) {
+                (Some(lo), Some(hi)) => format!("{} to {}", shown(lo), shown(hi)),
+                (Some(lo), None) => format!("at least {}", shown(lo)),
+                (None, Some(hi)) => format!("at most {}", shown(hi)),
+                (None, None) => unreachable!("a limit was exceeded"),
+            };
+            let side = if below.is_some() {
+                "below the minimum"
+            } else {
+                "above the maximum"
+            };
+            let mut d = Diagnostic::error(
+                "E204",
+                format!("{found} is out of range for `{}`", field.name),
+            )
+            .label(v.span, format!("{side} {}", shown(limit)))
+            .help(format!("`{}` must be {range}: {}", field.name, field.doc));
+            if let Some(p) = &param {
+                d = d.label(p.decl, format!("param `{}` declared here", p.name));
+            }
+            diags.push(d);
+            return None;
+        }
+        if let (Some(step), Some(x)) = (field.step.as_ref().and_then(bound), key(&val)) {
+            if step > 0 && x % step != 0 {
+                let step_val = field.step.as_ref().expect("checked above");
+                diags.push(
+                    Diagnostic::error(
+                        "E204",
+                        format!(
+                            "{found} is not a multiple of {step_val} for `{}`",
+                            field.name
+                        ),
+                    )
+                    .label(v.span, format!("not a whole number of {step_val}"))
+                    .help(format!(
+                        "`{}` is counted in steps of {step_val}: {}",
+                        field.name, field.doc
+                    )),
+                );
+                return None;
+            }
+        }
+        Some((val, param))
+    }
+
+    /// The value with params substituted, if it has the expected type.
+    fn resolve(
+        &self,
+        v: &Value,
+        ty: Type,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<(Val, Option<ParamUse>)> {
+        let mut param = None;
+        let val = match &v.kind {
+            ValueKind::Symbol(s)
+                if !matches!(ty, Type::Symbol | Type::Service | Type::Services) =>
+            {
+                match self.params.get(*s) {
+                    Some(p) => {
+                        param = Some(p.usage.clone());
+                        p.val.clone()?
+                    }
+                    None => {
+                        diags.push(self.type_error(v, ty));
+                        return None;
+                    }
+                }
+            }
+            ValueKind::Str(parts) => {
+                let mut s = String::new();
+                for part in parts {
+                    match part {
+                        StrPart::Text(t) => s.push_str(t),
+                        StrPart::Param(id) => match self.params.get(id.name) {
+                            Some(p) => {
+                                param = Some(p.usage.clone());
+                                s.push_str(&plain(p.val.as_ref()?));
+                            }
+                            None => {
+                                diags.push(self.unknown_param(id.name, id.span));
+                                return None;
+                            }
+                        },
+                    }
+                }
+                Val::Str(s)
+            }
+            _ => Val::from_literal(v).or_else(|| {
+                // A list or map holding interpolated strings.
+                match &v.kind {
+                    ValueKind::List(items) => {
+                        let inner = match ty {
+                            Type::Strings => Type::String,
+                            _ => Type::Symbol,
+                        };
+                        let vals: Option<Vec<Val>> = items
+                            .iter()
+                            .map(|i| self.resolve(i, inner, diags).map(|(v, _)| v))
+                            .collect();
+                        vals.map(Val::List)
+                    }
+                    ValueKind::Map(pairs) => {
+                        let vals: Option<Vec<(String, Val)>> = pairs
+                            .iter()
+                            .map(|(k, i)| {
+                                Some((k.text.to_string(), self.resolve(i, Type::String, diags)?.0))
+                            })
+                            .collect();
+                        vals.map(Val::Map)
+                    }
+                    _ => None,
+                }
+            })?,
+        };
+        if !fits(&val, ty) {
+            // Point at the element that is wrong inside a list or map.
+            let (at, elem_ty) = match (&v.kind, ty) {
+                (ValueKind::List(items), Type::Strings | Type::Services) => {
+                    let want = if ty == Type::Strings {
+                        Type::String
+                    } else {
+                        Type::Service
+                    };
+                    (
+                        items
+                            .iter()
+                            .find(|i| !fits(&Val::from_literal(i).unwrap_or(Val::Int(0)), want)),
+                        want,
+                    )
+                }
+                (ValueKind::Map(pairs), Type::Map) => (
+                    pairs
+                        .iter()
+                        .map(|(_, i)| i)
+                        .find(|i| !matches!(i.kind, ValueKind::Str(_))),
+                    Type::String,
+                ),
+                _ => (None, ty),
+            };
+            let mut d = match at {
+                Some(elem) => self.type_error(elem, elem_ty),
+                None => self.type_error(v, ty),
+            };
+            if let Some(p) = &param {
+                d = d.label(p.decl, format!("param `{}` declared here", p.name));
+            }
+            diags.push(d);
+            return None;
+        }
+        Some((val, param))
+    }
+
+    fn type_error(&self, v: &Value, ty: Type) -> Diagnostic {
+        let found = match &v.kind {
+            ValueKind::Symbol(s) => format!("the name `{s}`"),
+            k => k.describe().to_string(),
+        };
+        let d = Diagnostic::error("E201", format!("expected {}, found {found}", ty.describe()))
+            .label(v.span, format!("expected {}", ty.describe()));
+        let help = match (&v.kind, ty) {
+            (ValueKind::Symbol(s), _) if ty != Type::String => {
+                if let Some(p) = closest(s, self.params.keys().map(String::as_str)) {
+                    return Diagnostic::error("E102", format!("unknown param `{s}`"))
+                        .label(v.span, "no param of this name")
+                        .help(format!("did you mean `{p}`?"));
+                }
+                format!("write {}{}", ty.describe(), example(ty))
+            }
+            (ValueKind::Symbol(s), Type::String) => format!("put it in quotes: `\"{s}\"`"),
+            (ValueKind::Int(n), Type::Duration) => {
+                format!("add a unit: `{n}s` or `{n}m` (units: ms, s, m, h, d)")
+            }
+            (ValueKind::Int(n), Type::Size) => format!("add a unit: `{n}MiB` or `{n}GiB`"),
+            (ValueKind::Int(n), Type::String) => format!("put it in quotes: `\"{n}\"`"),
+            (ValueKind::Str(_), Type::Symbol | Type::Service | Type::Bool) => {
+                "remove the quotes".to_string()
+            }
+            _ => format!("write {}{}", ty.describe(), example(ty)),
+        };
+        d.help(help)
+    }
+
+    fn unknown_param(&self, name: &str, span: Span) -> Diagnostic {
+        let d = Diagnostic::error("E102", format!("unknown param `{name}`"))
+            .label(span, "no param of this name");
+        match closest(name, self.params.keys().map(String::as_str)) {
+            Some(p) => d.help(format!("did you mean `{p}`?")),
+            None => d.help(format!("declare it: `param {name}: string = \"...\"`")),
+        }
+    }
+
+    fn service_refs(&self, v: &Value, diags: &mut Vec<Diagnostic>) -> Vec<(usize, Span)> {
+        let items: Vec<&Value> = match &v.kind {
+            ValueKind::List(items) => items.iter().collect(),
+            _ => vec![v],
+        };
+        let mut out = Vec::new();
+        for item in items {
+            if let ValueKind::Symbol(s) = item.kind {
+                match self.services.get(s) {
+                    Some(&i) => out.push((i, item.span)),
+                    None => diags.push(unknown_service(s, item.span, self.services)),
+                }
+            }
+        }
+        out
+    }
+}
+
+pub fn unknown_service(name: &str, span: Span, services: &HashMap<String, usize>) -> Diagnostic {
+    let d = Diagnostic::error("E102", format!("unknown service `{name}`"))
+        .label(span, "no service of this name");
+    match closest(name, services.keys().map(String::as_str)) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None => d.help(format!("declare it: `service {name}: KIND {{ ... }}`")),
+    }
+}
+
+fn unknown_attribute(name: &str, span: Span, fields: &Fields, what: &str) -> Diagnostic {
+    let d = Diagnostic::error("E104", format!("unknown attribute `{name}` in {what}"))
+        .label(span, "unknown attribute");
+    let names = fields.fields.iter().map(|f| f.name.as_str());
+    match closest(name, names.clone()) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None if fields.block(name).is_some() => {
+            d.help(format!("`{name}` is a block: write `{name} {{ ... }}`"))
+        }
+        None => d.help(format!("the attributes of {what} are: {}", join(names))),
+    }
+}
+
+fn fits(v: &Val, ty: Type) -> bool {
+    match (v, ty) {
+        (Val::Str(_), Type::String)
+        | (Val::Int(_), Type::Int)
+        | (Val::Bool(_), Type::Bool)
+        | (Val::Duration(_), Type::Duration)
+        | (Val::Size(_), Type::Size)
+        | (Val::Cidr(..), Type::Cidr)
+        | (Val::Symbol(_), Type::Symbol | Type::Service) => true,
+        (Val::List(items), Type::Services) => items.iter().all(|i| matches!(i, Val::Symbol(_))),
+        (Val::List(items), Type::Strings) => items.iter().all(|i| matches!(i, Val::Str(_))),
+        (Val::Map(pairs), Type::Map) => pairs.iter().all(|(_, v)| matches!(v, Val::Str(_))),
+        _ => false,
+    }
+}
+
+fn bound(v: &Val) -> Option<i128> {
+    match v {
+        Val::Int(n) => Some(*n as i128),
+        Val::Duration(n) | Val::Size(n) => Some(*n as i128),
+        _ => None,
+    }
+}
+
+fn example(ty: Type) -> &'static str {
+    match ty {
+        Type::String => " such as `\"text\"`",
+        Type::Int => " such as `2`",
+        Type::Bool => ": `true` or `false`",
+        Type::Duration => " such as `30s`, `5m` or `7d`",
+        Type::Size => " such as `512MiB` or `2GiB`",
+        Type::Cidr => " such as `10.0.0.0/16`",
+        Type::Symbol | Type::Service => "",
+        Type::Services => " such as `[ledger, sessions]`",
+        Type::Strings => " such as `[\"a\", \"b\"]`",
+        Type::Map => " such as `{ team = \"trading\" }`",
+    }
+}
+
+/// A value as text inside a string (no quotes).
+pub fn plain(v: &Val) -> String {
+    match v {
+        Val::Str(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+pub fn join<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
+    let items: Vec<String> = items
+        .into_iter()
+        .map(|s| format!("`{}`", s.as_ref()))
+        .collect();
+    items.join(", ")
+}

@@ -1,0 +1,255 @@
+//! Regions and replication: one primary, at least one secondary, every stateful
+//! service replicated to every secondary, and only there.
+
+use crate::diag::{Diagnostic, Span};
+use crate::model::{Region, Replication, Role, Service, Val};
+use crate::stdlib::schema;
+use crate::suggest::closest;
+use crate::syntax::ast::{Item, ItemKind};
+
+use super::resolve::{unknown_service, Resolver};
+use super::{unknown_region, Partial};
+
+/// Resolves `replicate` items onto their services.
+pub(super) fn replications(
+    items: &[&Item],
+    resolver: &Resolver,
+    regions: &[Region],
+    services: &mut [Option<Service>],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut seen: Vec<Option<Span>> = vec![None; services.len()];
+    for item in items {
+        let ItemKind::Replicate {
+            service,
+            regions: targets,
+            body,
+        } = &item.kind
+        else {
+            continue;
+        };
+        let Some(&index) = resolver.services.get(service.name) else {
+            diags.push(unknown_service(
+                service.name,
+                service.span,
+                resolver.services,
+            ));
+            continue;
+        };
+        let Some(svc) = &services[index] else {
+            continue;
+        };
+        if let Some(first) = seen[index] {
+            diags.push(
+                Diagnostic::error("E101", format!("`{}` is replicated twice", service.name))
+                    .label(service.span, "second replicate")
+                    .label(first, "first replicate")
+                    .help("list every target region in one replicate: `replicate NAME -> R1, R2`"),
+            );
+            continue;
+        }
+        seen[index] = Some(service.span);
+        if !svc.kind.stateful {
+            diags.push(
+                Diagnostic::error(
+                    "E307",
+                    format!(
+                        "`{}` is a `{}` service, which holds no data to replicate",
+                        service.name, svc.kind.name
+                    ),
+                )
+                .label(service.span, "stateless service")
+                .label(svc.span, "declared here")
+                .help(format!(
+                    "remove this replicate: a `{}` service is deployed in every region already",
+                    svc.kind.name
+                )),
+            );
+            continue;
+        }
+        let mut region_ids = Vec::new();
+        for target in targets {
+            match regions.iter().position(|r| r.code == target.name) {
+                Some(i) if regions[i].role == Role::Primary => diags.push(
+                    Diagnostic::error("E305", format!("`{}` replicates to its own primary region", service.name))
+                        .label(target.span, "the primary region")
+                        .label(regions[i].span, "declared primary here")
+                        .help("replication goes from the primary to the secondaries; name a secondary region"),
+                ),
+                Some(i) if region_ids.contains(&i) => diags.push(
+                    Diagnostic::error("E101", format!("region `{}` is named twice", target.name))
+                        .label(target.span, "named again")
+                        .help("remove the repeated region"),
+                ),
+                Some(i) => region_ids.push(i),
+                None if schema().regions.iter().any(|r| r == target.name) => {
+                    let d = Diagnostic::error("E306", format!("`{}` replicates to `{}`, which is not a declared region", service.name, target.name))
+                        .label(target.span, "not declared");
+                    diags.push(match closest(target.name, regions.iter().map(|r| r.code.as_str())) {
+                        Some(s) => d.help(format!("did you mean `{s}`? Otherwise declare it: `region {} {{ role = secondary ... }}`", target.name)),
+                        None => d.help(format!("declare it: `region {} {{ role = secondary ... }}`", target.name)),
+                    });
+                }
+                None => {
+                    let d = unknown_region(target.name, target.span, schema());
+                    diags.push(match closest(target.name, regions.iter().map(|r| r.code.as_str())) {
+                        Some(s) => Diagnostic { help: Some(format!("did you mean `{s}`?")), ..d },
+                        None => d,
+                    });
+                }
+            }
+        }
+        let what = format!("the replication of a `{}` service", svc.kind.name);
+        let r = resolver.body(body, &svc.kind.replicate, &what, service.span, diags);
+        if let Some(svc) = &mut services[index] {
+            svc.replication = Some(Replication {
+                span: service.span,
+                regions: region_ids,
+                attrs: r.attrs,
+            });
+        }
+    }
+}
+
+pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
+    let primaries: Vec<&Region> = p
+        .regions
+        .iter()
+        .filter(|r| r.role == Role::Primary)
+        .collect();
+    let has_role = |r: &Region| r.attrs.get("role").is_some();
+    if p.regions.iter().all(has_role) {
+        match primaries.as_slice() {
+            [] => diags.push(
+                Diagnostic::error("E301", "no region is the primary")
+                    .label(
+                        p.regions.first().map_or(Span::default(), |r| r.span),
+                        "no region has `role = primary`",
+                    )
+                    .help("set `role = primary` on the region that serves traffic"),
+            ),
+            [first, rest @ ..] => {
+                for r in rest {
+                    diags.push(
+                        Diagnostic::error(
+                            "E302",
+                            format!("`{}` is a second primary region", r.code),
+                        )
+                        .label(r.span, "second primary")
+                        .label(first.span, "first primary")
+                        .help("a platform has one primary; make the others `role = secondary`"),
+                    );
+                }
+            }
+        }
+    }
+    let secondaries: Vec<usize> = (0..p.regions.len())
+        .filter(|&i| p.regions[i].role == Role::Secondary)
+        .collect();
+    if secondaries.is_empty() && p.regions.iter().all(has_role) {
+        if let Some(primary) = primaries.first() {
+            diags.push(
+                Diagnostic::error("E303", "missing secondary: no region can take over when the primary fails")
+                    .label(primary.span, "the only region with a role is this primary")
+                    .help("declare a secondary region, e.g. `region us-west-2 { role = secondary  cidr = 10.1.0.0/16 }`"),
+            );
+        }
+    }
+
+    for svc in p.services.iter().flatten() {
+        if !svc.kind.stateful || secondaries.is_empty() {
+            continue;
+        }
+        let covered = svc.replication.as_ref().map_or(&[][..], |r| &r.regions[..]);
+        let missing: Vec<&str> = secondaries
+            .iter()
+            .filter(|i| !covered.contains(i))
+            .map(|&i| p.regions[i].code.as_str())
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let list = missing.join(", ");
+        let d = match &svc.replication {
+            None => Diagnostic::error(
+                "E304",
+                format!("stateful service `{}` is not replicated", svc.name),
+            )
+            .label(
+                svc.span,
+                format!(
+                    "a `{}` service holds data, and no replicate copies it",
+                    svc.kind.name
+                ),
+            )
+            .help(format!("add `replicate {} -> {list}`", svc.name)),
+            Some(r) => Diagnostic::error(
+                "E304",
+                format!("`{}` is not replicated to {list}", svc.name),
+            )
+            .label(r.span, format!("missing {list}"))
+            .help(format!(
+                "list every secondary: `replicate {} -> {}`",
+                svc.name,
+                secondaries
+                    .iter()
+                    .map(|&i| p.regions[i].code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        };
+        diags.push(d);
+    }
+
+    for svc in p.services.iter().flatten() {
+        if let (Some(r), Some(false)) = (&svc.replication, svc.attrs.bool("versioned")) {
+            let at = svc.attrs.origin("versioned").map_or(svc.span, |o| o.span);
+            diags.push(
+                Diagnostic::error(
+                    "E308",
+                    format!("`{}` is replicated but not versioned", svc.name),
+                )
+                .label(at, "versioning is off")
+                .label(r.span, "replicated here")
+                .help("S3 replication needs versioning on both buckets: set `versioned = true`"),
+            );
+        }
+    }
+
+    for r in p.regions {
+        if let (Some(nat), Some(azs)) = (r.attrs.int("nat_gateways"), r.attrs.int("azs")) {
+            if nat > azs {
+                let at = r.attrs.origin("nat_gateways").map_or(r.span, |o| o.span);
+                diags.push(
+                    Diagnostic::error("E204", format!("{nat} NAT gateways for {azs} availability zones"))
+                        .label(at, format!("more than `azs = {azs}`"))
+                        .help(format!("a region has at most one NAT gateway per AZ: set `nat_gateways` to {azs} or less")),
+                );
+            }
+        }
+    }
+
+    for (i, a) in p.regions.iter().enumerate() {
+        for b in &p.regions[..i] {
+            if let (Some(Val::Cidr(x, xp)), Some(Val::Cidr(y, yp))) =
+                (a.attrs.get("cidr"), b.attrs.get("cidr"))
+            {
+                let prefix = (*xp).min(*yp);
+                let mask = if prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - prefix)
+                };
+                if x & mask == y & mask {
+                    let at = |r: &Region| r.attrs.origin("cidr").map_or(r.span, |o| o.span);
+                    diags.push(
+                        Diagnostic::warning("W301", format!("the networks of `{}` and `{}` overlap", a.code, b.code))
+                            .label(at(a), "overlaps")
+                            .label(at(b), "this network")
+                            .help("give each region its own block (e.g. 10.0.0.0/16 and 10.1.0.0/16) so the VPCs can be peered later"),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! Diagnostics: one type for every stage, rendered as miette reports, JSON or SARIF.
+
+use std::fmt;
+
+use serde_json::{json, Value as Json};
+
+/// A byte range in one source file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+impl From<pest::Span<'_>> for Span {
+    fn from(s: pest::Span<'_>) -> Span {
+        Span::new(s.start(), s.end())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// The first label is the primary one: the exact place that is wrong.
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    pub fn label(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+        });
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn primary_span(&self) -> Span {
+        self.labels.first().map(|l| l.span).unwrap_or_default()
+    }
+}
+
+/// A source file with its line index, for line/column numbers and reports.
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and column (in Unicode scalar values) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line];
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+}
+
+/// The diagnostics of one file, in the order of their position.
+pub struct Report<'a> {
+    pub file: &'a SourceFile,
+    pub diagnostics: &'a [Diagnostic],
+}
+
+impl Report<'_> {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+}
+
+/// Renders human-readable reports; `color` only when writing to a terminal.
+pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
+    use miette::{GraphicalReportHandler, GraphicalTheme};
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let mut out = String::new();
+    for report in reports {
+        let source = miette::NamedSource::new(&report.file.name, report.file.text.clone());
+        for diag in report.diagnostics {
+            let view = MietteView {
+                diag,
+                source: &source,
+            };
+            // Writing into a String cannot fail.
+            let _ = handler.render_report(&mut out, &view);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+struct MietteView<'a> {
+    diag: &'a Diagnostic,
+    source: &'a miette::NamedSource<String>,
+}
+
+impl fmt::Debug for MietteView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.diag.fmt(f)
+    }
+}
+
+impl fmt::Display for MietteView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diag.message)
+    }
+}
+
+impl std::error::Error for MietteView<'_> {}
+
+impl miette::Diagnostic for MietteView<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.diag.code))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diag.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diag
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        Some(Box::new(self.diag.labels.iter().enumerate().map(
+            |(i, l)| {
+                let span = (l.span.start, l.span.len());
+                if i == 0 {
+                    miette::LabeledSpan::new_primary_with_span(Some(l.text.clone()), span)
+                } else {
+                    miette::LabeledSpan::new_with_span(Some(l.text.clone()), span)
+                }
+            },
+        )))
+    }
+}
+
+/// `format_version` of the JSON output; bump it when a key changes meaning.
+pub const JSON_FORMAT_VERSION: &str = "1";
+
+fn location_json(file: &SourceFile, span: Span) -> serde_json::Map<String, Json> {
+    let (line, column) = file.line_col(span.start);
+    let (end_line, end_column) = file.line_col(span.end);
+    let mut map = serde_json::Map::new();
+    map.insert("offset".into(), span.start.into());
+    map.insert("length".into(), span.len().into());
+    map.insert("line".into(), line.into());
+    map.insert("column".into(), column.into());
+    map.insert("end_line".into(), end_line.into());
+    map.insert("end_column".into(), end_column.into());
+    map
+}
+
+/// One JSON document for all files: `format_version`, counts, diagnostics.
+pub fn render_json(reports: &[Report<'_>]) -> Json {
+    let mut diagnostics = Vec::new();
+    let (mut errors, mut warnings) = (0, 0);
+    for report in reports {
+        errors += report.count(Severity::Error);
+        warnings += report.count(Severity::Warning);
+        for d in report.diagnostics {
+            let mut obj = json!({
+                "code": d.code,
+                "severity": d.severity.as_str(),
+                "message": d.message,
+                "file": report.file.name,
+            });
+            let map = obj.as_object_mut().expect("object literal");
+            map.extend(location_json(report.file, d.primary_span()));
+            let labels: Vec<Json> = d
+                .labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let mut label = location_json(report.file, l.span);
+                    label.insert("message".into(), l.text.clone().into());
+                    label.insert("primary".into(), (i == 0).into());
+                    Json::Object(label)
+                })
+                .collect();
+            map.insert("labels".into(), Json::Array(labels));
+            map.insert(
+                "help".into(),
+                d.help.clone().map_or(Json::Null, Json::String),
+            );
+            diagnostics.push(obj);
+        }
+    }
+    json!({
+        "format_version": JSON_FORMAT_VERSION,
+        "errors": errors,
+        "warnings": warnings,
+        "diagnostics": diagnostics,
+    })
+}
+
+/// SARIF 2.1.0, with a rule (and its explanation) for every code used.
+pub fn render_sarif(reports: &[Report<'_>]) -> Json {
+    let mut codes: Vec<&str> = reports
+        .iter()
+        .flat_map(|r| r.diagnostics.iter().map(|d| d.code))
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let rules: Vec<Json> = codes
+        .iter()
+        .map(|code| {
+            let summary = crate::explain::summary(code).unwrap_or("");
+            json!({
+                "id": code,
+                "shortDescription": { "text": summary },
+                "fullDescription": { "text": crate::explain::text(code).unwrap_or(summary) },
+                "help": { "text": format!("Run `tapc explain {code}` for details.") },
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for report in reports {
+        for d in report.diagnostics {
+            let region = |span: Span| {
+                let (line, col) = report.file.line_col(span.start);
+                let (end_line, end_col) = report.file.line_col(span.end);
+                json!({
+                    "startLine": line, "startColumn": col,
+                    "endLine": end_line, "endColumn": end_col,
+                    "charOffset": span.start, "charLength": span.len(),
+                })
+            };
+            let physical = |span: Span| {
+                json!({
+                    "artifactLocation": { "uri": report.file.name },
+                    "region": region(span),
+                })
+            };
+            let mut message = d.message.clone();
+            if let Some(help) = &d.help {
+                message.push_str("\nhelp: ");
+                message.push_str(help);
+            }
+            let related: Vec<Json> = d
+                .labels
+                .iter()
+                .skip(1)
+                .enumerate()
+                .map(|(i, l)| {
+                    json!({
+                        "id": i,
+                        "physicalLocation": physical(l.span),
+                        "message": { "text": l.text },
+                    })
+                })
+                .collect();
+            results.push(json!({
+                "ruleId": d.code,
+                "ruleIndex": codes.binary_search(&d.code).unwrap_or(0),
+                "level": d.severity.as_str(),
+                "message": { "text": message },
+                "locations": [{ "physicalLocation": physical(d.primary_span()) }],
+                "relatedLocations": related,
+            }));
+        }
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "tapc",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/tapc/tapc",
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    })
+}

@@ -1,0 +1,30 @@
+//! `tapc explain CODE`: one Markdown file per diagnostic code, in `src/explain/`.
+//! Each starts with `# CODE: summary`.
+
+macro_rules! codes {
+    ($($code:literal),* $(,)?) => {
+        /// Every code tapc can emit, with its explanation.
+        pub const CODES: &[(&str, &str)] = &[$(($code, include_str!(concat!("explain/", $code, ".md")))),*];
+    };
+}
+
+codes![
+    "E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008", "E101", "E102", "E103", "E104",
+    "E105", "E106", "E107", "E108", "E201", "E202", "E203", "E204", "E205", "E206", "E207", "E301",
+    "E302", "E303", "E304", "E305", "E306", "E307", "E308", "E401", "E402", "E403", "E501", "E601",
+    "E602", "W201", "W202", "W203", "W204", "W205", "W301", "W401", "W402",
+];
+
+/// The explanation of `code` (case-insensitive).
+pub fn text(code: &str) -> Option<&'static str> {
+    CODES
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(code))
+        .map(|(_, t)| *t)
+}
+
+/// The one-line summary from the explanation's title.
+pub fn summary(code: &str) -> Option<&'static str> {
+    let first = text(code)?.lines().next()?;
+    first.split_once(": ").map(|(_, s)| s.trim())
+}

@@ -1,0 +1,151 @@
+//! The `tapc` command line: a thin layer over the library.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use tapc::diag::{render_human, render_json, render_sarif, Report, Severity, SourceFile};
+
+#[derive(Parser)]
+#[command(
+    name = "tapc",
+    version,
+    about = "Compiles .tap disaster-recovery platforms to CloudFormation"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check programs and report every problem found
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Treat warnings as errors (exit status 1)
+        #[arg(long, value_name = "warnings", value_parser = ["warnings"])]
+        deny: Option<String>,
+        /// Override a param: NAME=VALUE
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
+    /// Print the long explanation of a diagnostic code
+    Explain { code: String },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got `{s}`")),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check {
+            files,
+            format,
+            deny,
+            params,
+        } => check(&files, format, deny.is_some(), &params),
+        Command::Explain { code } => explain(&code),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("tapc: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn check(
+    paths: &[PathBuf],
+    format: Format,
+    deny_warnings: bool,
+    params: &[(String, String)],
+) -> Result<ExitCode, String> {
+    let mut files: Vec<(
+        SourceFile,
+        Vec<tapc::diag::Diagnostic>,
+        Option<tapc::model::Model>,
+    )> = Vec::new();
+    for path in paths {
+        let (file, encoding_error) = tapc::read_source(path)?;
+        let (diagnostics, model) = match encoding_error {
+            Some(d) => (vec![d], None),
+            None => {
+                let checked = tapc::check_source(&file, params)?;
+                (checked.diagnostics, checked.model)
+            }
+        };
+        files.push((file, diagnostics, model));
+    }
+    let reports: Vec<Report> = files
+        .iter()
+        .map(|(file, diagnostics, _)| Report { file, diagnostics })
+        .collect();
+    let errors: usize = reports.iter().map(|r| r.count(Severity::Error)).sum();
+    let warnings: usize = reports.iter().map(|r| r.count(Severity::Warning)).sum();
+    match format {
+        Format::Human => {
+            eprint!(
+                "{}",
+                render_human(&reports, std::io::stderr().is_terminal())
+            );
+            let mut out = String::new();
+            for (_, _, model) in &files {
+                if let Some(model) = model {
+                    out.push_str(&tapc::summary::check(model));
+                }
+            }
+            if errors > 0 || warnings > 0 {
+                eprintln!("{errors} error(s), {warnings} warning(s)");
+            }
+            print_out(&out)?;
+        }
+        Format::Json => print_out(&format!("{:#}\n", render_json(&reports)))?,
+        Format::Sarif => print_out(&format!("{:#}\n", render_sarif(&reports)))?,
+    }
+    let failed = errors > 0 || (deny_warnings && warnings > 0);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn explain(code: &str) -> Result<ExitCode, String> {
+    match tapc::explain::text(code) {
+        Some(text) => {
+            print_out(text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Err(format!(
+            "unknown code `{code}`; codes look like E201 or W301 (see README)"
+        )),
+    }
+}
+
+fn print_out(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`tapc check | head`) is not an error of ours.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("cannot write output: {}", tapc::io_reason(&e))),
+    }
+}

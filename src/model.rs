@@ -1,0 +1,299 @@
+//! The checked model: the checker's output and the input of the graph and
+//! lowering stages. Params are substituted, defaults filled, references resolved.
+
+use std::fmt;
+
+use crate::diag::Span;
+use crate::stdlib::Kind;
+
+/// A resolved attribute value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Val {
+    Str(String),
+    Int(i64),
+    /// Milliseconds.
+    Duration(u64),
+    /// Bytes.
+    Size(u64),
+    Bool(bool),
+    Cidr(u32, u8),
+    Symbol(String),
+    List(Vec<Val>),
+    Map(Vec<(String, Val)>),
+}
+
+impl fmt::Display for Val {
+    /// The value as it would be written in a `.tap` file.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Val::Str(s) => write!(f, "{s:?}"),
+            Val::Int(n) => write!(f, "{n}"),
+            Val::Duration(ms) => f.write_str(&duration(*ms)),
+            Val::Size(b) => f.write_str(&size(*b)),
+            Val::Bool(b) => write!(f, "{b}"),
+            Val::Cidr(addr, prefix) => write!(f, "{}/{prefix}", ipv4(*addr)),
+            Val::Symbol(s) => f.write_str(s),
+            Val::List(items) => {
+                f.write_str("[")?;
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+            Val::Map(pairs) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in pairs.iter().enumerate() {
+                    let sep = if i > 0 { ", " } else { " " };
+                    write!(f, "{sep}{k} = {v}")?;
+                }
+                f.write_str(" }")
+            }
+        }
+    }
+}
+
+/// A duration in the largest units that keep it exact: `1m30s`, `500ms`, `7d`.
+pub fn duration(ms: u64) -> String {
+    if ms == 0 {
+        return "0s".into();
+    }
+    let units = [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1_000, "s"),
+        (1, "ms"),
+    ];
+    let mut out = String::new();
+    let mut rest = ms;
+    for (unit, name) in units {
+        if rest >= unit {
+            out.push_str(&format!("{}{name}", rest / unit));
+            rest %= unit;
+        }
+    }
+    out
+}
+
+pub fn size(bytes: u64) -> String {
+    let units = [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")];
+    for (shift, name) in units {
+        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+            return format!("{}{name}", bytes >> shift);
+        }
+    }
+    format!("{bytes} bytes")
+}
+
+pub fn ipv4(addr: u32) -> String {
+    let [a, b, c, d] = addr.to_be_bytes();
+    format!("{a}.{b}.{c}.{d}")
+}
+
+/// Where a resolved value came from, for diagnostics about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The attribute value in the program (or the field's name for a default).
+    pub span: Span,
+    /// The param the value came from, if any.
+    pub param: Option<ParamUse>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamUse {
+    pub name: String,
+    /// The param's declaration.
+    pub decl: Span,
+    /// Set with `--param` on the command line rather than by the default.
+    pub from_cli: bool,
+}
+
+/// Resolved attributes of one body, in the stdlib's field order.
+#[derive(Clone, Debug, Default)]
+pub struct Attrs {
+    pub values: Vec<(String, Val, Origin)>,
+}
+
+impl Attrs {
+    pub fn get(&self, name: &str) -> Option<&Val> {
+        self.values
+            .iter()
+            .find(|(n, ..)| n == name)
+            .map(|(_, v, _)| v)
+    }
+    pub fn origin(&self, name: &str) -> Option<&Origin> {
+        self.values
+            .iter()
+            .find(|(n, ..)| n == name)
+            .map(|(.., o)| o)
+    }
+    pub fn int(&self, name: &str) -> Option<i64> {
+        match self.get(name) {
+            Some(Val::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+    pub fn duration(&self, name: &str) -> Option<u64> {
+        match self.get(name) {
+            Some(Val::Duration(ms)) => Some(*ms),
+            _ => None,
+        }
+    }
+    pub fn size(&self, name: &str) -> Option<u64> {
+        match self.get(name) {
+            Some(Val::Size(b)) => Some(*b),
+            _ => None,
+        }
+    }
+    pub fn str(&self, name: &str) -> Option<&str> {
+        match self.get(name) {
+            Some(Val::Str(s) | Val::Symbol(s)) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn bool(&self, name: &str) -> Option<bool> {
+        match self.get(name) {
+            Some(Val::Bool(b)) => Some(*b),
+            _ => None,
+        }
+    }
+    pub fn strings(&self, name: &str) -> Vec<&str> {
+        match self.get(name) {
+            Some(Val::List(items)) => items
+                .iter()
+                .filter_map(|v| match v {
+                    Val::Str(s) | Val::Symbol(s) => Some(s.as_str()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+    pub fn map(&self, name: &str) -> Vec<(&str, &str)> {
+        match self.get(name) {
+            Some(Val::Map(pairs)) => pairs
+                .iter()
+                .filter_map(|(k, v)| match v {
+                    Val::Str(s) => Some((k.as_str(), s.as_str())),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    BackupRestore,
+    PilotLight,
+    WarmStandby,
+    ActiveActive,
+}
+
+impl Strategy {
+    pub fn parse(s: &str) -> Option<Strategy> {
+        Some(match s {
+            "backup_restore" => Strategy::BackupRestore,
+            "pilot_light" => Strategy::PilotLight,
+            "warm_standby" => Strategy::WarmStandby,
+            "active_active" => Strategy::ActiveActive,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::BackupRestore => "backup_restore",
+            Strategy::PilotLight => "pilot_light",
+            Strategy::WarmStandby => "warm_standby",
+            Strategy::ActiveActive => "active_active",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Platform {
+    pub name: String,
+    pub name_span: Span,
+    pub attrs: Attrs,
+    pub strategy: Strategy,
+    /// The `suffix` param's value, when one is declared.
+    pub suffix: Option<(String, ParamUse)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Primary,
+    Secondary,
+}
+
+#[derive(Debug)]
+pub struct Region {
+    pub code: String,
+    pub span: Span,
+    pub role: Role,
+    pub attrs: Attrs,
+}
+
+impl Region {
+    pub fn cidr(&self) -> (u32, u8) {
+        match self.attrs.get("cidr") {
+            Some(Val::Cidr(a, p)) => (*a, *p),
+            _ => (0, 16),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Service {
+    pub name: String,
+    pub span: Span,
+    pub kind: &'static Kind,
+    pub attrs: Attrs,
+    /// Indices into `Model::services`, with the span of each reference.
+    pub needs: Vec<(usize, Span)>,
+    pub replication: Option<Replication>,
+}
+
+#[derive(Debug)]
+pub struct Replication {
+    pub span: Span,
+    /// Indices into `Model::regions`.
+    pub regions: Vec<usize>,
+    pub attrs: Attrs,
+}
+
+#[derive(Debug)]
+pub struct Endpoint {
+    pub name: String,
+    pub span: Span,
+    pub attrs: Attrs,
+    pub health: Attrs,
+    /// Index into `Model::services`.
+    pub target: usize,
+}
+
+#[derive(Debug)]
+pub struct Model {
+    pub platform: Platform,
+    /// In declaration order.
+    pub regions: Vec<Region>,
+    pub services: Vec<Service>,
+    pub endpoints: Vec<Endpoint>,
+    pub budget: crate::check::budget::Budget,
+}
+
+impl Model {
+    pub fn primary(&self) -> usize {
+        self.regions
+            .iter()
+            .position(|r| r.role == Role::Primary)
+            .expect("the checker guarantees one primary")
+    }
+    pub fn secondaries(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.regions.len()).filter(|&i| self.regions[i].role == Role::Secondary)
+    }
+}

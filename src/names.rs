@@ -1,0 +1,205 @@
+//! Physical names of generated resources, and AWS's rules for them
+//! (aws-dr.md section 3). The checker validates exactly the names the lowering
+//! emits, so both take them from here.
+
+/// A 12-digit stand-in for `${AWS::AccountId}` when checking lengths.
+pub const ACCOUNT_PLACEHOLDER: &str = "123456789012";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameKind {
+    Bucket,
+    LoadBalancer,
+    TargetGroup,
+    DbCluster,
+    GlobalCluster,
+    Table,
+    EventBus,
+    Rule,
+    LogGroup,
+    EcsCluster,
+    EcsService,
+    Alarm,
+}
+
+impl NameKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            NameKind::Bucket => "S3 bucket name",
+            NameKind::LoadBalancer => "load balancer name",
+            NameKind::TargetGroup => "target group name",
+            NameKind::DbCluster => "DB cluster identifier",
+            NameKind::GlobalCluster => "global cluster identifier",
+            NameKind::Table => "DynamoDB table name",
+            NameKind::EventBus => "event bus name",
+            NameKind::Rule => "EventBridge rule name",
+            NameKind::LogGroup => "log group name",
+            NameKind::EcsCluster => "ECS cluster name",
+            NameKind::EcsService => "ECS service name",
+            NameKind::Alarm => "alarm name",
+        }
+    }
+}
+
+/// `platform[-suffix]`: the start of every physical name.
+pub fn prefix(platform: &str, suffix: Option<&str>) -> String {
+    match suffix {
+        Some(s) if !s.is_empty() => format!("{platform}-{s}"),
+        _ => platform.to_string(),
+    }
+}
+
+/// `us-east-1` -> `use1`, for the names with a 32-character limit.
+pub fn short_region(code: &str) -> String {
+    code.split('-')
+        .map(|part| match part {
+            "north" => "n".to_string(),
+            "south" => "s".to_string(),
+            "east" => "e".to_string(),
+            "west" => "w".to_string(),
+            "central" => "c".to_string(),
+            "northeast" => "ne".to_string(),
+            "northwest" => "nw".to_string(),
+            "southeast" => "se".to_string(),
+            "southwest" => "sw".to_string(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+/// The physical name of `service`'s resource of `kind` in `region`. For buckets
+/// `account` is `${AWS::AccountId}` in templates and the placeholder in checks.
+pub fn name(kind: NameKind, prefix: &str, service: &str, region: &str, account: &str) -> String {
+    match kind {
+        NameKind::Bucket => format!("{prefix}-{service}-{account}-{region}"),
+        NameKind::LoadBalancer => format!("{prefix}-{service}-{}", short_region(region)),
+        NameKind::TargetGroup => format!("{prefix}-{service}-tg-{}", short_region(region)),
+        NameKind::DbCluster | NameKind::EventBus => format!("{prefix}-{service}-{region}"),
+        NameKind::GlobalCluster | NameKind::Table | NameKind::EcsService => {
+            format!("{prefix}-{service}")
+        }
+        NameKind::Rule => format!("{prefix}-{service}-forward"),
+        NameKind::LogGroup => format!("/tap/{prefix}/{region}/{service}"),
+        NameKind::EcsCluster => format!("{prefix}-{region}"),
+        NameKind::Alarm => format!("{prefix}-{service}-replication-lag-{region}"),
+    }
+}
+
+/// Why `name` breaks AWS's rules for `kind`, if it does: the reason and the
+/// offending character, if one is to blame.
+pub fn violation(kind: NameKind, name: &str) -> Option<(String, Option<char>)> {
+    let len = name.chars().count();
+    let alnum_dash = |c: char| c.is_ascii_alphanumeric() || c == '-';
+    let (max, allowed, allowed_desc): (usize, &dyn Fn(char) -> bool, &str) = match kind {
+        NameKind::Bucket => (
+            63,
+            &|c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.',
+            "lowercase letters, digits, `.` and `-`",
+        ),
+        NameKind::LoadBalancer | NameKind::TargetGroup => {
+            (32, &alnum_dash, "letters, digits and `-`")
+        }
+        NameKind::DbCluster | NameKind::GlobalCluster => {
+            (63, &alnum_dash, "letters, digits and `-`")
+        }
+        NameKind::Table => (
+            255,
+            &|c: char| c.is_ascii_alphanumeric() || "_.-".contains(c),
+            "letters, digits, `_`, `.` and `-`",
+        ),
+        NameKind::EventBus => (
+            256,
+            &|c: char| c.is_ascii_alphanumeric() || "/._-".contains(c),
+            "letters, digits, `/`, `.`, `_` and `-`",
+        ),
+        NameKind::Rule => (
+            64,
+            &|c: char| c.is_ascii_alphanumeric() || "._-".contains(c),
+            "letters, digits, `.`, `_` and `-`",
+        ),
+        NameKind::LogGroup => (
+            512,
+            &|c: char| c.is_ascii_alphanumeric() || "._-/#".contains(c),
+            "letters, digits, `.`, `_`, `-`, `/` and `#`",
+        ),
+        NameKind::EcsCluster | NameKind::EcsService => (
+            255,
+            &|c: char| c.is_ascii_alphanumeric() || "_-".contains(c),
+            "letters, digits, `_` and `-`",
+        ),
+        NameKind::Alarm => (255, &|c: char| !c.is_control(), "printable characters"),
+    };
+    if let Some(c) = name.chars().find(|&c| !allowed(c)) {
+        return Some((
+            format!("may contain only {allowed_desc}, not `{c}`"),
+            Some(c),
+        ));
+    }
+    if len > max {
+        return Some((
+            format!("is {len} characters long; the limit is {max}"),
+            None,
+        ));
+    }
+    let first = name.chars().next().unwrap_or(' ');
+    match kind {
+        NameKind::Bucket => {
+            if len < 3 {
+                return Some(("must be at least 3 characters long".into(), None));
+            }
+            if !first.is_ascii_alphanumeric() {
+                return Some(("must start with a letter or digit".into(), Some(first)));
+            }
+            if name.contains("..") {
+                return Some(("must not contain `..`".into(), Some('.')));
+            }
+            for p in ["xn--", "sthree-", "amzn-s3-demo-"] {
+                if name.starts_with(p) {
+                    return Some((format!("must not start with `{p}`"), None));
+                }
+            }
+        }
+        NameKind::LoadBalancer if name.starts_with("internal-") => {
+            return Some(("must not start with `internal-`".into(), None));
+        }
+        NameKind::LoadBalancer | NameKind::TargetGroup if first == '-' => {
+            return Some(("must not start with `-`".into(), Some('-')));
+        }
+        NameKind::DbCluster | NameKind::GlobalCluster => {
+            if !first.is_ascii_alphabetic() {
+                return Some(("must start with a letter".into(), Some(first)));
+            }
+            if name.contains("--") {
+                return Some(("must not contain `--`".into(), Some('-')));
+            }
+        }
+        NameKind::LogGroup if name.starts_with("aws/") => {
+            return Some(("must not start with `aws/`".into(), None));
+        }
+        _ => {}
+    }
+    if name.ends_with('-') && kind != NameKind::Alarm {
+        return Some(("must not end with `-`".into(), Some('-')));
+    }
+    None
+}
+
+/// The names each service kind generates, per region.
+pub fn kinds_for(service_kind: &str) -> &'static [NameKind] {
+    match service_kind {
+        "fargate" => &[
+            NameKind::LoadBalancer,
+            NameKind::TargetGroup,
+            NameKind::LogGroup,
+            NameKind::EcsService,
+        ],
+        "aurora_postgres" => &[
+            NameKind::GlobalCluster,
+            NameKind::DbCluster,
+            NameKind::Alarm,
+        ],
+        "dynamodb" => &[NameKind::Table],
+        "s3" => &[NameKind::Bucket],
+        "eventbridge" => &[NameKind::EventBus, NameKind::Rule],
+        _ => &[],
+    }
+}

@@ -1,0 +1,89 @@
+//! The human summary printed on success: what was checked and the RTO/RPO
+//! arithmetic term by term, so the objectives are shown, not claimed.
+
+use std::fmt::Write;
+
+use crate::model::{duration, Model, Role};
+
+pub fn check(model: &Model) -> String {
+    let mut out = String::new();
+    let p = &model.platform;
+    let _ = writeln!(out, "platform {}: {} strategy", p.name, p.strategy.as_str());
+    let regions: Vec<String> = model
+        .regions
+        .iter()
+        .map(|r| {
+            format!(
+                "{} ({})",
+                r.code,
+                if r.role == Role::Primary {
+                    "primary"
+                } else {
+                    "secondary"
+                }
+            )
+        })
+        .collect();
+    let _ = writeln!(out, "  regions   {}", regions.join(", "));
+    let services: Vec<String> = model
+        .services
+        .iter()
+        .map(|s| format!("{} ({})", s.name, s.kind.name))
+        .collect();
+    if !services.is_empty() {
+        let _ = writeln!(out, "  services  {}", services.join(", "));
+    }
+    out.push_str(&budget(model));
+    out
+}
+
+/// The RTO and RPO budgets, term by term with the headroom left.
+pub fn budget(model: &Model) -> String {
+    let mut out = String::new();
+    if let Some(rto) = &model.budget.rto {
+        let _ = writeln!(
+            out,
+            "  RTO budget: detect + trigger + max(promote, compute) + dns"
+        );
+        for t in &rto.terms {
+            let _ = writeln!(out, "    {:<8} {:>7}  {}", t.name, duration(t.ms), t.how);
+        }
+        let _ = writeln!(
+            out,
+            "    {:<8} {:>7}  within rto {} with {} to spare",
+            "total",
+            duration(rto.total),
+            duration(rto.objective),
+            duration(rto.objective - rto.total.min(rto.objective))
+        );
+    }
+    if !model.budget.rpo.is_empty() {
+        let _ = writeln!(out, "  RPO budget: worst-case replication lag per service");
+        let width = model
+            .budget
+            .rpo
+            .iter()
+            .map(|r| r.service.len())
+            .max()
+            .unwrap_or(0);
+        for r in &model.budget.rpo {
+            let (lag, spare) = match r.lag {
+                Some(l) => (
+                    duration(l),
+                    format!("{} to spare", duration(r.objective.saturating_sub(l))),
+                ),
+                None => ("unknown".to_string(), "not verified".to_string()),
+            };
+            let _ = writeln!(
+                out,
+                "    {:<width$} lag {:>7}  rpo {} ({}), {spare}; {}",
+                r.service,
+                lag,
+                duration(r.objective),
+                r.objective_from,
+                r.source
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,6 @@
+//! Stage 1: source text to a span-carrying syntax tree.
+
+pub mod ast;
+mod parser;
+
+pub use parser::{parse, parse_literal, MAX_DEPTH};

@@ -1,0 +1,630 @@
+//! pest glue: parses one top-level item at a time, turns pest errors into
+//! diagnostics in the user's words and pairs into the typed syntax tree.
+
+use std::borrow::Cow;
+
+use pest::iterators::Pair;
+use pest::Parser as _;
+
+use super::ast::*;
+use crate::diag::{Diagnostic, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/tap.pest"]
+struct TapParser;
+
+/// Deeper nesting of lists, maps and blocks is rejected before pest sees it, so
+/// that neither pest nor the tree walk can overflow the stack.
+pub const MAX_DEPTH: usize = 64;
+
+const KEYWORDS: [&str; 8] = [
+    "param",
+    "platform",
+    "region",
+    "service",
+    "replicate",
+    "endpoint",
+    "import",
+    "schema",
+];
+
+pub fn parse(src: &str) -> (File<'_>, Vec<Diagnostic>) {
+    let mut conv = Converter {
+        offset: 0,
+        diags: Vec::new(),
+    };
+    if let Some(d) = check_depth(src) {
+        return (File::default(), vec![d]);
+    }
+    let mut items = Vec::new();
+    let mut pos = skip_trivia(src, 0);
+    while pos < src.len() {
+        match TapParser::parse(Rule::item_line, &src[pos..]) {
+            Ok(pairs) => {
+                conv.offset = pos;
+                let mut end = pos;
+                for pair in pairs {
+                    end = end.max(pos + pair.as_span().end());
+                    if pair.as_rule() != Rule::nl && pair.as_rule() != Rule::EOI {
+                        items.push(conv.item(pair));
+                    }
+                }
+                pos = skip_trivia(src, end.max(pos + 1));
+            }
+            Err(err) => {
+                conv.diags.push(syntax_error(src, pos, &err));
+                pos = next_item_start(src, pos);
+            }
+        }
+    }
+    (File { items }, conv.diags)
+}
+
+/// Skips blanks, newlines and comments.
+fn skip_trivia(src: &str, mut pos: usize) -> usize {
+    let bytes = src.as_bytes();
+    while pos < bytes.len() {
+        match bytes[pos] {
+            b' ' | b'\t' | b'\r' | b'\n' => pos += 1,
+            b'#' => {
+                while pos < bytes.len() && bytes[pos] != b'\n' {
+                    pos += 1;
+                }
+            }
+            _ => break,
+        }
+    }
+    pos
+}
+
+/// Where to resume after a broken item: the next line that starts with a
+/// top-level keyword, or the end of the file.
+fn next_item_start(src: &str, from: usize) -> usize {
+    let mut pos = from;
+    while let Some(i) = src[pos..].find('\n') {
+        pos += i + 1;
+        let rest = &src[pos..];
+        let starts_item = KEYWORDS.iter().any(|kw| {
+            rest.strip_prefix(kw)
+                .is_some_and(|r| r.starts_with([' ', '\t']))
+        });
+        if starts_item {
+            return pos;
+        }
+    }
+    src.len()
+}
+
+fn check_depth(src: &str) -> Option<Diagnostic> {
+    let bytes = src.as_bytes();
+    let (mut depth, mut i) = (0usize, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && !matches!(bytes[i], b'"' | b'\n') {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(
+                        Diagnostic::error("E007", "lists, maps and blocks are nested too deeply")
+                            .label(Span::new(i, i + 1), format!("nesting level {depth}"))
+                            .help(format!("tapc accepts up to {MAX_DEPTH} levels of nesting")),
+                    );
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The user's words for a token pest expected.
+fn expected_word(rule: Rule) -> &'static str {
+    match rule {
+        Rule::nl => "end of line",
+        Rule::EOI => "end of file",
+        Rule::eq => "'='",
+        Rule::colon => "':'",
+        Rule::arrow => "'->'",
+        Rule::comma => "','",
+        Rule::lbrace | Rule::body => "'{'",
+        Rule::rbrace => "'}'",
+        Rule::rbracket => "']'",
+        Rule::ident | Rule::symbol => "a name",
+        Rule::attr | Rule::block => "an attribute",
+        Rule::pair => "a key",
+        Rule::param
+        | Rule::platform
+        | Rule::region
+        | Rule::service
+        | Rule::replicate
+        | Rule::endpoint
+        | Rule::import
+        | Rule::schema
+        | Rule::kw_param
+        | Rule::kw_platform
+        | Rule::kw_region
+        | Rule::kw_service
+        | Rule::kw_replicate
+        | Rule::kw_endpoint
+        | Rule::kw_import
+        | Rule::kw_schema => {
+            "a top-level item (param, platform, region, service, replicate, endpoint)"
+        }
+        _ => "a value",
+    }
+}
+
+/// The token found where the error is, for "found ...".
+fn found_token(src: &str, at: usize) -> (String, Span) {
+    let rest = &src[at..];
+    let Some(c) = rest.chars().next() else {
+        return ("end of file".into(), Span::new(at, at));
+    };
+    if c == '\n' || rest.starts_with("\r\n") {
+        return ("end of line".into(), Span::new(at, at));
+    }
+    let word_len = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.'))
+        .unwrap_or(rest.len());
+    let len = if word_len > 0 {
+        word_len
+    } else if rest.starts_with("=>") || rest.starts_with("->") {
+        2
+    } else {
+        c.len_utf8()
+    };
+    (format!("`{}`", &rest[..len]), Span::new(at, at + len))
+}
+
+fn syntax_error(src: &str, offset: usize, err: &pest::error::Error<Rule>) -> Diagnostic {
+    let at = offset
+        + match err.location {
+            pest::error::InputLocation::Pos(p) => p,
+            pest::error::InputLocation::Span((s, _)) => s,
+        };
+    let mut words: Vec<&str> = match &err.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().map(|r| expected_word(*r)).collect()
+        }
+        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    words.sort_unstable();
+    words.dedup();
+    let expected = match words.as_slice() {
+        [] => "something else".to_string(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    };
+    let (found, span) = found_token(src, at);
+    let diag = Diagnostic::error("E001", format!("expected {expected}, found {found}"))
+        .label(span, format!("expected {expected}"));
+    match syntax_help(src, offset, at, &words, &found) {
+        Some(help) => diag.help(help),
+        None => diag,
+    }
+}
+
+/// A fix for the common slips, judged from what was expected and what was found.
+fn syntax_help(
+    src: &str,
+    item_start: usize,
+    at: usize,
+    expected: &[&str],
+    found: &str,
+) -> Option<String> {
+    let item = &src[item_start..];
+    let wants = |w: &str| expected.contains(&w);
+    if found == "`=>`" && wants("'->'") {
+        return Some(
+            "replication links are written with `->`: `replicate ledger -> us-west-2`".into(),
+        );
+    }
+    if found == "`:`" && wants("'='") {
+        return Some("attributes are written `name = value`".into());
+    }
+    if wants("':'") && item.starts_with("service") {
+        return Some(
+            "a service names its kind after a colon: `service api: fargate { ... }`".into(),
+        );
+    }
+    if wants("':'") && item.starts_with("param") {
+        return Some("a param is declared as `param NAME: TYPE = DEFAULT`".into());
+    }
+    if wants("end of line") && wants("'}'") && !found.starts_with("end") {
+        return Some("put each attribute on its own line".into());
+    }
+    if found == "end of file" && wants("'}'") {
+        return Some("a block is not closed: add the missing `}`".into());
+    }
+    if found == "`}`" && at == item_start {
+        return Some("this `}` closes no block; remove it".into());
+    }
+    if found == "`\"`" && wants("a name") {
+        return Some("names are written without quotes".into());
+    }
+    None
+}
+
+struct Converter {
+    /// Byte offset of the item being converted: pest spans are relative to it.
+    offset: usize,
+    diags: Vec<Diagnostic>,
+}
+
+impl Converter {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.offset + s.start(), self.offset + s.end())
+    }
+
+    fn ident<'a>(&self, pair: Pair<'a, Rule>) -> Ident<'a> {
+        Ident {
+            name: pair.as_str(),
+            span: self.span(&pair),
+        }
+    }
+
+    fn item<'a>(&mut self, pair: Pair<'a, Rule>) -> Item<'a> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = pair.into_inner().filter(|p| {
+            !matches!(
+                p.as_rule(),
+                Rule::colon | Rule::eq | Rule::arrow | Rule::comma
+            )
+        });
+        let keyword = inner.next().map(|k| self.span(&k)).unwrap_or(span);
+        let mut idents = Vec::new();
+        let mut body = None;
+        let mut value = None;
+        for p in inner {
+            match p.as_rule() {
+                Rule::ident => idents.push(self.ident(p)),
+                Rule::body => body = Some(self.body(p)),
+                _ => value = Some(self.value(p)),
+            }
+        }
+        let body = body.unwrap_or_else(|| Body {
+            span: Span::new(span.end, span.end),
+            ..Body::default()
+        });
+        let mut idents = idents.into_iter();
+        let mut next_ident = || idents.next().expect("the grammar guarantees the names");
+        let kind = match rule {
+            Rule::param => ItemKind::Param {
+                name: next_ident(),
+                ty: next_ident(),
+                default: value,
+            },
+            Rule::platform => ItemKind::Platform {
+                name: next_ident(),
+                body,
+            },
+            Rule::region => ItemKind::Region {
+                code: next_ident(),
+                body,
+            },
+            Rule::service => ItemKind::Service {
+                name: next_ident(),
+                kind: next_ident(),
+                body,
+            },
+            Rule::replicate => {
+                let service = next_ident();
+                ItemKind::Replicate {
+                    service,
+                    regions: idents.collect(),
+                    body,
+                }
+            }
+            Rule::endpoint => ItemKind::Endpoint {
+                name: next_ident(),
+                body,
+            },
+            Rule::import => ItemKind::Import {
+                path: value.expect("the grammar guarantees the path"),
+            },
+            Rule::schema => ItemKind::Schema {
+                name: next_ident(),
+                body,
+            },
+            other => unreachable!("item_line yields items only, got {other:?}"),
+        };
+        Item {
+            kind,
+            keyword,
+            span,
+        }
+    }
+
+    fn body<'a>(&mut self, pair: Pair<'a, Rule>) -> Body<'a> {
+        let mut body = Body {
+            span: self.span(&pair),
+            ..Body::default()
+        };
+        for entry in pair.into_inner() {
+            match entry.as_rule() {
+                Rule::attr => {
+                    let mut it = entry.into_inner().filter(|p| p.as_rule() != Rule::eq);
+                    let name = self.ident(it.next().expect("attr has a name"));
+                    let value = self.value(it.next().expect("attr has a value"));
+                    body.attrs.push(Attr { name, value });
+                }
+                Rule::block => {
+                    let mut it = entry.into_inner();
+                    let name = self.ident(it.next().expect("block has a name"));
+                    let inner = self.body(it.next().expect("block has a body"));
+                    body.blocks.push(Block { name, body: inner });
+                }
+                _ => {}
+            }
+        }
+        body
+    }
+
+    fn value<'a>(&mut self, pair: Pair<'a, Rule>) -> Value<'a> {
+        let span = self.span(&pair);
+        let text = pair.as_str();
+        let kind = match pair.as_rule() {
+            Rule::string => ValueKind::Str(self.string(pair)),
+            Rule::int => match parse_digits(text) {
+                Some(n) => ValueKind::Int(n as i64),
+                None => self.too_large(span, "integer", "9_223_372_036_854_775_807"),
+            },
+            Rule::duration => match parse_duration(text) {
+                Some(ms) => ValueKind::Duration(ms),
+                None => self.too_large(span, "duration", "about 292 million years"),
+            },
+            Rule::size => match parse_size(text) {
+                Some(bytes) => ValueKind::Size(bytes),
+                None => self.too_large(span, "size", "16 EiB"),
+            },
+            Rule::cidr => self.cidr(text, span),
+            Rule::bool => ValueKind::Bool(text == "true"),
+            Rule::symbol => ValueKind::Symbol(text),
+            Rule::list => ValueKind::List(
+                pair.into_inner()
+                    .filter(|p| {
+                        !matches!(
+                            p.as_rule(),
+                            Rule::lbracket | Rule::rbracket | Rule::comma | Rule::nl
+                        )
+                    })
+                    .map(|p| self.value(p))
+                    .collect(),
+            ),
+            Rule::map => ValueKind::Map(
+                pair.into_inner()
+                    .filter(|p| p.as_rule() == Rule::pair)
+                    .map(|p| {
+                        let mut it = p.into_inner().filter(|p| p.as_rule() != Rule::eq);
+                        let key = it.next().expect("pair has a key");
+                        let key = MapKey {
+                            span: self.span(&key),
+                            text: match key.as_rule() {
+                                Rule::string => Cow::Owned(self.plain_string(key)),
+                                _ => Cow::Borrowed(key.as_str()),
+                            },
+                        };
+                        (key, self.value(it.next().expect("pair has a value")))
+                    })
+                    .collect(),
+            ),
+            Rule::unterminated => {
+                self.diags.push(
+                    Diagnostic::error("E002", "unterminated string")
+                        .label(span, "this string has no closing `\"`")
+                        .help("add a `\"` at the end of the string; strings cannot span lines (write `\\n` for a newline)"),
+                );
+                ValueKind::Str(vec![StrPart::Text(Cow::Borrowed(&text[1..]))])
+            }
+            Rule::bad_number => self.bad_number(text, span),
+            other => unreachable!("not a value rule: {other:?}"),
+        };
+        Value { kind, span }
+    }
+
+    fn too_large<'a>(&mut self, span: Span, what: &str, max: &str) -> ValueKind<'a> {
+        self.diags.push(
+            Diagnostic::error("E004", format!("this {what} is too large"))
+                .label(span, "does not fit in 64 bits")
+                .help(format!("the largest {what} tapc accepts is {max}")),
+        );
+        ValueKind::Int(0)
+    }
+
+    fn cidr<'a>(&mut self, text: &str, span: Span) -> ValueKind<'a> {
+        let (addr_text, prefix_text) = text.split_once('/').expect("grammar: cidr has '/'");
+        let mut addr = 0u32;
+        let mut at = span.start;
+        for octet in addr_text.split('.') {
+            match parse_digits(octet).filter(|&n| n <= 255) {
+                Some(n) => addr = addr << 8 | n as u32,
+                None => {
+                    self.diags.push(
+                        Diagnostic::error("E005", "invalid CIDR block")
+                            .label(Span::new(at, at + octet.len()), "an address part must be 0 to 255")
+                            .help("write an IPv4 network as four numbers 0-255 and a prefix length, e.g. `10.0.0.0/16`"),
+                    );
+                    return ValueKind::Cidr { addr: 0, prefix: 0 };
+                }
+            }
+            at += octet.len() + 1;
+        }
+        match parse_digits(prefix_text).filter(|&n| n <= 32) {
+            Some(prefix) => ValueKind::Cidr {
+                addr,
+                prefix: prefix as u8,
+            },
+            None => {
+                self.diags.push(
+                    Diagnostic::error("E005", "invalid CIDR block")
+                        .label(Span::new(at, span.end), "the prefix length must be 0 to 32")
+                        .help("an IPv4 prefix has at most 32 bits, e.g. `10.0.0.0/16`"),
+                );
+                ValueKind::Cidr { addr, prefix: 0 }
+            }
+        }
+    }
+
+    fn bad_number<'a>(&mut self, text: &str, span: Span) -> ValueKind<'a> {
+        let digits = text.trim_start_matches(|c: char| c.is_ascii_digit() || c == '_');
+        let diag = if text.contains('.') {
+            Diagnostic::error("E006", "decimal numbers are not supported")
+                .label(span, "not a whole number")
+                .help("use a whole number in a smaller unit, e.g. `1500ms` rather than `1.5s`; versions and IPs are strings or CIDR blocks")
+        } else {
+            let unit = digits;
+            let number = &text[..text.len() - unit.len()];
+            let mut diag = Diagnostic::error("E006", format!("unknown unit `{unit}`"))
+                .label(span, "not a number, duration or size");
+            let units = ["ms", "s", "m", "h", "d", "KiB", "MiB", "GiB", "TiB"];
+            let aliases = [
+                ("sec", "s"),
+                ("secs", "s"),
+                ("min", "m"),
+                ("mins", "m"),
+                ("hr", "h"),
+                ("hrs", "h"),
+                ("day", "d"),
+                ("days", "d"),
+                ("KB", "KiB"),
+                ("MB", "MiB"),
+                ("GB", "GiB"),
+                ("TB", "TiB"),
+                ("K", "KiB"),
+                ("M", "MiB"),
+                ("G", "GiB"),
+            ];
+            let guess = aliases
+                .iter()
+                .find(|(a, _)| a.eq_ignore_ascii_case(unit))
+                .map(|(_, u)| *u)
+                .or_else(|| crate::suggest::closest(unit, units.iter().copied()));
+            let list = "units are ms, s, m, h, d for durations and KiB, MiB, GiB, TiB for sizes";
+            diag = match guess {
+                Some(u) => diag.help(format!("did you mean `{number}{u}`? ({list})")),
+                None => diag.help(list),
+            };
+            diag
+        };
+        self.diags.push(diag);
+        ValueKind::Int(0)
+    }
+
+    fn string<'a>(&mut self, pair: Pair<'a, Rule>) -> Vec<StrPart<'a>> {
+        let mut parts: Vec<StrPart<'a>> = Vec::new();
+        let push_text = |parts: &mut Vec<StrPart<'a>>, t: Cow<'a, str>| match parts.last_mut() {
+            Some(StrPart::Text(prev)) => prev.to_mut().push_str(&t),
+            _ => parts.push(StrPart::Text(t)),
+        };
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::text => push_text(&mut parts, Cow::Borrowed(p.as_str())),
+                Rule::escape => {
+                    let c = match p.as_str() {
+                        "\\\"" => "\"",
+                        "\\\\" => "\\",
+                        "\\n" => "\n",
+                        "\\t" => "\t",
+                        "\\$" => "$",
+                        other => {
+                            self.diags.push(
+                                Diagnostic::error("E003", format!("unknown escape `{other}`"))
+                                    .label(self.span(&p), "not an escape tapc knows")
+                                    .help("the escapes are `\\\"`, `\\\\`, `\\n`, `\\t` and `\\$`; write `\\\\` for a backslash"),
+                            );
+                            ""
+                        }
+                    };
+                    push_text(&mut parts, Cow::Borrowed(c));
+                }
+                Rule::interp => {
+                    let ident = p
+                        .into_inner()
+                        .find(|p| p.as_rule() == Rule::ident)
+                        .expect("interp has a name");
+                    parts.push(StrPart::Param(self.ident(ident)));
+                }
+                _ => {}
+            }
+        }
+        parts
+    }
+
+    /// A string used where interpolation means nothing (a map key).
+    fn plain_string(&mut self, pair: Pair<'_, Rule>) -> String {
+        self.string(pair)
+            .into_iter()
+            .map(|p| match p {
+                StrPart::Text(t) => t.into_owned(),
+                StrPart::Param(i) => format!("${{{}}}", i.name),
+            })
+            .collect()
+    }
+}
+
+fn parse_digits(text: &str) -> Option<u64> {
+    text.bytes().filter(|&b| b != b'_').try_fold(0u64, |n, b| {
+        n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+    })
+}
+
+fn parse_duration(text: &str) -> Option<u64> {
+    let mut total = 0u64;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let n_len = rest
+            .find(|c: char| c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        let n = parse_digits(&rest[..n_len])?;
+        rest = &rest[n_len..];
+        let (ms, unit_len) = if rest.starts_with("ms") {
+            (1, 2)
+        } else {
+            match rest.as_bytes().first() {
+                Some(b's') => (1_000, 1),
+                Some(b'm') => (60_000, 1),
+                Some(b'h') => (3_600_000, 1),
+                _ => (86_400_000, 1),
+            }
+        };
+        rest = &rest[unit_len..];
+        total = total.checked_add(n.checked_mul(ms)?)?;
+    }
+    Some(total)
+}
+
+fn parse_size(text: &str) -> Option<u64> {
+    let n = parse_digits(&text[..text.len() - 3])?;
+    let shift = match &text[text.len() - 3..] {
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        _ => 40,
+    };
+    n.checked_mul(1u64 << shift)
+}
+
+/// Parses a lone literal (a `--param` value); `None` if it is not exactly one valid value.
+pub fn parse_literal(text: &str) -> Option<Value<'_>> {
+    let mut pairs = TapParser::parse(Rule::literal, text).ok()?;
+    let mut conv = Converter {
+        offset: 0,
+        diags: Vec::new(),
+    };
+    let value = conv.value(pairs.next()?);
+    conv.diags.is_empty().then_some(value)
+}

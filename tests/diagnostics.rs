@@ -1,0 +1,32 @@
+//! Every program under `tests/bad/` is checked, and the diagnostics as a user sees
+//! them (no colour) are snapshotted together with the source. A program whose
+//! first line contains `# json` is also snapshotted as `--format json`.
+//! A program under `tests/bad/` must produce at least one diagnostic with a code.
+
+use tapc::diag::{render_human, render_json, Report, SourceFile};
+
+fn diagnose(path: &std::path::Path) -> (SourceFile, Vec<tapc::diag::Diagnostic>) {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let text = std::fs::read_to_string(path).unwrap();
+    let file = SourceFile::new(name, text);
+    let checked = tapc::check_source(&file, &[]).expect("no usage error");
+    (file, checked.diagnostics)
+}
+
+#[test]
+fn bad_programs() {
+    insta::glob!("bad/**/*.tap", |path| {
+        let (file, diagnostics) = diagnose(path);
+        assert!(
+            !diagnostics.is_empty(),
+            "{} produced no diagnostic",
+            path.display()
+        );
+        let report = [Report { file: &file, diagnostics: &diagnostics }];
+        let human = render_human(&report, false);
+        insta::assert_snapshot!(format!("{}\n---\n{human}", file.text));
+        if file.text.lines().next().is_some_and(|l| l.contains("# json")) {
+            insta::assert_snapshot!(format!("{}.json", file.name), format!("{:#}", render_json(&report)));
+        }
+    });
+}
