@@ -8,6 +8,8 @@
 pub mod check;
 pub mod diag;
 pub mod explain;
+pub mod graph;
+pub mod lower;
 pub mod model;
 pub mod names;
 pub mod stdlib;
@@ -66,4 +68,63 @@ pub fn check_source(
         });
     }
     check::check(&ast, params)
+}
+
+/// Writes `files` into `dir` atomically: everything is written into a temporary
+/// directory beside it, which then replaces `dir`. On any failure `dir` is left
+/// exactly as it was and the temporary directory is removed.
+pub fn write_output(dir: &std::path::Path, files: &[(String, String)]) -> Result<(), String> {
+    use std::fs;
+    let shown = dir.display();
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!(
+            "cannot write to `{shown}`: it exists and is not a directory"
+        ));
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let base = dir
+        .file_name()
+        .ok_or_else(|| format!("cannot write to `{shown}`: not a directory name"))?
+        .to_string_lossy()
+        .into_owned();
+    fs::create_dir_all(&parent)
+        .map_err(|e| format!("cannot create `{}`: {}", parent.display(), io_reason(&e)))?;
+    let pid = std::process::id();
+    let tmp = parent.join(format!(".{base}.tapc-new-{pid}"));
+    let old = parent.join(format!(".{base}.tapc-old-{pid}"));
+    let write_all = || -> std::io::Result<()> {
+        let _ = fs::remove_dir_all(&tmp);
+        fs::create_dir(&tmp)?;
+        for (name, text) in files {
+            let mut f = fs::File::create(tmp.join(name))?;
+            std::io::Write::write_all(&mut f, text.as_bytes())?;
+            f.sync_all()?;
+        }
+        Ok(())
+    };
+    if let Err(e) = write_all() {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(format!("cannot write to `{shown}`: {}", io_reason(&e)));
+    }
+    let had_old = dir.exists();
+    if had_old {
+        if let Err(e) = fs::rename(dir, &old) {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(format!("cannot replace `{shown}`: {}", io_reason(&e)));
+        }
+    }
+    if let Err(e) = fs::rename(&tmp, dir) {
+        if had_old {
+            let _ = fs::rename(&old, dir);
+        }
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(format!("cannot replace `{shown}`: {}", io_reason(&e)));
+    }
+    if had_old {
+        let _ = fs::remove_dir_all(&old);
+    }
+    Ok(())
 }

@@ -34,8 +34,34 @@ enum Command {
         #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
         params: Vec<(String, String)>,
     },
+    /// Check a program and write its CloudFormation templates and manifest
+    Build {
+        file: PathBuf,
+        /// Output directory (replaced atomically)
+        #[arg(short, long, default_value = "out")]
+        output: PathBuf,
+        /// Override a param: NAME=VALUE
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
+    /// Print the resolved dependency graph and its stacks
+    Graph {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+        /// Override a param: NAME=VALUE
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
     /// Print the long explanation of a diagnostic code
     Explain { code: String },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -61,6 +87,16 @@ fn main() -> ExitCode {
             deny,
             params,
         } => check(&files, format, deny.is_some(), &params),
+        Command::Build {
+            file,
+            output,
+            params,
+        } => build(&file, &output, &params),
+        Command::Graph {
+            file,
+            format,
+            params,
+        } => graph(&file, format, &params),
         Command::Explain { code } => explain(&code),
     };
     match result {
@@ -126,6 +162,76 @@ fn check(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Reads and checks one program, printing its diagnostics to stderr; the model
+/// if it has no errors.
+fn checked_model(
+    path: &std::path::Path,
+    params: &[(String, String)],
+) -> Result<Option<(SourceFile, tapc::model::Model)>, String> {
+    let (file, encoding_error) = tapc::read_source(path)?;
+    let (diagnostics, model) = match encoding_error {
+        Some(d) => (vec![d], None),
+        None => {
+            let checked = tapc::check_source(&file, params)?;
+            (checked.diagnostics, checked.model)
+        }
+    };
+    let report = [Report {
+        file: &file,
+        diagnostics: &diagnostics,
+    }];
+    eprint!("{}", render_human(&report, std::io::stderr().is_terminal()));
+    Ok(model.map(|m| (file, m)))
+}
+
+fn build(
+    path: &std::path::Path,
+    out: &std::path::Path,
+    params: &[(String, String)],
+) -> Result<ExitCode, String> {
+    let Some((file, model)) = checked_model(path, params)? else {
+        eprintln!("tapc: {} has errors; nothing was written", path.display());
+        return Ok(ExitCode::from(1));
+    };
+    let output = match tapc::lower::lower(&model) {
+        Ok(output) => output,
+        Err(diagnostics) => {
+            let report = [Report {
+                file: &file,
+                diagnostics: &diagnostics,
+            }];
+            eprint!("{}", render_human(&report, std::io::stderr().is_terminal()));
+            eprintln!("tapc: nothing was written");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    tapc::write_output(out, &output.files)?;
+    print_out(&tapc::summary::build(&model, &output, out))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn graph(
+    path: &std::path::Path,
+    format: GraphFormat,
+    params: &[(String, String)],
+) -> Result<ExitCode, String> {
+    let Some((_, model)) = checked_model(path, params)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let prefix = tapc::names::prefix(
+        &model.platform.name,
+        model.platform.suffix.as_ref().map(|(s, _)| s.as_str()),
+    );
+    let plan = tapc::graph::plan(&model, &prefix);
+    let text = match format {
+        GraphFormat::Dot => tapc::graph::to_dot(&plan, &model),
+        GraphFormat::Mermaid => tapc::graph::to_mermaid(&plan, &model),
+        GraphFormat::Json => format!("{:#}\n", tapc::graph::to_json(&plan, &model)),
+    };
+    print_out(&text)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn explain(code: &str) -> Result<ExitCode, String> {

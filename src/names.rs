@@ -79,7 +79,7 @@ pub fn name(kind: NameKind, prefix: &str, service: &str, region: &str, account: 
         }
         NameKind::Rule => format!("{prefix}-{service}-forward"),
         NameKind::LogGroup => format!("/tap/{prefix}/{region}/{service}"),
-        NameKind::EcsCluster => format!("{prefix}-{region}"),
+        NameKind::EcsCluster => format!("{prefix}-{service}-{region}"),
         NameKind::Alarm => format!("{prefix}-{service}-replication-lag-{region}"),
     }
 }

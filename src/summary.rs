@@ -87,3 +87,70 @@ pub fn budget(model: &Model) -> String {
     }
     out
 }
+
+/// What `tapc build` wrote, how to deploy it, and how to fail over.
+pub fn build(model: &Model, output: &crate::lower::Output, dir: &std::path::Path) -> String {
+    let mut out = String::new();
+    let manifest = &output.manifest;
+    let stacks = manifest["stacks"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "wrote {} stacks and manifest.json to {}",
+        stacks.len(),
+        dir.display()
+    );
+    let width = stacks
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    for s in stacks {
+        let _ = writeln!(
+            out,
+            "  wave {}  {:<width$}  {:>3} resources  {}",
+            s["wave"],
+            s["name"].as_str().unwrap_or_default(),
+            s["resources"],
+            s["region"].as_str().unwrap_or_default(),
+        );
+    }
+    out.push_str(&budget(model));
+    let _ = writeln!(
+        out,
+        "deploy, in this order (each waits for the one before):"
+    );
+    for s in stacks {
+        let upload = if s["needs_s3_upload"] == true {
+            " --s3-bucket <artifact bucket in that region>"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  aws cloudformation deploy --region {} --stack-name {} --template-file {} --capabilities CAPABILITY_IAM{upload}",
+            s["region"].as_str().unwrap_or_default(),
+            s["name"].as_str().unwrap_or_default(),
+            dir.join(s["template"].as_str().unwrap_or_default()).display(),
+        );
+    }
+    let failover = manifest["failover"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if failover.is_empty() {
+        let _ = writeln!(
+            out,
+            "failover: automatic (Route 53 health checks move traffic; nothing to promote)"
+        );
+    } else {
+        let _ = writeln!(out, "to fail over to a secondary:");
+        for f in failover {
+            let _ = writeln!(out, "  {}", f["command"].as_str().unwrap_or_default());
+        }
+    }
+    out
+}

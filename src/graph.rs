@@ -1,0 +1,460 @@
+//! Stage 3: the checked model to a dependency DAG of resource instances per
+//! region, and the DAG to stacks in deployment waves.
+//!
+//! A stack is the nodes of one region in one wave. Waves are assigned as late
+//! as possible (so early "pre" stacks hold only what another region waits for),
+//! subject to: a dependency in the same region is in the same or an earlier
+//! wave, one in another region in a strictly earlier wave. Every stack then
+//! depends only on stacks deployed before it.
+
+use std::collections::HashMap;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::Direction;
+use serde_json::{json, Value as Json};
+
+use crate::model::{Model, Role};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeKind {
+    /// VPC, subnets, gateways and routes of a region.
+    Network,
+    /// A service's resources in one region (for global kinds: the regional part).
+    Service(usize),
+    /// `AWS::RDS::GlobalCluster` of an Aurora service, in the primary.
+    GlobalCluster(usize),
+    /// `AWS::DynamoDB::GlobalTable` with every replica, in the primary.
+    GlobalTable(usize),
+    /// The primary's EventBridge rule forwarding to every secondary bus.
+    Forward(usize),
+    /// The public hosted zone of an endpoint, in the primary.
+    Zone(usize),
+    /// An endpoint's failover record and health check for one region.
+    Record(usize),
+    /// A failover record that chains to the next secondary (three or more regions).
+    Chain(usize, usize),
+    /// The SSM Automation runbook that promotes a secondary.
+    Runbook,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EdgeKind {
+    Needs,
+    Network,
+    Replication,
+    Dns,
+    Runbook,
+}
+
+impl EdgeKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            EdgeKind::Needs => "needs",
+            EdgeKind::Network => "network",
+            EdgeKind::Replication => "replication",
+            EdgeKind::Dns => "dns",
+            EdgeKind::Runbook => "runbook",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub kind: NodeKind,
+    /// Index into `Model::regions`.
+    pub region: usize,
+    pub wave: usize,
+}
+
+#[derive(Debug)]
+pub struct Stack {
+    pub name: String,
+    pub region: usize,
+    pub wave: usize,
+    pub nodes: Vec<NodeIndex>,
+    /// Indices into `Plan::stacks`, all earlier in the list.
+    pub depends_on: Vec<usize>,
+}
+
+#[derive(Debug)]
+pub struct Plan {
+    /// Edges point from a node to what it depends on.
+    pub graph: DiGraph<Node, EdgeKind>,
+    /// In deployment order.
+    pub stacks: Vec<Stack>,
+    /// Stack index of each node.
+    pub stack_of: Vec<usize>,
+    index: HashMap<(NodeKind, usize), NodeIndex>,
+}
+
+impl Plan {
+    pub fn node(&self, kind: NodeKind, region: usize) -> Option<NodeIndex> {
+        self.index.get(&(kind, region)).copied()
+    }
+}
+
+struct Builder {
+    graph: DiGraph<Node, EdgeKind>,
+    index: HashMap<(NodeKind, usize), NodeIndex>,
+}
+
+impl Builder {
+    fn add(&mut self, kind: NodeKind, region: usize) -> NodeIndex {
+        let n = self.graph.add_node(Node {
+            kind,
+            region,
+            wave: 0,
+        });
+        self.index.insert((kind, region), n);
+        n
+    }
+    fn get(&self, kind: NodeKind, region: usize) -> Option<NodeIndex> {
+        self.index.get(&(kind, region)).copied()
+    }
+    fn edge(&mut self, from: NodeIndex, to: Option<NodeIndex>, kind: EdgeKind) {
+        if let Some(to) = to {
+            self.graph.update_edge(from, to, kind);
+        }
+    }
+}
+
+/// The node that holds `service` as seen from `region`: its regional instance,
+/// or for a global table the table in the primary.
+fn service_node(b: &Builder, model: &Model, service: usize, region: usize) -> Option<NodeIndex> {
+    match model.services[service].kind.name.as_str() {
+        "dynamodb" => b.get(NodeKind::GlobalTable(service), model.primary()),
+        _ => b.get(NodeKind::Service(service), region),
+    }
+}
+
+pub fn plan(model: &Model, prefix: &str) -> Plan {
+    let mut b = Builder {
+        graph: DiGraph::new(),
+        index: Default::default(),
+    };
+    let primary = model.primary();
+    let regions = 0..model.regions.len();
+    for r in regions.clone() {
+        b.add(NodeKind::Network, r);
+    }
+    for (i, svc) in model.services.iter().enumerate() {
+        match svc.kind.name.as_str() {
+            "dynamodb" => {
+                b.add(NodeKind::GlobalTable(i), primary);
+            }
+            kind => {
+                for r in regions.clone() {
+                    b.add(NodeKind::Service(i), r);
+                }
+                if kind == "aurora_postgres" {
+                    b.add(NodeKind::GlobalCluster(i), primary);
+                }
+                if kind == "eventbridge" {
+                    b.add(NodeKind::Forward(i), primary);
+                }
+            }
+        }
+    }
+    for (e, endpoint) in model.endpoints.iter().enumerate() {
+        if endpoint.attrs.str("zone").is_none() {
+            b.add(NodeKind::Zone(e), primary);
+        }
+        for r in regions.clone() {
+            b.add(NodeKind::Record(e), r);
+        }
+        for level in 1..model.regions.len().saturating_sub(1) {
+            b.add(NodeKind::Chain(e, level), primary);
+        }
+    }
+    for r in model.secondaries() {
+        b.add(NodeKind::Runbook, r);
+    }
+
+    // Edges.
+    let order = region_order(model);
+    for (i, svc) in model.services.iter().enumerate() {
+        let kind = svc.kind.name.as_str();
+        for r in regions.clone() {
+            let Some(node) = b.get(NodeKind::Service(i), r) else {
+                continue;
+            };
+            if matches!(kind, "fargate" | "aurora_postgres") {
+                let net = b.get(NodeKind::Network, r);
+                b.edge(node, net, EdgeKind::Network);
+            }
+            for &(dep, _) in &svc.needs {
+                let target = service_node(&b, model, dep, r);
+                b.edge(node, target, EdgeKind::Needs);
+            }
+            match kind {
+                "aurora_postgres" if r != primary => {
+                    let global = b.get(NodeKind::GlobalCluster(i), primary);
+                    b.edge(node, global, EdgeKind::Replication);
+                }
+                "s3" if r == primary => {
+                    for s in model.secondaries() {
+                        let dest = b.get(NodeKind::Service(i), s);
+                        b.edge(node, dest, EdgeKind::Replication);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(global) = b.get(NodeKind::GlobalCluster(i), primary) {
+            let source = b.get(NodeKind::Service(i), primary);
+            b.edge(global, source, EdgeKind::Replication);
+        }
+        if let Some(table) = b.get(NodeKind::GlobalTable(i), primary) {
+            for &(dep, _) in &svc.needs {
+                let target = service_node(&b, model, dep, primary);
+                b.edge(table, target, EdgeKind::Needs);
+            }
+        }
+        if let Some(fwd) = b.get(NodeKind::Forward(i), primary) {
+            let own = b.get(NodeKind::Service(i), primary);
+            b.edge(fwd, own, EdgeKind::Replication);
+            for s in model.secondaries() {
+                let dest = b.get(NodeKind::Service(i), s);
+                b.edge(fwd, dest, EdgeKind::Replication);
+            }
+        }
+    }
+    for (e, endpoint) in model.endpoints.iter().enumerate() {
+        let zone = b.get(NodeKind::Zone(e), primary);
+        for r in regions.clone() {
+            let Some(rec) = b.get(NodeKind::Record(e), r) else {
+                continue;
+            };
+            let alb = b.get(NodeKind::Service(endpoint.target), r);
+            b.edge(rec, alb, EdgeKind::Dns);
+            b.edge(rec, zone, EdgeKind::Dns);
+        }
+        // Chain level k aliases the records of level k, which live in region order[k].
+        let levels = order.len().saturating_sub(1);
+        for (level, &region) in order.iter().enumerate().take(levels).skip(1) {
+            let Some(chain) = b.get(NodeKind::Chain(e, level), primary) else {
+                continue;
+            };
+            b.edge(chain, zone, EdgeKind::Dns);
+            let target = b.get(NodeKind::Record(e), region);
+            b.edge(chain, target, EdgeKind::Dns);
+        }
+    }
+    for r in model.secondaries() {
+        let Some(runbook) = b.get(NodeKind::Runbook, r) else {
+            continue;
+        };
+        for (i, svc) in model.services.iter().enumerate() {
+            if matches!(svc.kind.name.as_str(), "aurora_postgres" | "fargate") {
+                let target = b.get(NodeKind::Service(i), r);
+                b.edge(runbook, target, EdgeKind::Runbook);
+            }
+        }
+    }
+
+    let mut graph = b.graph;
+    assign_waves(&mut graph);
+    let (stacks, stack_of) = stacks(&graph, model, prefix);
+    Plan {
+        graph,
+        stacks,
+        stack_of,
+        index: b.index,
+    }
+}
+
+/// Regions in failover order: the primary, then the secondaries as declared.
+pub fn region_order(model: &Model) -> Vec<usize> {
+    let mut order = vec![model.primary()];
+    order.extend(model.secondaries());
+    order
+}
+
+fn assign_waves(graph: &mut DiGraph<Node, EdgeKind>) {
+    // Dependencies first: reverse topological order of the "depends on" edges.
+    let topo =
+        petgraph::algo::toposort(&*graph, None).expect("the checker rejects cycles in needs");
+    let mut asap = vec![0usize; graph.node_count()];
+    for &n in topo.iter().rev() {
+        let region = graph[n].region;
+        asap[n.index()] = graph
+            .neighbors_directed(n, Direction::Outgoing)
+            .map(|d| asap[d.index()] + usize::from(graph[d].region != region))
+            .max()
+            .unwrap_or(0);
+    }
+    let last = asap.iter().copied().max().unwrap_or(0);
+    let mut alap = vec![last; graph.node_count()];
+    for &n in &topo {
+        let region = graph[n].region;
+        let wave = graph
+            .neighbors_directed(n, Direction::Incoming)
+            .map(|m| alap[m.index()] - usize::from(graph[m].region != region))
+            .min()
+            .unwrap_or(last);
+        alap[n.index()] = wave;
+        graph[n].wave = wave;
+    }
+}
+
+fn stacks(
+    graph: &DiGraph<Node, EdgeKind>,
+    model: &Model,
+    prefix: &str,
+) -> (Vec<Stack>, Vec<usize>) {
+    let order = region_order(model);
+    let rank = |region: usize| order.iter().position(|&r| r == region).unwrap_or(0);
+    let mut keys: Vec<(usize, usize, usize)> = graph
+        .node_indices()
+        .map(|n| (graph[n].wave, rank(graph[n].region), graph[n].region))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut stacks: Vec<Stack> = keys
+        .iter()
+        .map(|&(wave, _, region)| Stack {
+            name: format!("{prefix}-{}-w{}", model.regions[region].code, wave + 1),
+            region,
+            wave,
+            nodes: Vec::new(),
+            depends_on: Vec::new(),
+        })
+        .collect();
+    let mut stack_of = vec![0; graph.node_count()];
+    for n in graph.node_indices() {
+        let key = (graph[n].wave, rank(graph[n].region), graph[n].region);
+        let s = keys.binary_search(&key).expect("every key is listed");
+        stacks[s].nodes.push(n);
+        stack_of[n.index()] = s;
+    }
+    for e in graph.edge_indices() {
+        let (from, to) = graph.edge_endpoints(e).expect("edge exists");
+        let (a, b) = (stack_of[from.index()], stack_of[to.index()]);
+        if a != b && !stacks[a].depends_on.contains(&b) {
+            stacks[a].depends_on.push(b);
+        }
+    }
+    for s in &mut stacks {
+        s.depends_on.sort_unstable();
+    }
+    (stacks, stack_of)
+}
+
+impl NodeKind {
+    /// A stable, readable label: `api`, `ledger/global`, `endpoint:api/record`.
+    pub fn label(self, model: &Model) -> String {
+        let svc = |i: usize| model.services[i].name.as_str();
+        let ep = |i: usize| model.endpoints[i].name.as_str();
+        match self {
+            NodeKind::Network => "network".into(),
+            NodeKind::Service(i) => svc(i).into(),
+            NodeKind::GlobalCluster(i) => format!("{}/global-cluster", svc(i)),
+            NodeKind::GlobalTable(i) => format!("{}/global-table", svc(i)),
+            NodeKind::Forward(i) => format!("{}/forward-rule", svc(i)),
+            NodeKind::Zone(i) => format!("endpoint:{}/zone", ep(i)),
+            NodeKind::Record(i) => format!("endpoint:{}/record", ep(i)),
+            NodeKind::Chain(i, level) => format!("endpoint:{}/chain-{level}", ep(i)),
+            NodeKind::Runbook => "failover-runbook".into(),
+        }
+    }
+}
+
+fn node_id(plan: &Plan, model: &Model, n: NodeIndex) -> String {
+    let node = &plan.graph[n];
+    format!(
+        "{}@{}",
+        node.kind.label(model),
+        model.regions[node.region].code
+    )
+}
+
+/// The DAG as Graphviz dot, one cluster per stack.
+pub fn to_dot(plan: &Plan, model: &Model) -> String {
+    let mut out = String::from("digraph tap {\n  rankdir=RL;\n  node [shape=box];\n");
+    for (i, s) in plan.stacks.iter().enumerate() {
+        out.push_str(&format!(
+            "  subgraph cluster_{i} {{\n    label={:?};\n",
+            s.name
+        ));
+        for &n in &s.nodes {
+            out.push_str(&format!("    {:?};\n", node_id(plan, model, n)));
+        }
+        out.push_str("  }\n");
+    }
+    for e in plan.graph.edge_indices() {
+        let (a, b) = plan.graph.edge_endpoints(e).expect("edge exists");
+        out.push_str(&format!(
+            "  {:?} -> {:?} [label={:?}];\n",
+            node_id(plan, model, a),
+            node_id(plan, model, b),
+            plan.graph[e].as_str()
+        ));
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// The DAG as a Mermaid flowchart, one subgraph per stack.
+pub fn to_mermaid(plan: &Plan, model: &Model) -> String {
+    let mut out = String::from("flowchart RL\n");
+    for (i, s) in plan.stacks.iter().enumerate() {
+        out.push_str(&format!("  subgraph s{i}[\"{}\"]\n", s.name));
+        for &n in &s.nodes {
+            out.push_str(&format!(
+                "    n{}[\"{}\"]\n",
+                n.index(),
+                node_id(plan, model, n)
+            ));
+        }
+        out.push_str("  end\n");
+    }
+    for e in plan.graph.edge_indices() {
+        let (a, b) = plan.graph.edge_endpoints(e).expect("edge exists");
+        out.push_str(&format!(
+            "  n{} -->|{}| n{}\n",
+            a.index(),
+            plan.graph[e].as_str(),
+            b.index()
+        ));
+    }
+    out
+}
+
+/// The DAG and the stacks as JSON.
+pub fn to_json(plan: &Plan, model: &Model) -> Json {
+    let nodes: Vec<Json> = plan
+        .graph
+        .node_indices()
+        .map(|n| {
+            let node = &plan.graph[n];
+            json!({
+                "id": node_id(plan, model, n),
+                "region": model.regions[node.region].code,
+                "role": if model.regions[node.region].role == Role::Primary { "primary" } else { "secondary" },
+                "stack": plan.stacks[plan.stack_of[n.index()]].name,
+                "wave": node.wave + 1,
+            })
+        })
+        .collect();
+    let edges: Vec<Json> = plan
+        .graph
+        .edge_indices()
+        .map(|e| {
+            let (a, b) = plan.graph.edge_endpoints(e).expect("edge exists");
+            json!({ "from": node_id(plan, model, a), "to": node_id(plan, model, b), "kind": plan.graph[e].as_str() })
+        })
+        .collect();
+    let stacks: Vec<Json> = plan
+        .stacks
+        .iter()
+        .map(|s| {
+            json!({
+                "name": s.name,
+                "region": model.regions[s.region].code,
+                "wave": s.wave + 1,
+                "depends_on": s.depends_on.iter().map(|&d| plan.stacks[d].name.clone()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({ "format_version": "1", "nodes": nodes, "edges": edges, "stacks": stacks })
+}

@@ -1,0 +1,73 @@
+//! `eventbridge`: a bus in every region, and in the primary a rule matching the
+//! service's events whose targets are the secondary buses, through a role that
+//! may only `events:PutEvents` on them (aws-dr.md 1.4).
+
+use serde_json::{json, Value as Json};
+
+use super::{get_att, sub, Ctx, Tags};
+use crate::graph::NodeKind;
+use crate::names::NameKind;
+
+pub fn lower_bus(ctx: &mut Ctx, i: usize) {
+    let name = ctx.name(NameKind::EventBus, i, ctx.region_code());
+    ctx.add(
+        &ctx.id(i, "Bus"),
+        "AWS::Events::EventBus",
+        json!({ "Name": name }),
+        Tags::List("Tags"),
+    );
+}
+
+pub fn lower_forward(ctx: &mut Ctx, i: usize) {
+    let svc = ctx.service(i);
+    let Some(rep) = &svc.replication else { return };
+    let bus = ctx.value(NodeKind::Service(i), "BusName");
+    let role = ctx.id(i, "ForwardRole");
+    let targets: Vec<(String, String)> = rep
+        .regions
+        .iter()
+        .map(|&r| {
+            let code = &ctx.model.regions[r].code;
+            let name = ctx.name(NameKind::EventBus, i, code);
+            (
+                code.clone(),
+                format!(
+                    "arn:${{AWS::Partition}}:events:{code}:${{AWS::AccountId}}:event-bus/{name}"
+                ),
+            )
+        })
+        .collect();
+    ctx.add(
+        &role,
+        "AWS::IAM::Role",
+        json!({
+            "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": "events.amazonaws.com" }, "Action": "sts:AssumeRole" }] },
+            "Policies": [{ "PolicyName": "forward", "PolicyDocument": { "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": targets.iter().map(|(_, arn)| sub(arn.clone())).collect::<Vec<_>>(),
+            }] } }],
+        }),
+        Tags::List("Tags"),
+    );
+    let mut pattern = json!({ "source": [svc.attrs.str("source").unwrap_or_default()] });
+    let types = svc.attrs.strings("detail_types");
+    if !types.is_empty() {
+        pattern["detail-type"] = json!(types);
+    }
+    let rule_targets: Vec<Json> = targets
+        .iter()
+        .map(|(code, arn)| json!({ "Id": format!("to-{code}"), "Arn": sub(arn.clone()), "RoleArn": get_att(&role, "Arn") }))
+        .collect();
+    ctx.add(
+        &ctx.id(i, "ForwardRule"),
+        "AWS::Events::Rule",
+        json!({
+            "Name": ctx.name(NameKind::Rule, i, ctx.region_code()),
+            "Description": format!("Forwards {} events to every secondary region", svc.name),
+            "EventBusName": bus,
+            "State": "ENABLED",
+            "EventPattern": pattern,
+            "Targets": rule_targets,
+        }),
+        Tags::None,
+    );
+}

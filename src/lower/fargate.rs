@@ -1,0 +1,291 @@
+//! `fargate`: ECS cluster, task definition, service, security groups, internet-
+//! facing ALB, target group (ip targets), listener(s) and log group, per region.
+
+use serde_json::{json, Value as Json};
+
+use super::{get_att, r#ref, sub, Ctx, Tags};
+use crate::graph::NodeKind;
+use crate::model::{Role, Strategy};
+use crate::names::NameKind;
+use crate::stdlib::schema;
+
+/// Tasks the service runs in the current region before any failover.
+pub fn desired_count(ctx: &Ctx, i: usize) -> i64 {
+    let svc = ctx.service(i);
+    let count = svc.attrs.int("count").unwrap_or(1);
+    if ctx.model.regions[ctx.region].role == Role::Primary {
+        return count;
+    }
+    match ctx.model.platform.strategy {
+        Strategy::WarmStandby => svc.attrs.int("standby_count").unwrap_or(count),
+        Strategy::ActiveActive => count,
+        Strategy::PilotLight | Strategy::BackupRestore => 0,
+    }
+}
+
+pub fn lower(ctx: &mut Ctx, i: usize) {
+    let svc = ctx.service(i);
+    let region = ctx.region_code();
+    let stem = ctx.id(i, "");
+    let id = |what: &str| format!("{stem}{what}");
+    let port = svc.attrs.int("port").unwrap_or(80);
+    let certificate = svc
+        .attrs
+        .map("certificates")
+        .into_iter()
+        .find(|(r, _)| *r == region)
+        .map(|(_, arn)| arn.to_string());
+    let vpc = ctx.value(NodeKind::Network, "VpcId");
+    let public = ctx.value(NodeKind::Network, "PublicSubnets");
+    let private = ctx.value(NodeKind::Network, "PrivateSubnets");
+    let (environment, statements) = dependencies(ctx, i);
+
+    let (cluster, log_group, execution_role, task_role, task_def) = (
+        id("Cluster"),
+        id("LogGroup"),
+        id("ExecutionRole"),
+        id("TaskRole"),
+        id("TaskDefinition"),
+    );
+    let (lb_sg, svc_sg, lb, tg) = (
+        id("LoadBalancerSecurityGroup"),
+        id("ServiceSecurityGroup"),
+        id("LoadBalancer"),
+        id("TargetGroup"),
+    );
+    let cluster_name = ctx.name(NameKind::EcsCluster, i, region);
+    ctx.add(
+        &cluster,
+        "AWS::ECS::Cluster",
+        json!({ "ClusterName": cluster_name, "ClusterSettings": [{ "Name": "containerInsights", "Value": "enabled" }] }),
+        Tags::List("Tags"),
+    );
+    let retention = svc.attrs.duration("logs").unwrap_or(30 * 86_400_000) / 86_400_000;
+    ctx.add(
+        &log_group,
+        "AWS::Logs::LogGroup",
+        json!({ "LogGroupName": ctx.name(NameKind::LogGroup, i, region), "RetentionInDays": retention }),
+        Tags::List("Tags"),
+    );
+    ctx.add(
+        &execution_role,
+        "AWS::IAM::Role",
+        json!({
+            "AssumeRolePolicyDocument": assume("ecs-tasks.amazonaws.com"),
+            "ManagedPolicyArns": [sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")],
+        }),
+        Tags::List("Tags"),
+    );
+    let mut task_role_props =
+        json!({ "AssumeRolePolicyDocument": assume("ecs-tasks.amazonaws.com") });
+    if !statements.is_empty() {
+        task_role_props["Policies"] = json!([{
+            "PolicyName": "needs",
+            "PolicyDocument": { "Version": "2012-10-17", "Statement": statements },
+        }]);
+    }
+    ctx.add(
+        &task_role,
+        "AWS::IAM::Role",
+        task_role_props,
+        Tags::List("Tags"),
+    );
+    let memory_mib = svc.attrs.size("memory").unwrap_or(512 << 20) >> 20;
+    ctx.add(
+        &task_def,
+        "AWS::ECS::TaskDefinition",
+        json!({
+            "Family": ctx.name(NameKind::EcsService, i, region),
+            "Cpu": svc.attrs.int("cpu").unwrap_or(256).to_string(),
+            "Memory": memory_mib.to_string(),
+            "NetworkMode": "awsvpc",
+            "RequiresCompatibilities": ["FARGATE"],
+            "ExecutionRoleArn": get_att(&execution_role, "Arn"),
+            "TaskRoleArn": get_att(&task_role, "Arn"),
+            "ContainerDefinitions": [{
+                "Name": svc.name,
+                "Image": svc.attrs.str("image").unwrap_or_default(),
+                "Essential": true,
+                "PortMappings": [{ "ContainerPort": port, "Protocol": "tcp" }],
+                "Environment": environment,
+                "LogConfiguration": {
+                    "LogDriver": "awslogs",
+                    "Options": {
+                        "awslogs-group": r#ref(&log_group),
+                        "awslogs-region": r#ref("AWS::Region"),
+                        "awslogs-stream-prefix": svc.name,
+                    },
+                },
+            }],
+        }),
+        Tags::List("Tags"),
+    );
+    let mut ingress = vec![
+        json!({ "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "0.0.0.0/0", "Description": "HTTP from the internet and Route 53 health checkers" }),
+    ];
+    if certificate.is_some() {
+        ingress.push(json!({ "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0", "Description": "HTTPS from the internet and Route 53 health checkers" }));
+    }
+    ctx.add(
+        &lb_sg,
+        "AWS::EC2::SecurityGroup",
+        json!({ "GroupDescription": format!("Load balancer of {}", svc.name), "VpcId": vpc, "SecurityGroupIngress": ingress }),
+        Tags::List("Tags"),
+    );
+    ctx.add(
+        &svc_sg,
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": format!("Tasks of {}", svc.name),
+            "VpcId": vpc,
+            "SecurityGroupIngress": [{ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "SourceSecurityGroupId": get_att(&lb_sg, "GroupId"), "Description": "From the load balancer" }],
+        }),
+        Tags::List("Tags"),
+    );
+    ctx.add(
+        &lb,
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        json!({
+            "Name": ctx.name(NameKind::LoadBalancer, i, region),
+            "Type": "application",
+            "Scheme": "internet-facing",
+            "Subnets": public,
+            "SecurityGroups": [get_att(&lb_sg, "GroupId")],
+            "LoadBalancerAttributes": [{ "Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true" }],
+        }),
+        Tags::List("Tags"),
+    );
+    let check_interval = schema().timing.target_check.ms.unwrap_or(30_000) / 1000;
+    ctx.add(
+        &tg,
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        json!({
+            "Name": ctx.name(NameKind::TargetGroup, i, region),
+            "TargetType": "ip",
+            "Protocol": "HTTP",
+            "Port": port,
+            "VpcId": vpc,
+            "HealthCheckPath": svc.attrs.str("health").unwrap_or("/"),
+            "HealthCheckIntervalSeconds": check_interval,
+            "HealthyThresholdCount": 2,
+            "UnhealthyThresholdCount": 2,
+            "Matcher": { "HttpCode": "200-399" },
+            "TargetGroupAttributes": [{ "Key": "deregistration_delay.timeout_seconds", "Value": "30" }],
+        }),
+        Tags::List("Tags"),
+    );
+    let forward = json!([{ "Type": "forward", "TargetGroupArn": r#ref(&tg) }]);
+    let http = id("HttpListener");
+    let mut listeners = vec![Json::String(http.clone())];
+    match &certificate {
+        Some(arn) => {
+            ctx.add(
+                &http,
+                "AWS::ElasticLoadBalancingV2::Listener",
+                json!({
+                    "LoadBalancerArn": r#ref(&lb), "Port": 80, "Protocol": "HTTP",
+                    "DefaultActions": [{ "Type": "redirect", "RedirectConfig": { "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301" } }],
+                }),
+                Tags::None,
+            );
+            let https = id("HttpsListener");
+            ctx.add(
+                &https,
+                "AWS::ElasticLoadBalancingV2::Listener",
+                json!({
+                    "LoadBalancerArn": r#ref(&lb), "Port": 443, "Protocol": "HTTPS",
+                    "Certificates": [{ "CertificateArn": arn }],
+                    "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                    "DefaultActions": forward,
+                }),
+                Tags::None,
+            );
+            listeners.push(Json::String(https));
+        }
+        None => {
+            ctx.add(
+                &http,
+                "AWS::ElasticLoadBalancingV2::Listener",
+                json!({ "LoadBalancerArn": r#ref(&lb), "Port": 80, "Protocol": "HTTP", "DefaultActions": forward }),
+                Tags::None,
+            );
+        }
+    }
+    let desired = desired_count(ctx, i);
+    ctx.add(
+        &id("Service"),
+        "AWS::ECS::Service",
+        json!({
+            "ServiceName": ctx.name(NameKind::EcsService, i, region),
+            "Cluster": r#ref(&cluster),
+            "LaunchType": "FARGATE",
+            "TaskDefinition": r#ref(&task_def),
+            "DesiredCount": desired,
+            "HealthCheckGracePeriodSeconds": 60,
+            "PropagateTags": "SERVICE",
+            "EnableECSManagedTags": true,
+            "NetworkConfiguration": { "AwsvpcConfiguration": { "AssignPublicIp": "DISABLED", "Subnets": private, "SecurityGroups": [get_att(&svc_sg, "GroupId")] } },
+            "LoadBalancers": [{ "ContainerName": svc.name, "ContainerPort": port, "TargetGroupArn": r#ref(&tg) }],
+        }),
+        Tags::List("Tags"),
+    )
+    .insert("DependsOn".into(), Json::Array(listeners));
+}
+
+fn assume(service: &str) -> Json {
+    json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": service }, "Action": "sts:AssumeRole" }] })
+}
+
+/// Environment variables naming what the service needs, and the IAM statements
+/// that allow exactly that use.
+fn dependencies(ctx: &mut Ctx, i: usize) -> (Vec<Json>, Vec<Json>) {
+    let region = ctx.region_code();
+    let (mut env, mut statements) = (Vec::new(), Vec::new());
+    for &(dep, _) in &ctx.service(i).needs {
+        let d = ctx.service(dep);
+        let var = d.name.to_uppercase().replace('-', "_");
+        match d.kind.name.as_str() {
+            "aurora_postgres" => {
+                let endpoint = ctx.value(NodeKind::Service(dep), "Endpoint");
+                env.push(json!({ "Name": format!("{var}_ENDPOINT"), "Value": endpoint }));
+            }
+            "dynamodb" => {
+                let table = ctx.name(NameKind::Table, dep, region);
+                let arn = format!(
+                    "arn:${{AWS::Partition}}:dynamodb:{region}:${{AWS::AccountId}}:table/{table}"
+                );
+                env.push(json!({ "Name": format!("{var}_TABLE"), "Value": table }));
+                statements.push(json!({
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+                    "Resource": [sub(arn.clone()), sub(format!("{arn}/index/*"))],
+                }));
+            }
+            "s3" => {
+                let bucket = ctx.name(NameKind::Bucket, dep, region);
+                env.push(json!({ "Name": format!("{var}_BUCKET"), "Value": sub(bucket.clone()) }));
+                statements.push(json!({ "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": sub(format!("arn:${{AWS::Partition}}:s3:::{bucket}")) }));
+                statements.push(json!({
+                    "Effect": "Allow",
+                    "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+                    "Resource": sub(format!("arn:${{AWS::Partition}}:s3:::{bucket}/*")),
+                }));
+            }
+            "eventbridge" => {
+                let bus = ctx.name(NameKind::EventBus, dep, region);
+                env.push(json!({ "Name": format!("{var}_BUS"), "Value": bus }));
+                statements.push(json!({
+                    "Effect": "Allow",
+                    "Action": ["events:PutEvents"],
+                    "Resource": sub(format!("arn:${{AWS::Partition}}:events:{region}:${{AWS::AccountId}}:event-bus/{bus}")),
+                }));
+            }
+            "fargate" => {
+                let dns = ctx.value(NodeKind::Service(dep), "LoadBalancerDnsName");
+                env.push(json!({ "Name": format!("{var}_URL"), "Value": { "Fn::Join": ["", ["http://", dns]] } }));
+            }
+            _ => {}
+        }
+    }
+    (env, statements)
+}

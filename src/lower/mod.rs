@@ -1,0 +1,473 @@
+//! Stage 4: the checked model and its deployment plan to CloudFormation
+//! templates (one per stack) and `manifest.json`.
+//!
+//! Within a stack, resources refer to each other with `Ref`/`Fn::GetAtt`; across
+//! stacks of one region through an export and `Fn::ImportValue`; across regions
+//! only through literals built from deterministic physical names (`names`).
+
+mod aurora;
+mod dns;
+mod dynamodb;
+mod eventbridge;
+mod fargate;
+mod network;
+mod runbook;
+mod s3;
+
+use petgraph::graph::NodeIndex;
+use serde_json::{json, Map, Value as Json};
+
+use crate::diag::Diagnostic;
+use crate::graph::{plan, NodeKind, Plan};
+use crate::model::{duration, Model, Region, Role, Service};
+use crate::names::{self, NameKind};
+
+/// CloudFormation quotas (aws-dr.md section 3, [C18]).
+pub const MAX_RESOURCES: usize = 500;
+pub const MAX_OUTPUTS: usize = 200;
+pub const MAX_TEMPLATE_BYTES: usize = 1_000_000;
+/// Above this a template must be uploaded to S3 to deploy.
+pub const MAX_INLINE_BYTES: usize = 51_200;
+
+pub struct Output {
+    /// File name and contents, in deployment order, then `manifest.json`.
+    pub files: Vec<(String, String)>,
+    pub plan: Plan,
+    pub manifest: Json,
+}
+
+#[derive(Default)]
+struct Template {
+    resources: Map<String, Json>,
+    outputs: Map<String, Json>,
+}
+
+pub(crate) struct Ctx<'m> {
+    model: &'m Model,
+    plan: &'m Plan,
+    prefix: String,
+    /// Logical-ID stem of each service (`ledger` -> `Ledger`), unique.
+    ids: Vec<String>,
+    templates: Vec<Template>,
+    stack: usize,
+    region: usize,
+}
+
+pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
+    let prefix = names::prefix(
+        &model.platform.name,
+        model.platform.suffix.as_ref().map(|(s, _)| s.as_str()),
+    );
+    let plan = plan(model, &prefix);
+    let mut ctx = Ctx {
+        model,
+        plan: &plan,
+        prefix,
+        ids: logical_stems(model),
+        templates: plan.stacks.iter().map(|_| Template::default()).collect(),
+        stack: 0,
+        region: 0,
+    };
+    for (s, stack) in plan.stacks.iter().enumerate() {
+        ctx.stack = s;
+        ctx.region = stack.region;
+        for &n in &stack.nodes {
+            ctx.lower_node(n);
+        }
+    }
+    ctx.operator_outputs();
+    let templates = std::mem::take(&mut ctx.templates);
+    let mut files = Vec::new();
+    let mut diags = Vec::new();
+    let mut stacks_json = Vec::new();
+    for (stack, t) in plan.stacks.iter().zip(templates) {
+        let file = format!("{}.json", stack.name);
+        let count = t.resources.len();
+        let outputs: Vec<String> = t.outputs.keys().cloned().collect();
+        let mut doc = json!({
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Description": format!(
+                "tapc: platform {}, {} ({}), wave {}",
+                model.platform.name,
+                model.regions[stack.region].code,
+                role(&model.regions[stack.region]),
+                stack.wave + 1
+            ),
+            "Resources": t.resources,
+        });
+        if !t.outputs.is_empty() {
+            doc["Outputs"] = Json::Object(t.outputs);
+        }
+        let text = format!("{doc:#}\n");
+        if count > MAX_RESOURCES || outputs.len() > MAX_OUTPUTS || text.len() > MAX_TEMPLATE_BYTES {
+            diags.push(
+                Diagnostic::error("E602", format!("stack `{}` exceeds CloudFormation's limits", stack.name))
+                    .label(model.platform.name_span, format!(
+                        "{count} resources (limit {MAX_RESOURCES}), {} outputs (limit {MAX_OUTPUTS}), {} bytes (limit {MAX_TEMPLATE_BYTES})",
+                        outputs.len(), text.len()
+                    ))
+                    .help("split the platform into several programs, each with fewer services"),
+            );
+        }
+        stacks_json.push(json!({
+            "name": stack.name,
+            "region": model.regions[stack.region].code,
+            "role": role(&model.regions[stack.region]),
+            "wave": stack.wave + 1,
+            "template": file,
+            "depends_on": stack.depends_on.iter().map(|&d| plan.stacks[d].name.clone()).collect::<Vec<_>>(),
+            "parameters": {},
+            "resources": count,
+            "outputs": outputs,
+            "needs_s3_upload": text.len() > MAX_INLINE_BYTES,
+        }));
+        files.push((file, text));
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let runbooks: Vec<usize> = plan
+        .stacks
+        .iter()
+        .zip(&files)
+        .filter(|(_, (_, text))| text.contains("\"FailoverRunbook\""))
+        .map(|(stack, _)| stack.region)
+        .collect();
+    let manifest = manifest(model, &ctx.prefix, stacks_json, &runbooks);
+    files.push(("manifest.json".into(), format!("{manifest:#}\n")));
+    Ok(Output {
+        files,
+        plan,
+        manifest,
+    })
+}
+
+fn role(r: &Region) -> &'static str {
+    match r.role {
+        Role::Primary => "primary",
+        Role::Secondary => "secondary",
+    }
+}
+
+fn manifest(model: &Model, prefix: &str, stacks: Vec<Json>, runbooks: &[usize]) -> Json {
+    let failover: Vec<Json> = runbooks
+        .iter()
+        .map(|&r| {
+            let code = &model.regions[r].code;
+            let document = runbook::document_name(prefix, code);
+            json!({
+                "region": code,
+                "document": document,
+                "command": format!("aws ssm start-automation-execution --region {code} --document-name {document}"),
+            })
+        })
+        .collect();
+    let mut budget = json!({});
+    if let Some(rto) = &model.budget.rto {
+        budget["rto"] = json!({
+            "objective": duration(rto.objective),
+            "total": duration(rto.total),
+            "terms": rto.terms.iter().map(|t| json!({ "name": t.name, "value": duration(t.ms), "how": t.how })).collect::<Vec<_>>(),
+        });
+    }
+    budget["rpo"] = model
+        .budget
+        .rpo
+        .iter()
+        .map(|r| {
+            json!({
+                "service": r.service,
+                "lag": r.lag.map(duration),
+                "objective": duration(r.objective),
+                "source": r.source,
+            })
+        })
+        .collect();
+    json!({
+        "format_version": "1",
+        "generator": format!("tapc {}", env!("CARGO_PKG_VERSION")),
+        "platform": model.platform.name,
+        "strategy": model.platform.strategy.as_str(),
+        "primary": model.regions[model.primary()].code,
+        "stacks": stacks,
+        "failover": failover,
+        "budget": budget,
+    })
+}
+
+/// Logical-ID stems, made unique where two names differ only in `-`/`_`.
+fn logical_stems(model: &Model) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(model.services.len());
+    let mut seen = std::collections::HashSet::new();
+    for (i, s) in model.services.iter().enumerate() {
+        let mut stem = camel(&s.name);
+        if !seen.insert(stem.clone()) {
+            stem = format!("{stem}{i}");
+            seen.insert(stem.clone());
+        }
+        out.push(stem);
+    }
+    out
+}
+
+/// `cost-center_x` -> `CostCenterX`: logical IDs are alphanumeric.
+pub(crate) fn camel(name: &str) -> String {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut cs = p.chars();
+            cs.next().map_or(String::new(), |c| {
+                c.to_ascii_uppercase().to_string() + cs.as_str()
+            })
+        })
+        .collect()
+}
+
+/// `{"Fn::Sub": ...}` with `${AWS::AccountId}` etc. resolved at deploy time.
+pub(crate) fn sub(text: impl Into<String>) -> Json {
+    json!({ "Fn::Sub": text.into() })
+}
+
+pub(crate) fn get_att(logical: &str, attr: &str) -> Json {
+    json!({ "Fn::GetAtt": [logical, attr] })
+}
+
+pub(crate) fn r#ref(logical: &str) -> Json {
+    json!({ "Ref": logical })
+}
+
+impl<'m> Ctx<'m> {
+    fn lower_node(&mut self, n: NodeIndex) {
+        match self.plan.graph[n].kind {
+            NodeKind::Network => network::lower(self),
+            NodeKind::Service(i) => match self.model.services[i].kind.name.as_str() {
+                "fargate" => fargate::lower(self, i),
+                "aurora_postgres" => aurora::lower_cluster(self, i),
+                "s3" => s3::lower(self, i),
+                "eventbridge" => eventbridge::lower_bus(self, i),
+                other => unreachable!("no regional resources for kind {other}"),
+            },
+            NodeKind::GlobalCluster(i) => aurora::lower_global(self, i),
+            NodeKind::GlobalTable(i) => dynamodb::lower(self, i),
+            NodeKind::Forward(i) => eventbridge::lower_forward(self, i),
+            NodeKind::Zone(e) => dns::lower_zone(self, e),
+            NodeKind::Record(e) => dns::lower_record(self, e),
+            NodeKind::Chain(e, level) => dns::lower_chain(self, e, level),
+            NodeKind::Runbook => runbook::lower(self),
+        }
+    }
+
+    pub(crate) fn region_code(&self) -> &'m str {
+        &self.model.regions[self.region].code
+    }
+
+    pub(crate) fn is_primary(&self) -> bool {
+        self.region == self.model.primary()
+    }
+
+    pub(crate) fn service(&self, i: usize) -> &'m Service {
+        &self.model.services[i]
+    }
+
+    pub(crate) fn id(&self, i: usize, what: &str) -> String {
+        format!("{}{what}", self.ids[i])
+    }
+
+    /// The physical name of a resource of service `i` in `region`.
+    pub(crate) fn name(&self, kind: NameKind, i: usize, region: &str) -> String {
+        names::name(
+            kind,
+            &self.prefix,
+            &self.model.services[i].name,
+            region,
+            "${AWS::AccountId}",
+        )
+    }
+
+    /// Adds a resource with the platform's tags (in the form `tags` says, or none).
+    pub(crate) fn add(
+        &mut self,
+        logical: &str,
+        ty: &str,
+        mut props: Json,
+        tags: Tags,
+    ) -> &mut Map<String, Json> {
+        let list: Vec<Json> = self
+            .tag_pairs()
+            .into_iter()
+            .map(|(k, v)| json!({ "Key": k, "Value": v }))
+            .collect();
+        match tags {
+            Tags::None => {}
+            Tags::List(key) => {
+                props[key] = Json::Array(list);
+            }
+        }
+        let resources = &mut self.templates[self.stack].resources;
+        resources.insert(
+            logical.to_string(),
+            json!({ "Type": ty, "Properties": props }),
+        );
+        resources[logical]
+            .as_object_mut()
+            .expect("just inserted an object")
+    }
+
+    /// `tap:platform`, `tap:region` and the platform's own `tags`, sorted by key.
+    pub(crate) fn tag_pairs(&self) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = vec![
+            ("tap:platform".into(), self.model.platform.name.clone()),
+            ("tap:region".into(), self.region_code().to_string()),
+        ];
+        for (k, v) in self.model.platform.attrs.map("tags") {
+            pairs.retain(|(key, _)| key != k);
+            pairs.push((k.to_string(), v.to_string()));
+        }
+        pairs.sort();
+        pairs
+    }
+
+    /// A value of node `kind` in this region: a `Ref`/`GetAtt` in the same stack,
+    /// an export and `Fn::ImportValue` from an earlier stack of the region.
+    pub(crate) fn value(&mut self, kind: NodeKind, key: &str) -> Json {
+        let producer = self
+            .plan
+            .node(kind, self.region)
+            .expect("the node exists in this region");
+        let (local, is_list) = self.expose(kind, key);
+        let stack = self.plan.stack_of[producer.index()];
+        if stack == self.stack {
+            return local;
+        }
+        let export = format!(
+            "{}-{}",
+            self.plan.stacks[stack].name,
+            key_of(kind, key, &self.ids)
+        );
+        let value = if is_list {
+            json!({ "Fn::Join": [",", local] })
+        } else {
+            local
+        };
+        self.templates[stack].outputs.insert(
+            key_of(kind, key, &self.ids),
+            json!({ "Value": value, "Export": { "Name": export } }),
+        );
+        let import = json!({ "Fn::ImportValue": export });
+        if is_list {
+            json!({ "Fn::Split": [",", import] })
+        } else {
+            import
+        }
+    }
+
+    /// The expression of a node's value in its own stack, and whether it is a list.
+    fn expose(&self, kind: NodeKind, key: &str) -> (Json, bool) {
+        match (kind, key) {
+            (NodeKind::Network, "VpcId") => (r#ref("Vpc"), false),
+            (NodeKind::Network, "VpcCidr") => (get_att("Vpc", "CidrBlock"), false),
+            (NodeKind::Network, "PublicSubnets" | "PrivateSubnets") => {
+                let what = key.trim_end_matches('s');
+                let azs = self.model.regions[self.region]
+                    .attrs
+                    .int("azs")
+                    .unwrap_or(2);
+                (
+                    Json::Array((1..=azs).map(|i| r#ref(&format!("{what}{i}"))).collect()),
+                    true,
+                )
+            }
+            (NodeKind::Zone(e), "ZoneId") => (r#ref(&dns::zone_id(e)), false),
+            (NodeKind::Service(i), "LoadBalancerDnsName") => {
+                (get_att(&self.id(i, "LoadBalancer"), "DNSName"), false)
+            }
+            (NodeKind::Service(i), "LoadBalancerZoneId") => (
+                get_att(&self.id(i, "LoadBalancer"), "CanonicalHostedZoneID"),
+                false,
+            ),
+            (NodeKind::Service(i), "ClusterId") => (r#ref(&self.id(i, "Cluster")), false),
+            (NodeKind::Service(i), "Endpoint") => {
+                (get_att(&self.id(i, "Cluster"), "Endpoint.Address"), false)
+            }
+            (NodeKind::Service(i), "BucketArn") => (get_att(&self.id(i, "Bucket"), "Arn"), false),
+            (NodeKind::Service(i), "BusArn") => (get_att(&self.id(i, "Bus"), "Arn"), false),
+            (NodeKind::Service(i), "BusName") => (r#ref(&self.id(i, "Bus")), false),
+            (NodeKind::GlobalTable(i), "TableArn") => (get_att(&self.id(i, "Table"), "Arn"), false),
+            _ => unreachable!("no value {key} on {kind:?}"),
+        }
+    }
+
+    pub(crate) fn output(&mut self, key: &str, description: &str, value: Json) {
+        self.templates[self.stack].outputs.insert(
+            key.to_string(),
+            json!({ "Description": description, "Value": value }),
+        );
+    }
+
+    /// Outputs operators look up, in the stack that holds each resource.
+    fn operator_outputs(&mut self) {
+        for (s, stack) in self.plan.stacks.iter().enumerate() {
+            self.stack = s;
+            self.region = stack.region;
+            for &n in &stack.nodes {
+                match self.plan.graph[n].kind {
+                    NodeKind::Service(i) => match self.model.services[i].kind.name.as_str() {
+                        "fargate" => {
+                            self.output(
+                                &self.id(i, "LoadBalancerDnsName"),
+                                "Load balancer DNS name",
+                                get_att(&self.id(i, "LoadBalancer"), "DNSName"),
+                            );
+                            self.output(
+                                &self.id(i, "ClusterName"),
+                                "ECS cluster name",
+                                r#ref(&self.id(i, "Cluster")),
+                            );
+                        }
+                        "aurora_postgres" => {
+                            self.output(&self.id(i, "ClusterEndpoint"), "Aurora cluster writer endpoint (reader until promoted in a secondary)", get_att(&self.id(i, "Cluster"), "Endpoint.Address"));
+                        }
+                        "s3" => self.output(
+                            &self.id(i, "BucketName"),
+                            "Bucket name",
+                            r#ref(&self.id(i, "Bucket")),
+                        ),
+                        "eventbridge" => self.output(
+                            &self.id(i, "BusName"),
+                            "Event bus name",
+                            r#ref(&self.id(i, "Bus")),
+                        ),
+                        _ => {}
+                    },
+                    NodeKind::GlobalTable(i) => self.output(
+                        &self.id(i, "TableName"),
+                        "Global table name",
+                        r#ref(&self.id(i, "Table")),
+                    ),
+                    NodeKind::Zone(e) => self.output(
+                        &format!("{}Id", dns::zone_id(e)),
+                        "Hosted zone id",
+                        r#ref(&dns::zone_id(e)),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// How a resource takes tags.
+#[derive(Clone, Copy)]
+pub(crate) enum Tags {
+    None,
+    /// A list of `{Key, Value}` under this property.
+    List(&'static str),
+}
+
+fn key_of(kind: NodeKind, key: &str, ids: &[String]) -> String {
+    match kind {
+        NodeKind::Service(i) | NodeKind::GlobalTable(i) => format!("{}{key}", ids[i]),
+        NodeKind::Zone(e) => format!("Endpoint{e}{key}"),
+        _ => key.to_string(),
+    }
+}

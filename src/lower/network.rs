@@ -1,0 +1,131 @@
+//! A region's VPC: public and private subnets over `azs` AZs, an internet
+//! gateway, `nat_gateways` NAT gateways and the routes between them.
+
+use serde_json::json;
+
+use super::{get_att, r#ref, Ctx, Tags};
+use crate::model::ipv4;
+
+/// The VPC block split into `2 * azs` equal subnets: public first, then private.
+pub fn subnets(addr: u32, prefix: u8, azs: u32) -> Vec<String> {
+    let bits = (2 * azs).next_power_of_two().trailing_zeros() as u8;
+    let sub = prefix + bits;
+    (0..2 * azs)
+        .map(|k| format!("{}/{sub}", ipv4(addr + (k << (32 - u32::from(sub))))))
+        .collect()
+}
+
+pub fn lower(ctx: &mut Ctx) {
+    let region = &ctx.model.regions[ctx.region];
+    let (addr, prefix) = region.cidr();
+    let azs = region.attrs.int("azs").unwrap_or(2) as u32;
+    let nats = region.attrs.int("nat_gateways").unwrap_or(1) as u32;
+    let blocks = subnets(addr, prefix, azs);
+    ctx.add(
+        "Vpc",
+        "AWS::EC2::VPC",
+        json!({ "CidrBlock": format!("{}/{prefix}", ipv4(addr)), "EnableDnsHostnames": true, "EnableDnsSupport": true }),
+        Tags::List("Tags"),
+    );
+    ctx.add(
+        "InternetGateway",
+        "AWS::EC2::InternetGateway",
+        json!({}),
+        Tags::List("Tags"),
+    );
+    ctx.add(
+        "InternetGatewayAttachment",
+        "AWS::EC2::VPCGatewayAttachment",
+        json!({ "VpcId": r#ref("Vpc"), "InternetGatewayId": r#ref("InternetGateway") }),
+        Tags::None,
+    );
+    ctx.add(
+        "PublicRouteTable",
+        "AWS::EC2::RouteTable",
+        json!({ "VpcId": r#ref("Vpc") }),
+        Tags::List("Tags"),
+    );
+    ctx.add(
+        "PublicDefaultRoute",
+        "AWS::EC2::Route",
+        json!({ "RouteTableId": r#ref("PublicRouteTable"), "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": r#ref("InternetGateway") }),
+        Tags::None,
+    )
+    .insert("DependsOn".into(), json!("InternetGatewayAttachment"));
+    for az in 1..=azs {
+        let zone = json!({ "Fn::Select": [az - 1, { "Fn::GetAZs": "" }] });
+        for (kind, block) in [
+            ("Public", &blocks[az as usize - 1]),
+            ("Private", &blocks[(azs + az) as usize - 1]),
+        ] {
+            let subnet = format!("{kind}Subnet{az}");
+            ctx.add(
+                &subnet,
+                "AWS::EC2::Subnet",
+                json!({ "VpcId": r#ref("Vpc"), "CidrBlock": block, "AvailabilityZone": zone, "MapPublicIpOnLaunch": false }),
+                Tags::List("Tags"),
+            );
+            let table = if kind == "Public" {
+                "PublicRouteTable".to_string()
+            } else {
+                format!("PrivateRouteTable{az}")
+            };
+            ctx.add(
+                &format!("{subnet}RouteTableAssociation"),
+                "AWS::EC2::SubnetRouteTableAssociation",
+                json!({ "SubnetId": r#ref(&subnet), "RouteTableId": r#ref(&table) }),
+                Tags::None,
+            );
+        }
+        ctx.add(
+            &format!("PrivateRouteTable{az}"),
+            "AWS::EC2::RouteTable",
+            json!({ "VpcId": r#ref("Vpc") }),
+            Tags::List("Tags"),
+        );
+        if nats > 0 {
+            // AZs beyond the NAT gateways share them round-robin.
+            let nat = (az - 1) % nats + 1;
+            ctx.add(
+                &format!("PrivateDefaultRoute{az}"),
+                "AWS::EC2::Route",
+                json!({ "RouteTableId": r#ref(&format!("PrivateRouteTable{az}")), "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": r#ref(&format!("NatGateway{nat}")) }),
+                Tags::None,
+            );
+        }
+    }
+    for nat in 1..=nats {
+        ctx.add(
+            &format!("NatEip{nat}"),
+            "AWS::EC2::EIP",
+            json!({ "Domain": "vpc" }),
+            Tags::List("Tags"),
+        )
+        .insert("DependsOn".into(), json!("InternetGatewayAttachment"));
+        ctx.add(
+            &format!("NatGateway{nat}"),
+            "AWS::EC2::NatGateway",
+            json!({ "AllocationId": get_att(&format!("NatEip{nat}"), "AllocationId"), "SubnetId": r#ref(&format!("PublicSubnet{nat}")) }),
+            Tags::List("Tags"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn splits_the_vpc_block() {
+        let s = super::subnets(10 << 24, 16, 3);
+        assert_eq!(
+            s,
+            [
+                "10.0.0.0/19",
+                "10.0.32.0/19",
+                "10.0.64.0/19",
+                "10.0.96.0/19",
+                "10.0.128.0/19",
+                "10.0.160.0/19"
+            ]
+        );
+    }
+}

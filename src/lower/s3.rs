@@ -1,0 +1,97 @@
+//! `s3`: a versioned, encrypted, private bucket per region; the primary bucket
+//! replicates to every secondary bucket (with Replication Time Control and
+//! metrics when `rtc = true`) through a least-privilege role (aws-dr.md 1.3).
+
+use serde_json::{json, Value as Json};
+
+use super::{get_att, r#ref, sub, Ctx, Tags};
+use crate::names::NameKind;
+
+fn arn(bucket: &str) -> String {
+    format!("arn:${{AWS::Partition}}:s3:::{bucket}")
+}
+
+pub fn lower(ctx: &mut Ctx, i: usize) {
+    let svc = ctx.service(i);
+    let region = ctx.region_code();
+    let name = ctx.name(NameKind::Bucket, i, region);
+    let bucket = ctx.id(i, "Bucket");
+    let mut props = json!({
+        "BucketName": sub(name.clone()),
+        "VersioningConfiguration": { "Status": "Enabled" },
+        "BucketEncryption": { "ServerSideEncryptionConfiguration": [{ "ServerSideEncryptionByDefault": { "SSEAlgorithm": "AES256" } }] },
+        "PublicAccessBlockConfiguration": { "BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true },
+        "OwnershipControls": { "Rules": [{ "ObjectOwnership": "BucketOwnerEnforced" }] },
+    });
+    let replication = svc.replication.as_ref().filter(|_| ctx.is_primary());
+    if let Some(rep) = replication {
+        let rtc = rep.attrs.bool("rtc").unwrap_or(false);
+        let role = ctx.id(i, "ReplicationRole");
+        let destinations: Vec<String> = rep
+            .regions
+            .iter()
+            .map(|&r| ctx.name(NameKind::Bucket, i, &ctx.model.regions[r].code))
+            .collect();
+        let rules: Vec<Json> = rep
+            .regions
+            .iter()
+            .zip(&destinations)
+            .enumerate()
+            .map(|(k, (&r, dest))| {
+                let mut destination = json!({ "Bucket": sub(arn(dest)) });
+                if rtc {
+                    destination["ReplicationTime"] =
+                        json!({ "Status": "Enabled", "Time": { "Minutes": 15 } });
+                    destination["Metrics"] =
+                        json!({ "Status": "Enabled", "EventThreshold": { "Minutes": 15 } });
+                }
+                json!({
+                    "Id": format!("to-{}", ctx.model.regions[r].code),
+                    "Status": "Enabled",
+                    "Priority": k + 1,
+                    "Filter": { "Prefix": "" },
+                    "DeleteMarkerReplication": { "Status": "Enabled" },
+                    "Destination": destination,
+                })
+            })
+            .collect();
+        props["ReplicationConfiguration"] =
+            json!({ "Role": get_att(&role, "Arn"), "Rules": rules });
+        let statements = json!([
+            { "Effect": "Allow", "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"], "Resource": sub(arn(&name)) },
+            { "Effect": "Allow", "Action": ["s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"], "Resource": sub(format!("{}/*", arn(&name))) },
+            { "Effect": "Allow", "Action": ["s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"], "Resource": destinations.iter().map(|d| sub(format!("{}/*", arn(d)))).collect::<Vec<_>>() },
+        ]);
+        ctx.add(
+            &role,
+            "AWS::IAM::Role",
+            json!({
+                "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": "s3.amazonaws.com" }, "Action": "sts:AssumeRole" }] },
+                "Policies": [{ "PolicyName": "replication", "PolicyDocument": { "Version": "2012-10-17", "Statement": statements } }],
+            }),
+            Tags::List("Tags"),
+        );
+    }
+    let b = ctx.add(&bucket, "AWS::S3::Bucket", props, Tags::List("Tags"));
+    b.insert("DeletionPolicy".into(), json!("Retain"));
+    b.insert("UpdateReplacePolicy".into(), json!("Retain"));
+    ctx.add(
+        &ctx.id(i, "BucketPolicy"),
+        "AWS::S3::BucketPolicy",
+        json!({
+            "Bucket": r#ref(&bucket),
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [get_att(&bucket, "Arn"), { "Fn::Join": ["", [get_att(&bucket, "Arn"), "/*"]] }],
+                    "Condition": { "Bool": { "aws:SecureTransport": "false" } },
+                }],
+            },
+        }),
+        Tags::None,
+    );
+}
