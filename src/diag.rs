@@ -157,7 +157,10 @@ pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
         .with_links(false);
     let mut out = String::new();
     for report in reports {
-        let source = miette::NamedSource::new(&report.file.name, report.file.text.clone());
+        let source = Snippets(miette::NamedSource::new(
+            &report.file.name,
+            report.file.text.clone(),
+        ));
         for diag in report.diagnostics {
             let view = MietteView {
                 diag,
@@ -173,7 +176,36 @@ pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
 
 struct MietteView<'a> {
     diag: &'a Diagnostic,
-    source: &'a miette::NamedSource<String>,
+    source: &'a Snippets,
+}
+
+/// The source as miette reads it, with one correction: miette 7.6 draws two labels
+/// in one snippet when `line() + line_count()` of the first reaches the second, but
+/// counts `line_count` from the start of the file, so labels far apart became one
+/// long snippet. Here `line_count` is the number of lines in the snippet plus one,
+/// so that snippets at most one line apart are drawn as one.
+struct Snippets(miette::NamedSource<String>);
+
+impl miette::SourceCode for Snippets {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let c = self.0.read_span(span, before, after)?;
+        let data = c.data();
+        let lines =
+            data.iter().filter(|&&b| b == b'\n').count() + usize::from(!data.ends_with(b"\n")) + 1;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            c.name().unwrap_or_default().to_string(),
+            data,
+            *c.span(),
+            c.line(),
+            c.column(),
+            lines,
+        )))
+    }
 }
 
 impl fmt::Debug for MietteView<'_> {
@@ -282,6 +314,32 @@ pub fn render_json(reports: &[Report<'_>]) -> Json {
     })
 }
 
+/// A file name as the URI reference SARIF wants: `/` separators, and every byte
+/// outside the unreserved set and `/` percent-encoded (so `a b.tap` is
+/// `a%20b.tap`). A Windows drive path becomes a `file:///C:/...` URI.
+fn file_uri(name: &str) -> String {
+    let name = if cfg!(windows) {
+        name.replace('\\', "/")
+    } else {
+        name.to_string()
+    };
+    let b = name.as_bytes();
+    let drive = b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/';
+    let (mut out, rest) = if drive {
+        (format!("file:///{}:", &name[..1]), &name[2..])
+    } else {
+        (String::new(), name.as_str())
+    };
+    for byte in rest.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// SARIF 2.1.0, with a rule (and its explanation) for every code used.
 pub fn render_sarif(reports: &[Report<'_>]) -> Json {
     let mut codes: Vec<&str> = reports
@@ -299,6 +357,9 @@ pub fn render_sarif(reports: &[Report<'_>]) -> Json {
                 "shortDescription": { "text": summary },
                 "fullDescription": { "text": crate::explain::text(code).unwrap_or(summary) },
                 "help": { "text": format!("Run `tapc explain {code}` for details.") },
+                "defaultConfiguration": {
+                    "level": if code.starts_with('W') { "warning" } else { "error" },
+                },
             })
         })
         .collect();
@@ -311,12 +372,12 @@ pub fn render_sarif(reports: &[Report<'_>]) -> Json {
                 json!({
                     "startLine": line, "startColumn": col,
                     "endLine": end_line, "endColumn": end_col,
-                    "charOffset": span.start, "charLength": span.len(),
+                    "byteOffset": span.start, "byteLength": span.len(),
                 })
             };
             let physical = |span: Span| {
                 json!({
-                    "artifactLocation": { "uri": report.file.name },
+                    "artifactLocation": { "uri": file_uri(&report.file.name) },
                     "region": region(span),
                 })
             };

@@ -79,7 +79,10 @@ fn parse_param(s: &str) -> Result<(String, String), String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     let result = match cli.command {
         Command::Check {
             files,
@@ -232,6 +235,42 @@ fn graph(
     };
     print_out(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--help` and `--version` as clap prints them; any other command-line error as
+/// one `tapc: ...` line on stderr, exit status 2.
+fn usage(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+    }
+    // clap's message is its first paragraph (without `error: `), plus any tip.
+    let text = e.render().to_string();
+    let mut paragraphs = text.split("\n\n");
+    let first: Vec<&str> = paragraphs
+        .next()
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .collect();
+    let mut parts = vec![first.join(" ")];
+    parts.extend(
+        paragraphs
+            .flat_map(str::lines)
+            .map(str::trim)
+            .filter(|l| l.starts_with("tip:"))
+            .map(str::to_string),
+    );
+    let message = parts.join("; ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    eprintln!("tapc: {message} (see `tapc --help`)");
+    ExitCode::from(2)
 }
 
 fn explain(code: &str) -> Result<ExitCode, String> {

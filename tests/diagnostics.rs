@@ -30,3 +30,40 @@ fn bad_programs() {
         }
     });
 }
+
+/// Every program under `tests/good/` is a near miss of some check: it must check
+/// without errors (warnings are allowed).
+#[test]
+fn good_programs() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/good");
+    let mut paths = Vec::new();
+    let mut dirs = vec![dir];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "tap") {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort();
+    assert!(!paths.is_empty(), "no programs under tests/good");
+    let mut failures = String::new();
+    for path in &paths {
+        let (file, diagnostics) = diagnose(path);
+        if diagnostics
+            .iter()
+            .any(|d| d.severity == tapc::diag::Severity::Error)
+        {
+            let report = [Report { file: &file, diagnostics: &diagnostics }];
+            failures.push_str(&format!(
+                "{}:\n{}\n",
+                path.display(),
+                render_human(&report, false)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "good programs with errors:\n{failures}");
+}

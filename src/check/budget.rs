@@ -57,6 +57,7 @@ pub(super) fn compute(p: &Partial, diags: &mut Vec<Diagnostic>) -> Budget {
         return budget;
     };
     let attrs = &platform.attrs;
+    let mut zero = Vec::new();
     for name in ["rto", "rpo"] {
         if let (Some(0), Some(span)) = (attrs.duration(name), span_of(attrs, name)) {
             diags.push(
@@ -66,11 +67,118 @@ pub(super) fn compute(p: &Partial, diags: &mut Vec<Diagnostic>) -> Budget {
                         "no failover is instant: state the objective you need, e.g. `{name} = 5m`"
                     )),
             );
-            return budget;
+            zero.push(name);
         }
     }
+    if !zero.contains(&"rto") {
+        budget.rto = rto_budget(p, platform, diags);
+    }
+
+    // RPO: every replicated stateful service.
+    let platform_rpo = attrs.duration("rpo").filter(|_| !zero.contains(&"rpo"));
+    for svc in p.services.iter().flatten() {
+        let Some(rep) = &svc.replication else {
+            continue;
+        };
+        let (objective, objective_from, objective_span) = match svc.attrs.duration("rpo") {
+            Some(ms) => (ms, "service", span_of(&svc.attrs, "rpo")),
+            None => match platform_rpo {
+                Some(ms) => (ms, "platform", span_of(attrs, "rpo")),
+                None => continue,
+            },
+        };
+        let (lag, source) = match rep.attrs.duration("lag") {
+            Some(ms) => (Some(ms), "stated with `lag` on the replicate".to_string()),
+            None => {
+                let figure = svc.kind.lag.iter().find(|f| {
+                    f.when
+                        .as_ref()
+                        .is_none_or(|w| rep.attrs.bool(w) == Some(true))
+                });
+                (
+                    figure.and_then(|f| f.ms),
+                    figure.map_or(String::new(), |f| f.source.clone()),
+                )
+            }
+        };
+        match lag {
+            Some(lag) if lag > objective => {
+                let mut d = Diagnostic::error(
+                    "E403",
+                    format!(
+                        "`{}` can lose {} of data, more than its RPO of {}",
+                        svc.name,
+                        duration(lag),
+                        duration(objective)
+                    ),
+                )
+                .label(
+                    span_of(&rep.attrs, "lag").unwrap_or(rep.span),
+                    format!("worst-case replication lag {} ({source})", duration(lag)),
+                );
+                if let Some(s) = objective_span {
+                    d = d.label(s, format!("{objective_from} rpo = {}", duration(objective)));
+                }
+                let help = if objective_from == "platform" {
+                    format!("give `{}` its own objective, `rpo = {}`, if the business accepts it; or use a mechanism with a shorter lag", svc.name, duration(lag))
+                } else {
+                    format!(
+                        "raise `rpo` on `{}` to at least {}",
+                        svc.name,
+                        duration(lag)
+                    )
+                };
+                diags.push(d.help(help));
+            }
+            None => {
+                let remedy = svc.kind.lag.iter().find_map(|f| f.when.clone());
+                let base = format!(
+                    "the replication lag of `{}` has no published bound",
+                    svc.name
+                );
+                let label = source.clone();
+                diags.push(match remedy {
+                    Some(attr) => Diagnostic::error(
+                        "E403",
+                        format!(
+                            "{base}, so its RPO of {} cannot be met",
+                            duration(objective)
+                        ),
+                    )
+                    .label(rep.span, label)
+                    .help(format!(
+                        "set `{attr} = true` on this replicate, which bounds the lag"
+                    )),
+                    None => Diagnostic::warning(
+                        "W402",
+                        format!("{base}; its RPO of {} is not verified", duration(objective)),
+                    )
+                    .label(rep.span, label)
+                    .help("state your measured worst case with `lag = ...` on this replicate"),
+                });
+            }
+            _ => {}
+        }
+        budget.rpo.push(RpoRow {
+            service: svc.name.clone(),
+            lag,
+            source,
+            objective,
+            objective_from,
+        });
+    }
+    budget
+}
+
+/// The worst-case failover time, term by term; E402 when it exceeds `rto`.
+fn rto_budget(
+    p: &Partial,
+    platform: &crate::model::Platform,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<RtoBudget> {
+    let attrs = &platform.attrs;
     let (Some(rto), Some(trigger)) = (attrs.duration("rto"), attrs.duration("trigger")) else {
-        return budget;
+        return None;
     };
     let timing = &schema().timing;
     let fig = |f: &Figure| f.ms.unwrap_or(0);
@@ -166,7 +274,7 @@ pub(super) fn compute(p: &Partial, diags: &mut Vec<Diagnostic>) -> Budget {
         Strategy::BackupRestore => Term {
             name: "compute",
             ms: fig(&timing.rebuild),
-            how: format!("backup and restore: {}", timing.rebuild.source),
+            how: timing.rebuild.source.clone(),
             span: strategy_span,
         },
         s => Term {
@@ -188,106 +296,11 @@ pub(super) fn compute(p: &Partial, diags: &mut Vec<Diagnostic>) -> Budget {
             span_of(attrs, "rto"),
         ));
     }
-    budget.rto = Some(RtoBudget {
+    Some(RtoBudget {
         terms,
         total,
         objective: rto,
-    });
-
-    // RPO: every replicated stateful service.
-    let platform_rpo = attrs.duration("rpo");
-    for svc in p.services.iter().flatten() {
-        let Some(rep) = &svc.replication else {
-            continue;
-        };
-        let (objective, objective_from, objective_span) = match svc.attrs.duration("rpo") {
-            Some(ms) => (ms, "service", span_of(&svc.attrs, "rpo")),
-            None => match platform_rpo {
-                Some(ms) => (ms, "platform", span_of(attrs, "rpo")),
-                None => continue,
-            },
-        };
-        let (lag, source) = match rep.attrs.duration("lag") {
-            Some(ms) => (Some(ms), "stated with `lag` on the replicate".to_string()),
-            None => {
-                let figure = svc.kind.lag.iter().find(|f| {
-                    f.when
-                        .as_ref()
-                        .is_none_or(|w| rep.attrs.bool(w) == Some(true))
-                });
-                (
-                    figure.and_then(|f| f.ms),
-                    figure.map_or(String::new(), |f| f.source.clone()),
-                )
-            }
-        };
-        match lag {
-            Some(lag) if lag > objective => {
-                let mut d = Diagnostic::error(
-                    "E403",
-                    format!(
-                        "`{}` can lose {} of data, more than its RPO of {}",
-                        svc.name,
-                        duration(lag),
-                        duration(objective)
-                    ),
-                )
-                .label(
-                    rep.span,
-                    format!("worst-case replication lag {} ({source})", duration(lag)),
-                );
-                if let Some(s) = objective_span {
-                    d = d.label(s, format!("{objective_from} rpo = {}", duration(objective)));
-                }
-                let help = if objective_from == "platform" {
-                    format!("give `{}` its own objective, `rpo = {}`, if the business accepts it; or use a mechanism with a shorter lag", svc.name, duration(lag))
-                } else {
-                    format!(
-                        "raise `rpo` on `{}` to at least {}",
-                        svc.name,
-                        duration(lag)
-                    )
-                };
-                diags.push(d.help(help));
-            }
-            None => {
-                let remedy = svc.kind.lag.iter().find_map(|f| f.when.clone());
-                let base = format!(
-                    "the replication lag of `{}` has no published bound",
-                    svc.name
-                );
-                let label = source.clone();
-                diags.push(match remedy {
-                    Some(attr) => Diagnostic::error(
-                        "E403",
-                        format!(
-                            "{base}, so its RPO of {} cannot be met",
-                            duration(objective)
-                        ),
-                    )
-                    .label(rep.span, label)
-                    .help(format!(
-                        "set `{attr} = true` on this replicate, which bounds the lag"
-                    )),
-                    None => Diagnostic::warning(
-                        "W402",
-                        format!("{base}; its RPO of {} is not verified", duration(objective)),
-                    )
-                    .label(rep.span, label)
-                    .help("state your measured worst case with `lag = ...` on this replicate"),
-                });
-            }
-            _ => {}
-        }
-        budget.rpo.push(RpoRow {
-            service: svc.name.clone(),
-            lag,
-            source,
-            objective,
-            objective_from,
-        });
-    }
-    budget
+    })
 }
 
 fn rto_diagnostic(
@@ -347,6 +360,11 @@ fn rto_diagnostic(
     if detect > fastest_detect && detect - fastest_detect >= over {
         fixes.push(format!("detect faster: `interval = 10s` with `threshold = 1` in the endpoint's health block detects in {}", duration(fastest_detect)));
     }
-    fixes.push(format!("or raise `rto` to at least {}", duration(total)));
+    let raise = format!("raise `rto` to at least {}", duration(total));
+    if fixes.is_empty() {
+        fixes.push(raise);
+    } else {
+        fixes.push(format!("or {raise}"));
+    }
     d.help(fixes.join("; "))
 }

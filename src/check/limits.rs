@@ -10,6 +10,8 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
     let Some(platform) = p.platform else { return };
     let suffix = platform.suffix.as_ref();
     let prefix = names::prefix(&platform.name, suffix.map(|(s, _)| s.as_str()));
+    // One report per culprit and broken rule: the name that breaks it worst.
+    let mut found: Vec<(Span, Option<char>, usize, Diagnostic)> = Vec::new();
     let mut check_name = |kind: NameKind, service: Option<(&str, Span)>, region: &str| {
         let name = names::name(
             kind,
@@ -70,7 +72,16 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
                 names_pattern(kind)
             ),
         };
-        diags.push(d.help(help));
+        let d = d.help(help);
+        let over = match bad {
+            Some(_) => 0,
+            None => name.chars().count().saturating_sub(max_len(kind)),
+        };
+        match found.iter_mut().find(|f| f.0 == culprit.1 && f.1 == bad) {
+            Some(f) if f.2 < over => *f = (culprit.1, bad, over, d),
+            Some(_) => {}
+            None => found.push((culprit.1, bad, over, d)),
+        }
         false
     };
     for svc in p.services.iter().flatten() {
@@ -83,11 +94,15 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
             }
         }
     }
-    for r in p.regions {
-        if !check_name(NameKind::EcsCluster, None, &r.code) {
-            break;
-        }
-    }
+    diags.extend(found.into_iter().map(|f| f.3));
+}
+
+/// The longest name of `kind` AWS accepts.
+fn max_len(kind: NameKind) -> usize {
+    (1..=1024)
+        .rev()
+        .find(|&n| names::violation(kind, &"a".repeat(n)).is_none())
+        .unwrap_or(0)
 }
 
 fn names_pattern(kind: NameKind) -> String {

@@ -117,7 +117,8 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
                 .or(p.platform.and_then(|pl| pl.attrs.duration("rpo"))),
         ) {
             if let Some(alarm) = rep.attrs.duration("lag_alarm") {
-                if alarm > objective {
+                // A zero objective is reported as E401.
+                if alarm > objective && objective > 0 {
                     let span = rep.attrs.origin("lag_alarm").map_or(rep.span, |o| o.span);
                     diags.push(
                         Diagnostic::warning(
@@ -159,13 +160,19 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
             } else {
                 "HTTP:80 only"
             };
-            let mut d = Diagnostic::warning("W201", format!("the health check of `{}` probes {}:{port}, where the load balancer of `{}` does not listen", e.name, protocol.to_uppercase(), target.name))
-                .label(health_at("protocol"), format!("{} on port {port}", protocol.to_uppercase()))
+            let at = if e.health.int("port").is_some() {
+                health_at("port")
+            } else {
+                health_at("protocol")
+            };
+            let d = Diagnostic::warning("W201", format!("the health check of `{}` probes {}:{port}, where the load balancer of `{}` does not listen", e.name, protocol.to_uppercase(), target.name))
+                .label(at, format!("{} on port {port}", protocol.to_uppercase()))
                 .label(target.span, format!("listens on {listeners}"));
-            if e.health.int("port").is_some() {
-                d = d.label(health_at("port"), "port");
-            }
-            let fix = if https {
+            // The protocol has a listener, only on another port.
+            let default_port = if protocol == "https" { 443 } else { 80 };
+            let fix = if e.health.int("port").is_some() && listens(protocol, default_port) {
+                "remove `port`; the check goes to the load balancer, not to the container"
+            } else if https {
                 "use `protocol = https` on port 443"
             } else {
                 "use `protocol = http` on port 80, or give the service `certificates` for HTTPS"
@@ -198,12 +205,13 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
                 diags.push(
                     Diagnostic::warning(
                         "W203",
-                        format!("`ttl = {}` has no effect on an alias record", duration(ttl)),
+                        format!("`ttl` has no effect on the alias records of `{}`", e.name),
                     )
                     .label(
                         span,
                         format!(
-                            "resolvers cache the load balancer's {} instead",
+                            "{}: resolvers cache the load balancer's {} TTL instead",
+                            duration(ttl),
                             duration(alias_ttl)
                         ),
                     )

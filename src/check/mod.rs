@@ -16,7 +16,7 @@ use crate::diag::{Diagnostic, Severity, Span};
 use crate::model::*;
 use crate::stdlib::{schema, Schema};
 use crate::suggest::closest;
-use crate::syntax::ast::{Body, File, Ident, ItemKind, Value};
+use crate::syntax::ast::{Body, File, Ident, ItemKind, Value, ValueKind};
 use resolve::{join, Param, Resolver};
 
 pub struct Checked {
@@ -124,7 +124,7 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
                 let (target_name, target_kind, _) = service_decls[target];
                 if target_kind.name != "fargate" {
                     diags.push(
-                        Diagnostic::error("E205", format!("endpoint `{}` targets `{}`, a `{}` service", name.name, target_name.name, target_kind.name))
+                        Diagnostic::error("E205", format!("endpoint `{}` targets `{}`, {}", name.name, target_name.name, a_kind(target_kind.name)))
                             .label(target_span, "not a load-balanced service")
                             .label(target_kind.span, "declared here")
                             .help("an endpoint's target must be a `fargate` service: its records alias that service's load balancers"),
@@ -181,7 +181,7 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
             services.push(None);
             continue;
         };
-        let what = format!("a `{}` service", k.name);
+        let what = a_kind(&k.name);
         let r = resolver.body(body, &k.fields, &what, name.span, &mut diags);
         services.push(Some(Service {
             name: name.name.to_string(),
@@ -193,7 +193,8 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
         }));
     }
 
-    topology::replications(&replicates, &resolver, &regions, &mut services, &mut diags);
+    let bad_target =
+        topology::replications(&replicates, &resolver, &regions, &mut services, &mut diags);
     let ctx = Partial {
         platform: platform.as_ref(),
         regions: &regions,
@@ -207,7 +208,7 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
                 .help("declare the platform and its objectives: `platform NAME { rto = 5m  rpo = 1m  trigger = 1m }`"),
         );
     }
-    topology::check(&ctx, &mut diags);
+    topology::check(&ctx, &bad_target, &mut diags);
     cycles::check(&ctx, &mut diags);
     let budget = budget::compute(&ctx, &mut diags);
     limits::check(&ctx, &mut diags);
@@ -239,6 +240,12 @@ pub(crate) struct Partial<'a> {
     /// `None` where the service's kind is unknown; indices match references.
     pub services: &'a [Option<Service>],
     pub endpoints: &'a [Endpoint],
+}
+
+/// "a `fargate` service", "an `s3` service".
+pub(crate) fn a_kind(kind: &str) -> String {
+    let an = kind.starts_with(['a', 'e', 'i', 'o', 'u']) || kind == "s3";
+    format!("{} `{kind}` service", if an { "an" } else { "a" })
 }
 
 fn duplicate(what: &str, name: &str, span: Span, first: Span) -> Diagnostic {
@@ -358,16 +365,31 @@ fn param_value(v: &Value, ty: &str, diags: &mut Vec<Diagnostic>) -> Option<Val> 
         Some(val) if matches_type(&val, ty) => Some(val),
         _ if !PARAM_TYPES.contains(&ty) => None,
         _ => {
+            // A value of the right type, quoted.
+            let unquoted = match &v.kind {
+                ValueKind::Str(parts) => match parts.as_slice() {
+                    [crate::syntax::ast::StrPart::Text(t)] => crate::syntax::parse_literal(t)
+                        .and_then(|l| Val::from_literal(&l))
+                        .filter(|val| matches_type(val, ty))
+                        .map(|_| t.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let help = match unquoted {
+                Some(text) => format!("remove the quotes: `{text}`"),
+                None => format!(
+                    "the default of a {ty} param is a {ty}, e.g. {}",
+                    param_example(ty)
+                ),
+            };
             diags.push(
                 Diagnostic::error(
                     "E201",
                     format!("expected a {ty}, found {}", v.kind.describe()),
                 )
                 .label(v.span, format!("expected a {ty}"))
-                .help(format!(
-                    "the default of a {ty} param is a {ty}, e.g. {}",
-                    param_example(ty)
-                )),
+                .help(help),
             );
             None
         }

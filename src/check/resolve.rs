@@ -46,6 +46,8 @@ impl Resolver<'_> {
             refs: Vec::new(),
         };
         let mut seen: HashMap<&str, Span> = HashMap::new();
+        // Fields an unknown attribute was taken for: not reported missing as well.
+        let mut guessed: Vec<&str> = Vec::new();
         for attr in &body.attrs {
             let name = attr.name.name;
             if let Some(first) = seen.insert(name, attr.name.span) {
@@ -58,9 +60,26 @@ impl Resolver<'_> {
                 continue;
             }
             let Some(field) = fields.field(name) else {
+                let names = fields.fields.iter().map(|f| f.name.as_str());
+                guessed.extend(closest(name, names));
                 diags.push(unknown_attribute(name, attr.name.span, fields, what));
                 continue;
             };
+            if let ValueKind::Map(pairs) = &attr.value.kind {
+                for (i, (key, _)) in pairs.iter().enumerate() {
+                    if let Some((first, _)) = pairs[..i].iter().find(|(k, _)| k.text == key.text) {
+                        diags.push(
+                            Diagnostic::error(
+                                "E101",
+                                format!("`{}` is set twice in `{name}`", key.text),
+                            )
+                            .label(key.span, "set again here")
+                            .label(first.span, "first set here")
+                            .help("remove one of the two"),
+                        );
+                    }
+                }
+            }
             if let Some((val, param)) = self.value(&attr.value, field, diags) {
                 if matches!(field.ty, Type::Service | Type::Services) {
                     out.refs.extend(self.service_refs(&attr.value, diags));
@@ -74,30 +93,35 @@ impl Resolver<'_> {
         }
         for block in &body.blocks {
             let name = block.name.name;
-            match fields.block(name) {
-                Some(_) if seen.insert(name, block.name.span).is_some() => diags.push(
+            match (fields.block(name), seen.get(name).copied()) {
+                (Some(_), Some(first)) => diags.push(
                     Diagnostic::error("E101", format!("block `{name}` appears twice"))
                         .label(block.name.span, "second block")
+                        .label(first, "first block")
                         .help("merge the two blocks into one"),
                 ),
-                Some(inner) => {
+                (Some(inner), None) => {
+                    seen.insert(name, block.name.span);
                     let what = format!("`{name}` block");
                     let r = self.body(&block.body, inner, &what, block.name.span, diags);
                     out.refs.extend(r.refs);
                     out.blocks.push((name.to_string(), r.attrs));
                 }
-                None if fields.field(name).is_some() => diags.push(
+                (None, _) if fields.field(name).is_some() => diags.push(
                     Diagnostic::error("E201", format!("`{name}` is an attribute, not a block"))
                         .label(block.name.span, "written as a block")
                         .help(format!("write `{name} = ...`")),
                 ),
-                None => {
+                (None, _) => {
                     let names = fields.blocks.iter().map(|(n, _)| n.as_str());
                     let mut d =
                         Diagnostic::error("E104", format!("unknown block `{name}` in {what}"))
                             .label(block.name.span, "unknown block");
                     d = match closest(name, names) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None if name == "replicate" => d.help(
+                            "replication is a top-level item: `replicate SERVICE -> REGION { ... }`",
+                        ),
                         None if fields.blocks.is_empty() => d.help(format!("{what} has no blocks")),
                         None => d.help(format!(
                             "the blocks of {what} are: {}",
@@ -110,7 +134,10 @@ impl Resolver<'_> {
         }
         // Defaults, and required attributes that are missing.
         for field in &fields.fields {
-            if out.attrs.get(&field.name).is_some() || seen.contains_key(field.name.as_str()) {
+            if out.attrs.get(&field.name).is_some()
+                || seen.contains_key(field.name.as_str())
+                || guessed.contains(&field.name.as_str())
+            {
                 continue;
             }
             if field.required {
@@ -118,10 +145,17 @@ impl Resolver<'_> {
                     Diagnostic::error("E202", format!("{what} needs `{}`", field.name))
                         .label(owner, format!("`{}` is missing", field.name))
                         .help(format!(
-                            "add `{} = ...`: {} ({})",
+                            "add `{} = ...` ({}): {}",
                             field.name,
-                            field.doc,
-                            field.ty.describe()
+                            if field.allowed.is_empty() {
+                                format!("{}{}", field.ty.describe(), example(field.ty))
+                            } else {
+                                format!(
+                                    "one of {}",
+                                    join(field.allowed.iter().map(|a| a.to_string()))
+                                )
+                            },
+                            field.doc
                         )),
                 );
             } else if let Some(default) = &field.default {
@@ -164,7 +198,7 @@ impl Resolver<'_> {
                 "E203",
                 format!("{found} is not an allowed value of `{}`", field.name),
             )
-            .label(v.span, format!("not one of {allowed}"));
+            .label(v.span, not_allowed(&val, &field.allowed));
             d = match &val {
                 Val::Symbol(s) => match closest(
                     s,
@@ -343,9 +377,27 @@ impl Resolver<'_> {
                 ),
                 _ => (None, ty),
             };
-            let mut d = match at {
-                Some(elem) => self.type_error(elem, elem_ty),
-                None => self.type_error(v, ty),
+            let mut d = match (at, &param, &v.kind) {
+                (Some(elem), ..) => self.type_error(elem, elem_ty),
+                (None, Some(p), ValueKind::Symbol(_)) => {
+                    let d = Diagnostic::error(
+                        "E201",
+                        format!(
+                            "expected {}, found `{val}` (the value of param `{}`)",
+                            ty.describe(),
+                            p.name
+                        ),
+                    )
+                    .label(v.span, format!("expected {}", ty.describe()));
+                    match param_type(ty) {
+                        Some(t) => d.help(format!(
+                            "to be used here, `{}` must be a {t} param: `param {}: {t} = ...`",
+                            p.name, p.name
+                        )),
+                        None => d.help(format!("write {}{}", ty.describe(), example(ty))),
+                    }
+                }
+                (None, ..) => self.type_error(v, ty),
             };
             if let Some(p) = &param {
                 d = d.label(p.decl, format!("param `{}` declared here", p.name));
@@ -381,6 +433,13 @@ impl Resolver<'_> {
             (ValueKind::Str(_), Type::Symbol | Type::Service | Type::Bool) => {
                 "remove the quotes".to_string()
             }
+            (ValueKind::Str(parts), _) if unquoted(parts, ty).is_some() => {
+                format!(
+                    "remove the quotes: `{}`",
+                    unquoted(parts, ty).unwrap_or_default()
+                )
+            }
+            (ValueKind::List(_), Type::Service) => "name one service, without brackets".to_string(),
             _ => format!("write {}{}", ty.describe(), example(ty)),
         };
         d.help(help)
@@ -435,6 +494,30 @@ fn unknown_attribute(name: &str, span: Span, fields: &Fields, what: &str) -> Dia
     }
 }
 
+/// The label of a value outside `allowed`: the whole set when it is short, else
+/// the allowed values on either side of a number.
+fn not_allowed(val: &Val, allowed: &[Val]) -> String {
+    if allowed.len() > 4 {
+        let x = bound(val);
+        let below = allowed.iter().filter(|a| bound(a) < x).max_by_key(|a| bound(a));
+        let above = allowed.iter().filter(|a| bound(a) > x).min_by_key(|a| bound(a));
+        let near: Vec<String> = below.into_iter().chain(above).map(|a| format!("`{a}`")).collect();
+        if x.is_some() && !near.is_empty() {
+            return format!("not allowed; the nearest are {}", near.join(" and "));
+        }
+    }
+    format!("not one of {}", join(allowed.iter().map(|a| a.to_string())))
+}
+
+/// The text of a quoted string, if without its quotes it is a value of type `ty`.
+pub fn unquoted(parts: &[StrPart], ty: Type) -> Option<String> {
+    let [StrPart::Text(text)] = parts else {
+        return None;
+    };
+    let v = crate::syntax::parse_literal(text)?;
+    fits(&Val::from_literal(&v)?, ty).then(|| text.to_string())
+}
+
 fn fits(v: &Val, ty: Type) -> bool {
     match (v, ty) {
         (Val::Str(_), Type::String)
@@ -457,6 +540,19 @@ fn bound(v: &Val) -> Option<i128> {
         Val::Duration(n) | Val::Size(n) => Some(*n as i128),
         _ => None,
     }
+}
+
+/// The param type holding values of `ty`, if a param can.
+fn param_type(ty: Type) -> Option<&'static str> {
+    Some(match ty {
+        Type::String => "string",
+        Type::Int => "int",
+        Type::Bool => "bool",
+        Type::Duration => "duration",
+        Type::Size => "size",
+        Type::Cidr => "cidr",
+        _ => return None,
+    })
 }
 
 fn example(ty: Type) -> &'static str {

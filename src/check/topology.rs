@@ -10,15 +10,31 @@ use crate::syntax::ast::{Item, ItemKind};
 use super::resolve::{unknown_service, Resolver};
 use super::{unknown_region, Partial};
 
-/// Resolves `replicate` items onto their services.
+/// Resolves `replicate` items onto their services. Returns, per service, whether
+/// its replicate names a region that was reported, so that the regions it misses
+/// are not reported again.
 pub(super) fn replications(
     items: &[&Item],
     resolver: &Resolver,
     regions: &[Region],
     services: &mut [Option<Service>],
     diags: &mut Vec<Diagnostic>,
-) {
+) -> Vec<bool> {
     let mut seen: Vec<Option<Span>> = vec![None; services.len()];
+    let mut bad_target = vec![false; services.len()];
+    let named = |name: &str| {
+        items
+            .iter()
+            .any(|i| matches!(&i.kind, ItemKind::Replicate { service, .. } if service.name == name))
+    };
+    let primaries = regions.iter().filter(|r| r.role == Role::Primary).count();
+    // Declared regions whose code is unknown (already reported): a replicate naming
+    // the code the user meant is taken to mean them.
+    let misspelt: Vec<&str> = regions
+        .iter()
+        .map(|r| r.code.as_str())
+        .filter(|c| !schema().regions.iter().any(|r| r == c))
+        .collect();
     for item in items {
         let ItemKind::Replicate {
             service,
@@ -28,13 +44,23 @@ pub(super) fn replications(
         else {
             continue;
         };
-        let Some(&index) = resolver.services.get(service.name) else {
-            diags.push(unknown_service(
-                service.name,
-                service.span,
-                resolver.services,
-            ));
-            continue;
+        let index = match resolver.services.get(service.name) {
+            Some(&index) => index,
+            None => {
+                diags.push(unknown_service(
+                    service.name,
+                    service.span,
+                    resolver.services,
+                ));
+                // Take a typo for the service it suggests, so that service is not
+                // reported as unreplicated too.
+                match closest(service.name, resolver.services.keys().map(String::as_str))
+                    .filter(|s| !named(s))
+                {
+                    Some(s) => resolver.services[s],
+                    None => continue,
+                }
+            }
         };
         let Some(svc) = &services[index] else {
             continue;
@@ -54,52 +80,98 @@ pub(super) fn replications(
                 Diagnostic::error(
                     "E307",
                     format!(
-                        "`{}` is a `{}` service, which holds no data to replicate",
-                        service.name, svc.kind.name
+                        "`{}` is {}, which holds no data to replicate",
+                        service.name,
+                        super::a_kind(&svc.kind.name)
                     ),
                 )
                 .label(service.span, "stateless service")
                 .label(svc.span, "declared here")
                 .help(format!(
-                    "remove this replicate: a `{}` service is deployed in every region already",
-                    svc.kind.name
+                    "remove this replicate: {} is deployed in every region already",
+                    super::a_kind(&svc.kind.name)
                 )),
             );
             continue;
         }
         let mut region_ids = Vec::new();
+        let secondaries = || {
+            regions
+                .iter()
+                .filter(|r| r.role == Role::Secondary)
+                .map(|r| r.code.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        // Declared regions this replicate does not name yet: the likely meaning of a typo.
+        let unnamed = || {
+            regions
+                .iter()
+                .map(|r| r.code.as_str())
+                .filter(|c| !targets.iter().any(|t| t.name == *c))
+        };
         for target in targets {
             match regions.iter().position(|r| r.code == target.name) {
-                Some(i) if regions[i].role == Role::Primary => diags.push(
-                    Diagnostic::error("E305", format!("`{}` replicates to its own primary region", service.name))
+                // With two primaries, E302 says which one to change.
+                Some(i) if regions[i].role == Role::Primary && primaries > 1 => region_ids.push(i),
+                Some(i) if regions[i].role == Role::Primary => {
+                    bad_target[index] = true;
+                    let fix = match secondaries() {
+                        s if s.is_empty() => "name a secondary region".to_string(),
+                        s => format!("name the secondaries: `replicate {} -> {s}`", service.name),
+                    };
+                    diags.push(
+                        Diagnostic::error(
+                            "E305",
+                            format!("`{}` replicates to its own primary region", service.name),
+                        )
                         .label(target.span, "the primary region")
                         .label(regions[i].span, "declared primary here")
-                        .help("replication goes from the primary to the secondaries; name a secondary region"),
-                ),
+                        .help(format!(
+                            "replication goes from the primary to the secondaries; {fix}"
+                        )),
+                    );
+                }
                 Some(i) if region_ids.contains(&i) => diags.push(
                     Diagnostic::error("E101", format!("region `{}` is named twice", target.name))
                         .label(target.span, "named again")
                         .help("remove the repeated region"),
                 ),
                 Some(i) => region_ids.push(i),
+                None if closest(target.name, misspelt.iter().copied()).is_some() => {
+                    let meant = closest(target.name, misspelt.iter().copied());
+                    region_ids.extend(regions.iter().position(|r| Some(r.code.as_str()) == meant));
+                }
                 None if schema().regions.iter().any(|r| r == target.name) => {
-                    let d = Diagnostic::error("E306", format!("`{}` replicates to `{}`, which is not a declared region", service.name, target.name))
-                        .label(target.span, "not declared");
-                    diags.push(match closest(target.name, regions.iter().map(|r| r.code.as_str())) {
-                        Some(s) => d.help(format!("did you mean `{s}`? Otherwise declare it: `region {} {{ role = secondary ... }}`", target.name)),
-                        None => d.help(format!("declare it: `region {} {{ role = secondary ... }}`", target.name)),
+                    bad_target[index] = true;
+                    let d = Diagnostic::error(
+                        "E306",
+                        format!(
+                            "`{}` replicates to `{}`, which is not a declared region",
+                            service.name, target.name
+                        ),
+                    )
+                    .label(target.span, "not declared");
+                    let declare = format!("declare it (`region {} {{ role = secondary ... }}`) or remove it from this replicate", target.name);
+                    diags.push(match closest(target.name, unnamed()) {
+                        Some(s) => d.help(format!("did you mean `{s}`? Otherwise {declare}")),
+                        None => d.help(declare),
                     });
                 }
                 None => {
+                    bad_target[index] = true;
                     let d = unknown_region(target.name, target.span, schema());
-                    diags.push(match closest(target.name, regions.iter().map(|r| r.code.as_str())) {
-                        Some(s) => Diagnostic { help: Some(format!("did you mean `{s}`?")), ..d },
+                    diags.push(match closest(target.name, unnamed()) {
+                        Some(s) => Diagnostic {
+                            help: Some(format!("did you mean `{s}`?")),
+                            ..d
+                        },
                         None => d,
                     });
                 }
             }
         }
-        let what = format!("the replication of a `{}` service", svc.kind.name);
+        let what = format!("the replication of {}", super::a_kind(&svc.kind.name));
         let r = resolver.body(body, &svc.kind.replicate, &what, service.span, diags);
         if let Some(svc) = &mut services[index] {
             svc.replication = Some(Replication {
@@ -109,15 +181,27 @@ pub(super) fn replications(
             });
         }
     }
+    bad_target
 }
 
-pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
+/// `bad_target`: services whose replicate names a region already reported.
+pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic>) {
     let primaries: Vec<&Region> = p
         .regions
         .iter()
         .filter(|r| r.role == Role::Primary)
         .collect();
     let has_role = |r: &Region| r.attrs.get("role").is_some();
+    if p.regions.is_empty() {
+        if let Some(platform) = p.platform {
+            diags.push(
+                Diagnostic::error("E301", "the program declares no regions")
+                    .label(platform.name_span, "no region to run in")
+                    .help("declare a primary and a secondary region, e.g. `region us-east-1 { role = primary  cidr = 10.0.0.0/16 }` and `region us-west-2 { role = secondary  cidr = 10.1.0.0/16 }`"),
+            );
+        }
+        return;
+    }
     if p.regions.iter().all(has_role) {
         match primaries.as_slice() {
             [] => diags.push(
@@ -146,7 +230,7 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
     let secondaries: Vec<usize> = (0..p.regions.len())
         .filter(|&i| p.regions[i].role == Role::Secondary)
         .collect();
-    if secondaries.is_empty() && p.regions.iter().all(has_role) {
+    if secondaries.is_empty() && primaries.len() == 1 && p.regions.iter().all(has_role) {
         if let Some(primary) = primaries.first() {
             diags.push(
                 Diagnostic::error("E303", "missing secondary: no region can take over when the primary fails")
@@ -156,8 +240,10 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
         }
     }
 
-    for svc in p.services.iter().flatten() {
-        if !svc.kind.stateful || secondaries.is_empty() {
+    for (i, svc) in p.services.iter().enumerate() {
+        let Some(svc) = svc else { continue };
+        // Without a primary every region looks like a secondary; E301 says so.
+        if !svc.kind.stateful || secondaries.is_empty() || primaries.is_empty() {
             continue;
         }
         let covered = svc.replication.as_ref().map_or(&[][..], |r| &r.regions[..]);
@@ -178,11 +264,12 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
             .label(
                 svc.span,
                 format!(
-                    "a `{}` service holds data, and no replicate copies it",
-                    svc.kind.name
+                    "{} holds data, and no replicate copies it",
+                    super::a_kind(&svc.kind.name)
                 ),
             )
             .help(format!("add `replicate {} -> {list}`", svc.name)),
+            Some(_) if bad_target.get(i).copied().unwrap_or(false) => continue,
             Some(r) => Diagnostic::error(
                 "E304",
                 format!("`{}` is not replicated to {list}", svc.name),
@@ -244,8 +331,8 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
                     let at = |r: &Region| r.attrs.origin("cidr").map_or(r.span, |o| o.span);
                     diags.push(
                         Diagnostic::warning("W301", format!("the networks of `{}` and `{}` overlap", a.code, b.code))
-                            .label(at(a), "overlaps")
-                            .label(at(b), "this network")
+                            .label(at(a), format!("overlaps the network of `{}`", b.code))
+                            .label(at(b), format!("the network of `{}`", b.code))
                             .help("give each region its own block (e.g. 10.0.0.0/16 and 10.1.0.0/16) so the VPCs can be peered later"),
                     );
                 }

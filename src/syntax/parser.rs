@@ -159,9 +159,7 @@ fn expected_word(rule: Rule) -> &'static str {
         | Rule::kw_replicate
         | Rule::kw_endpoint
         | Rule::kw_import
-        | Rule::kw_schema => {
-            "a top-level item (param, platform, region, service, replicate, endpoint)"
-        }
+        | Rule::kw_schema => "a top-level item",
         _ => "a value",
     }
 }
@@ -178,7 +176,15 @@ fn found_token(src: &str, at: usize) -> (String, Span) {
     let word_len = rest
         .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.'))
         .unwrap_or(rest.len());
-    let len = if word_len > 0 {
+    // A whole string literal, when it is closed on this line.
+    let string_len = (c == '"')
+        .then(|| rest[1..].find(['"', '\n']))
+        .flatten()
+        .filter(|&i| rest[1 + i..].starts_with('"'))
+        .map(|i| i + 2);
+    let len = if let Some(n) = string_len {
+        n
+    } else if word_len > 0 {
         word_len
     } else if rest.starts_with("=>") || rest.starts_with("->") {
         2
@@ -202,18 +208,114 @@ fn syntax_error(src: &str, offset: usize, err: &pest::error::Error<Rule>) -> Dia
     };
     words.sort_unstable();
     words.dedup();
+    // A value may be a map (`{`) or a name: "a value" says it all.
+    if words.contains(&"a value") {
+        words.retain(|w| *w != "'{'" && *w != "a name");
+    }
     let expected = match words.as_slice() {
         [] => "something else".to_string(),
         [one] => one.to_string(),
         [init @ .., last] => format!("{} or {}", init.join(", "), last),
     };
     let (found, span) = found_token(src, at);
+    // The user forgot a `}`: the file ends, or the next item starts, inside a block.
+    let line_start = src[..at].rfind('\n').map_or(0, |i| i + 1);
+    let next_item = (line_start > offset)
+        .then(|| {
+            KEYWORDS.iter().find(|kw| {
+                starts_with_word(&src[line_start..], kw)
+                    && !src[line_start + kw.len()..]
+                        .trim_start()
+                        .starts_with(['=', '{'])
+            })
+        })
+        .flatten();
+    let unclosed = match next_item {
+        Some(_) => unclosed_brace(src, offset, line_start),
+        None if found == "end of file" && words.contains(&"'}'") => unclosed_brace(src, offset, at),
+        None => None,
+    };
+    if let Some(open) = unclosed {
+        let line = line_of(src, open);
+        let (found, span, fix) = match next_item {
+            Some(kw) => (
+                format!("`{kw}`"),
+                Span::new(line_start, line_start + kw.len()),
+                "before this item",
+            ),
+            None => (found, span, "at the end of the block"),
+        };
+        return Diagnostic::error("E001", format!("expected '}}', found {found}"))
+            .label(span, "expected '}'")
+            .label(Span::new(open, open + 1), "this block is never closed")
+            .help(format!(
+                "the `{{` on line {line} is not closed: add a `}}` {fix}"
+            ));
+    }
+    let label = match expected.as_str() {
+        "a top-level item" => {
+            "expected `param`, `platform`, `region`, `service`, `replicate` or `endpoint`".into()
+        }
+        _ => format!("expected {expected}"),
+    };
     let diag = Diagnostic::error("E001", format!("expected {expected}, found {found}"))
-        .label(span, format!("expected {expected}"));
+        .label(span, label);
     match syntax_help(src, offset, at, &words, &found) {
         Some(help) => diag.help(help),
         None => diag,
     }
+}
+
+fn starts_with_word(rest: &str, word: &str) -> bool {
+    rest.strip_prefix(word)
+        .is_some_and(|r| r.starts_with([' ', '\t']))
+}
+
+/// 1-based line of a byte offset.
+fn line_of(src: &str, at: usize) -> usize {
+    src[..at].matches('\n').count() + 1
+}
+
+/// A `{` opened in `src[from..to]` and not closed there. When a `}` is indented
+/// like the line of the block around an inner block, the inner block is the one
+/// the user left open.
+fn unclosed_brace(src: &str, from: usize, to: usize) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let indent = |at: usize| {
+        let start = src[..at].rfind('\n').map_or(0, |i| i + 1);
+        src[start..].len() - src[start..].trim_start_matches([' ', '\t']).len()
+    };
+    let mut likely = None;
+    let mut open: Vec<usize> = Vec::new();
+    let mut i = from;
+    while i < to {
+        match bytes[i] {
+            b'#' => {
+                while i < to && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < to && !matches!(bytes[i], b'"' | b'\n') {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' => open.push(i),
+            b'}' => {
+                if let [.., outer, inner] = open[..] {
+                    if likely.is_none() && indent(inner) > indent(i) && indent(outer) == indent(i) {
+                        likely = Some(inner);
+                        open.pop();
+                    }
+                }
+                open.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    likely.or(open.first().copied())
 }
 
 /// A fix for the common slips, judged from what was expected and what was found.
@@ -226,13 +328,31 @@ fn syntax_help(
 ) -> Option<String> {
     let item = &src[item_start..];
     let wants = |w: &str| expected.contains(&w);
-    if found == "`=>`" && wants("'->'") {
+    let before = src[..at].trim_end_matches([' ', '\t']);
+    let prev = src[..at].chars().next_back();
+    let token = found.trim_matches('`');
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    if token.starts_with('-') && prev.is_some_and(is_name_char) {
+        return Some("a name cannot end in `-`: remove it or add letters after it".into());
+    }
+    if wants("'->'") {
         return Some(
             "replication links are written with `->`: `replicate ledger -> us-west-2`".into(),
         );
     }
-    if found == "`:`" && wants("'='") {
-        return Some("attributes are written `name = value`".into());
+    if token.starts_with(|c: char| !c.is_ascii() && c.is_alphabetic()) {
+        return Some("names are made of ASCII letters, digits, `_` and `-`".into());
+    }
+    if wants("a top-level item") && at == item_start {
+        if let Some(kw) = crate::suggest::closest(token, KEYWORDS) {
+            return Some(format!("did you mean `{kw}`?"));
+        }
+    }
+    if found == "`}`" && at == item_start {
+        return Some("this `}` closes no block; remove it".into());
+    }
+    if found.starts_with("`\"") && wants("a name") {
+        return Some("names are written without quotes".into());
     }
     if wants("':'") && item.starts_with("service") {
         return Some(
@@ -242,17 +362,63 @@ fn syntax_help(
     if wants("':'") && item.starts_with("param") {
         return Some("a param is declared as `param NAME: TYPE = DEFAULT`".into());
     }
+    if wants("a name") && item.starts_with("replicate") && before.ends_with(',') {
+        return Some("remove the `,` after the last region".into());
+    }
+    if wants("a name") && item.starts_with("replicate") {
+        return Some(
+            "name the target regions after `->`, separated by commas: `replicate ledger -> us-west-2, eu-west-1`"
+                .into(),
+        );
+    }
+    if wants("'='") && wants("'{'") {
+        return Some("attributes are written `name = value`, nested blocks `name { ... }`".into());
+    }
+    if expected == ["'='"] {
+        return Some("map entries are written `key = \"value\"`, separated by commas".into());
+    }
+    if expected == ["'{'"] && found == "end of line" {
+        let line = item.lines().next().unwrap_or("").trim_end();
+        return Some(format!("put the `{{` on the same line: `{line} {{`"));
+    }
+    if wants("']'") && (found == "`}`" || found == "end of file") {
+        return Some("the list is not closed: add a `]`".into());
+    }
+    if wants("']'") && wants("','") {
+        return Some("separate the items of a list with `,`".into());
+    }
+    if wants("a value") {
+        if token.starts_with('-') {
+            return Some("values cannot be negative".into());
+        }
+        if token.starts_with('\'') {
+            return Some("strings are written in double quotes: `\"...\"`".into());
+        }
+        if found == "end of line" {
+            return Some("write a value after `=`".into());
+        }
+    }
     if wants("end of line") && wants("'}'") && !found.starts_with("end") {
+        let units = ["ms", "s", "m", "h", "d", "KiB", "MiB", "GiB", "TiB"];
+        if units.contains(&token) && before.ends_with(|c: char| c.is_ascii_digit()) {
+            let number_start = before
+                .rfind(|c: char| !(c.is_ascii_digit() || c == '_'))
+                .map_or(0, |i| i + 1);
+            let number = &before[number_start..];
+            return Some(format!(
+                "write a number and its unit without a space: `{number}{token}`"
+            ));
+        }
+        if found == "`,`" {
+            let after = src[at + 1..].trim_start_matches([' ', '\t']);
+            let next_is_attr = after.split_once('=').is_some_and(|(name, _)| {
+                !name.trim().is_empty() && name.trim().chars().all(|c| is_name_char(c) || c == '-')
+            });
+            if !next_is_attr {
+                return Some("a list is written in brackets: `[ledger, sessions]`".into());
+            }
+        }
         return Some("put each attribute on its own line".into());
-    }
-    if found == "end of file" && wants("'}'") {
-        return Some("a block is not closed: add the missing `}`".into());
-    }
-    if found == "`}`" && at == item_start {
-        return Some("this `}` closes no block; remove it".into());
-    }
-    if found == "`\"`" && wants("a name") {
-        return Some("names are written without quotes".into());
     }
     None
 }
@@ -379,8 +545,8 @@ impl Converter {
         let text = pair.as_str();
         let kind = match pair.as_rule() {
             Rule::string => ValueKind::Str(self.string(pair)),
-            Rule::int => match parse_digits(text) {
-                Some(n) => ValueKind::Int(n as i64),
+            Rule::int => match parse_digits(text).and_then(|n| i64::try_from(n).ok()) {
+                Some(n) => ValueKind::Int(n),
                 None => self.too_large(span, "integer", "9_223_372_036_854_775_807"),
             },
             Rule::duration => match parse_duration(text) {
@@ -422,6 +588,16 @@ impl Converter {
                     })
                     .collect(),
             ),
+            Rule::unterminated if interp_unclosed(text).is_some() => {
+                let i = interp_unclosed(text).expect("checked by the guard");
+                let at = span.start + i;
+                self.diags.push(
+                    Diagnostic::error("E002", "`${` is not closed in this string")
+                        .label(Span::new(at, at + 2), "interpolation without a closing `}`")
+                        .help("write a param as `${name}`; for a literal `${`, write `\\${`"),
+                );
+                ValueKind::Str(vec![StrPart::Text(Cow::Borrowed(&text[1..]))])
+            }
             Rule::unterminated => {
                 self.diags.push(
                     Diagnostic::error("E002", "unterminated string")
@@ -481,10 +657,23 @@ impl Converter {
 
     fn bad_number<'a>(&mut self, text: &str, span: Span) -> ValueKind<'a> {
         let digits = text.trim_start_matches(|c: char| c.is_ascii_digit() || c == '_');
-        let diag = if text.contains('.') {
+        let dotted = text
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        let diag = if dotted && text.matches('.').count() == 3 {
+            Diagnostic::error("E005", "a CIDR block needs a prefix length")
+                .label(span, "an address without `/prefix`")
+                .help(format!("add the prefix length, e.g. `{text}/16`"))
+        } else if dotted {
             Diagnostic::error("E006", "decimal numbers are not supported")
                 .label(span, "not a whole number")
-                .help("use a whole number in a smaller unit, e.g. `1500ms` rather than `1.5s`; versions and IPs are strings or CIDR blocks")
+                .help(format!(
+                    "a version or any other dotted text is a string: `\"{text}\"`"
+                ))
+        } else if text.contains('.') {
+            Diagnostic::error("E006", "decimal numbers are not supported")
+                .label(span, "not a whole number")
+                .help("use a whole number in a smaller unit, e.g. `1500ms` rather than `1.5s`")
         } else {
             let unit = digits;
             let number = &text[..text.len() - unit.len()];
@@ -508,14 +697,24 @@ impl Converter {
                 ("M", "MiB"),
                 ("G", "GiB"),
             ];
+            let weeks = ["w", "wk", "wks", "week", "weeks"].contains(&unit);
             let guess = aliases
                 .iter()
                 .find(|(a, _)| a.eq_ignore_ascii_case(unit))
-                .map(|(_, u)| *u)
-                .or_else(|| crate::suggest::closest(unit, units.iter().copied()));
+                .map(|(_, u)| format!("{number}{u}"))
+                .or_else(|| {
+                    let days = parse_digits(number)?.checked_mul(7)?;
+                    weeks.then(|| format!("{days}d"))
+                })
+                .or_else(|| {
+                    // One letter is too little to guess from.
+                    let u = crate::suggest::closest(unit, units.iter().copied())
+                        .filter(|_| unit.len() > 1)?;
+                    Some(format!("{number}{u}"))
+                });
             let list = "units are ms, s, m, h, d for durations and KiB, MiB, GiB, TiB for sizes";
             diag = match guess {
-                Some(u) => diag.help(format!("did you mean `{number}{u}`? ({list})")),
+                Some(g) => diag.help(format!("did you mean `{g}`? ({list})")),
                 None => diag.help(list),
             };
             diag
@@ -574,6 +773,34 @@ impl Converter {
             })
             .collect()
     }
+}
+
+/// Where an unterminated-looking string really has a closing quote, but a `${`
+/// in it is not a well-formed `${name}`: the offset of that `${`.
+fn interp_unclosed(text: &str) -> Option<usize> {
+    if !text[1..].contains('"') {
+        return None;
+    }
+    let mut i = 1;
+    let bytes = text.as_bytes();
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'$' if text[i..].starts_with("${") => {
+                let rest = &text[i + 2..];
+                let name = rest.trim_start();
+                let len = name
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                    .unwrap_or(name.len());
+                if len == 0 || !name[len..].trim_start().starts_with('}') {
+                    return Some(i);
+                }
+                i += 2;
+            }
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 fn parse_digits(text: &str) -> Option<u64> {
