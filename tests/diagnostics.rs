@@ -22,11 +22,22 @@ fn bad_programs() {
             "{} produced no diagnostic",
             path.display()
         );
-        let report = [Report { file: &file, diagnostics: &diagnostics }];
+        let report = [Report {
+            file: &file,
+            diagnostics: &diagnostics,
+        }];
         let human = render_human(&report, false);
         insta::assert_snapshot!(format!("{}\n---\n{human}", file.text));
-        if file.text.lines().next().is_some_and(|l| l.contains("# json")) {
-            insta::assert_snapshot!(format!("{}.json", file.name), format!("{:#}", render_json(&report)));
+        if file
+            .text
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("# json"))
+        {
+            insta::assert_snapshot!(
+                format!("{}.json", file.name),
+                format!("{:#}", render_json(&report))
+            );
         }
     });
 }
@@ -57,7 +68,10 @@ fn good_programs() {
             .iter()
             .any(|d| d.severity == tapc::diag::Severity::Error)
         {
-            let report = [Report { file: &file, diagnostics: &diagnostics }];
+            let report = [Report {
+                file: &file,
+                diagnostics: &diagnostics,
+            }];
             failures.push_str(&format!(
                 "{}:\n{}\n",
                 path.display(),
@@ -65,5 +79,8 @@ fn good_programs() {
             ));
         }
     }
-    assert!(failures.is_empty(), "good programs with errors:\n{failures}");
+    assert!(
+        failures.is_empty(),
+        "good programs with errors:\n{failures}"
+    );
 }

@@ -191,7 +191,7 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
             diags.push(
                 Diagnostic::warning("W202", format!("endpoint `{}` is served over plain HTTP", e.name))
                     .label(e.attrs.origin("target").map_or(e.span, |o| o.span), format!("`{}` has no certificates", target.name))
-                    .help(format!("give `{}` an ACM certificate per region: `certificates = {{ {} = \"arn:aws:acm:...\" }}`; HTTP then redirects to HTTPS", target.name, p.regions.first().map_or("us-east-1", |r| r.code.as_str()))),
+                    .help(format!("give `{}` an ACM certificate in every region, `certificates = {{ {} = \"arn:aws:acm:...\", ... }}`; HTTP then redirects to HTTPS", target.name, p.regions.first().map_or("us-east-1", |r| r.code.as_str()))),
             );
         }
         let alias_ttl = schema().timing.alias_ttl.ms.unwrap_or(0);

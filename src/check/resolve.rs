@@ -499,9 +499,19 @@ fn unknown_attribute(name: &str, span: Span, fields: &Fields, what: &str) -> Dia
 fn not_allowed(val: &Val, allowed: &[Val]) -> String {
     if allowed.len() > 4 {
         let x = bound(val);
-        let below = allowed.iter().filter(|a| bound(a) < x).max_by_key(|a| bound(a));
-        let above = allowed.iter().filter(|a| bound(a) > x).min_by_key(|a| bound(a));
-        let near: Vec<String> = below.into_iter().chain(above).map(|a| format!("`{a}`")).collect();
+        let below = allowed
+            .iter()
+            .filter(|a| bound(a) < x)
+            .max_by_key(|a| bound(a));
+        let above = allowed
+            .iter()
+            .filter(|a| bound(a) > x)
+            .min_by_key(|a| bound(a));
+        let near: Vec<String> = below
+            .into_iter()
+            .chain(above)
+            .map(|a| format!("`{a}`"))
+            .collect();
         if x.is_some() && !near.is_empty() {
             return format!("not allowed; the nearest are {}", near.join(" and "));
         }

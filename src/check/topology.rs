@@ -234,7 +234,7 @@ pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic
         if let Some(primary) = primaries.first() {
             diags.push(
                 Diagnostic::error("E303", "missing secondary: no region can take over when the primary fails")
-                    .label(primary.span, "the only region with a role is this primary")
+                    .label(primary.span, "the only region, and it is the primary")
                     .help("declare a secondary region, e.g. `region us-west-2 { role = secondary  cidr = 10.1.0.0/16 }`"),
             );
         }

@@ -258,8 +258,8 @@ fn syntax_error(src: &str, offset: usize, err: &pest::error::Error<Rule>) -> Dia
         }
         _ => format!("expected {expected}"),
     };
-    let diag = Diagnostic::error("E001", format!("expected {expected}, found {found}"))
-        .label(span, label);
+    let diag =
+        Diagnostic::error("E001", format!("expected {expected}, found {found}")).label(span, label);
     match syntax_help(src, offset, at, &words, &found) {
         Some(help) => diag.help(help),
         None => diag,
