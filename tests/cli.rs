@@ -1,0 +1,470 @@
+//! The command line as LANGUAGE.md section 7 specifies it: exit status 0 on
+//! success, 1 when the program has errors (or warnings under `--deny warnings`),
+//! 2 for usage and I/O errors, reported as one `tapc: ...` line.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value as Json;
+use tempfile::TempDir;
+
+const VALID: &str = "\
+platform p {
+  rto     = 15m
+  rpo     = 5m
+  trigger = 5m
+}
+
+region us-east-1 {
+  role = primary
+  cidr = 10.0.0.0/16
+}
+
+region us-west-2 {
+  role = secondary
+  cidr = 10.1.0.0/16
+}
+";
+
+/// Valid, except that both regions use the same network (W301).
+const WARNS: &str = "\
+platform p {
+  rto     = 15m
+  rpo     = 5m
+  trigger = 5m
+}
+
+region us-east-1 {
+  role = primary
+  cidr = 10.0.0.0/16
+}
+
+region us-west-2 {
+  role = secondary
+  cidr = 10.0.0.0/16
+}
+";
+
+/// Errors: no trigger (E202), and a service of an unknown kind (E103).
+const ERRORS: &str = "\
+platform p {
+  rto = 5m
+  rpo = 1m
+}
+
+region us-east-1 {
+  role = primary
+  cidr = 10.0.0.0/16
+}
+
+region us-west-2 {
+  role = secondary
+  cidr = 10.1.0.0/16
+}
+
+service api: fargat {
+  image = \"amazon/amazon-ecs-sample\"
+}
+";
+
+fn tapc() -> Command {
+    let mut cmd = Command::cargo_bin("tapc").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn write(dir: &TempDir, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs `cmd`, expects exit status 2, nothing on stdout and exactly one
+/// `tapc: ...` line on stderr containing `needle`.
+fn usage_error(cmd: &mut Command, needle: &str) {
+    let out = cmd.assert().code(2).get_output().clone();
+    assert!(
+        out.stdout.is_empty(),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("tapc: "),
+        "expected a `tapc: ...` line, got {stderr:?}"
+    );
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "expected one line, got {stderr:?}"
+    );
+    assert!(stderr.contains(needle), "expected {needle:?} in {stderr:?}");
+}
+
+fn json_of(cmd: &mut Command) -> (i32, Json) {
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let doc: Json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {stdout}"));
+    (out.status.code().unwrap(), doc)
+}
+
+fn codes(doc: &Json) -> Vec<&str> {
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn reference_program_checks_and_prints_the_budget() {
+    tapc()
+        .args(["check", "examples/trading.tap"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("RTO budget"))
+        .stdout(predicate::str::contains("RPO budget"));
+}
+
+#[test]
+fn valid_program_exits_0() {
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "valid.tap", VALID);
+    tapc()
+        .arg("check")
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("RTO budget"))
+        .stderr("");
+}
+
+#[test]
+fn program_with_errors_exits_1() {
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "errors.tap", ERRORS);
+    tapc()
+        .arg("check")
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains("E202"))
+        .stderr(predicate::str::contains("E103"))
+        .stderr(predicate::str::contains("2 error(s), 0 warning(s)"));
+}
+
+#[test]
+fn syntax_error_exits_1() {
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "syntax.tap", "replicate ledger => us-west-2\n");
+    tapc()
+        .arg("check")
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("E001"));
+}
+
+#[test]
+fn warnings_fail_only_under_deny_warnings() {
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "warns.tap", WARNS);
+    tapc()
+        .arg("check")
+        .arg(&path)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("W301"))
+        .stdout(predicate::str::contains("RTO budget"));
+    tapc()
+        .arg("check")
+        .arg(&path)
+        .args(["--deny", "warnings"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("W301"));
+    tapc()
+        .args(["check", "--format", "json", "--deny", "warnings"])
+        .arg(&path)
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn missing_file_is_an_io_error() {
+    let dir = TempDir::new().unwrap();
+    usage_error(
+        tapc().arg("check").arg(dir.path().join("nope.tap")),
+        "nope.tap",
+    );
+}
+
+#[test]
+fn directory_is_an_io_error() {
+    let dir = TempDir::new().unwrap();
+    usage_error(tapc().arg("check").arg(dir.path()), "directory");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loop_is_an_io_error() {
+    let dir = TempDir::new().unwrap();
+    let (a, b) = (dir.path().join("a.tap"), dir.path().join("b.tap"));
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    usage_error(tapc().arg("check").arg(&a), "a.tap");
+}
+
+#[test]
+fn unknown_param_is_a_usage_error() {
+    usage_error(
+        tapc().args(["check", "examples/trading.tap", "--param", "sufix=prod"]),
+        "did you mean `suffix`?",
+    );
+}
+
+#[test]
+fn malformed_param_is_a_usage_error() {
+    usage_error(
+        tapc().args(["check", "examples/trading.tap", "--param", "suffix"]),
+        "NAME=VALUE",
+    );
+    usage_error(
+        tapc().args(["check", "examples/trading.tap", "--param", "=prod"]),
+        "NAME=VALUE",
+    );
+}
+
+#[test]
+fn other_usage_errors_are_one_line() {
+    usage_error(
+        tapc().args(["check", "--format", "xml", "examples/trading.tap"]),
+        "xml",
+    );
+    usage_error(
+        tapc().args(["check", "--deny", "errors", "examples/trading.tap"]),
+        "errors",
+    );
+    usage_error(tapc().args(["check"]), "FILES");
+    usage_error(tapc().args(["frobnicate"]), "frobnicate");
+}
+
+#[test]
+fn explain_unknown_code_is_a_usage_error() {
+    usage_error(tapc().args(["explain", "NOPE"]), "NOPE");
+}
+
+#[test]
+fn explain_prints_the_explanation() {
+    tapc()
+        .args(["explain", "E402"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("# E402: "))
+        .stdout(predicate::str::contains("```tap"));
+}
+
+#[test]
+fn non_utf8_file_is_e008() {
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "latin1.tap", b"# caf\xe9\nplatform p {\n}\n");
+    tapc()
+        .arg("check")
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("E008"));
+    let (status, doc) = json_of(tapc().args(["check", "--format", "json"]).arg(&path));
+    assert_eq!(status, 1);
+    assert_eq!(codes(&doc), ["E008"]);
+    let d = &doc["diagnostics"][0];
+    assert_eq!(
+        (d["offset"].as_u64(), d["line"].as_u64()),
+        (Some(5), Some(1))
+    );
+    assert_eq!(d["column"].as_u64(), Some(6));
+}
+
+#[test]
+fn json_is_one_document_with_every_field() {
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "errors.tap", ERRORS);
+    let (status, doc) = json_of(tapc().args(["check", "--format", "json"]).arg(&path));
+    assert_eq!(status, 1);
+    assert_eq!(doc["format_version"], "1");
+    let diagnostics = doc["diagnostics"].as_array().unwrap();
+    assert!(!diagnostics.is_empty());
+    let count = |s: &str| diagnostics.iter().filter(|d| d["severity"] == s).count();
+    assert_eq!(doc["errors"].as_u64(), Some(count("error") as u64));
+    assert_eq!(doc["warnings"].as_u64(), Some(count("warning") as u64));
+    assert!(count("error") >= 2);
+    let file = path.display().to_string();
+    for d in diagnostics {
+        let code = d["code"].as_str().unwrap();
+        assert!(tapc::explain::text(code).is_some(), "{code}");
+        assert!(["error", "warning"].contains(&d["severity"].as_str().unwrap()));
+        assert!(!d["message"].as_str().unwrap().is_empty());
+        assert_eq!(d["file"], file.as_str());
+        for key in ["offset", "length"] {
+            assert!(d[key].is_u64(), "{key} in {d}");
+        }
+        for key in ["line", "column"] {
+            assert!(d[key].as_u64().unwrap() >= 1, "{key} in {d}");
+        }
+        assert!(d["help"].is_string() || d["help"].is_null());
+        let labels = d["labels"].as_array().unwrap();
+        assert!(!labels.is_empty(), "{d}");
+        assert_eq!(labels[0]["primary"], true);
+        assert_eq!(labels[0]["offset"], d["offset"]);
+        for l in labels {
+            let end = l["offset"].as_u64().unwrap() + l["length"].as_u64().unwrap();
+            assert!(end as usize <= ERRORS.len(), "{l}");
+            assert!(l["message"].is_string() && l["line"].as_u64().unwrap() >= 1);
+        }
+    }
+    // The missing `trigger` is reported at the platform's name, line 1 column 10.
+    let e202 = diagnostics.iter().find(|d| d["code"] == "E202").unwrap();
+    assert_eq!(
+        (e202["line"].as_u64(), e202["column"].as_u64()),
+        (Some(1), Some(10))
+    );
+    assert_eq!(e202["offset"].as_u64(), Some(9));
+}
+
+#[test]
+fn json_of_a_clean_program_has_no_diagnostics() {
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "valid.tap", VALID);
+    let (status, doc) = json_of(tapc().args(["check", "--format", "json"]).arg(&path));
+    assert_eq!(status, 0);
+    assert_eq!(doc["errors"], 0);
+    assert_eq!(doc["warnings"], 0);
+    assert_eq!(doc["diagnostics"], Json::Array(Vec::new()));
+}
+
+#[test]
+fn param_overrides_a_default() {
+    tapc()
+        .args(["check", "examples/trading.tap", "--param", "suffix=prod"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("RTO budget"));
+    // The value reaches the generated names, and the error says where it came from.
+    let (status, doc) = json_of(tapc().args([
+        "check",
+        "--format",
+        "json",
+        "examples/trading.tap",
+        "--param",
+        "suffix=Prod_Env",
+    ]));
+    assert_eq!(status, 1);
+    assert!(codes(&doc).contains(&"E601"), "{doc}");
+    assert!(doc.to_string().contains("--param suffix=Prod_Env"), "{doc}");
+}
+
+#[test]
+fn param_of_the_wrong_type_is_e201() {
+    let (status, doc) = json_of(tapc().args([
+        "check",
+        "--format",
+        "json",
+        "examples/trading.tap",
+        "--param",
+        "log_retention=abc",
+    ]));
+    assert_eq!(status, 1);
+    let e201 = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "E201")
+        .unwrap_or_else(|| panic!("no E201 in {doc}"));
+    assert!(
+        e201["message"].as_str().unwrap().contains("--param"),
+        "{e201}"
+    );
+    tapc()
+        .args([
+            "check",
+            "examples/trading.tap",
+            "--param",
+            "log_retention=14d",
+        ])
+        .assert()
+        .success();
+}
+
+#[test]
+fn version_and_help() {
+    tapc()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+    tapc()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("check"))
+        .stdout(predicate::str::contains("explain"));
+    tapc()
+        .args(["check", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--deny"));
+}
+
+#[test]
+fn several_files_at_once() {
+    tapc()
+        .args(["check", "examples/trading.tap", "examples/minimal.tap"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("platform trading"))
+        .stdout(predicate::str::contains("platform minimal"));
+
+    let dir = TempDir::new().unwrap();
+    let bad = write(&dir, "errors.tap", ERRORS);
+    let warns = write(&dir, "warns.tap", WARNS);
+    tapc()
+        .args(["check", "examples/minimal.tap"])
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("platform minimal"))
+        .stderr(predicate::str::contains("errors.tap"));
+    let (status, doc) = json_of(
+        tapc()
+            .args(["check", "--format", "json"])
+            .arg(&bad)
+            .arg(&warns),
+    );
+    assert_eq!(status, 1);
+    let files: std::collections::BTreeSet<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["file"].as_str().unwrap())
+        .collect();
+    let shown = |p: &Path| p.display().to_string();
+    assert_eq!(
+        files,
+        [shown(&bad), shown(&warns)]
+            .iter()
+            .map(String::as_str)
+            .collect()
+    );
+    assert_eq!(doc["warnings"], 1);
+    // A missing file among several is still an I/O error.
+    usage_error(
+        tapc()
+            .args(["check", "examples/minimal.tap"])
+            .arg(dir.path().join("nope.tap")),
+        "nope.tap",
+    );
+}

@@ -1,0 +1,286 @@
+//! `tapc explain`: every code tapc emits has an explanation and every explanation
+//! belongs to a code tapc emits; no explanation is a placeholder; and the
+//! examples in them do what they say (the wrong one reports the code, the fix
+//! does not).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use tapc::diag::{Severity, SourceFile};
+use tapc::explain::{self, CODES};
+
+/// Codes whose example cannot go through `check_source`: E008 is found while
+/// reading the file (the example shows bytes Markdown cannot hold), E602 while
+/// lowering to templates (see `e602_example_exceeds_the_resource_limit`).
+const NOT_FROM_CHECK: [&str; 2] = ["E008", "E602"];
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn is_code(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 4 && matches!(b[0], b'E' | b'W') && b[1..].iter().all(u8::is_ascii_digit)
+}
+
+/// `(code, severity)` of every `Diagnostic::error("CODE"` / `Diagnostic::warning("CODE"`
+/// in `text`, whitespace (and line breaks) allowed before the literal.
+fn emitted_in(text: &str) -> Vec<(String, Severity)> {
+    let mut out = Vec::new();
+    for (call, severity) in [
+        ("Diagnostic::error(", Severity::Error),
+        ("Diagnostic::warning(", Severity::Warning),
+    ] {
+        for (at, _) in text.match_indices(call) {
+            let rest = text[at + call.len()..].trim_start();
+            let Some(lit) = rest.strip_prefix('"') else {
+                continue; // a variable, as in `Diagnostic::error(code, ...)`
+            };
+            let code = &lit[..lit.find('"').expect("closed literal")];
+            out.push((code.to_string(), severity));
+        }
+    }
+    out
+}
+
+/// Every code-shaped string literal (`"E123"`, `"W123"`) in `text`.
+fn literals_in(text: &str) -> Vec<String> {
+    text.match_indices('"')
+        .filter_map(|(i, _)| text.get(i + 1..i + 6))
+        .filter(|s| s.ends_with('"') && is_code(&s[..4]))
+        .map(|s| s[..4].to_string())
+        .collect()
+}
+
+fn sources() -> Vec<(PathBuf, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            (p, text)
+        })
+        .collect()
+}
+
+#[test]
+fn every_emitted_code_is_explained_and_every_explained_code_is_emitted() {
+    let known: BTreeSet<&str> = CODES.iter().map(|(c, _)| *c).collect();
+    assert_eq!(
+        known.len(),
+        CODES.len(),
+        "a code is listed twice in explain.rs"
+    );
+    let mut emitted = BTreeSet::new();
+    for (path, text) in sources() {
+        for (code, severity) in emitted_in(&text) {
+            assert!(
+                is_code(&code),
+                "{}: `{code}` is not a diagnostic code (E123 or W123)",
+                path.display()
+            );
+            let expected = if code.starts_with('E') {
+                Severity::Error
+            } else {
+                Severity::Warning
+            };
+            assert_eq!(
+                severity,
+                expected,
+                "{}: {code} is emitted as {}; E codes are errors, W codes warnings",
+                path.display(),
+                severity.as_str()
+            );
+            assert!(
+                known.contains(code.as_str()),
+                "{}: {code} is emitted but has no explanation: add src/explain/{code}.md and list it in src/explain.rs",
+                path.display()
+            );
+            emitted.insert(code);
+        }
+        // Codes passed through a helper are literals too; they must be known.
+        if !path.ends_with("src/explain.rs") {
+            for code in literals_in(&text) {
+                assert!(
+                    known.contains(code.as_str()),
+                    "{}: {code} appears in the source but has no explanation",
+                    path.display()
+                );
+            }
+        }
+    }
+    let unused: Vec<&&str> = known.iter().filter(|c| !emitted.contains(**c)).collect();
+    assert!(
+        unused.is_empty(),
+        "explained in src/explain/ but emitted nowhere in src/: {unused:?}"
+    );
+}
+
+/// The ```tap blocks of an explanation.
+fn tap_blocks(text: &str) -> Vec<&str> {
+    text.split("```tap\n")
+        .skip(1)
+        .map(|b| &b[..b.find("```").expect("closed code block")])
+        .collect()
+}
+
+#[test]
+fn no_explanation_is_a_placeholder() {
+    for (code, text) in CODES {
+        let title = text.lines().next().unwrap_or("");
+        let prefix = format!("# {code}: ");
+        assert!(
+            title.starts_with(&prefix),
+            "{code}.md must start with `{prefix}summary`, found `{title}`"
+        );
+        let summary = explain::summary(code).unwrap_or("");
+        assert!(
+            summary.len() >= 10 && !summary.contains("TBD") && !summary.ends_with('.'),
+            "{code}.md: the title needs a real one-line summary (a sentence fragment), found `{summary}`"
+        );
+        assert!(
+            text.lines().count() >= 10,
+            "{code}.md: explain what the diagnostic means and why it matters"
+        );
+        assert!(
+            tap_blocks(text).len() >= 2,
+            "{code}.md: needs a ```tap example that is wrong and a ```tap fix"
+        );
+    }
+}
+
+/// The top-level items of a program, each keyed by its keyword and name
+/// (`service api`), with the lines that follow it.
+fn items(src: &str) -> Vec<(String, String)> {
+    const KEYWORDS: [&str; 8] = [
+        "param",
+        "platform",
+        "region",
+        "service",
+        "replicate",
+        "endpoint",
+        "import",
+        "schema",
+    ];
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in src.lines() {
+        let words: Vec<&str> = line.split_whitespace().take(2).collect();
+        let starts_item = !line.starts_with(char::is_whitespace)
+            && words.first().is_some_and(|w| KEYWORDS.contains(w));
+        if starts_item || out.is_empty() {
+            let key = if starts_item {
+                words.join(" ").trim_end_matches(':').to_string()
+            } else {
+                String::new()
+            };
+            out.push((key, String::new()));
+        }
+        let last = out.last_mut().expect("pushed above");
+        last.1.push_str(line);
+        last.1.push('\n');
+    }
+    out
+}
+
+/// The example with the fix's items in place of the example's items of the same
+/// name, and the fix's other items added: a fix usually shows only what changes.
+fn apply_fix(example: &str, fix: &str) -> String {
+    let mut program = items(example);
+    for (key, text) in items(fix) {
+        match program.iter_mut().find(|(k, _)| !k.is_empty() && *k == key) {
+            Some(item) => item.1 = text,
+            None => program.push((key, text)),
+        }
+    }
+    program.into_iter().map(|(_, text)| text).collect()
+}
+
+fn codes_of(src: &str) -> Vec<&'static str> {
+    let file = SourceFile::new("example.tap", src);
+    let checked = tapc::check_source(&file, &[]).expect("no --param, so no usage error");
+    checked.diagnostics.iter().map(|d| d.code).collect()
+}
+
+#[test]
+fn examples_report_their_code_and_fixes_do_not() {
+    for (code, text) in CODES {
+        if NOT_FROM_CHECK.contains(code) {
+            continue;
+        }
+        let blocks = tap_blocks(text);
+        let (example, fix) = (blocks[0], blocks[blocks.len() - 1]);
+        let found = codes_of(example);
+        assert!(
+            found.contains(code),
+            "{code}.md: the first example should report {code}, it reports {found:?}"
+        );
+        // The fix is either a whole program or the items that replace the example's.
+        let alone = codes_of(fix);
+        let applied = codes_of(&apply_fix(example, fix));
+        assert!(
+            !alone.contains(code) || !applied.contains(code),
+            "{code}.md: the fix still reports {code}: alone {alone:?}, applied to the example {applied:?}"
+        );
+    }
+}
+
+/// E602's example, written out: 45 `fargate` services are too many for one stack,
+/// 40 are not.
+#[test]
+fn e602_example_exceeds_the_resource_limit() {
+    let lowered = |n: usize| {
+        let mut src = String::from(
+            "platform big {\n  rto = 15m\n  rpo = 5m\n  trigger = 1m\n}\n\
+             region us-east-1 {\n  role = primary\n  cidr = 10.0.0.0/16\n}\n\
+             region us-west-2 {\n  role = secondary\n  cidr = 10.1.0.0/16\n}\n",
+        );
+        for i in 1..=n {
+            src.push_str(&format!(
+                "service api-{i:02}: fargate {{\n  image = \"amazon/amazon-ecs-sample\"\n}}\n"
+            ));
+        }
+        let file = SourceFile::new("big.tap", src);
+        let checked = tapc::check_source(&file, &[]).unwrap();
+        let model = checked.model.expect("the program is valid");
+        match tapc::lower::lower(&model) {
+            Ok(_) => Vec::new(),
+            Err(diagnostics) => diagnostics.iter().map(|d| d.code).collect(),
+        }
+    };
+    assert!(lowered(45).contains(&"E602"));
+    assert!(!lowered(40).contains(&"E602"));
+}
+
+#[test]
+fn explain_is_case_insensitive() {
+    assert_eq!(explain::text("e201"), explain::text("E201"));
+    assert!(explain::text("e201").is_some());
+    assert_eq!(explain::text("E999"), None);
+    for code in ["e201", "E201", "w301"] {
+        let out = Command::cargo_bin("tapc")
+            .unwrap()
+            .args(["explain", code])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let text = String::from_utf8(out).unwrap();
+        let want = format!("# {}: ", code.to_ascii_uppercase());
+        assert!(
+            text.starts_with(&want),
+            "`tapc explain {code}` printed {text}"
+        );
+    }
+}
