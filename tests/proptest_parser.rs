@@ -203,7 +203,6 @@ proptest! {
     /// is accepted by the parser; the RTO budget must still add up without
     /// overflowing, and report that it exceeds the RTO.
     #[test]
-    #[ignore = "bug in src/check/budget.rs: the RTO budget sum overflows (debug: panic, release: E402 lost)"]
     fn extreme_durations_never_overflow_the_budget(trigger in (u64::MAX - 200_000)..=u64::MAX) {
         let src = format!(
             "platform p {{\n  rto = 5m\n  rpo = 1m\n  trigger = {trigger}ms\n}}\n\

@@ -285,7 +285,12 @@ fn rto_budget(
         },
     };
 
-    let total = detect.ms + trigger.ms + promote.ms.max(compute.ms) + dns.ms;
+    // Saturating: absurd durations must not wrap around into a passing budget.
+    let total = detect
+        .ms
+        .saturating_add(trigger.ms)
+        .saturating_add(promote.ms.max(compute.ms))
+        .saturating_add(dns.ms);
     let terms = vec![detect, trigger, promote, compute, dns];
     if total > rto {
         diags.push(rto_diagnostic(
