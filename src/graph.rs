@@ -7,7 +7,7 @@
 //! wave, one in another region in a strictly earlier wave. Every stack then
 //! depends only on stacks deployed before it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
@@ -96,6 +96,7 @@ impl Plan {
 struct Builder {
     graph: DiGraph<Node, EdgeKind>,
     index: HashMap<(NodeKind, usize), NodeIndex>,
+    edges: HashSet<(NodeIndex, NodeIndex)>,
 }
 
 impl Builder {
@@ -112,8 +113,10 @@ impl Builder {
         self.index.get(&(kind, region)).copied()
     }
     fn edge(&mut self, from: NodeIndex, to: Option<NodeIndex>, kind: EdgeKind) {
-        if let Some(to) = to {
-            self.graph.update_edge(from, to, kind);
+        // A set rather than `update_edge`, which scans every edge of `from`:
+        // the runbook has an edge to each service.
+        if let Some(to) = to.filter(|&to| self.edges.insert((from, to))) {
+            self.graph.add_edge(from, to, kind);
         }
     }
 }
@@ -131,6 +134,7 @@ pub fn plan(model: &Model, prefix: &str) -> Plan {
     let mut b = Builder {
         graph: DiGraph::new(),
         index: Default::default(),
+        edges: Default::default(),
     };
     let primary = model.primary();
     let regions = 0..model.regions.len();
@@ -336,8 +340,30 @@ fn stacks(
     }
     for s in &mut stacks {
         s.depends_on.sort_unstable();
+        s.nodes
+            .sort_by_cached_key(|&n| canonical(graph[n].kind, model));
     }
     (stacks, stack_of)
+}
+
+/// A node's place in its stack, independent of the order of the program's
+/// top-level items (so reordering them changes no output byte): the network,
+/// services by name (each followed by its global part), endpoints by name, the
+/// runbook.
+fn canonical(kind: NodeKind, model: &Model) -> (u8, &str, usize) {
+    let svc = |i: usize| model.services[i].name.as_str();
+    let ep = |e: usize| model.endpoints[e].name.as_str();
+    match kind {
+        NodeKind::Network => (0, "", 0),
+        NodeKind::Service(i) => (1, svc(i), 0),
+        NodeKind::GlobalCluster(i) | NodeKind::GlobalTable(i) | NodeKind::Forward(i) => {
+            (1, svc(i), 1)
+        }
+        NodeKind::Zone(e) => (2, ep(e), 0),
+        NodeKind::Record(e) => (2, ep(e), 1),
+        NodeKind::Chain(e, level) => (2, ep(e), 1 + level),
+        NodeKind::Runbook => (3, "", 0),
+    }
 }
 
 impl NodeKind {

@@ -68,17 +68,44 @@ pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
         stack: 0,
         region: 0,
     };
+    // A stack past CloudFormation's resource quota is reported, not finished:
+    // a large platform costs no more than the first 500 resources of each stack.
+    let mut overflowed = vec![false; plan.stacks.len()];
     for (s, stack) in plan.stacks.iter().enumerate() {
         ctx.stack = s;
         ctx.region = stack.region;
         for &n in &stack.nodes {
             ctx.lower_node(n);
+            if ctx.templates[s].resources.len() > MAX_RESOURCES {
+                overflowed[s] = true;
+                break;
+            }
         }
+    }
+    let mut diags = Vec::new();
+    for (stack, _) in plan.stacks.iter().zip(&overflowed).filter(|(_, o)| **o) {
+        let services = stack
+            .nodes
+            .iter()
+            .filter(|&&n| {
+                matches!(
+                    plan.graph[n].kind,
+                    NodeKind::Service(_) | NodeKind::GlobalTable(_)
+                )
+            })
+            .count();
+        diags.push(
+            Diagnostic::error("E602", format!("stack `{}` needs more than {MAX_RESOURCES} resources", stack.name))
+                .label(model.platform.name_span, format!("{services} services place resources in {}", stack.name))
+                .help(format!("CloudFormation allows {MAX_RESOURCES} resources per stack: split the platform into several programs with fewer services each")),
+        );
+    }
+    if !diags.is_empty() {
+        return Err(diags);
     }
     ctx.operator_outputs();
     let templates = std::mem::take(&mut ctx.templates);
     let mut files = Vec::new();
-    let mut diags = Vec::new();
     let mut stacks_json = Vec::new();
     for (stack, t) in plan.stacks.iter().zip(templates) {
         let file = format!("{}.json", stack.name);
@@ -98,8 +125,8 @@ pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
         if !t.outputs.is_empty() {
             doc["Outputs"] = Json::Object(t.outputs);
         }
-        let text = format!("{doc:#}\n");
-        if count > MAX_RESOURCES || outputs.len() > MAX_OUTPUTS || text.len() > MAX_TEMPLATE_BYTES {
+        let text = pretty(&doc);
+        if outputs.len() > MAX_OUTPUTS || text.len() > MAX_TEMPLATE_BYTES {
             diags.push(
                 Diagnostic::error("E602", format!("stack `{}` exceeds CloudFormation's limits", stack.name))
                     .label(model.platform.name_span, format!(
@@ -134,12 +161,19 @@ pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
         .map(|(stack, _)| stack.region)
         .collect();
     let manifest = manifest(model, &ctx.prefix, stacks_json, &runbooks);
-    files.push(("manifest.json".into(), format!("{manifest:#}\n")));
+    files.push(("manifest.json".into(), pretty(&manifest)));
     Ok(Output {
         files,
         plan,
         manifest,
     })
+}
+
+/// Pretty JSON with a final newline (faster than `format!("{:#}")`).
+fn pretty(doc: &Json) -> String {
+    let mut text = serde_json::to_string_pretty(doc).expect("a JSON value always serializes");
+    text.push('\n');
+    text
 }
 
 fn role(r: &Region) -> &'static str {
@@ -170,10 +204,11 @@ fn manifest(model: &Model, prefix: &str, stacks: Vec<Json>, runbooks: &[usize]) 
             "terms": rto.terms.iter().map(|t| json!({ "name": t.name, "value": duration(t.ms), "how": t.how })).collect::<Vec<_>>(),
         });
     }
-    budget["rpo"] = model
-        .budget
-        .rpo
-        .iter()
+    // By service name, so the order of the program's items does not matter.
+    let mut rpo: Vec<_> = model.budget.rpo.iter().collect();
+    rpo.sort_by(|a, b| a.service.cmp(&b.service));
+    budget["rpo"] = rpo
+        .into_iter()
         .map(|r| {
             json!({
                 "service": r.service,
@@ -397,11 +432,20 @@ impl<'m> Ctx<'m> {
         }
     }
 
+    /// An operator output. When `value` already exported the same value under
+    /// this key for another stack, the export is kept (an output may not
+    /// silently drop an export that a later stack imports).
     pub(crate) fn output(&mut self, key: &str, description: &str, value: Json) {
-        self.templates[self.stack].outputs.insert(
-            key.to_string(),
-            json!({ "Description": description, "Value": value }),
-        );
+        let outputs = &mut self.templates[self.stack].outputs;
+        let mut out = json!({ "Description": description, "Value": value });
+        if let Some(old) = outputs.get(key).filter(|o| o.get("Export").is_some()) {
+            debug_assert_eq!(
+                old["Value"], out["Value"],
+                "output {key} exported another value"
+            );
+            out["Export"] = old["Export"].clone();
+        }
+        outputs.insert(key.to_string(), out);
     }
 
     /// Outputs operators look up, in the stack that holds each resource.

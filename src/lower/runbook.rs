@@ -17,7 +17,10 @@ pub fn lower(ctx: &mut Ctx) {
     let primary = ctx.model.regions[ctx.model.primary()].code.clone();
     let mut steps = Vec::new();
     let mut statements = Vec::new();
-    for (i, svc) in ctx.model.services.iter().enumerate() {
+    // By name, so the order of the program's items does not matter.
+    let mut services: Vec<_> = ctx.model.services.iter().enumerate().collect();
+    services.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+    for (i, svc) in services {
         match svc.kind.name.as_str() {
             "aurora_postgres" => {
                 let global = ctx.name(NameKind::GlobalCluster, i, "");

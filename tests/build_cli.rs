@@ -1,0 +1,388 @@
+//! `tapc build` and `tapc graph` from the outside (LANGUAGE.md sections 6 and 7):
+//! what lands on disk, exit statuses, and that a failed build leaves every
+//! existing output exactly as it was.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value as Json;
+use tempfile::TempDir;
+
+/// Errors: no `trigger` (required) and a service of an unknown kind.
+const ERRORS: &str = "\
+platform p {
+  rto = 5m
+  rpo = 1m
+}
+
+region us-east-1 {
+  role = primary
+  cidr = 10.0.0.0/16
+}
+
+region us-west-2 {
+  role = secondary
+  cidr = 10.1.0.0/16
+}
+
+service cache: redis {}
+";
+
+fn tapc() -> Command {
+    let mut cmd = Command::cargo_bin("tapc").expect("the tapc binary");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(format!("{name}.tap"))
+}
+
+/// Every entry under `dir` (relative path -> contents; directories as `None`).
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in fs::read_dir(&d).expect("readable dir") {
+            let path = entry.expect("entry").path();
+            let rel = path.strip_prefix(dir).expect("under dir").to_path_buf();
+            if path.is_dir() {
+                todo.push(path);
+                out.insert(rel, None);
+            } else {
+                out.insert(rel, Some(fs::read(&path).expect("readable file")));
+            }
+        }
+    }
+    out
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .expect("readable dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The files the manifest in `dir` says a build wrote, sorted.
+fn manifest_files(dir: &Path) -> Vec<String> {
+    let manifest: Json =
+        serde_json::from_slice(&fs::read(dir.join("manifest.json")).expect("manifest.json"))
+            .expect("manifest.json is JSON");
+    let mut v: Vec<String> = manifest["stacks"]
+        .as_array()
+        .expect("stacks")
+        .iter()
+        .map(|s| s["template"].as_str().expect("template").to_string())
+        .chain(["manifest.json".to_string()])
+        .collect();
+    v.sort();
+    v
+}
+
+/// Stderr is exactly one line starting `tapc: ` (for a program without
+/// warnings: `examples/minimal.tap`).
+fn one_line_error(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr).into_owned();
+    assert!(text.starts_with("tapc: "), "stderr: {text:?}");
+    assert_eq!(text.trim_end().lines().count(), 1, "stderr: {text:?}");
+    text
+}
+
+#[test]
+fn build_writes_exactly_the_manifests_files() {
+    let tmp = TempDir::new().expect("temp dir");
+    let out = tmp.path().join("out");
+    let run = tapc()
+        .args(["build", "examples/trading.tap", "-o"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    let written = names(&out);
+    assert_eq!(written, manifest_files(&out));
+    assert_eq!(
+        written.len(),
+        5,
+        "four stacks and the manifest: {written:?}"
+    );
+    for name in &written {
+        let text = fs::read_to_string(out.join(name)).expect("UTF-8");
+        serde_json::from_str::<Json>(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(text.ends_with('\n'), "{name} ends with a newline");
+    }
+    // Nothing but the output directory is left beside it (no temporary dirs).
+    assert_eq!(names(tmp.path()), ["out"]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains("aws ssm start-automation-execution --region us-west-2"),
+        "the build prints the failover command: {stdout}"
+    );
+}
+
+#[test]
+fn build_matches_the_library_byte_for_byte() {
+    let tmp = TempDir::new().expect("temp dir");
+    let out = tmp.path().join("out");
+    tapc()
+        .args(["build", "examples/global.tap", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let (file, _) = tapc::read_source(&example("global")).expect("readable");
+    let model = tapc::check_source(&file, &[])
+        .expect("checks")
+        .model
+        .expect("valid");
+    let output = tapc::lower::lower(&model).expect("lowers");
+    let on_disk = tree(&out);
+    assert_eq!(on_disk.len(), output.files.len());
+    for (name, text) in &output.files {
+        assert_eq!(
+            on_disk.get(Path::new(name)),
+            Some(&Some(text.as_bytes().to_vec())),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn program_with_errors_writes_nothing() {
+    let tmp = TempDir::new().expect("temp dir");
+    let program = tmp.path().join("bad.tap");
+    fs::write(&program, ERRORS).expect("write program");
+    let out = tmp.path().join("out");
+    let run = tapc()
+        .arg("build")
+        .arg(&program)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(run.status.code(), Some(1), "{run:?}");
+    assert!(!out.exists(), "no output directory is created");
+    assert_eq!(names(tmp.path()), ["bad.tap"], "nothing else either");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+}
+
+#[test]
+fn program_with_errors_leaves_an_existing_output_alone() {
+    let tmp = TempDir::new().expect("temp dir");
+    let program = tmp.path().join("bad.tap");
+    fs::write(&program, ERRORS).expect("write program");
+    let out = tmp.path().join("out");
+    fs::create_dir(&out).expect("mkdir");
+    fs::write(out.join("marker"), "keep me\n").expect("marker");
+    fs::create_dir(out.join("sub")).expect("mkdir sub");
+    fs::write(out.join("sub").join("nested.json"), "{}\n").expect("nested");
+    let before = tree(&out);
+    tapc()
+        .arg("build")
+        .arg(&program)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(1);
+    assert_eq!(tree(&out), before, "the output directory is untouched");
+    assert_eq!(names(tmp.path()), ["bad.tap", "out"]);
+}
+
+#[test]
+fn output_under_a_regular_file_is_an_io_error() {
+    let tmp = TempDir::new().expect("temp dir");
+    let file = tmp.path().join("file");
+    fs::write(&file, "not a directory\n").expect("write");
+    let run = tapc()
+        .args(["build", "examples/minimal.tap", "-o"])
+        .arg(file.join("out"))
+        .output()
+        .expect("runs");
+    assert_eq!(run.status.code(), Some(2), "{run:?}");
+    one_line_error(&run.stderr);
+    assert_eq!(
+        fs::read_to_string(&file).expect("still a file"),
+        "not a directory\n"
+    );
+    assert_eq!(
+        names(tmp.path()),
+        ["file"],
+        "no temporary directory is left"
+    );
+}
+
+#[test]
+fn output_that_is_a_regular_file_is_left_intact() {
+    let tmp = TempDir::new().expect("temp dir");
+    let file = tmp.path().join("out");
+    fs::write(&file, "an existing output\n").expect("write");
+    let run = tapc()
+        .args(["build", "examples/minimal.tap", "-o"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert_eq!(run.status.code(), Some(2), "{run:?}");
+    one_line_error(&run.stderr);
+    assert_eq!(
+        fs::read_to_string(&file).expect("a file"),
+        "an existing output\n"
+    );
+    assert_eq!(names(tmp.path()), ["out"]);
+}
+
+/// With a read-only parent, the build cannot stage its new output; the old one
+/// stays. Root ignores permissions, so this only runs where they hold.
+#[cfg(unix)]
+#[test]
+fn unwritable_parent_leaves_an_existing_output_intact() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = TempDir::new().expect("temp dir");
+    let parent = tmp.path().join("ro");
+    let out = parent.join("out");
+    fs::create_dir_all(&out).expect("mkdir");
+    fs::write(out.join("marker"), "keep me\n").expect("marker");
+    let before = tree(&out);
+    fs::set_permissions(&parent, fs::Permissions::from_mode(0o555)).expect("chmod");
+    let enforced = fs::write(parent.join("probe"), "").is_err();
+    if enforced {
+        let run = tapc()
+            .args(["build", "examples/minimal.tap", "-o"])
+            .arg(&out)
+            .output()
+            .expect("runs");
+        assert_eq!(run.status.code(), Some(2), "{run:?}");
+        one_line_error(&run.stderr);
+        assert_eq!(tree(&out), before);
+    }
+    fs::set_permissions(&parent, fs::Permissions::from_mode(0o755)).expect("chmod back");
+}
+
+#[test]
+fn building_again_replaces_the_output() {
+    let tmp = TempDir::new().expect("temp dir");
+    let out = tmp.path().join("out");
+    tapc()
+        .args(["build", "examples/global.tap", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(names(&out).iter().any(|n| n.starts_with("payments-")));
+    fs::write(out.join("stale.txt"), "from before\n").expect("stale file");
+    tapc()
+        .args(["build", "examples/trading.tap", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let written = names(&out);
+    assert_eq!(written, manifest_files(&out), "only trading's files");
+    assert!(
+        written.iter().all(|n| !n.starts_with("payments-")),
+        "{written:?}"
+    );
+    assert_eq!(
+        names(tmp.path()),
+        ["out"],
+        "no old or new temporary directory"
+    );
+}
+
+#[test]
+fn graph_json_lists_the_stacks_of_the_build() {
+    let run = tapc()
+        .args(["graph", "examples/trading.tap", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    let graph: Json = serde_json::from_slice(&run.stdout).expect("one JSON document");
+    let nodes = graph["nodes"].as_array().expect("nodes");
+    let edges = graph["edges"].as_array().expect("edges");
+    assert!(!nodes.is_empty() && !edges.is_empty());
+    let ids: Vec<&str> = nodes
+        .iter()
+        .map(|n| n["id"].as_str().expect("id"))
+        .collect();
+    for e in edges {
+        for end in ["from", "to"] {
+            let id = e[end].as_str().expect("edge end");
+            assert!(ids.contains(&id), "edge to unknown node {id}");
+        }
+    }
+    assert!(ids.contains(&"ledger/global-cluster@us-east-1"), "{ids:?}");
+    assert!(
+        edges.iter().any(|e| e["from"] == "ledger@us-west-2"
+            && e["to"] == "ledger/global-cluster@us-east-1"
+            && e["kind"] == "replication"),
+        "the secondary cluster depends on the global cluster"
+    );
+
+    let tmp = TempDir::new().expect("temp dir");
+    tapc()
+        .args(["build", "examples/trading.tap", "-o"])
+        .arg(tmp.path().join("out"))
+        .assert()
+        .success();
+    let manifest: Json =
+        serde_json::from_slice(&fs::read(tmp.path().join("out/manifest.json")).expect("manifest"))
+            .expect("JSON");
+    let stack_names = |v: &Json| -> Vec<String> {
+        v.as_array()
+            .expect("stacks")
+            .iter()
+            .map(|s| s["name"].as_str().expect("name").to_string())
+            .collect()
+    };
+    assert_eq!(
+        stack_names(&graph["stacks"]),
+        stack_names(&manifest["stacks"])
+    );
+}
+
+#[test]
+fn graph_dot_and_mermaid() {
+    for (format, head) in [("dot", "digraph"), ("mermaid", "flowchart")] {
+        let run = tapc()
+            .args(["graph", "examples/global.tap", "--format", format])
+            .output()
+            .expect("runs");
+        assert_eq!(run.status.code(), Some(0), "{format}: {run:?}");
+        let text = String::from_utf8(run.stdout).expect("UTF-8");
+        assert!(text.starts_with(head), "{format}: {text}");
+        assert!(text.ends_with('\n'));
+        for stack in [
+            "payments-prod-us-east-1-w1",
+            "payments-prod-eu-west-1-w2",
+            "payments-prod-us-west-2-w3",
+        ] {
+            assert!(text.contains(stack), "{format}: no stack {stack}");
+        }
+        assert!(
+            text.contains("accounts/global-cluster@us-east-1"),
+            "{format}"
+        );
+        let arrow = if format == "dot" { " -> " } else { " -->|" };
+        assert!(text.contains(arrow), "{format}: no edges");
+    }
+    let dot = tapc()
+        .args(["graph", "examples/trading.tap", "--format", "dot"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8(dot.stdout).expect("UTF-8");
+    assert_eq!(text.matches('{').count(), text.matches('}').count());
+    assert!(text.trim_end().ends_with('}'));
+}
+
+#[test]
+fn graph_of_a_program_with_errors_exits_1() {
+    let tmp = TempDir::new().expect("temp dir");
+    let program = tmp.path().join("bad.tap");
+    fs::write(&program, ERRORS).expect("write program");
+    let run = tapc().arg("graph").arg(&program).output().expect("runs");
+    assert_eq!(run.status.code(), Some(1), "{run:?}");
+    assert!(run.stdout.is_empty());
+}

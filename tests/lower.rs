@@ -1,0 +1,1606 @@
+//! The generated CloudFormation is wired for disaster recovery: every example is
+//! built in process and its templates are inspected as JSON against
+//! `reference/aws-dr.md` (sections 0, 1, 3 and 4), then snapshotted whole.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value as Json};
+use tapc::diag::{Severity, SourceFile};
+
+const EXAMPLES: [&str; 4] = ["trading", "global", "pilot-light", "minimal"];
+
+// ---------------------------------------------------------------------------
+// Building and looking things up.
+
+struct Stack {
+    name: String,
+    region: String,
+    primary: bool,
+    wave: u64,
+    file: String,
+    depends_on: Vec<String>,
+    template: Json,
+}
+
+impl Stack {
+    fn resources(&self) -> &Map<String, Json> {
+        self.template["Resources"]
+            .as_object()
+            .expect("a template has Resources")
+    }
+
+    fn outputs(&self) -> Option<&Map<String, Json>> {
+        self.template.get("Outputs").and_then(Json::as_object)
+    }
+
+    /// The resource's `Type`, if `logical` is a resource of this template.
+    fn ty(&self, logical: &str) -> Option<&str> {
+        self.resources().get(logical)?["Type"].as_str()
+    }
+
+    /// The resource's `Properties`; panics when it is not in this template.
+    fn props(&self, logical: &str) -> &Json {
+        match self.resources().get(logical) {
+            Some(r) => &r["Properties"],
+            None => panic!("{}: no resource `{logical}`", self.name),
+        }
+    }
+
+    /// `(logical ID, Properties)` of every resource of type `ty`.
+    fn of_type<'a>(&'a self, ty: &'a str) -> impl Iterator<Item = (&'a str, &'a Json)> + 'a {
+        self.resources()
+            .iter()
+            .filter(move |(_, r)| r["Type"] == ty)
+            .map(|(k, r)| (k.as_str(), &r["Properties"]))
+    }
+}
+
+struct Built {
+    example: String,
+    stacks: Vec<Stack>,
+    manifest: Json,
+    files: Vec<(String, String)>,
+}
+
+/// A resource found in a build: stack index, logical ID, `Properties`.
+type Found<'a> = (usize, &'a str, &'a Json);
+
+impl Built {
+    fn primary(&self) -> &str {
+        self.manifest["primary"].as_str().expect("manifest primary")
+    }
+
+    fn regions(&self) -> BTreeSet<&str> {
+        self.stacks.iter().map(|s| s.region.as_str()).collect()
+    }
+
+    fn secondaries(&self) -> BTreeSet<&str> {
+        self.stacks
+            .iter()
+            .filter(|s| !s.primary)
+            .map(|s| s.region.as_str())
+            .collect()
+    }
+
+    fn find<'a>(&'a self, ty: &'a str) -> Vec<Found<'a>> {
+        self.stacks
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| s.of_type(ty).map(move |(id, p)| (i, id, p)))
+            .collect()
+    }
+
+    fn find_in<'a>(&'a self, ty: &'a str, region: &str) -> Vec<Found<'a>> {
+        self.find(ty)
+            .into_iter()
+            .filter(|(s, ..)| self.stacks[*s].region == region)
+            .collect()
+    }
+
+    /// The stack and output that export `name`.
+    fn export(&self, name: &str) -> Option<(usize, &Json)> {
+        self.stacks.iter().enumerate().find_map(|(i, s)| {
+            s.outputs()?
+                .values()
+                .find(|o| o["Export"]["Name"] == name)
+                .map(|o| (i, o))
+        })
+    }
+
+    /// The resource a value designates: `Ref`/`Fn::GetAtt` in stack `s`, or
+    /// through `Fn::ImportValue` the resource behind another stack's export.
+    fn target(&self, s: usize, v: &Json) -> Option<(usize, String)> {
+        if let Some(r) = v.get("Ref").and_then(Json::as_str) {
+            return Some((s, r.to_string()));
+        }
+        if let Some(a) = v.get("Fn::GetAtt").and_then(Json::as_array) {
+            return Some((s, a.first()?.as_str()?.to_string()));
+        }
+        if let Some(name) = v.get("Fn::ImportValue").and_then(Json::as_str) {
+            let (e, output) = self.export(name)?;
+            return self.target(e, &output["Value"]);
+        }
+        None
+    }
+
+    fn stack_index(&self, name: &str) -> usize {
+        self.stacks
+            .iter()
+            .position(|s| s.name == name)
+            .unwrap_or_else(|| panic!("{}: no stack `{name}`", self.example))
+    }
+}
+
+fn example_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(format!("{name}.tap"))
+}
+
+fn build(name: &str) -> Built {
+    let (file, encoding) = tapc::read_source(&example_path(name)).expect("example readable");
+    assert!(encoding.is_none(), "{name}: not UTF-8");
+    build_file(name, &file)
+}
+
+fn build_text(name: &str, text: &str) -> Built {
+    build_file(name, &SourceFile::new(format!("{name}.tap"), text))
+}
+
+/// Checks and lowers `file` in process; the templates parsed and keyed by the
+/// manifest's stacks (name, region, role, wave), in deployment order.
+fn build_file(name: &str, file: &SourceFile) -> Built {
+    let checked = tapc::check_source(file, &[]).expect("check runs");
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    assert!(errors.is_empty(), "{name}: errors {errors:#?}");
+    let model = checked.model.expect("a model without errors");
+    let output =
+        tapc::lower::lower(&model).unwrap_or_else(|d| panic!("{name}: lowering failed: {d:#?}"));
+    let (last, templates) = output.files.split_last().expect("files");
+    assert_eq!(last.0, "manifest.json", "{name}: manifest.json comes last");
+    let manifest: Json = serde_json::from_str(&last.1).expect("manifest.json parses");
+    assert_eq!(
+        manifest, output.manifest,
+        "{name}: manifest.json is the manifest"
+    );
+    let listed = manifest["stacks"].as_array().expect("manifest stacks");
+    assert_eq!(
+        listed.len(),
+        templates.len(),
+        "{name}: one template per stack"
+    );
+    let stacks = listed
+        .iter()
+        .zip(templates)
+        .map(|(m, (file, text))| {
+            assert_eq!(
+                m["template"], *file,
+                "{name}: templates are in manifest order"
+            );
+            let template: Json = serde_json::from_str(text)
+                .unwrap_or_else(|e| panic!("{name}: {file} is not JSON: {e}"));
+            let role = m["role"].as_str().expect("role");
+            assert!(matches!(role, "primary" | "secondary"));
+            Stack {
+                name: m["name"].as_str().expect("name").to_string(),
+                region: m["region"].as_str().expect("region").to_string(),
+                primary: role == "primary",
+                wave: m["wave"].as_u64().expect("wave"),
+                file: file.clone(),
+                depends_on: m["depends_on"]
+                    .as_array()
+                    .expect("depends_on")
+                    .iter()
+                    .map(|d| d.as_str().expect("stack name").to_string())
+                    .collect(),
+                template,
+            }
+        })
+        .collect();
+    Built {
+        example: name.to_string(),
+        stacks,
+        manifest,
+        files: output.files,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// JSON helpers.
+
+fn s(v: &Json) -> &str {
+    v.as_str()
+        .unwrap_or_else(|| panic!("expected a string, got {v}"))
+}
+
+/// `Ref` target.
+fn ref_of(v: &Json) -> Option<&str> {
+    v.get("Ref")?.as_str()
+}
+
+/// `Fn::GetAtt [X, attr]` -> X.
+fn att_of<'a>(v: &'a Json, attr: &str) -> Option<&'a str> {
+    let a = v.get("Fn::GetAtt")?.as_array()?;
+    (a.get(1)? == attr).then_some(a.first()?.as_str()?)
+}
+
+/// The text of a plain string or of a string `Fn::Sub`.
+fn text(v: &Json) -> Option<&str> {
+    v.as_str().or_else(|| v.get("Fn::Sub")?.as_str())
+}
+
+/// A string or a list of strings (IAM `Action`, `Resource`, `DependsOn`).
+fn strings(v: &Json) -> Vec<String> {
+    match v {
+        Json::Array(items) => items.iter().flat_map(strings).collect(),
+        Json::Null => Vec::new(),
+        other => vec![text(other)
+            .unwrap_or_else(|| panic!("expected a string, got {other}"))
+            .to_string()],
+    }
+}
+
+fn walk<'a>(v: &'a Json, f: &mut dyn FnMut(&'a Json)) {
+    f(v);
+    match v {
+        Json::Array(items) => items.iter().for_each(|i| walk(i, f)),
+        Json::Object(map) => map.values().for_each(|i| walk(i, f)),
+        _ => {}
+    }
+}
+
+/// A role's trusted services and its policy as action -> resources.
+fn role_policy(role: &Json) -> (BTreeSet<String>, BTreeMap<String, BTreeSet<String>>) {
+    let mut trusted = BTreeSet::new();
+    for st in role["AssumeRolePolicyDocument"]["Statement"]
+        .as_array()
+        .expect("trust statements")
+    {
+        assert_eq!(st["Effect"], "Allow");
+        assert_eq!(strings(&st["Action"]), ["sts:AssumeRole"]);
+        trusted.extend(strings(&st["Principal"]["Service"]));
+    }
+    let mut actions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for policy in role["Policies"].as_array().into_iter().flatten() {
+        for st in policy["PolicyDocument"]["Statement"]
+            .as_array()
+            .expect("statements")
+        {
+            assert_eq!(st["Effect"], "Allow", "only Allow statements");
+            let resources = strings(&st["Resource"]);
+            assert!(!resources.is_empty(), "a statement without resources");
+            for action in strings(&st["Action"]) {
+                assert!(!action.contains('*'), "wildcard action {action}");
+                actions
+                    .entry(action)
+                    .or_default()
+                    .extend(resources.iter().cloned());
+            }
+        }
+    }
+    for resources in actions.values() {
+        for r in resources {
+            assert_ne!(r, "*", "a `*` resource");
+        }
+    }
+    (trusted, actions)
+}
+
+fn set<const N: usize>(items: [&str; N]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+fn seen_check(feature: &str, seen: BTreeSet<&str>, expected: &[&str]) {
+    let expected: BTreeSet<&str> = expected.iter().copied().collect();
+    assert_eq!(seen, expected, "examples where {feature} appears");
+}
+
+// ---------------------------------------------------------------------------
+// Aurora global database (aws-dr.md 1.1, section 4).
+
+#[test]
+fn aurora_global_database() {
+    let mut seen = BTreeSet::new();
+    for ex in EXAMPLES {
+        let b = build(ex);
+        let clusters = b.find("AWS::RDS::DBCluster");
+        let globals = b.find("AWS::RDS::GlobalCluster");
+        if clusters.is_empty() && globals.is_empty() {
+            continue;
+        }
+        seen.insert(ex);
+        assert_eq!(globals.len(), 1, "{ex}: exactly one GlobalCluster");
+        let (gs, g_id, global) = globals[0];
+        assert!(
+            b.stacks[gs].primary,
+            "{ex}: GlobalCluster in a primary stack"
+        );
+        let gid = s(&global["GlobalClusterIdentifier"]);
+
+        // The primary cluster, adopted by or attached to the global cluster.
+        let primaries = b.find_in("AWS::RDS::DBCluster", b.primary());
+        assert_eq!(primaries.len(), 1, "{ex}: one primary cluster");
+        let (ps, p_id, primary) = primaries[0];
+        let adopted = b.target(gs, &global["SourceDBClusterIdentifier"]) == Some((ps, p_id.into()));
+        let attached = primary.get("GlobalClusterIdentifier").map(s) == Some(gid);
+        assert!(
+            adopted || attached,
+            "{ex}: {g_id} neither adopts nor is joined by {p_id}"
+        );
+        if adopted {
+            assert!(
+                b.stacks[ps].wave <= b.stacks[gs].wave && ps <= gs,
+                "{ex}: the adopted cluster exists before the global cluster"
+            );
+            for inherited in [
+                "Engine",
+                "EngineVersion",
+                "StorageEncrypted",
+                "DatabaseName",
+            ] {
+                assert!(
+                    global.get(inherited).is_none(),
+                    "{ex}: {inherited} is inherited from SourceDBClusterIdentifier"
+                );
+            }
+        }
+        assert_eq!(primary["ManageMasterUserPassword"], true, "{ex}");
+        assert!(primary.get("MasterUserPassword").is_none(), "{ex}");
+        assert_eq!(primary["StorageEncrypted"], true, "{ex}");
+        let key = att_of(&primary["KmsKeyId"], "Arn")
+            .or_else(|| ref_of(&primary["KmsKeyId"]))
+            .unwrap_or_else(|| panic!("{ex}: primary KmsKeyId is not a reference"));
+        assert_eq!(b.stacks[ps].ty(key), Some("AWS::KMS::Key"), "{ex}");
+
+        let engine = &primary["Engine"];
+        let version = &primary["EngineVersion"];
+        assert_eq!(engine, "aurora-postgresql");
+        assert!(version.is_string(), "{ex}: EngineVersion");
+
+        // Every secondary region joins the global cluster.
+        for region in b.secondaries() {
+            let here = b.find_in("AWS::RDS::DBCluster", region);
+            assert_eq!(here.len(), 1, "{ex}: one cluster in {region}");
+            let (cs, c_id, c) = here[0];
+            assert_eq!(c["GlobalClusterIdentifier"], gid, "{ex} {region}");
+            assert_eq!(c["SourceRegion"], b.primary(), "{ex} {region}");
+            assert_eq!(c["StorageEncrypted"], true, "{ex} {region}");
+            let key = att_of(&c["KmsKeyId"], "Arn")
+                .or_else(|| ref_of(&c["KmsKeyId"]))
+                .unwrap_or_else(|| panic!("{ex} {region}: KmsKeyId is not a reference"));
+            assert_eq!(b.stacks[cs].ty(key), Some("AWS::KMS::Key"), "{ex} {region}");
+            for forbidden in [
+                "MasterUsername",
+                "MasterUserPassword",
+                "DatabaseName",
+                "ManageMasterUserPassword",
+                "SnapshotIdentifier",
+            ] {
+                assert!(
+                    c.get(forbidden).is_none(),
+                    "{ex} {region}: secondary {c_id} carries {forbidden}"
+                );
+            }
+            assert_eq!(&c["Engine"], engine, "{ex} {region}: Engine");
+            assert_eq!(&c["EngineVersion"], version, "{ex} {region}: EngineVersion");
+            assert!(
+                gs < cs && b.stacks[gs].wave < b.stacks[cs].wave,
+                "{ex} {region}: the global cluster is deployed before the secondary"
+            );
+        }
+
+        // Instances belong to a cluster of their template, with its engine.
+        let instances = b.find("AWS::RDS::DBInstance");
+        assert!(!instances.is_empty(), "{ex}: instances");
+        for (is, i_id, inst) in instances {
+            let cluster = ref_of(&inst["DBClusterIdentifier"])
+                .unwrap_or_else(|| panic!("{ex}: {i_id} DBClusterIdentifier"));
+            let c = b.stacks[is].props(cluster);
+            assert_eq!(inst["Engine"], c["Engine"], "{ex}: {i_id} engine");
+            assert_eq!(inst["PubliclyAccessible"], false, "{ex}: {i_id}");
+        }
+    }
+    seen_check("Aurora", seen, &["trading", "global", "pilot-light"]);
+}
+
+// ---------------------------------------------------------------------------
+// CloudWatch replication-lag alarm (aws-dr.md 1.6).
+
+#[test]
+fn replication_lag_alarm_in_every_secondary() {
+    let mut seen = BTreeSet::new();
+    for ex in EXAMPLES {
+        let b = build(ex);
+        if b.find("AWS::RDS::GlobalCluster").is_empty() {
+            continue;
+        }
+        seen.insert(ex);
+        let is_lag = |a: &Json| a["MetricName"] == "AuroraGlobalDBReplicationLag";
+        for (st, id, _) in b
+            .find("AWS::CloudWatch::Alarm")
+            .into_iter()
+            .filter(|(_, _, a)| is_lag(a))
+        {
+            assert!(
+                !b.stacks[st].primary,
+                "{ex}: lag alarm {id} in the primary {}",
+                b.stacks[st].name
+            );
+        }
+        for region in b.secondaries() {
+            let (cs, c_id, cluster) = b.find_in("AWS::RDS::DBCluster", region)[0];
+            let alarms: Vec<_> = b
+                .find_in("AWS::CloudWatch::Alarm", region)
+                .into_iter()
+                .filter(|(_, _, a)| is_lag(a))
+                .collect();
+            assert_eq!(alarms.len(), 1, "{ex} {region}: one lag alarm");
+            let (st, id, a) = alarms[0];
+            assert_eq!(a["Namespace"], "AWS/RDS", "{ex} {region}");
+            let dims = a["Dimensions"].as_array().expect("Dimensions");
+            assert_eq!(dims.len(), 1, "{ex} {region}: {id} dimensions");
+            assert_eq!(dims[0]["Name"], "DBClusterIdentifier");
+            let value = &dims[0]["Value"];
+            let names_cluster = (st == cs && ref_of(value) == Some(c_id))
+                || *value == cluster["DBClusterIdentifier"];
+            assert!(
+                names_cluster,
+                "{ex} {region}: {id} watches {value}, not {c_id}"
+            );
+            if let Some(unit) = a.get("Unit") {
+                assert_eq!(unit, "Milliseconds", "{ex} {region}");
+            }
+            let period = a["Period"].as_u64().expect("Period");
+            assert!(
+                period == 10 || period == 30 || (period > 0 && period % 60 == 0),
+                "{ex} {region}: Period {period}"
+            );
+            let threshold = a["Threshold"].as_f64().expect("Threshold");
+            let expected = match ex {
+                "trading" => Some(60_000.0),
+                "global" => Some(20_000.0),
+                _ => None,
+            };
+            match expected {
+                Some(ms) => assert_eq!(threshold, ms, "{ex} {region}: threshold in ms"),
+                // A lag alarm in seconds (e.g. 60 for a minute) would fire at once.
+                None => assert!(threshold >= 1000.0, "{ex} {region}: threshold in ms"),
+            }
+            assert!(
+                a["AlarmActions"].as_array().is_some_and(|v| !v.is_empty()),
+                "{ex} {region}: the alarm notifies someone"
+            );
+        }
+    }
+    seen_check("the lag alarm", seen, &["trading", "global", "pilot-light"]);
+}
+
+// ---------------------------------------------------------------------------
+// DynamoDB global table (aws-dr.md 1.2).
+
+#[test]
+fn dynamodb_global_table() {
+    let mut seen = BTreeSet::new();
+    for ex in EXAMPLES {
+        let b = build(ex);
+        assert!(
+            b.find("AWS::DynamoDB::Table").is_empty(),
+            "{ex}: a regional table is not a global table"
+        );
+        let tables = b.find("AWS::DynamoDB::GlobalTable");
+        if tables.is_empty() {
+            continue;
+        }
+        seen.insert(ex);
+        assert_eq!(tables.len(), 1, "{ex}: one GlobalTable in all templates");
+        let (ts, _, t) = tables[0];
+        assert!(b.stacks[ts].primary, "{ex}: GlobalTable in the primary");
+        let replicas = t["Replicas"].as_array().expect("Replicas");
+        let regions: BTreeSet<&str> = replicas.iter().map(|r| s(&r["Region"])).collect();
+        assert_eq!(regions, b.regions(), "{ex}: a replica in every region");
+        assert_eq!(
+            replicas.len(),
+            regions.len(),
+            "{ex}: one replica per region"
+        );
+        assert!(
+            t["StreamSpecification"]["StreamViewType"].is_string(),
+            "{ex}: streams (mandatory with more than one replica)"
+        );
+        assert_eq!(t["SSESpecification"]["SSEEnabled"], true, "{ex}");
+        for r in replicas {
+            assert_eq!(
+                r["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true,
+                "{ex}: PITR on replica {}",
+                r["Region"]
+            );
+        }
+        if t["BillingMode"] == "PROVISIONED" {
+            assert!(t.get("WriteProvisionedThroughputSettings").is_some());
+        }
+    }
+    seen_check("DynamoDB", seen, &["trading", "global"]);
+}
+
+// ---------------------------------------------------------------------------
+// S3 cross-region replication (aws-dr.md 1.3, section 4).
+
+const S3_REPLICATION_ACTIONS: [&str; 8] = [
+    "s3:GetReplicationConfiguration",
+    "s3:ListBucket",
+    "s3:GetObjectVersionForReplication",
+    "s3:GetObjectVersionAcl",
+    "s3:GetObjectVersionTagging",
+    "s3:ReplicateObject",
+    "s3:ReplicateDelete",
+    "s3:ReplicateTags",
+];
+
+fn bucket_arn(bucket: &Json) -> String {
+    let name = text(&bucket["BucketName"]).expect("BucketName is a literal or Fn::Sub");
+    format!("arn:${{AWS::Partition}}:s3:::{name}")
+}
+
+fn check_s3(b: &Built, rtc: bool) {
+    let ex = &b.example;
+    let buckets = b.find("AWS::S3::Bucket");
+    assert!(!buckets.is_empty(), "{ex}: buckets");
+    for (_, id, bucket) in &buckets {
+        assert_eq!(
+            bucket["VersioningConfiguration"]["Status"], "Enabled",
+            "{ex}: {id} versioned"
+        );
+        let sse = &bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"];
+        assert!(
+            sse[0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"].is_string(),
+            "{ex}: {id} encrypted"
+        );
+        for flag in [
+            "BlockPublicAcls",
+            "BlockPublicPolicy",
+            "IgnorePublicAcls",
+            "RestrictPublicBuckets",
+        ] {
+            assert_eq!(
+                bucket["PublicAccessBlockConfiguration"][flag], true,
+                "{ex}: {id} {flag}"
+            );
+        }
+    }
+    // One bucket per region per service, matched by logical ID.
+    let primaries = b.find_in("AWS::S3::Bucket", b.primary());
+    assert!(!primaries.is_empty(), "{ex}: a primary bucket");
+    for (ps, id, primary) in primaries {
+        let config = &primary["ReplicationConfiguration"];
+        let role_id = att_of(&config["Role"], "Arn").expect("replication Role is a GetAtt");
+        let rules = config["Rules"].as_array().expect("Rules");
+        assert_eq!(
+            rules.len(),
+            b.secondaries().len(),
+            "{ex}: {id} one rule per secondary"
+        );
+        let mut destinations = BTreeSet::new();
+        for region in b.secondaries() {
+            let peers: Vec<_> = b
+                .find_in("AWS::S3::Bucket", region)
+                .into_iter()
+                .filter(|(_, peer, _)| *peer == id)
+                .collect();
+            assert_eq!(peers.len(), 1, "{ex}: {id} in {region}");
+            let (ds, _, dest) = peers[0];
+            assert!(
+                dest.get("ReplicationConfiguration").is_none(),
+                "{ex}: secondary bucket in {region} replicates"
+            );
+            assert!(
+                ds < ps && b.stacks[ds].wave < b.stacks[ps].wave,
+                "{ex}: destination bucket in {region} exists before the replication configuration"
+            );
+            let arn = bucket_arn(dest);
+            let rule = rules
+                .iter()
+                .find(|r| text(&r["Destination"]["Bucket"]) == Some(arn.as_str()))
+                .unwrap_or_else(|| panic!("{ex}: no rule to {arn}"));
+            assert_eq!(rule["Status"], "Enabled");
+            assert!(rule["Filter"].is_object(), "{ex}: V2 rule with a Filter");
+            assert!(
+                rule["DeleteMarkerReplication"]["Status"].is_string(),
+                "{ex}: DeleteMarkerReplication with a Filter"
+            );
+            assert!(rule["Priority"].is_u64(), "{ex}: V2 rules have a Priority");
+            let destination = &rule["Destination"];
+            if rtc {
+                assert_eq!(destination["ReplicationTime"]["Status"], "Enabled");
+                assert_eq!(destination["ReplicationTime"]["Time"]["Minutes"], 15);
+                assert_eq!(destination["Metrics"]["Status"], "Enabled");
+                assert_eq!(destination["Metrics"]["EventThreshold"]["Minutes"], 15);
+            } else {
+                assert!(destination.get("ReplicationTime").is_none(), "{ex}: no RTC");
+                assert!(destination.get("Metrics").is_none(), "{ex}: no metrics");
+            }
+            destinations.insert(arn);
+        }
+        let ids: BTreeSet<&str> = rules.iter().map(|r| s(&r["Id"])).collect();
+        assert_eq!(ids.len(), rules.len(), "{ex}: rule ids are unique");
+
+        // The role: trusts S3, exactly the actions of aws-dr.md 1.3 on exact ARNs.
+        assert_eq!(b.stacks[ps].ty(role_id), Some("AWS::IAM::Role"));
+        let (trusted, actions) = role_policy(b.stacks[ps].props(role_id));
+        assert_eq!(trusted, set(["s3.amazonaws.com"]), "{ex}");
+        let listed: BTreeSet<String> = actions.keys().cloned().collect();
+        assert_eq!(
+            listed,
+            set(S3_REPLICATION_ACTIONS),
+            "{ex}: replication actions"
+        );
+        let source = bucket_arn(primary);
+        let objects = |arn: &str| format!("{arn}/*");
+        for action in ["s3:GetReplicationConfiguration", "s3:ListBucket"] {
+            assert_eq!(
+                actions[action],
+                BTreeSet::from([source.clone()]),
+                "{action}"
+            );
+        }
+        for action in [
+            "s3:GetObjectVersionForReplication",
+            "s3:GetObjectVersionAcl",
+            "s3:GetObjectVersionTagging",
+        ] {
+            assert_eq!(
+                actions[action],
+                BTreeSet::from([objects(&source)]),
+                "{action}"
+            );
+        }
+        let dest_objects: BTreeSet<String> = destinations.iter().map(|d| objects(d)).collect();
+        for action in [
+            "s3:ReplicateObject",
+            "s3:ReplicateDelete",
+            "s3:ReplicateTags",
+        ] {
+            assert_eq!(actions[action], dest_objects, "{action}");
+        }
+    }
+    for region in b.secondaries() {
+        for (_, _, bucket) in b.find_in("AWS::S3::Bucket", region) {
+            assert!(bucket.get("ReplicationConfiguration").is_none());
+        }
+    }
+}
+
+#[test]
+fn s3_cross_region_replication() {
+    let mut seen = BTreeSet::new();
+    for ex in EXAMPLES {
+        let b = build(ex);
+        if b.find("AWS::S3::Bucket").is_empty() {
+            continue;
+        }
+        seen.insert(ex);
+        // Both examples that have a bucket replicate it with `rtc = true`.
+        check_s3(&b, true);
+    }
+    seen_check("S3", seen, &["trading", "pilot-light"]);
+}
+
+#[test]
+fn s3_replication_without_rtc() {
+    let source = std::fs::read_to_string(example_path("trading")).expect("trading.tap");
+    let original = "replicate documents -> us-west-2 { rtc = true }";
+    assert!(source.contains(original));
+    let text = source.replace(
+        original,
+        "replicate documents -> us-west-2 {\n  rtc = false\n  lag = 10m\n}",
+    );
+    check_s3(&build_text("trading-no-rtc", &text), false);
+}
+
+// ---------------------------------------------------------------------------
+// EventBridge forwarding (aws-dr.md 1.4).
+
+#[test]
+fn eventbridge_forwarding() {
+    let mut seen = BTreeSet::new();
+    for ex in EXAMPLES {
+        let b = build(ex);
+        let buses = b.find("AWS::Events::EventBus");
+        if buses.is_empty() {
+            continue;
+        }
+        seen.insert(ex);
+        let bus_regions: BTreeSet<&str> = buses
+            .iter()
+            .map(|(st, ..)| b.stacks[*st].region.as_str())
+            .collect();
+        assert_eq!(bus_regions, b.regions(), "{ex}: a bus in every region");
+        let mut expected = BTreeMap::new();
+        for region in b.secondaries() {
+            let here = b.find_in("AWS::Events::EventBus", region);
+            assert_eq!(here.len(), 1, "{ex}: one bus in {region}");
+            let (bs, _, bus) = here[0];
+            let name = s(&bus["Name"]);
+            assert_ne!(name, "default");
+            let arn = format!(
+                "arn:${{AWS::Partition}}:events:{region}:${{AWS::AccountId}}:event-bus/{name}"
+            );
+            expected.insert(arn, bs);
+        }
+        for region in b.secondaries() {
+            assert!(
+                b.find_in("AWS::Events::Rule", region).is_empty(),
+                "{ex}: no forwarding rule in {region}"
+            );
+        }
+        let rules = b.find_in("AWS::Events::Rule", b.primary());
+        assert_eq!(rules.len(), 1, "{ex}: one forwarding rule in the primary");
+        let (rs, r_id, rule) = rules[0];
+        assert_eq!(rule["State"], "ENABLED");
+        assert!(rule["EventPattern"]["source"].is_array(), "{ex}: a pattern");
+        let (own_s, own) = b
+            .target(rs, &rule["EventBusName"])
+            .unwrap_or_else(|| panic!("{ex}: {r_id} EventBusName is not a reference"));
+        assert_eq!(b.stacks[own_s].ty(&own), Some("AWS::Events::EventBus"));
+        assert_eq!(b.stacks[own_s].region, b.primary());
+        let targets = rule["Targets"].as_array().expect("Targets");
+        assert_eq!(
+            targets.len(),
+            expected.len(),
+            "{ex}: a target per secondary"
+        );
+        let mut roles = BTreeSet::new();
+        let mut arns = BTreeSet::new();
+        for t in targets {
+            let arn = text(&t["Arn"]).expect("target Arn").to_string();
+            let bs = *expected
+                .get(&arn)
+                .unwrap_or_else(|| panic!("{ex}: target {arn} is no secondary bus"));
+            assert!(bs < rs, "{ex}: the target bus exists before the rule");
+            let id = s(&t["Id"]);
+            assert!(
+                !id.is_empty()
+                    && id.len() <= 64
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)),
+                "{ex}: target Id {id}"
+            );
+            roles.insert(att_of(&t["RoleArn"], "Arn").expect("RoleArn is a GetAtt"));
+            arns.insert(arn);
+        }
+        assert_eq!(roles.len(), 1, "{ex}: one forwarding role");
+        let role = roles.into_iter().next().expect("a role");
+        assert_eq!(b.stacks[rs].ty(role), Some("AWS::IAM::Role"));
+        let (trusted, actions) = role_policy(b.stacks[rs].props(role));
+        assert_eq!(trusted, set(["events.amazonaws.com"]), "{ex}");
+        assert_eq!(
+            actions.keys().cloned().collect::<BTreeSet<_>>(),
+            set(["events:PutEvents"]),
+            "{ex}"
+        );
+        assert_eq!(
+            actions["events:PutEvents"], arns,
+            "{ex}: exactly the target buses"
+        );
+    }
+    seen_check("EventBridge", seen, &["trading"]);
+}
+
+// ---------------------------------------------------------------------------
+// Route 53 failover (aws-dr.md 1.5).
+
+struct DnsExpect {
+    domain: &'static str,
+    check: (&'static str, u64),
+    interval: u64,
+    threshold: u64,
+}
+
+fn dns_expect(ex: &str) -> DnsExpect {
+    match ex {
+        "trading" => DnsExpect {
+            domain: "api.trading-dev.example.com.",
+            check: ("HTTP", 80),
+            interval: 30,
+            threshold: 2,
+        },
+        "global" => DnsExpect {
+            domain: "pay.payments-prod.example.com.",
+            check: ("HTTPS", 443),
+            interval: 10,
+            threshold: 3,
+        },
+        "pilot-light" => DnsExpect {
+            domain: "reports-dev.example.org.",
+            check: ("HTTP", 80),
+            interval: 10,
+            threshold: 3,
+        },
+        other => panic!("no endpoint expected in {other}"),
+    }
+}
+
+#[test]
+fn route53_failover() {
+    let mut seen = BTreeSet::new();
+    for ex in EXAMPLES {
+        let b = build(ex);
+        let records = b.find("AWS::Route53::RecordSet");
+        if records.is_empty() {
+            continue;
+        }
+        seen.insert(ex);
+        let want = dns_expect(ex);
+        let zones = b.find("AWS::Route53::HostedZone");
+        assert_eq!(zones.len(), 1, "{ex}: one hosted zone");
+        let (zs, z_id, zone) = zones[0];
+        assert!(b.stacks[zs].primary, "{ex}: the zone is in a primary stack");
+        let zone_name = format!("{}.", s(&zone["Name"]).trim_end_matches('.'));
+        assert!(want.domain.ends_with(&format!(".{zone_name}")), "{ex}");
+
+        let mut by_name: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+        let mut set_ids = BTreeSet::new();
+        // (name, failover, region) of records aliasing a load balancer.
+        let mut regional = BTreeSet::new();
+        let mut chained = Vec::new();
+        for &(rs, id, r) in &records {
+            let stack = &b.stacks[rs];
+            let name = s(&r["Name"]);
+            let failover = s(&r["Failover"]);
+            assert!(matches!(failover, "PRIMARY" | "SECONDARY"), "{ex}: {id}");
+            by_name
+                .entry((name, s(&r["Type"])))
+                .or_default()
+                .push(failover);
+            let set_id = s(&r["SetIdentifier"]);
+            assert!((1..=128).contains(&set_id.len()));
+            assert!(
+                set_ids.insert(set_id),
+                "{ex}: SetIdentifier {set_id} reused"
+            );
+            assert!(r.get("TTL").is_none(), "{ex}: alias record {id} has a TTL");
+            assert!(r.get("Weight").is_none(), "{ex}: {id} is weighted");
+            assert!(r.get("ResourceRecords").is_none(), "{ex}: {id}");
+            let alias = &r["AliasTarget"];
+            assert_eq!(alias["EvaluateTargetHealth"], true, "{ex}: {id}");
+            assert!(
+                name.ends_with(&zone_name),
+                "{ex}: {name} outside {zone_name}"
+            );
+            match (r.get("HostedZoneId"), r.get("HostedZoneName")) {
+                (Some(z), None) => assert_eq!(
+                    b.target(rs, z),
+                    Some((zs, z_id.to_string())),
+                    "{ex}: {id} zone"
+                ),
+                (None, Some(z)) => assert_eq!(s(z), zone_name, "{ex}: {id} zone"),
+                _ => panic!("{ex}: {id} needs exactly one of HostedZoneId/HostedZoneName"),
+            }
+            if let Some(lb) = att_of(&alias["DNSName"], "DNSName") {
+                assert_eq!(
+                    stack.ty(lb),
+                    Some("AWS::ElasticLoadBalancingV2::LoadBalancer"),
+                    "{ex}: {id}"
+                );
+                assert_eq!(
+                    att_of(&alias["HostedZoneId"], "CanonicalHostedZoneID"),
+                    Some(lb),
+                    "{ex}: {id}"
+                );
+                let hc = ref_of(&r["HealthCheckId"])
+                    .unwrap_or_else(|| panic!("{ex}: {id} without HealthCheckId"));
+                assert_eq!(stack.ty(hc), Some("AWS::Route53::HealthCheck"));
+                let cfg = &stack.props(hc)["HealthCheckConfig"];
+                let (ty, port) = want.check;
+                assert_eq!(cfg["Type"], ty, "{ex}: {hc} Type");
+                assert_eq!(cfg["Port"], port, "{ex}: {hc} Port");
+                assert_eq!(cfg["RequestInterval"], want.interval, "{ex}: {hc}");
+                assert_eq!(cfg["FailureThreshold"], want.threshold, "{ex}: {hc}");
+                assert_eq!(
+                    att_of(&cfg["FullyQualifiedDomainName"], "DNSName"),
+                    Some(lb)
+                );
+                assert!(cfg.get("IPAddress").is_none(), "{ex}: {hc}");
+                // The check probes a listener of that load balancer that serves the app.
+                let listener =
+                    stack
+                        .of_type("AWS::ElasticLoadBalancingV2::Listener")
+                        .find(|(_, l)| {
+                            ref_of(&l["LoadBalancerArn"]) == Some(lb)
+                                && l["Port"] == cfg["Port"]
+                                && l["Protocol"] == cfg["Type"]
+                        });
+                let (l_id, l) = listener.unwrap_or_else(|| {
+                    panic!("{ex}: {hc} {ty}:{port} matches no listener of {lb}")
+                });
+                assert_eq!(
+                    l["DefaultActions"][0]["Type"], "forward",
+                    "{ex}: {hc} probes {l_id}, which does not forward to the app"
+                );
+                assert!(
+                    regional.insert((name.to_string(), failover, stack.region.clone())),
+                    "{ex}: duplicate record"
+                );
+            } else {
+                assert!(stack.primary, "{ex}: chain record {id} outside the primary");
+                chained.push((rs, name, failover, s(&alias["DNSName"]).to_string()));
+            }
+        }
+        for ((name, ty), mut roles) in by_name {
+            roles.sort_unstable();
+            assert_eq!(
+                roles,
+                ["PRIMARY", "SECONDARY"],
+                "{ex}: {name} {ty} needs one PRIMARY and one SECONDARY"
+            );
+        }
+
+        let owned = |v: &[(&str, &str, &str)]| -> BTreeSet<(String, &'static str, String)> {
+            v.iter()
+                .map(|&(n, f, r)| {
+                    let f = if f == "PRIMARY" {
+                        "PRIMARY"
+                    } else {
+                        "SECONDARY"
+                    };
+                    (n.to_string(), f, r.to_string())
+                })
+                .collect()
+        };
+        if b.regions().len() == 2 {
+            let secondary = *b.secondaries().first().expect("a secondary");
+            assert_eq!(
+                regional,
+                owned(&[
+                    (want.domain, "PRIMARY", b.primary()),
+                    (want.domain, "SECONDARY", secondary),
+                ]),
+                "{ex}"
+            );
+            assert!(chained.is_empty(), "{ex}: no chain with two regions");
+        } else {
+            assert_eq!(ex, "global");
+            let f1 = format!("failover-1.{}", want.domain);
+            assert_eq!(
+                regional,
+                owned(&[
+                    (want.domain, "PRIMARY", "us-east-1"),
+                    (&f1, "PRIMARY", "eu-west-1"),
+                    (&f1, "SECONDARY", "us-west-2"),
+                ]),
+                "{ex}: the failover chain"
+            );
+            assert_eq!(chained.len(), 1, "{ex}: one chain record");
+            let (cs, name, failover, target) = &chained[0];
+            assert_eq!(
+                (*name, *failover, target.as_str()),
+                (want.domain, "SECONDARY", f1.as_str())
+            );
+            // Route 53 needs the alias target's record to exist first.
+            let first = records
+                .iter()
+                .filter(|(_, _, r)| r["Name"] == f1.as_str())
+                .map(|(rs, ..)| *rs)
+                .min()
+                .expect("a failover-1 record");
+            assert!(first < *cs, "{ex}: {f1} exists before the chain");
+        }
+    }
+    seen_check("Route 53", seen, &["trading", "global", "pilot-light"]);
+}
+
+// ---------------------------------------------------------------------------
+// ECS Fargate behind an ALB (aws-dr.md 1.7).
+
+fn fargate_pair(cpu: u64, memory: u64) -> bool {
+    let step = |lo: u64, hi: u64, by: u64| memory >= lo && memory <= hi && (memory - lo) % by == 0;
+    match cpu {
+        256 => matches!(memory, 512 | 1024 | 2048),
+        512 => step(1024, 4096, 1024),
+        1024 => step(2048, 8192, 1024),
+        2048 => step(4096, 16384, 1024),
+        4096 => step(8192, 30720, 1024),
+        8192 => step(16384, 61440, 4096),
+        16384 => step(32768, 122880, 8192),
+        _ => false,
+    }
+}
+
+const RETENTION_DAYS: [u64; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+#[test]
+fn fargate_behind_alb() {
+    let mut seen = BTreeSet::new();
+    for ex in EXAMPLES {
+        let b = build(ex);
+        let services = b.find("AWS::ECS::Service");
+        if services.is_empty() {
+            continue;
+        }
+        seen.insert(ex);
+        let regions: BTreeSet<&str> = services
+            .iter()
+            .map(|(st, ..)| b.stacks[*st].region.as_str())
+            .collect();
+        assert_eq!(
+            regions,
+            b.regions(),
+            "{ex}: the service runs in every region"
+        );
+        // (primary count, secondary count, log retention days)
+        let (primary_count, standby, retention) = match ex {
+            "trading" => (2, 2, Some(7)),
+            "global" => (4, 2, Some(90)),
+            "pilot-light" => (2, 0, None),
+            other => panic!("no service expected in {other}"),
+        };
+        for (st, id, svc) in services {
+            let stack = &b.stacks[st];
+            let r = &stack.region;
+            let desired = if stack.primary {
+                primary_count
+            } else {
+                standby
+            };
+            assert_eq!(svc["DesiredCount"], desired, "{ex} {r}: {id} DesiredCount");
+            assert_eq!(svc["LaunchType"], "FARGATE");
+            let awsvpc = &svc["NetworkConfiguration"]["AwsvpcConfiguration"];
+            assert!(!awsvpc["Subnets"].is_null(), "{ex} {r}: awsvpc subnets");
+            assert_eq!(awsvpc["AssignPublicIp"], "DISABLED", "{ex} {r}");
+
+            let lbs = svc["LoadBalancers"].as_array().expect("LoadBalancers");
+            assert_eq!(lbs.len(), 1, "{ex} {r}");
+            let tg_id = ref_of(&lbs[0]["TargetGroupArn"]).expect("TargetGroupArn Ref");
+            let tg = stack.props(tg_id);
+            assert_eq!(tg["TargetType"], "ip", "{ex} {r}: awsvpc needs ip targets");
+            assert_eq!(tg["Port"], lbs[0]["ContainerPort"], "{ex} {r}");
+
+            // DependsOn every listener of the load balancer that serves the group.
+            let depends = strings(&stack.resources()[id]["DependsOn"]);
+            let forwarding: Vec<_> = stack
+                .of_type("AWS::ElasticLoadBalancingV2::Listener")
+                .filter(|(_, l)| {
+                    l["DefaultActions"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|a| ref_of(&a["TargetGroupArn"]) == Some(tg_id))
+                })
+                .collect();
+            assert!(
+                !forwarding.is_empty(),
+                "{ex} {r}: a listener forwards to {tg_id}"
+            );
+            let lb = ref_of(&forwarding[0].1["LoadBalancerArn"]).expect("LoadBalancerArn");
+            for (l_id, l) in stack.of_type("AWS::ElasticLoadBalancingV2::Listener") {
+                if ref_of(&l["LoadBalancerArn"]) == Some(lb) {
+                    assert!(
+                        depends.iter().any(|d| d == l_id),
+                        "{ex} {r}: {id} does not depend on {l_id}"
+                    );
+                }
+            }
+            let lb_props = stack.props(lb);
+            assert_eq!(lb_props["Scheme"], "internet-facing");
+            assert!(
+                lb_props["Subnets"].as_array().is_none_or(|v| v.len() >= 2),
+                "{ex} {r}: an ALB needs two subnets"
+            );
+
+            let td_id = ref_of(&svc["TaskDefinition"]).expect("TaskDefinition Ref");
+            let td = stack.props(td_id);
+            let cpu: u64 = s(&td["Cpu"]).parse().expect("Cpu");
+            let memory: u64 = s(&td["Memory"]).parse().expect("Memory");
+            assert!(fargate_pair(cpu, memory), "{ex} {r}: {cpu}/{memory}");
+            assert_eq!(td["NetworkMode"], "awsvpc");
+            assert!(strings(&td["RequiresCompatibilities"]).contains(&"FARGATE".to_string()));
+            let container = &td["ContainerDefinitions"][0];
+            assert_eq!(container["Name"], lbs[0]["ContainerName"], "{ex} {r}");
+            assert_eq!(
+                container["PortMappings"][0]["ContainerPort"], lbs[0]["ContainerPort"],
+                "{ex} {r}"
+            );
+            let options = &container["LogConfiguration"]["Options"];
+            let lg_id = ref_of(&options["awslogs-group"]).expect("awslogs-group Ref");
+            let days = stack.props(lg_id)["RetentionInDays"]
+                .as_u64()
+                .expect("RetentionInDays");
+            assert!(RETENTION_DAYS.contains(&days), "{ex} {r}: {days} days");
+            if let Some(want) = retention {
+                assert_eq!(days, want, "{ex} {r}: log retention as declared");
+            }
+        }
+    }
+    seen_check("Fargate", seen, &["trading", "global", "pilot-light"]);
+}
+
+// ---------------------------------------------------------------------------
+// The failover runbook (LANGUAGE.md section 6, aws-dr.md 1.1).
+
+#[test]
+fn failover_runbook() {
+    let mut seen = BTreeSet::new();
+    let mut scaled = BTreeSet::new();
+    for ex in EXAMPLES {
+        let b = build(ex);
+        let globals = b.find("AWS::RDS::GlobalCluster");
+        let gids: Vec<&str> = globals
+            .iter()
+            .map(|(_, _, g)| s(&g["GlobalClusterIdentifier"]))
+            .collect();
+        let primary_count = b
+            .find_in("AWS::ECS::Service", b.primary())
+            .first()
+            .map(|(_, _, svc)| svc["DesiredCount"].as_u64().expect("DesiredCount"));
+        let mut expected_failover = BTreeSet::new();
+        for (st, _, _) in b.find("AWS::SSM::Document") {
+            assert!(!b.stacks[st].primary, "{ex}: no runbook in the primary");
+        }
+        for region in b.secondaries() {
+            let docs = b.find_in("AWS::SSM::Document", region);
+            let services = b.find_in("AWS::ECS::Service", region);
+            let scale_up = services
+                .iter()
+                .any(|(_, _, svc)| svc["DesiredCount"].as_u64() < primary_count);
+            if gids.is_empty() && !scale_up {
+                continue;
+            }
+            seen.insert(ex);
+            assert_eq!(docs.len(), 1, "{ex} {region}: one runbook");
+            let (ds, d_id, doc) = docs[0];
+            let stack = &b.stacks[ds];
+            assert_eq!(doc["DocumentType"], "Automation", "{ex} {region}");
+            let content = &doc["Content"];
+            let steps = content["mainSteps"].as_array().expect("mainSteps");
+            let api = |service: &str, name: &str| -> Vec<&Json> {
+                steps
+                    .iter()
+                    .filter(|st| {
+                        st["action"] == "aws:executeAwsApi"
+                            && st["inputs"]["Service"] == service
+                            && st["inputs"]["Api"] == name
+                    })
+                    .map(|st| &st["inputs"])
+                    .collect()
+            };
+            let failovers = api("rds", "FailoverGlobalCluster");
+            assert_eq!(
+                failovers.len(),
+                gids.len(),
+                "{ex} {region}: a failover per global cluster"
+            );
+            let (_, c_id, cluster) = b
+                .find_in("AWS::RDS::DBCluster", region)
+                .into_iter()
+                .next()
+                .unwrap_or((0, "", &Json::Null));
+            for gid in &gids {
+                let step = failovers
+                    .iter()
+                    .find(|i| i["GlobalClusterIdentifier"] == *gid)
+                    .unwrap_or_else(|| panic!("{ex} {region}: no failover of {gid}"));
+                let target = text(&step["TargetDbClusterIdentifier"]).expect("target cluster");
+                let arn_tail = format!(":cluster:{}", s(&cluster["DBClusterIdentifier"]));
+                assert!(
+                    target.contains(&format!(":rds:{region}:")) && target.ends_with(&arn_tail),
+                    "{ex} {region}: fails over to {target}, not {c_id}"
+                );
+            }
+            let updates = api("ecs", "UpdateService");
+            if scale_up {
+                scaled.insert(ex);
+                let (ss, _, svc) = services[0];
+                let cluster = ref_of(&svc["Cluster"]).expect("Cluster Ref");
+                let cluster_name = &b.stacks[ss].props(cluster)["ClusterName"];
+                assert_eq!(updates.len(), 1, "{ex} {region}: scales the service up");
+                let u = updates[0];
+                assert_eq!(u["desiredCount"].as_u64(), primary_count, "{ex} {region}");
+                assert_eq!(u["service"], svc["ServiceName"], "{ex} {region}");
+                assert_eq!(&u["cluster"], cluster_name, "{ex} {region}");
+            } else {
+                assert!(updates.is_empty(), "{ex} {region}: nothing to scale");
+            }
+            // It runs as a role the document names, which may do exactly that.
+            let role = att_of(
+                &content["parameters"]["AutomationAssumeRole"]["default"],
+                "Arn",
+            )
+            .unwrap_or_else(|| panic!("{ex} {region}: {d_id} role"));
+            let (trusted, actions) = role_policy(stack.props(role));
+            assert_eq!(trusted, set(["ssm.amazonaws.com"]));
+            if !gids.is_empty() {
+                assert!(
+                    actions.contains_key("rds:FailoverGlobalCluster"),
+                    "{ex} {region}"
+                );
+            }
+            if scale_up {
+                assert!(actions.contains_key("ecs:UpdateService"), "{ex} {region}");
+            }
+            let name = s(&doc["Name"]);
+            expected_failover.insert((
+                region.to_string(),
+                name.to_string(),
+                format!(
+                    "aws ssm start-automation-execution --region {region} --document-name {name}"
+                ),
+            ));
+        }
+        let listed: BTreeSet<(String, String, String)> = b.manifest["failover"]
+            .as_array()
+            .expect("manifest failover")
+            .iter()
+            .map(|f| {
+                (
+                    s(&f["region"]).into(),
+                    s(&f["document"]).into(),
+                    s(&f["command"]).into(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed, expected_failover,
+            "{ex}: manifest failover commands"
+        );
+    }
+    seen_check("the runbook", seen, &["trading", "global", "pilot-light"]);
+    seen_check("scaling in the runbook", scaled, &["global", "pilot-light"]);
+}
+
+// ---------------------------------------------------------------------------
+// Stacks, exports and references (aws-dr.md 0 and 3).
+
+fn logical_id_ok(id: &str) -> bool {
+    (1..=255).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+#[test]
+fn cross_stack_values_stay_in_their_region() {
+    for ex in EXAMPLES {
+        let b = build(ex);
+        let mut exports = BTreeSet::new();
+        for (i, stack) in b.stacks.iter().enumerate() {
+            for d in &stack.depends_on {
+                assert!(
+                    b.stack_index(d) < i,
+                    "{ex}: {} depends on {d}, which is not earlier",
+                    stack.name
+                );
+            }
+            for output in stack.outputs().into_iter().flat_map(|o| o.values()) {
+                if let Some(name) = output["Export"]["Name"].as_str() {
+                    assert!(
+                        name.starts_with(&format!("{}-", stack.name)),
+                        "{ex}: export {name} of {} is not `<stack>-<key>`",
+                        stack.name
+                    );
+                    assert!(
+                        exports.insert(name.to_string()),
+                        "{ex}: export {name} twice"
+                    );
+                }
+            }
+            let mut imports = Vec::new();
+            walk(&stack.template, &mut |v| {
+                if let Some(name) = v.get("Fn::ImportValue") {
+                    imports.push(s(name).to_string());
+                }
+            });
+            for name in imports {
+                let (e, _) = b.export(&name).unwrap_or_else(|| {
+                    panic!("{ex}: {} imports {name}, exported nowhere", stack.name)
+                });
+                let exporter = &b.stacks[e];
+                assert_eq!(
+                    exporter.region, stack.region,
+                    "{ex}: {} imports {name} across regions",
+                    stack.name
+                );
+                assert!(
+                    e < i,
+                    "{ex}: {} imports {name} from a later stack",
+                    stack.name
+                );
+                assert!(
+                    stack.depends_on.contains(&exporter.name),
+                    "{ex}: {} imports from {} without depending on it",
+                    stack.name,
+                    exporter.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn templates_within_limits_and_references_resolve() {
+    for ex in EXAMPLES {
+        let b = build(ex);
+        for (m, (file, text)) in b.manifest["stacks"]
+            .as_array()
+            .expect("stacks")
+            .iter()
+            .zip(&b.files)
+        {
+            assert_eq!(m["template"], *file);
+            let stack = &b.stacks[b.stack_index(s(&m["name"]))];
+            assert_eq!(stack.file, *file);
+            assert_eq!(
+                m["resources"],
+                stack.resources().len(),
+                "{ex}: {file} count"
+            );
+            assert!(text.len() <= 1_000_000, "{ex}: {file} too large");
+            assert_eq!(m["needs_s3_upload"], text.len() > 51_200, "{ex}: {file}");
+        }
+        let mut names = BTreeSet::new();
+        for stack in &b.stacks {
+            assert!(
+                names.insert(&stack.name),
+                "{ex}: stack {} twice",
+                stack.name
+            );
+            assert!(
+                stack.name.contains(&stack.region)
+                    && stack.name.ends_with(&format!("-w{}", stack.wave)),
+                "{ex}: stack name {} names its region and wave",
+                stack.name
+            );
+            assert_eq!(stack.template["AWSTemplateFormatVersion"], "2010-09-09");
+            let resources = stack.resources();
+            assert!(!resources.is_empty(), "{ex}: {} is empty", stack.name);
+            assert!(
+                resources.len() <= 500,
+                "{ex}: {} has {} resources",
+                stack.name,
+                resources.len()
+            );
+            let outputs = stack.outputs().map_or(0, Map::len);
+            assert!(outputs <= 200, "{ex}: {} has {outputs} outputs", stack.name);
+            let ids = resources
+                .keys()
+                .chain(stack.outputs().into_iter().flat_map(|o| o.keys()));
+            for id in ids {
+                assert!(
+                    logical_id_ok(id),
+                    "{ex}: logical ID {id:?} in {}",
+                    stack.name
+                );
+            }
+            // Every Ref, GetAtt, Sub variable and DependsOn names something that exists.
+            let known = |id: &str| id.starts_with("AWS::") || resources.contains_key(id);
+            walk(&stack.template, &mut |v| {
+                if let Some(r) = v.get("Ref").and_then(Json::as_str) {
+                    assert!(known(r), "{ex}: {} Ref {r} is dangling", stack.name);
+                }
+                if let Some(a) = v.get("Fn::GetAtt").and_then(Json::as_array) {
+                    let r = s(&a[0]);
+                    assert!(
+                        resources.contains_key(r),
+                        "{ex}: {} GetAtt {r} is dangling",
+                        stack.name
+                    );
+                }
+                if let Some(t) = v.get("Fn::Sub").and_then(Json::as_str) {
+                    let mut rest = t;
+                    while let Some(start) = rest.find("${") {
+                        let end = rest[start..].find('}').expect("closed ${") + start;
+                        let var = &rest[start + 2..end];
+                        if !var.starts_with('!') {
+                            let base = var.split('.').next().unwrap_or(var);
+                            assert!(
+                                known(base),
+                                "{ex}: {} Sub ${{{var}}} is dangling",
+                                stack.name
+                            );
+                        }
+                        rest = &rest[end + 1..];
+                    }
+                }
+            });
+            for (id, r) in resources {
+                for d in strings(r.get("DependsOn").unwrap_or(&Json::Null)) {
+                    assert!(
+                        resources.contains_key(&d),
+                        "{ex}: {id} DependsOn {d} is dangling"
+                    );
+                }
+                let ty = s(&r["Type"]);
+                assert!(ty.starts_with("AWS::"), "{ex}: {id} type {ty}");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Tags (LANGUAGE.md section 4).
+
+const TAGGED: [&str; 22] = [
+    "AWS::EC2::VPC",
+    "AWS::EC2::Subnet",
+    "AWS::EC2::RouteTable",
+    "AWS::EC2::SecurityGroup",
+    "AWS::EC2::InternetGateway",
+    "AWS::EC2::NatGateway",
+    "AWS::EC2::EIP",
+    "AWS::ECS::Cluster",
+    "AWS::ECS::TaskDefinition",
+    "AWS::ECS::Service",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    "AWS::ElasticLoadBalancingV2::TargetGroup",
+    "AWS::Logs::LogGroup",
+    "AWS::IAM::Role",
+    "AWS::KMS::Key",
+    "AWS::RDS::DBCluster",
+    "AWS::RDS::DBInstance",
+    "AWS::RDS::DBSubnetGroup",
+    "AWS::S3::Bucket",
+    "AWS::SNS::Topic",
+    "AWS::Events::EventBus",
+    "AWS::SSM::Document",
+];
+
+#[test]
+fn taggable_resources_carry_the_platform_tags() {
+    for ex in EXAMPLES {
+        let b = build(ex);
+        let (platform, own): (&str, &[(&str, &str)]) = match ex {
+            "trading" => ("trading", &[("project", "trading"), ("env", "dev")]),
+            "global" => (
+                "payments",
+                &[("project", "payments"), ("cost-center", "fin-42")],
+            ),
+            "pilot-light" => ("reports", &[]),
+            "minimal" => ("minimal", &[]),
+            other => panic!("{other}"),
+        };
+        assert_eq!(b.manifest["platform"], platform);
+        let mut tagged = 0;
+        for stack in &b.stacks {
+            for (id, r) in stack.resources() {
+                if !TAGGED.contains(&s(&r["Type"])) {
+                    continue;
+                }
+                tagged += 1;
+                let tags: BTreeMap<&str, &str> = r["Properties"]["Tags"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{ex}: {id} in {} has no Tags", stack.name))
+                    .iter()
+                    .map(|t| (s(&t["Key"]), s(&t["Value"])))
+                    .collect();
+                assert_eq!(tags.get("tap:platform"), Some(&platform), "{ex}: {id}");
+                if let Some(region) = tags.get("tap:region") {
+                    assert_eq!(*region, stack.region, "{ex}: {id}");
+                }
+                for (k, v) in own {
+                    assert_eq!(tags.get(k), Some(v), "{ex}: {id} tag {k}");
+                }
+            }
+        }
+        assert!(tagged > 0, "{ex}: nothing tagged");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Determinism (LANGUAGE.md section 6).
+
+#[test]
+fn builds_are_byte_for_byte_deterministic() {
+    for ex in EXAMPLES {
+        assert_eq!(build(ex).files, build(ex).files, "{ex}");
+    }
+}
+
+const KEYWORDS: [&str; 7] = [
+    "param ",
+    "platform ",
+    "region ",
+    "service ",
+    "replicate ",
+    "endpoint ",
+    "import ",
+];
+
+/// The top-level items of a program, each with the comments and blank lines
+/// before it.
+fn top_level_items(src: &str) -> Vec<String> {
+    let (mut items, mut current, mut lead) = (Vec::new(), String::new(), String::new());
+    let mut depth = 0i64;
+    for line in src.split_inclusive('\n') {
+        let top = depth == 0;
+        if top && KEYWORDS.iter().any(|k| line.starts_with(k)) {
+            if !current.is_empty() {
+                items.push(std::mem::take(&mut current));
+            }
+            current = std::mem::take(&mut lead);
+            current.push_str(line);
+        } else if top && (line.trim().is_empty() || line.starts_with('#')) {
+            lead.push_str(line);
+        } else {
+            current.push_str(line);
+        }
+        let code = line.split('#').next().unwrap_or_default();
+        depth += code.matches('{').count() as i64 - code.matches('}').count() as i64;
+    }
+    current.push_str(&lead);
+    items.push(current);
+    items
+}
+
+#[test]
+fn reordering_top_level_items_changes_nothing() {
+    let source = std::fs::read_to_string(example_path("trading")).expect("trading.tap");
+    let mut items = top_level_items(&source);
+    assert_eq!(
+        items.len(),
+        15,
+        "params, platform, regions, services, replicates, endpoint"
+    );
+    assert_eq!(items.concat(), source, "the split loses nothing");
+    items.reverse();
+    let reordered = items.concat();
+    assert_ne!(reordered, source);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("trading.tap");
+    std::fs::write(&path, &reordered).expect("write the copy");
+    let (file, _) = tapc::read_source(&path).expect("read the copy");
+    let original = build("trading");
+    let copy = build_file("trading-reordered", &file);
+    assert_eq!(original.files.len(), copy.files.len());
+    for ((a_name, a), (b_name, b)) in original.files.iter().zip(&copy.files) {
+        assert_eq!(a_name, b_name);
+        assert!(a == b, "{a_name} differs when the items are reordered");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Snapshots of the complete output.
+
+fn snapshot_text(b: &Built) -> String {
+    let mut out = String::new();
+    for (name, text) in &b.files {
+        out.push_str(&format!("===== {name} =====\n{text}"));
+    }
+    out
+}
+
+/// The complete output of an example: every file, in order, under its name.
+fn snapshot(ex: &str) {
+    let b = build(ex);
+    insta::with_settings!({
+        filters => vec![(r#""generator": "tapc [^"]+""#, r#""generator": "tapc [version]""#)],
+        omit_expression => true,
+        description => format!("tapc build examples/{ex}.tap"),
+    }, {
+        insta::assert_snapshot!(ex.to_string(), snapshot_text(&b));
+    });
+}
+
+#[test]
+fn snapshot_trading() {
+    snapshot("trading");
+}
+
+#[test]
+fn snapshot_global() {
+    snapshot("global");
+}
+
+#[test]
+fn snapshot_pilot_light() {
+    snapshot("pilot-light");
+}
+
+#[test]
+fn snapshot_minimal() {
+    snapshot("minimal");
+}
