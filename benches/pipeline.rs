@@ -7,7 +7,10 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use tapc::diag::SourceFile;
 
 fn programs() -> Vec<(String, String)> {
-    let mut out = vec![("trading".to_string(), include_str!("../examples/trading.tap").to_string())];
+    let mut out = vec![(
+        "trading".to_string(),
+        include_str!("../examples/trading.tap").to_string(),
+    )];
     for n in [100, 1_000, 10_000] {
         out.push((format!("gen-{n}"), tapc::gen::platform(n)));
     }
@@ -15,7 +18,8 @@ fn programs() -> Vec<(String, String)> {
 }
 
 fn services(name: &str) -> u64 {
-    name.strip_prefix("gen-").map_or(5, |n| n.parse().unwrap_or(1))
+    name.strip_prefix("gen-")
+        .map_or(5, |n| n.parse().unwrap_or(1))
 }
 
 fn stages(c: &mut Criterion) {
@@ -26,17 +30,33 @@ fn stages(c: &mut Criterion) {
             group.sample_size(10);
         }
         let file = SourceFile::new(format!("{name}.tap"), text.clone());
-        group.bench_function("parse", |b| b.iter(|| tapc::syntax::parse(black_box(&text))));
-        group.bench_function("check", |b| b.iter(|| tapc::check_source(black_box(&file), &[]).expect("no usage error")));
-        let model = tapc::check_source(&file, &[]).expect("no usage error").model.expect("generated programs are valid");
-        let prefix = tapc::names::prefix(&model.platform.name, model.platform.suffix.as_ref().map(|(s, _)| s.as_str()));
-        group.bench_function("graph", |b| b.iter(|| tapc::graph::plan(black_box(&model), &prefix)));
+        group.bench_function("parse", |b| {
+            b.iter(|| tapc::syntax::parse(black_box(&text)))
+        });
+        group.bench_function("check", |b| {
+            b.iter(|| tapc::check_source(black_box(&file), &[]).expect("no usage error"))
+        });
+        let model = tapc::check_source(&file, &[])
+            .expect("no usage error")
+            .model
+            .expect("generated programs are valid");
+        let prefix = tapc::names::prefix(
+            &model.platform.name,
+            model.platform.suffix.as_ref().map(|(s, _)| s.as_str()),
+        );
+        group.bench_function("graph", |b| {
+            b.iter(|| tapc::graph::plan(black_box(&model), &prefix))
+        });
         // Past 500 resources per stack this measures the E602 path (lower.rs).
-        group.bench_function("lower", |b| b.iter(|| tapc::lower::lower(black_box(&model)).map(|o| o.files.len())));
+        group.bench_function("lower", |b| {
+            b.iter(|| tapc::lower::lower(black_box(&model)).map(|o| o.files.len()))
+        });
         group.bench_function(BenchmarkId::new("pipeline", "check+lower"), |b| {
             b.iter(|| {
                 let checked = tapc::check_source(black_box(&file), &[]).expect("no usage error");
-                checked.model.map(|m| tapc::lower::lower(&m).map(|o| o.files.len()))
+                checked
+                    .model
+                    .map(|m| tapc::lower::lower(&m).map(|o| o.files.len()))
             })
         });
         group.finish();
