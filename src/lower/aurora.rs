@@ -124,10 +124,12 @@ pub fn lower_cluster(ctx: &mut Ctx, i: usize) {
         .and_then(|r| r.attrs.duration("lag_alarm"))
         .unwrap_or(60_000);
     let topic = id("AlarmTopic");
+    // Not encrypted with the AWS-managed SNS key: its key policy does not let
+    // CloudWatch publish, so the alarm would never notify anyone.
     ctx.add(
         &topic,
         "AWS::SNS::Topic",
-        json!({ "KmsMasterKeyId": "alias/aws/sns" }),
+        json!({ "DisplayName": format!("{} replication lag", svc.name) }),
         Tags::List("Tags"),
     );
     ctx.add(

@@ -9,13 +9,15 @@ use serde_json::{json, Value as Json};
 
 use super::{camel, Ctx, Tags};
 use crate::graph::{region_order, NodeKind};
+use crate::model::Model;
 
-pub fn zone_id(e: usize) -> String {
-    format!("Endpoint{e}Zone")
+/// Logical-ID stem of endpoint `e`'s resources.
+pub fn stem(model: &Model, e: usize) -> String {
+    format!("Endpoint{}", camel(&model.endpoints[e].name))
 }
 
-fn stem(ctx: &Ctx, e: usize) -> String {
-    format!("Endpoint{}", camel(&ctx.model.endpoints[e].name))
+pub fn zone_id(model: &Model, e: usize) -> String {
+    format!("{}Zone", stem(model, e))
 }
 
 /// The hosted zone: the domain less its first label (`api.example.com` -> `example.com`).
@@ -40,7 +42,7 @@ pub fn lower_zone(ctx: &mut Ctx, e: usize) {
         .str("domain")
         .unwrap_or_default();
     ctx.add(
-        &zone_id(e),
+        &zone_id(ctx.model, e),
         "AWS::Route53::HostedZone",
         json!({ "Name": zone_name(domain), "HostedZoneConfig": { "Comment": format!("tapc: public zone of {domain}") } }),
         Tags::List("HostedZoneTags"),
@@ -73,7 +75,7 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
     let port = health.int("port").unwrap_or(if https { 443 } else { 80 });
     let alb_dns = ctx.value(NodeKind::Service(endpoint.target), "LoadBalancerDnsName");
     let alb_zone = ctx.value(NodeKind::Service(endpoint.target), "LoadBalancerZoneId");
-    let stem = stem(ctx, e);
+    let stem = stem(ctx.model, e);
     let check = format!("{stem}HealthCheck");
     let mut config = json!({
         "Type": if https { "HTTPS" } else { "HTTP" },
@@ -131,7 +133,7 @@ pub fn lower_chain(ctx: &mut Ctx, e: usize, level: usize) {
     });
     record[zone_key] = zone;
     ctx.add(
-        &format!("{}Chain{level}", stem(ctx, e)),
+        &format!("{}Chain{level}", stem(ctx.model, e)),
         "AWS::Route53::RecordSet",
         record,
         Tags::None,

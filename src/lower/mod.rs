@@ -377,7 +377,7 @@ impl<'m> Ctx<'m> {
         let export = format!(
             "{}-{}",
             self.plan.stacks[stack].name,
-            key_of(kind, key, &self.ids)
+            key_of(kind, key, &self.ids, self.model)
         );
         let value = if is_list {
             json!({ "Fn::Join": [",", local] })
@@ -385,7 +385,7 @@ impl<'m> Ctx<'m> {
             local
         };
         self.templates[stack].outputs.insert(
-            key_of(kind, key, &self.ids),
+            key_of(kind, key, &self.ids, self.model),
             json!({ "Value": value, "Export": { "Name": export } }),
         );
         let import = json!({ "Fn::ImportValue": export });
@@ -412,7 +412,7 @@ impl<'m> Ctx<'m> {
                     true,
                 )
             }
-            (NodeKind::Zone(e), "ZoneId") => (r#ref(&dns::zone_id(e)), false),
+            (NodeKind::Zone(e), "ZoneId") => (r#ref(&dns::zone_id(self.model, e)), false),
             (NodeKind::Service(i), "LoadBalancerDnsName") => {
                 (get_att(&self.id(i, "LoadBalancer"), "DNSName"), false)
             }
@@ -489,9 +489,9 @@ impl<'m> Ctx<'m> {
                         r#ref(&self.id(i, "Table")),
                     ),
                     NodeKind::Zone(e) => self.output(
-                        &format!("{}Id", dns::zone_id(e)),
+                        &format!("{}Id", dns::zone_id(self.model, e)),
                         "Hosted zone id",
-                        r#ref(&dns::zone_id(e)),
+                        r#ref(&dns::zone_id(self.model, e)),
                     ),
                     _ => {}
                 }
@@ -508,10 +508,10 @@ pub(crate) enum Tags {
     List(&'static str),
 }
 
-fn key_of(kind: NodeKind, key: &str, ids: &[String]) -> String {
+fn key_of(kind: NodeKind, key: &str, ids: &[String], model: &Model) -> String {
     match kind {
         NodeKind::Service(i) | NodeKind::GlobalTable(i) => format!("{}{key}", ids[i]),
-        NodeKind::Zone(e) => format!("Endpoint{e}{key}"),
+        NodeKind::Zone(e) => format!("{}{key}", dns::stem(model, e)),
         _ => key.to_string(),
     }
 }
