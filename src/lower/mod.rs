@@ -120,8 +120,8 @@ pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
                 role(&model.regions[stack.region]),
                 stack.wave + 1
             ),
-            "Resources": t.resources,
         });
+        doc["Resources"] = Json::Object(t.resources);
         if !t.outputs.is_empty() {
             doc["Outputs"] = Json::Object(t.outputs);
         }
@@ -341,7 +341,11 @@ impl<'m> Ctx<'m> {
         let resources = &mut self.templates[self.stack].resources;
         resources.insert(
             logical.to_string(),
-            json!({ "Type": ty, "Properties": props }),
+            // Built by hand: `json!` would deep-copy `props` through `to_value`.
+            Json::Object(Map::from_iter([
+                ("Type".to_string(), Json::String(ty.to_string())),
+                ("Properties".to_string(), props),
+            ])),
         );
         resources[logical]
             .as_object_mut()
