@@ -77,6 +77,14 @@ pub(super) fn compute(p: &Partial, diags: &mut Vec<Diagnostic>) -> Budget {
     // RPO: every replicated stateful service.
     let platform_rpo = attrs.duration("rpo").filter(|_| !zero.contains(&"rpo"));
     for svc in p.services.iter().flatten() {
+        if let (Some(0), Some(span)) = (svc.attrs.duration("rpo"), span_of(&svc.attrs, "rpo")) {
+            diags.push(
+                Diagnostic::error("E401", format!("`rpo` of `{}` must be more than zero", svc.name))
+                    .label(span, "zero")
+                    .help("no replication is instant: state the objective this service needs, e.g. `rpo = 15m`, or remove it to use the platform's"),
+            );
+            continue;
+        }
         let Some(rep) = &svc.replication else {
             continue;
         };
