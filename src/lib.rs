@@ -56,6 +56,22 @@ pub fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
+/// Reads, parses and checks one file. `Err` is a one-line I/O or usage error.
+pub fn check_path(
+    path: &std::path::Path,
+    params: &[(String, String)],
+) -> Result<(SourceFile, check::Checked), String> {
+    let (file, encoding_error) = read_source(path)?;
+    let checked = match encoding_error {
+        Some(d) => check::Checked {
+            model: None,
+            diagnostics: vec![d],
+        },
+        None => check_source(&file, params)?,
+    };
+    Ok((file, checked))
+}
+
 /// Parses and checks one source file.
 pub fn check_source(
     file: &SourceFile,

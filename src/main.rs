@@ -123,15 +123,8 @@ fn check(
         Option<tapc::model::Model>,
     )> = Vec::new();
     for path in paths {
-        let (file, encoding_error) = tapc::read_source(path)?;
-        let (diagnostics, model) = match encoding_error {
-            Some(d) => (vec![d], None),
-            None => {
-                let checked = tapc::check_source(&file, params)?;
-                (checked.diagnostics, checked.model)
-            }
-        };
-        files.push((file, diagnostics, model));
+        let (file, checked) = tapc::check_path(path, params)?;
+        files.push((file, checked.diagnostics, checked.model));
     }
     let reports: Vec<Report> = files
         .iter()
@@ -173,20 +166,13 @@ fn checked_model(
     path: &std::path::Path,
     params: &[(String, String)],
 ) -> Result<Option<(SourceFile, tapc::model::Model)>, String> {
-    let (file, encoding_error) = tapc::read_source(path)?;
-    let (diagnostics, model) = match encoding_error {
-        Some(d) => (vec![d], None),
-        None => {
-            let checked = tapc::check_source(&file, params)?;
-            (checked.diagnostics, checked.model)
-        }
-    };
+    let (file, checked) = tapc::check_path(path, params)?;
     let report = [Report {
         file: &file,
-        diagnostics: &diagnostics,
+        diagnostics: &checked.diagnostics,
     }];
     eprint!("{}", render_human(&report, std::io::stderr().is_terminal()));
-    Ok(model.map(|m| (file, m)))
+    Ok(checked.model.map(|m| (file, m)))
 }
 
 fn build(
