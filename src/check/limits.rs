@@ -21,7 +21,7 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
             ACCOUNT_PLACEHOLDER,
         );
         let Some((reason, bad)) = names::violation(kind, &name) else {
-            return true;
+            return;
         };
         // The parts the user chose, with the places they were chosen.
         let mut parts: Vec<(&str, Span, String)> = vec![(
@@ -82,16 +82,27 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
             Some(_) => {}
             None => found.push((culprit.1, bad, over, d)),
         }
-        false
+    };
+    // Regions change only the length of a name, so the region giving the longest
+    // name stands for all (one report per name kind and service, not per region;
+    // the first such region, hence `rev`).
+    let longest = |len: fn(&str) -> usize| {
+        p.regions
+            .iter()
+            .map(|r| r.code.as_str())
+            .max_by_key(|c| len(c))
+    };
+    let (Some(full), Some(short)) = (longest(str::len), longest(|c| names::short_region(c).len()))
+    else {
+        return;
     };
     for svc in p.services.iter().flatten() {
         for &kind in names::kinds_for(&svc.kind.name) {
-            // One report per name kind and service, not one per region.
-            for r in p.regions {
-                if !check_name(kind, Some((&svc.name, svc.span)), &r.code) {
-                    break;
-                }
-            }
+            let region = match kind {
+                NameKind::LoadBalancer | NameKind::TargetGroup => short,
+                _ => full,
+            };
+            check_name(kind, Some((&svc.name, svc.span)), region);
         }
     }
     diags.extend(found.into_iter().map(|f| f.3));
