@@ -87,8 +87,10 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
     // name stands for all (one report per name kind and service, not per region;
     // the first such region, hence `rev`).
     let longest = |len: fn(&str) -> usize| {
+        // `rev`: of equally long ones, `max_by_key` keeps the last, so the first declared.
         p.regions
             .iter()
+            .rev()
             .map(|r| r.code.as_str())
             .max_by_key(|c| len(c))
     };
