@@ -84,8 +84,7 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
         }
     };
     // Regions change only the length of a name, so the region giving the longest
-    // name stands for all (one report per name kind and service, not per region;
-    // the first such region, hence `rev`).
+    // name stands for all (one report per name kind and service, not per region).
     let longest = |len: fn(&str) -> usize| {
         // `rev`: of equally long ones, `max_by_key` keeps the last, so the first declared.
         p.regions
