@@ -40,14 +40,7 @@ fn stages(c: &mut Criterion) {
             .expect("no usage error")
             .model
             .expect("generated programs are valid");
-        let prefix = tapc::names::prefix(
-            &model.platform.name,
-            model.platform.suffix.as_ref().map(|(s, _)| s.as_str()),
-        );
-        group.bench_function("graph", |b| {
-            b.iter(|| tapc::graph::plan(black_box(&model), &prefix))
-        });
-        // Past 500 resources per stack this measures the E602 path (lower.rs).
+        group.bench_function("graph", |b| b.iter(|| tapc::lower::plan(black_box(&model))));
         group.bench_function("lower", |b| {
             b.iter(|| tapc::lower::lower(black_box(&model)).map(|o| o.files.len()))
         });

@@ -7,7 +7,8 @@
 //! wave, one in another region in a strictly earlier wave. Every stack then
 //! depends only on stacks deployed before it.
 
-use std::collections::{HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
@@ -130,7 +131,13 @@ fn service_node(b: &Builder, model: &Model, service: usize, region: usize) -> Op
     }
 }
 
-pub fn plan(model: &Model, prefix: &str) -> Plan {
+/// How many resources and (at most) outputs a node lowers to in a region, so
+/// stacks can be cut to size.
+pub type Weight<'a> = &'a dyn Fn(NodeKind, usize) -> (usize, usize);
+
+/// The DAG and its stacks; no stack gets more resources or outputs than `limit`
+/// by `weight` unless a single node has more.
+pub fn plan(model: &Model, prefix: &str, weight: Weight, limit: (usize, usize)) -> Plan {
     let mut b = Builder {
         graph: DiGraph::new(),
         index: Default::default(),
@@ -258,7 +265,7 @@ pub fn plan(model: &Model, prefix: &str) -> Plan {
 
     let mut graph = b.graph;
     assign_waves(&mut graph);
-    let (stacks, stack_of) = stacks(&graph, model, prefix);
+    let (stacks, stack_of) = stacks(&graph, model, prefix, weight, limit);
     Plan {
         graph,
         stacks,
@@ -301,35 +308,57 @@ fn assign_waves(graph: &mut DiGraph<Node, EdgeKind>) {
     }
 }
 
+/// Splits the nodes into stacks: one per region and wave, cut into parts where
+/// the resources or outputs of one would pass `limit` (CloudFormation's quotas).
 fn stacks(
     graph: &DiGraph<Node, EdgeKind>,
     model: &Model,
     prefix: &str,
+    weight: Weight,
+    limit: (usize, usize),
 ) -> (Vec<Stack>, Vec<usize>) {
     let order = region_order(model);
     let rank = |region: usize| order.iter().position(|&r| r == region).unwrap_or(0);
-    let mut keys: Vec<(usize, usize, usize)> = graph
-        .node_indices()
-        .map(|n| (graph[n].wave, rank(graph[n].region), graph[n].region))
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    let mut stacks: Vec<Stack> = keys
-        .iter()
-        .map(|&(wave, _, region)| Stack {
-            name: format!("{prefix}-{}-w{}", model.regions[region].code, wave + 1),
-            region,
-            wave,
-            nodes: Vec::new(),
-            depends_on: Vec::new(),
-        })
-        .collect();
-    let mut stack_of = vec![0; graph.node_count()];
+    let mut groups: BTreeMap<(usize, usize), Vec<NodeIndex>> = BTreeMap::new();
     for n in graph.node_indices() {
-        let key = (graph[n].wave, rank(graph[n].region), graph[n].region);
-        let s = keys.binary_search(&key).expect("every key is listed");
-        stacks[s].nodes.push(n);
-        stack_of[n.index()] = s;
+        groups
+            .entry((graph[n].wave, rank(graph[n].region)))
+            .or_default()
+            .push(n);
+    }
+    let mut stacks: Vec<Stack> = Vec::new();
+    let mut stack_of = vec![0; graph.node_count()];
+    for ((wave, region_rank), nodes) in groups {
+        let region = order[region_rank];
+        let mut parts: Vec<Vec<NodeIndex>> = vec![Vec::new()];
+        let mut size = (0, 0);
+        for n in dependency_order(graph, model, &nodes) {
+            let w = weight(graph[n].kind, region);
+            let part = parts.last_mut().expect("never empty");
+            if (size.0 + w.0 > limit.0 || size.1 + w.1 > limit.1) && !part.is_empty() {
+                parts.push(Vec::new());
+                size = (0, 0);
+            }
+            size = (size.0 + w.0, size.1 + w.1);
+            parts.last_mut().expect("never empty").push(n);
+        }
+        let split = parts.len() > 1;
+        for (k, part) in parts.into_iter().enumerate() {
+            let mut name = format!("{prefix}-{}-w{}", model.regions[region].code, wave + 1);
+            if split {
+                name.push_str(&format!("-{}", k + 1));
+            }
+            for &n in &part {
+                stack_of[n.index()] = stacks.len();
+            }
+            stacks.push(Stack {
+                name,
+                region,
+                wave,
+                nodes: part,
+                depends_on: Vec::new(),
+            });
+        }
     }
     for e in graph.edge_indices() {
         let (from, to) = graph.edge_endpoints(e).expect("edge exists");
@@ -340,10 +369,43 @@ fn stacks(
     }
     for s in &mut stacks {
         s.depends_on.sort_unstable();
-        s.nodes
-            .sort_by_cached_key(|&n| canonical(graph[n].kind, model));
     }
     (stacks, stack_of)
+}
+
+/// The nodes of one group with every dependency inside the group first, and
+/// otherwise in canonical order (Kahn's algorithm, smallest key first).
+fn dependency_order(
+    graph: &DiGraph<Node, EdgeKind>,
+    model: &Model,
+    nodes: &[NodeIndex],
+) -> Vec<NodeIndex> {
+    let inside: HashSet<NodeIndex> = nodes.iter().copied().collect();
+    let mut pending: HashMap<NodeIndex, usize> = HashMap::with_capacity(nodes.len());
+    let mut ready = BinaryHeap::new();
+    for &n in nodes {
+        let deps = graph
+            .neighbors_directed(n, Direction::Outgoing)
+            .filter(|d| inside.contains(d))
+            .count();
+        pending.insert(n, deps);
+        if deps == 0 {
+            ready.push(Reverse((canonical(graph[n].kind, model), n)));
+        }
+    }
+    let mut out = Vec::with_capacity(nodes.len());
+    while let Some(Reverse((_, n))) = ready.pop() {
+        out.push(n);
+        for m in graph.neighbors_directed(n, Direction::Incoming) {
+            if let Some(count) = pending.get_mut(&m) {
+                *count -= 1;
+                if *count == 0 {
+                    ready.push(Reverse((canonical(graph[m].kind, model), m)));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A node's place in its stack, independent of the order of the program's

@@ -209,11 +209,7 @@ fn graph(
     let Some((_, model)) = checked_model(path, params)? else {
         return Ok(ExitCode::from(1));
     };
-    let prefix = tapc::names::prefix(
-        &model.platform.name,
-        model.platform.suffix.as_ref().map(|(s, _)| s.as_str()),
-    );
-    let plan = tapc::graph::plan(&model, &prefix);
+    let plan = tapc::lower::plan(&model);
     let text = match format {
         GraphFormat::Dot => tapc::graph::to_dot(&plan, &model),
         GraphFormat::Mermaid => tapc::graph::to_mermaid(&plan, &model),

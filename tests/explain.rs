@@ -235,20 +235,21 @@ fn examples_report_their_code_and_fixes_do_not() {
     }
 }
 
-/// E602's example, written out: 45 `fargate` services are too many for one stack,
-/// 40 are not.
+/// E602's example, written out: the runbook of 800 Aurora databases passes 1 MB;
+/// 60 fargate services, past 500 resources per region, are split, not refused.
 #[test]
-fn e602_example_exceeds_the_resource_limit() {
-    let lowered = |n: usize| {
+fn e602_example_exceeds_the_template_size() {
+    let lowered = |kind: &str, body: &str, n: usize| {
         let mut src = String::from(
-            "platform big {\n  rto = 15m\n  rpo = 5m\n  trigger = 1m\n}\n\
+            "platform big {\n  rto = 1h\n  rpo = 5m\n  trigger = 1m\n}\n\
              region us-east-1 {\n  role = primary\n  cidr = 10.0.0.0/16\n}\n\
              region us-west-2 {\n  role = secondary\n  cidr = 10.1.0.0/16\n}\n",
         );
         for i in 1..=n {
-            src.push_str(&format!(
-                "service api-{i:02}: fargate {{\n  image = \"amazon/amazon-ecs-sample\"\n}}\n"
-            ));
+            src.push_str(&format!("service s-{i:03}: {kind} {{\n  {body}\n}}\n"));
+            if kind == "aurora_postgres" {
+                src.push_str(&format!("replicate s-{i:03} -> us-west-2\n"));
+            }
         }
         let file = SourceFile::new("big.tap", src);
         let checked = tapc::check_source(&file, &[]).unwrap();
@@ -258,8 +259,8 @@ fn e602_example_exceeds_the_resource_limit() {
             Err(diagnostics) => diagnostics.iter().map(|d| d.code).collect(),
         }
     };
-    assert!(lowered(45).contains(&"E602"));
-    assert!(!lowered(40).contains(&"E602"));
+    assert!(lowered("aurora_postgres", "version = \"14.6\"", 800).contains(&"E602"));
+    assert!(lowered("fargate", "image = \"amazon/amazon-ecs-sample\"", 60).is_empty());
 }
 
 #[test]

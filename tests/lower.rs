@@ -1604,3 +1604,52 @@ fn snapshot_pilot_light() {
 fn snapshot_minimal() {
     snapshot("minimal");
 }
+
+/// The graph stage cuts stacks by `lower::size`; it must count exactly the
+/// resources the lowering emits, and at least the outputs.
+#[test]
+fn stack_sizes_match_what_the_lowering_emits() {
+    let mut programs: Vec<(String, String)> = ["trading", "global", "pilot-light", "minimal"]
+        .iter()
+        .map(|n| {
+            (
+                n.to_string(),
+                std::fs::read_to_string(format!("examples/{n}.tap")).unwrap(),
+            )
+        })
+        .collect();
+    programs.push(("gen-300".into(), tapc::gen::platform(300)));
+    for (name, text) in programs {
+        let file = tapc::diag::SourceFile::new(format!("{name}.tap"), text);
+        let model = tapc::check_source(&file, &[])
+            .unwrap()
+            .model
+            .expect("valid program");
+        let output = tapc::lower::lower(&model).unwrap_or_else(|d| panic!("{name}: {d:#?}"));
+        assert_eq!(output.plan.stacks.len() + 1, output.files.len());
+        for (stack, (_, text)) in output.plan.stacks.iter().zip(&output.files) {
+            let template: serde_json::Value = serde_json::from_str(text).unwrap();
+            let (resources, outputs) = stack
+                .nodes
+                .iter()
+                .map(|&n| tapc::lower::size(&model, output.plan.graph[n].kind, stack.region))
+                .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+            let actual = template["Resources"].as_object().unwrap().len();
+            assert_eq!(resources, actual, "{name}: {}", stack.name);
+            let actual_outputs = template
+                .get("Outputs")
+                .and_then(|o| o.as_object())
+                .map_or(0, |o| o.len());
+            assert!(
+                actual_outputs <= outputs,
+                "{name}: {}: {actual_outputs} outputs > {outputs}",
+                stack.name
+            );
+            assert!(
+                actual <= 500 && actual_outputs <= 200,
+                "{name}: {}",
+                stack.name
+            );
+        }
+    }
+}

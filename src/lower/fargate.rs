@@ -5,18 +5,18 @@ use serde_json::{json, Value as Json};
 
 use super::{get_att, r#ref, sub, Ctx, Tags};
 use crate::graph::NodeKind;
-use crate::model::{Role, Strategy};
+use crate::model::{Model, Role, Strategy};
 use crate::names::NameKind;
 use crate::stdlib::schema;
 
 /// Tasks the service runs in the current region before any failover.
-pub fn desired_count(ctx: &Ctx, i: usize) -> i64 {
-    let svc = ctx.service(i);
+pub fn desired_count(model: &Model, i: usize, region: usize) -> i64 {
+    let svc = &model.services[i];
     let count = svc.attrs.int("count").unwrap_or(1);
-    if ctx.model.regions[ctx.region].role == Role::Primary {
+    if model.regions[region].role == Role::Primary {
         return count;
     }
-    match ctx.model.platform.strategy {
+    match model.platform.strategy {
         Strategy::WarmStandby => svc.attrs.int("standby_count").unwrap_or(count),
         Strategy::ActiveActive => count,
         Strategy::PilotLight | Strategy::BackupRestore => 0,
@@ -211,7 +211,7 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
             );
         }
     }
-    let desired = desired_count(ctx, i);
+    let desired = desired_count(ctx.model, i, ctx.region);
     ctx.add(
         &id("Service"),
         "AWS::ECS::Service",

@@ -18,7 +18,7 @@ use petgraph::graph::NodeIndex;
 use serde_json::{json, Map, Value as Json};
 
 use crate::diag::Diagnostic;
-use crate::graph::{plan, NodeKind, Plan};
+use crate::graph::{self, NodeKind, Plan};
 use crate::model::{duration, Model, Region, Role, Service};
 use crate::names::{self, NameKind};
 
@@ -54,11 +54,8 @@ pub(crate) struct Ctx<'m> {
 }
 
 pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
-    let prefix = names::prefix(
-        &model.platform.name,
-        model.platform.suffix.as_ref().map(|(s, _)| s.as_str()),
-    );
-    let plan = plan(model, &prefix);
+    let prefix = platform_prefix(model);
+    let plan = plan(model);
     let mut ctx = Ctx {
         model,
         plan: &plan,
@@ -174,6 +171,75 @@ fn pretty(doc: &Json) -> String {
     let mut text = serde_json::to_string_pretty(doc).expect("a JSON value always serializes");
     text.push('\n');
     text
+}
+
+/// The DAG and stacks `lower` uses (for `tapc graph`).
+pub fn plan(model: &Model) -> Plan {
+    graph::plan(
+        model,
+        &platform_prefix(model),
+        &|kind, region| size(model, kind, region),
+        (MAX_RESOURCES, MAX_OUTPUTS),
+    )
+}
+
+fn platform_prefix(model: &Model) -> String {
+    let suffix = model.platform.suffix.as_ref().map(|(s, _)| s.as_str());
+    names::prefix(&model.platform.name, suffix)
+}
+
+/// How many resources `lower_node` emits for a node, and at most how many outputs
+/// (operator outputs and exports), so the graph stage can cut stacks to
+/// CloudFormation's quotas. `tests/lower.rs` checks the resources against the output.
+pub fn size(model: &Model, kind: NodeKind, region: usize) -> (usize, usize) {
+    let r = &model.regions[region];
+    let primary = r.role == Role::Primary;
+    match kind {
+        NodeKind::Network => {
+            let azs = r.attrs.int("azs").unwrap_or(2) as usize;
+            let nats = r.attrs.int("nat_gateways").unwrap_or(1) as usize;
+            (5 + azs * (5 + usize::from(nats > 0)) + 2 * nats, 4)
+        }
+        NodeKind::Service(i) => {
+            let svc = &model.services[i];
+            match svc.kind.name.as_str() {
+                "fargate" => {
+                    let https = svc
+                        .attrs
+                        .map("certificates")
+                        .iter()
+                        .any(|(k, _)| *k == r.code);
+                    (11 + usize::from(https), 3)
+                }
+                "aurora_postgres" => {
+                    let instances = svc.attrs.int("instances").unwrap_or(2) as usize;
+                    (4 + instances + if primary { 0 } else { 2 }, 2)
+                }
+                "s3" => (2 + usize::from(primary && svc.replication.is_some()), 1),
+                _ => (1, 1),
+            }
+        }
+        NodeKind::GlobalTable(_) | NodeKind::Zone(_) => (1, 1),
+        NodeKind::GlobalCluster(_) | NodeKind::Chain(..) => (1, 0),
+        NodeKind::Forward(i) => (2 * usize::from(model.services[i].replication.is_some()), 0),
+        NodeKind::Record(_) => (2, 0),
+        NodeKind::Runbook => {
+            let steps =
+                model
+                    .services
+                    .iter()
+                    .enumerate()
+                    .any(|(i, s)| match s.kind.name.as_str() {
+                        "aurora_postgres" => true,
+                        "fargate" => {
+                            fargate::desired_count(model, i, region)
+                                < s.attrs.int("count").unwrap_or(1)
+                        }
+                        _ => false,
+                    });
+            (2 * usize::from(steps), 0)
+        }
+    }
 }
 
 fn role(r: &Region) -> &'static str {
@@ -428,10 +494,7 @@ impl<'m> Ctx<'m> {
             (NodeKind::Service(i), "Endpoint") => {
                 (get_att(&self.id(i, "Cluster"), "Endpoint.Address"), false)
             }
-            (NodeKind::Service(i), "BucketArn") => (get_att(&self.id(i, "Bucket"), "Arn"), false),
-            (NodeKind::Service(i), "BusArn") => (get_att(&self.id(i, "Bus"), "Arn"), false),
             (NodeKind::Service(i), "BusName") => (r#ref(&self.id(i, "Bus")), false),
-            (NodeKind::GlobalTable(i), "TableArn") => (get_att(&self.id(i, "Table"), "Arn"), false),
             _ => unreachable!("no value {key} on {kind:?}"),
         }
     }
@@ -473,7 +536,7 @@ impl<'m> Ctx<'m> {
                             );
                         }
                         "aurora_postgres" => {
-                            self.output(&self.id(i, "ClusterEndpoint"), "Aurora cluster writer endpoint (reader until promoted in a secondary)", get_att(&self.id(i, "Cluster"), "Endpoint.Address"));
+                            self.output(&self.id(i, "Endpoint"), "Aurora cluster writer endpoint (reader until promoted in a secondary)", get_att(&self.id(i, "Cluster"), "Endpoint.Address"));
                         }
                         "s3" => self.output(
                             &self.id(i, "BucketName"),

@@ -65,7 +65,7 @@ pub fn lower(ctx: &mut Ctx) {
             }
             "fargate" => {
                 let count = svc.attrs.int("count").unwrap_or(1);
-                if fargate::desired_count(ctx, i) >= count {
+                if fargate::desired_count(ctx.model, i, ctx.region) >= count {
                     continue;
                 }
                 let cluster = ctx.name(NameKind::EcsCluster, i, region);
