@@ -86,48 +86,60 @@ pub fn name(kind: NameKind, prefix: &str, service: &str, region: &str, account: 
 
 /// Why `name` breaks AWS's rules for `kind`, if it does: the reason and the
 /// offending character, if one is to blame.
-pub fn violation(kind: NameKind, name: &str) -> Option<(String, Option<char>)> {
-    let len = name.chars().count();
-    let alnum_dash = |c: char| c.is_ascii_alphanumeric() || c == '-';
-    let (max, allowed, allowed_desc): (usize, &dyn Fn(char) -> bool, &str) = match kind {
+/// The longest name of `kind` AWS accepts, which characters it may hold, and
+/// those characters in words.
+fn rule(kind: NameKind) -> (usize, fn(char) -> bool, &'static str) {
+    fn alnum_dash(c: char) -> bool {
+        c.is_ascii_alphanumeric() || c == '-'
+    }
+    match kind {
         NameKind::Bucket => (
             63,
-            &|c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.',
+            |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.',
             "lowercase letters, digits, `.` and `-`",
         ),
         NameKind::LoadBalancer | NameKind::TargetGroup => {
-            (32, &alnum_dash, "letters, digits and `-`")
+            (32, alnum_dash, "letters, digits and `-`")
         }
         NameKind::DbCluster | NameKind::GlobalCluster => {
-            (63, &alnum_dash, "letters, digits and `-`")
+            (63, alnum_dash, "letters, digits and `-`")
         }
         NameKind::Table => (
             255,
-            &|c: char| c.is_ascii_alphanumeric() || "_.-".contains(c),
+            |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c),
             "letters, digits, `_`, `.` and `-`",
         ),
         NameKind::EventBus => (
             256,
-            &|c: char| c.is_ascii_alphanumeric() || "/._-".contains(c),
+            |c: char| c.is_ascii_alphanumeric() || "/._-".contains(c),
             "letters, digits, `/`, `.`, `_` and `-`",
         ),
         NameKind::Rule => (
             64,
-            &|c: char| c.is_ascii_alphanumeric() || "._-".contains(c),
+            |c: char| c.is_ascii_alphanumeric() || "._-".contains(c),
             "letters, digits, `.`, `_` and `-`",
         ),
         NameKind::LogGroup => (
             512,
-            &|c: char| c.is_ascii_alphanumeric() || "._-/#".contains(c),
+            |c: char| c.is_ascii_alphanumeric() || "._-/#".contains(c),
             "letters, digits, `.`, `_`, `-`, `/` and `#`",
         ),
         NameKind::EcsCluster | NameKind::EcsService => (
             255,
-            &|c: char| c.is_ascii_alphanumeric() || "_-".contains(c),
+            |c: char| c.is_ascii_alphanumeric() || "_-".contains(c),
             "letters, digits, `_` and `-`",
         ),
-        NameKind::Alarm => (255, &|c: char| !c.is_control(), "printable characters"),
-    };
+        NameKind::Alarm => (255, |c: char| !c.is_control(), "printable characters"),
+    }
+}
+
+pub fn max_len(kind: NameKind) -> usize {
+    rule(kind).0
+}
+
+pub fn violation(kind: NameKind, name: &str) -> Option<(String, Option<char>)> {
+    let len = name.chars().count();
+    let (max, allowed, allowed_desc) = rule(kind);
     if let Some(c) = name.chars().find(|&c| !allowed(c)) {
         return Some((
             format!("may contain only {allowed_desc}, not `{c}`"),

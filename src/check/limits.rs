@@ -75,7 +75,7 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
         let d = d.help(help);
         let over = match bad {
             Some(_) => 0,
-            None => name.chars().count().saturating_sub(max_len(kind)),
+            None => name.chars().count().saturating_sub(names::max_len(kind)),
         };
         match found.iter_mut().find(|f| f.0 == culprit.1 && f.1 == bad) {
             Some(f) if f.2 < over => *f = (culprit.1, bad, over, d),
@@ -107,14 +107,6 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
         }
     }
     diags.extend(found.into_iter().map(|f| f.3));
-}
-
-/// The longest name of `kind` AWS accepts.
-fn max_len(kind: NameKind) -> usize {
-    (1..=1024)
-        .rev()
-        .find(|&n| names::violation(kind, &"a".repeat(n)).is_none())
-        .unwrap_or(0)
 }
 
 fn names_pattern(kind: NameKind) -> String {
