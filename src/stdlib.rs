@@ -419,3 +419,41 @@ impl Val {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn embedded_stdlib_loads() {
+        let schema = super::load(super::SOURCE).expect("valid stdlib");
+        let kinds: Vec<&str> = schema.kinds.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "fargate",
+                "aurora_postgres",
+                "dynamodb",
+                "s3",
+                "eventbridge"
+            ]
+        );
+        assert!(schema
+            .kinds
+            .iter()
+            .filter(|k| k.stateful)
+            .all(|k| !k.lag.is_empty()));
+        assert_eq!(schema.timing.alias_ttl.ms, Some(60_000));
+        assert_eq!(schema.fargate_sizes.len(), 7);
+    }
+
+    #[test]
+    fn malformed_stdlib_is_an_error_not_a_panic() {
+        for src in [
+            "schema platform {",
+            "platform p {}",
+            "schema platform {\n  rto {\n    type = nonsense\n  }\n}",
+            "schema fargate {\n  stateful = true\n}",
+        ] {
+            assert!(super::load(src).is_err(), "{src}");
+        }
+    }
+}
