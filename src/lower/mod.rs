@@ -65,74 +65,52 @@ pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
         stack: 0,
         region: 0,
     };
-    // A stack past CloudFormation's resource quota is reported, not finished:
-    // a large platform costs no more than the first 500 resources of each stack.
-    let mut overflowed = vec![false; plan.stacks.len()];
+    // A template is final once the last stack importing from it is lowered;
+    // serializing it then keeps only a few templates in memory at a time.
+    let mut last_use: Vec<usize> = (0..plan.stacks.len()).collect();
+    for e in plan.graph.edge_indices() {
+        let (consumer, producer) = plan.graph.edge_endpoints(e).expect("edge exists");
+        let (c, p) = (
+            plan.stack_of[consumer.index()],
+            plan.stack_of[producer.index()],
+        );
+        last_use[p] = last_use[p].max(c);
+    }
+    let mut finished: Vec<Option<Finished>> = plan.stacks.iter().map(|_| None).collect();
     for (s, stack) in plan.stacks.iter().enumerate() {
         ctx.stack = s;
         ctx.region = stack.region;
         for &n in &stack.nodes {
             ctx.lower_node(n);
-            if ctx.templates[s].resources.len() > MAX_RESOURCES {
-                overflowed[s] = true;
-                break;
-            }
+        }
+        ctx.operator_outputs();
+        for f in (0..=s).filter(|&f| last_use[f] == s) {
+            finished[f] = Some(ctx.finish(f));
         }
     }
-    let mut diags = Vec::new();
-    for (stack, _) in plan.stacks.iter().zip(&overflowed).filter(|(_, o)| **o) {
-        let services = stack
-            .nodes
-            .iter()
-            .filter(|&&n| {
-                matches!(
-                    plan.graph[n].kind,
-                    NodeKind::Service(_) | NodeKind::GlobalTable(_)
-                )
-            })
-            .count();
-        diags.push(
-            Diagnostic::error("E602", format!("stack `{}` needs more than {MAX_RESOURCES} resources", stack.name))
-                .label(model.platform.name_span, format!("{services} services place resources in {}", stack.name))
-                .help(format!("CloudFormation allows {MAX_RESOURCES} resources per stack: split the platform into several programs with fewer services each")),
-        );
-    }
-    if !diags.is_empty() {
-        return Err(diags);
-    }
-    ctx.operator_outputs();
-    let templates = std::mem::take(&mut ctx.templates);
     let mut files = Vec::new();
     let mut stacks_json = Vec::new();
-    for (stack, t) in plan.stacks.iter().zip(templates) {
-        let file = format!("{}.json", stack.name);
-        let count = t.resources.len();
-        let outputs: Vec<String> = t.outputs.keys().cloned().collect();
-        let mut doc = json!({
-            "AWSTemplateFormatVersion": "2010-09-09",
-            "Description": format!(
-                "tapc: platform {}, {} ({}), wave {}",
-                model.platform.name,
-                model.regions[stack.region].code,
-                role(&model.regions[stack.region]),
-                stack.wave + 1
-            ),
-        });
-        doc["Resources"] = Json::Object(t.resources);
-        if !t.outputs.is_empty() {
-            doc["Outputs"] = Json::Object(t.outputs);
-        }
-        let text = pretty(&doc);
-        if outputs.len() > MAX_OUTPUTS || text.len() > MAX_TEMPLATE_BYTES {
+    let mut diags = Vec::new();
+    for (stack, done) in plan.stacks.iter().zip(finished) {
+        let Finished {
+            text,
+            resources,
+            outputs,
+        } = done.expect("every stack is used last by itself or a later one");
+        if resources > MAX_RESOURCES
+            || outputs.len() > MAX_OUTPUTS
+            || text.len() > MAX_TEMPLATE_BYTES
+        {
             diags.push(
                 Diagnostic::error("E602", format!("stack `{}` exceeds CloudFormation's limits", stack.name))
                     .label(model.platform.name_span, format!(
-                        "{count} resources (limit {MAX_RESOURCES}), {} outputs (limit {MAX_OUTPUTS}), {} bytes (limit {MAX_TEMPLATE_BYTES})",
+                        "{resources} resources (limit {MAX_RESOURCES}), {} outputs (limit {MAX_OUTPUTS}), {} bytes (limit {MAX_TEMPLATE_BYTES})",
                         outputs.len(), text.len()
                     ))
                     .help("split the platform into several programs, each with fewer services"),
             );
         }
+        let file = format!("{}.json", stack.name);
         stacks_json.push(json!({
             "name": stack.name,
             "region": model.regions[stack.region].code,
@@ -141,7 +119,7 @@ pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
             "template": file,
             "depends_on": stack.depends_on.iter().map(|&d| plan.stacks[d].name.clone()).collect::<Vec<_>>(),
             "parameters": {},
-            "resources": count,
+            "resources": resources,
             "outputs": outputs,
             "needs_s3_upload": text.len() > MAX_INLINE_BYTES,
         }));
@@ -164,6 +142,13 @@ pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
         plan,
         manifest,
     })
+}
+
+/// A template as text, with what the manifest and the limits need of it.
+struct Finished {
+    text: String,
+    resources: usize,
+    outputs: Vec<String>,
 }
 
 /// Pretty JSON with a final newline (faster than `format!("{:#}")`).
@@ -454,10 +439,11 @@ impl<'m> Ctx<'m> {
         } else {
             local
         };
-        self.templates[stack].outputs.insert(
-            key_of(kind, key, &self.ids, self.model),
-            json!({ "Value": value, "Export": { "Name": export } }),
-        );
+        let entry = self.templates[stack]
+            .outputs
+            .entry(key_of(kind, key, &self.ids, self.model))
+            .or_insert_with(|| json!({ "Value": value }));
+        entry["Export"] = json!({ "Name": export });
         let import = json!({ "Fn::ImportValue": export });
         if is_list {
             json!({ "Fn::Split": [",", import] })
@@ -515,14 +501,40 @@ impl<'m> Ctx<'m> {
         outputs.insert(key.to_string(), out);
     }
 
-    /// Outputs operators look up, in the stack that holds each resource.
+    /// Serializes template `s`, freeing it.
+    fn finish(&mut self, s: usize) -> Finished {
+        let t = std::mem::take(&mut self.templates[s]);
+        let stack = &self.plan.stacks[s];
+        let region = &self.model.regions[stack.region];
+        let mut doc = json!({
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Description": format!(
+                "tapc: platform {}, {} ({}), wave {}",
+                self.model.platform.name,
+                region.code,
+                role(region),
+                stack.wave + 1
+            ),
+        });
+        let (resources, outputs) = (t.resources.len(), t.outputs.keys().cloned().collect());
+        doc["Resources"] = Json::Object(t.resources);
+        if !t.outputs.is_empty() {
+            doc["Outputs"] = Json::Object(t.outputs);
+        }
+        Finished {
+            text: pretty(&doc),
+            resources,
+            outputs,
+        }
+    }
+
+    /// Outputs operators look up, in the current stack.
     fn operator_outputs(&mut self) {
-        for (s, stack) in self.plan.stacks.iter().enumerate() {
-            self.stack = s;
-            self.region = stack.region;
-            for &n in &stack.nodes {
-                match self.plan.graph[n].kind {
-                    NodeKind::Service(i) => match self.model.services[i].kind.name.as_str() {
+        let stack = &self.plan.stacks[self.stack];
+        for &n in &stack.nodes {
+            match self.plan.graph[n].kind {
+                NodeKind::Service(i) => {
+                    match self.model.services[i].kind.name.as_str() {
                         "fargate" => {
                             self.output(
                                 &self.id(i, "LoadBalancerDnsName"),
@@ -549,19 +561,19 @@ impl<'m> Ctx<'m> {
                             r#ref(&self.id(i, "Bus")),
                         ),
                         _ => {}
-                    },
-                    NodeKind::GlobalTable(i) => self.output(
-                        &self.id(i, "TableName"),
-                        "Global table name",
-                        r#ref(&self.id(i, "Table")),
-                    ),
-                    NodeKind::Zone(e) => self.output(
-                        &format!("{}Id", dns::zone_id(self.model, e)),
-                        "Hosted zone id",
-                        r#ref(&dns::zone_id(self.model, e)),
-                    ),
-                    _ => {}
+                    }
                 }
+                NodeKind::GlobalTable(i) => self.output(
+                    &self.id(i, "TableName"),
+                    "Global table name",
+                    r#ref(&self.id(i, "Table")),
+                ),
+                NodeKind::Zone(e) => self.output(
+                    &format!("{}Id", dns::zone_id(self.model, e)),
+                    "Hosted zone id",
+                    r#ref(&dns::zone_id(self.model, e)),
+                ),
+                _ => {}
             }
         }
     }
