@@ -108,7 +108,9 @@ fn check_depth(src: &str) -> Option<Diagnostic> {
             b'"' => {
                 i += 1;
                 while i < bytes.len() && !matches!(bytes[i], b'"' | b'\n') {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    // As in the grammar, an escape never takes the end of the line.
+                    let escape = bytes[i] == b'\\' && bytes.get(i + 1) != Some(&b'\n');
+                    i += if escape { 2 } else { 1 };
                 }
             }
             b'{' | b'[' => {
@@ -298,7 +300,8 @@ fn unclosed_brace(src: &str, from: usize, to: usize) -> Option<usize> {
             b'"' => {
                 i += 1;
                 while i < to && !matches!(bytes[i], b'"' | b'\n') {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    let escape = bytes[i] == b'\\' && bytes.get(i + 1) != Some(&b'\n');
+                    i += if escape { 2 } else { 1 };
                 }
             }
             b'{' => open.push(i),
@@ -640,10 +643,27 @@ impl Converter {
             at += octet.len() + 1;
         }
         match parse_digits(prefix_text).filter(|&n| n <= 32) {
-            Some(prefix) => ValueKind::Cidr {
-                addr,
-                prefix: prefix as u8,
-            },
+            Some(prefix) => {
+                // Bits after the prefix: the subnets split from it would not be aligned.
+                let host = u32::MAX.checked_shr(prefix as u32).unwrap_or(0);
+                if addr & host != 0 {
+                    self.diags.push(
+                        Diagnostic::error("E005", "invalid CIDR block")
+                            .label(
+                                Span::new(span.start, at - 1),
+                                format!("not a /{prefix} network: bits after the prefix are set"),
+                            )
+                            .help(format!(
+                                "did you mean `{}/{prefix}`? the address bits after the prefix length must be zero",
+                                crate::model::ipv4(addr & !host)
+                            )),
+                    );
+                }
+                ValueKind::Cidr {
+                    addr: addr & !host,
+                    prefix: prefix as u8,
+                }
+            }
             None => {
                 self.diags.push(
                     Diagnostic::error("E005", "invalid CIDR block")
