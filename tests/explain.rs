@@ -163,21 +163,13 @@ fn no_explanation_is_a_placeholder() {
 /// The top-level items of a program, each keyed by its keyword and name
 /// (`service api`), with the lines that follow it.
 fn items(src: &str) -> Vec<(String, String)> {
-    const KEYWORDS: [&str; 8] = [
-        "param",
-        "platform",
-        "region",
-        "service",
-        "replicate",
-        "endpoint",
-        "import",
-        "schema",
-    ];
     let mut out: Vec<(String, String)> = Vec::new();
     for line in src.lines() {
         let words: Vec<&str> = line.split_whitespace().take(2).collect();
         let starts_item = !line.starts_with(char::is_whitespace)
-            && words.first().is_some_and(|w| KEYWORDS.contains(w));
+            && words
+                .first()
+                .is_some_and(|w| tapc::syntax::KEYWORDS.contains(w));
         if starts_item || out.is_empty() {
             let key = if starts_item {
                 words.join(" ").trim_end_matches(':').to_string()

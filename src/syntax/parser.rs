@@ -17,7 +17,8 @@ struct TapParser;
 /// that neither pest nor the tree walk can overflow the stack.
 pub const MAX_DEPTH: usize = 64;
 
-const KEYWORDS: [&str; 8] = [
+/// The keywords that start a top-level item.
+pub const KEYWORDS: [&str; 8] = [
     "param",
     "platform",
     "region",
