@@ -34,8 +34,9 @@ pub enum NodeKind {
     Record(usize),
     /// A failover record that chains to the next secondary (three or more regions).
     Chain(usize, usize),
-    /// The SSM Automation runbook that promotes a secondary.
-    Runbook,
+    /// SSM Automation runbook `k` that promotes a secondary (large platforms
+    /// need several, see `lower::runbook`).
+    Runbook(usize),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,13 +132,20 @@ fn service_node(b: &Builder, model: &Model, service: usize, region: usize) -> Op
     }
 }
 
-/// How many resources and (at most) outputs a node lowers to in a region, so
-/// stacks can be cut to size.
-pub type Weight<'a> = &'a dyn Fn(NodeKind, usize) -> (usize, usize);
+/// How many resources, (at most) outputs and template bytes a node lowers to in
+/// a region, so stacks can be cut to size.
+pub type Weight<'a> = &'a dyn Fn(NodeKind, usize) -> [usize; 3];
 
-/// The DAG and its stacks; no stack gets more resources or outputs than `limit`
-/// by `weight` unless a single node has more.
-pub fn plan(model: &Model, prefix: &str, weight: Weight, limit: (usize, usize)) -> Plan {
+/// The DAG and its stacks; no stack gets more resources, outputs or bytes than
+/// `limit` by `weight` unless a single node has more. `runbooks[r]` lists the
+/// services each failover runbook of region `r` acts on.
+pub fn plan(
+    model: &Model,
+    prefix: &str,
+    runbooks: &[Vec<Vec<usize>>],
+    weight: Weight,
+    limit: [usize; 3],
+) -> Plan {
     let mut b = Builder {
         graph: DiGraph::new(),
         index: Default::default(),
@@ -178,7 +186,9 @@ pub fn plan(model: &Model, prefix: &str, weight: Weight, limit: (usize, usize)) 
         }
     }
     for r in model.secondaries() {
-        b.add(NodeKind::Runbook, r);
+        for k in 0..runbooks[r].len() {
+            b.add(NodeKind::Runbook(k), r);
+        }
     }
 
     // Edges.
@@ -252,11 +262,9 @@ pub fn plan(model: &Model, prefix: &str, weight: Weight, limit: (usize, usize)) 
         }
     }
     for r in model.secondaries() {
-        let Some(runbook) = b.get(NodeKind::Runbook, r) else {
-            continue;
-        };
-        for (i, svc) in model.services.iter().enumerate() {
-            if matches!(svc.kind.name.as_str(), "aurora_postgres" | "fargate") {
+        for (k, services) in runbooks[r].iter().enumerate() {
+            let runbook = b.get(NodeKind::Runbook(k), r).expect("added above");
+            for &i in services {
                 let target = b.get(NodeKind::Service(i), r);
                 b.edge(runbook, target, EdgeKind::Runbook);
             }
@@ -309,13 +317,14 @@ fn assign_waves(graph: &mut DiGraph<Node, EdgeKind>) {
 }
 
 /// Splits the nodes into stacks: one per region and wave, cut into parts where
-/// the resources or outputs of one would pass `limit` (CloudFormation's quotas).
+/// the resources, outputs or bytes of one would pass `limit` (CloudFormation's
+/// quotas).
 fn stacks(
     graph: &DiGraph<Node, EdgeKind>,
     model: &Model,
     prefix: &str,
     weight: Weight,
-    limit: (usize, usize),
+    limit: [usize; 3],
 ) -> (Vec<Stack>, Vec<usize>) {
     let order = region_order(model);
     let rank = |region: usize| order.iter().position(|&r| r == region).unwrap_or(0);
@@ -331,15 +340,15 @@ fn stacks(
     for ((wave, region_rank), nodes) in groups {
         let region = order[region_rank];
         let mut parts: Vec<Vec<NodeIndex>> = vec![Vec::new()];
-        let mut size = (0, 0);
+        let mut size = [0; 3];
         for n in dependency_order(graph, model, &nodes) {
             let w = weight(graph[n].kind, region);
             let part = parts.last_mut().expect("never empty");
-            if (size.0 + w.0 > limit.0 || size.1 + w.1 > limit.1) && !part.is_empty() {
+            if (0..3).any(|d| size[d] + w[d] > limit[d]) && !part.is_empty() {
                 parts.push(Vec::new());
-                size = (0, 0);
+                size = [0; 3];
             }
-            size = (size.0 + w.0, size.1 + w.1);
+            (0..3).for_each(|d| size[d] += w[d]);
             parts.last_mut().expect("never empty").push(n);
         }
         let split = parts.len() > 1;
@@ -424,7 +433,7 @@ fn canonical(kind: NodeKind, model: &Model) -> (u8, &str, usize) {
         NodeKind::Zone(e) => (2, ep(e), 0),
         NodeKind::Record(e) => (2, ep(e), 1),
         NodeKind::Chain(e, level) => (2, ep(e), 1 + level),
-        NodeKind::Runbook => (3, "", 0),
+        NodeKind::Runbook(k) => (3, "", k),
     }
 }
 
@@ -442,7 +451,8 @@ impl NodeKind {
             NodeKind::Zone(i) => format!("endpoint:{}/zone", ep(i)),
             NodeKind::Record(i) => format!("endpoint:{}/record", ep(i)),
             NodeKind::Chain(i, level) => format!("endpoint:{}/chain-{level}", ep(i)),
-            NodeKind::Runbook => "failover-runbook".into(),
+            NodeKind::Runbook(0) => "failover-runbook".into(),
+            NodeKind::Runbook(k) => format!("failover-runbook-{}", k + 1),
         }
     }
 }

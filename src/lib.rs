@@ -87,61 +87,90 @@ pub fn check_source(
     check::check(&ast, params)
 }
 
-/// Writes `files` into `dir` atomically: everything is written into a temporary
-/// directory beside it, which then replaces `dir`. On any failure `dir` is left
-/// exactly as it was and the temporary directory is removed.
-pub fn write_output(dir: &std::path::Path, files: &[(String, String)]) -> Result<(), String> {
-    use std::fs;
-    let shown = dir.display();
-    if dir.exists() && !dir.is_dir() {
-        return Err(format!(
-            "cannot write to `{shown}`: it exists and is not a directory"
-        ));
-    }
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let base = dir
-        .file_name()
-        .ok_or_else(|| format!("cannot write to `{shown}`: not a directory name"))?
-        .to_string_lossy()
-        .into_owned();
-    fs::create_dir_all(&parent)
-        .map_err(|e| format!("cannot create `{}`: {}", parent.display(), io_reason(&e)))?;
-    let pid = std::process::id();
-    let tmp = parent.join(format!(".{base}.tapc-new-{pid}"));
-    let old = parent.join(format!(".{base}.tapc-old-{pid}"));
-    let write_all = || -> std::io::Result<()> {
-        let _ = fs::remove_dir_all(&tmp);
-        fs::create_dir(&tmp)?;
-        for (name, text) in files {
-            let mut f = fs::File::create(tmp.join(name))?;
-            std::io::Write::write_all(&mut f, text.as_bytes())?;
-            f.sync_all()?;
+/// A build's output directory, replaced atomically: files are written into a
+/// temporary directory beside `dir`, which takes `dir`'s place on `commit`.
+/// Dropped without `commit`, the temporary directory is removed and `dir` is
+/// left exactly as it was.
+pub struct OutputDir {
+    dir: std::path::PathBuf,
+    tmp: std::path::PathBuf,
+    old: std::path::PathBuf,
+    committed: bool,
+}
+
+impl OutputDir {
+    pub fn create(dir: &std::path::Path) -> Result<OutputDir, String> {
+        use std::fs;
+        let shown = dir.display();
+        if dir.exists() && !dir.is_dir() {
+            return Err(format!(
+                "cannot write to `{shown}`: it exists and is not a directory"
+            ));
         }
-        Ok(())
-    };
-    if let Err(e) = write_all() {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(format!("cannot write to `{shown}`: {}", io_reason(&e)));
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let base = dir
+            .file_name()
+            .ok_or_else(|| format!("cannot write to `{shown}`: not a directory name"))?
+            .to_string_lossy()
+            .into_owned();
+        fs::create_dir_all(&parent)
+            .map_err(|e| format!("cannot create `{}`: {}", parent.display(), io_reason(&e)))?;
+        let pid = std::process::id();
+        let out = OutputDir {
+            dir: dir.to_path_buf(),
+            tmp: parent.join(format!(".{base}.tapc-new-{pid}")),
+            old: parent.join(format!(".{base}.tapc-old-{pid}")),
+            committed: false,
+        };
+        let _ = fs::remove_dir_all(&out.tmp);
+        fs::create_dir(&out.tmp).map_err(|e| out.write_error(&e))?;
+        Ok(out)
     }
-    let had_old = dir.exists();
-    if had_old {
-        if let Err(e) = fs::rename(dir, &old) {
-            let _ = fs::remove_dir_all(&tmp);
+
+    /// Writes one file, durably, into the temporary directory.
+    pub fn write(&self, name: &str, text: &str) -> Result<(), String> {
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(self.tmp.join(name))?;
+            std::io::Write::write_all(&mut f, text.as_bytes())?;
+            f.sync_all()
+        };
+        write().map_err(|e| self.write_error(&e))
+    }
+
+    fn write_error(&self, e: &std::io::Error) -> String {
+        format!("cannot write to `{}`: {}", self.dir.display(), io_reason(e))
+    }
+
+    /// Puts the written files in `dir`'s place.
+    pub fn commit(mut self) -> Result<(), String> {
+        use std::fs;
+        let shown = self.dir.display();
+        let had_old = self.dir.exists();
+        if had_old {
+            fs::rename(&self.dir, &self.old)
+                .map_err(|e| format!("cannot replace `{shown}`: {}", io_reason(&e)))?;
+        }
+        if let Err(e) = fs::rename(&self.tmp, &self.dir) {
+            if had_old {
+                let _ = fs::rename(&self.old, &self.dir);
+            }
             return Err(format!("cannot replace `{shown}`: {}", io_reason(&e)));
         }
-    }
-    if let Err(e) = fs::rename(&tmp, dir) {
+        self.committed = true;
         if had_old {
-            let _ = fs::rename(&old, dir);
+            let _ = fs::remove_dir_all(&self.old);
         }
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(format!("cannot replace `{shown}`: {}", io_reason(&e)));
+        Ok(())
     }
-    if had_old {
-        let _ = fs::remove_dir_all(&old);
+}
+
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+        }
     }
-    Ok(())
 }

@@ -184,8 +184,17 @@ fn build(
         eprintln!("tapc: {} has errors; nothing was written", path.display());
         return Ok(ExitCode::from(1));
     };
-    let output = match tapc::lower::lower(&model) {
-        Ok(output) => output,
+    // Templates go to disk as they are made: the output of a large platform
+    // is never all in memory.
+    let dir = tapc::OutputDir::create(out)?;
+    let mut write_error = None;
+    let lowered = tapc::lower::lower_with(&model, |_, name, text| {
+        if write_error.is_none() {
+            write_error = dir.write(&name, &text).err();
+        }
+    });
+    let lowered = match lowered {
+        Ok(lowered) => lowered,
         Err(diagnostics) => {
             let report = [Report {
                 file: &file,
@@ -196,8 +205,11 @@ fn build(
             return Ok(ExitCode::from(1));
         }
     };
-    tapc::write_output(out, &output.files)?;
-    print_out(&tapc::summary::build(&model, &output, out))?;
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    dir.commit()?;
+    print_out(&tapc::summary::build(&model, &lowered.manifest, out))?;
     Ok(ExitCode::SUCCESS)
 }
 

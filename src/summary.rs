@@ -89,9 +89,8 @@ pub fn budget(model: &Model) -> String {
 }
 
 /// What `tapc build` wrote, how to deploy it, and how to fail over.
-pub fn build(model: &Model, output: &crate::lower::Output, dir: &std::path::Path) -> String {
+pub fn build(model: &Model, manifest: &serde_json::Value, dir: &std::path::Path) -> String {
     let mut out = String::new();
-    let manifest = &output.manifest;
     let stacks = manifest["stacks"]
         .as_array()
         .map(Vec::as_slice)
@@ -147,7 +146,17 @@ pub fn build(model: &Model, output: &crate::lower::Output, dir: &std::path::Path
             "failover: automatic (Route 53 health checks move traffic; nothing to promote)"
         );
     } else {
-        let _ = writeln!(out, "to fail over to a secondary:");
+        let regions: std::collections::BTreeSet<_> =
+            failover.iter().map(|f| f["region"].as_str()).collect();
+        if regions.len() == failover.len() {
+            let _ = writeln!(out, "to fail over to a secondary:");
+        } else {
+            // SSM's size quota splits large runbooks; the parts are independent.
+            let _ = writeln!(
+                out,
+                "to fail over to a secondary, start all of its runbooks (they run side by side):"
+            );
+        }
         for f in failover {
             let _ = writeln!(out, "  {}", f["command"].as_str().unwrap_or_default());
         }

@@ -1,5 +1,5 @@
-//! Every program under `tests/bad/` is checked, and the diagnostics as a user sees
-//! them (no colour) are snapshotted together with the source. A program whose
+//! Every program under `tests/bad/` is checked, and lowered if it checks, and the
+//! diagnostics as a user sees them (no colour) are snapshotted with the source. A program whose
 //! first line contains `# json` is also snapshotted as `--format json`.
 //! A program under `tests/bad/` must produce at least one diagnostic with a code.
 
@@ -9,7 +9,12 @@ fn diagnose(path: &std::path::Path) -> (SourceFile, Vec<tapc::diag::Diagnostic>)
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let text = std::fs::read_to_string(path).unwrap();
     let file = SourceFile::new(name, text);
-    let checked = tapc::check_source(&file, &[]).expect("no usage error");
+    let mut checked = tapc::check_source(&file, &[]).expect("no usage error");
+    if let Some(model) = &checked.model {
+        if let Err(lowering) = tapc::lower::lower(model) {
+            checked.diagnostics.extend(lowering);
+        }
+    }
     (file, checked.diagnostics)
 }
 
@@ -43,7 +48,7 @@ fn bad_programs() {
 }
 
 /// Every program under `tests/good/` is a near miss of some check: it must check
-/// without errors (warnings are allowed).
+/// and lower without errors (warnings are allowed).
 #[test]
 fn good_programs() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/good");

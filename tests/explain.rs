@@ -11,9 +11,9 @@ use tapc::diag::{Severity, SourceFile};
 use tapc::explain::{self, CODES};
 
 /// Codes whose example cannot go through `check_source`: E008 is found while
-/// reading the file (the example shows bytes Markdown cannot hold), E602 while
-/// lowering to templates (see `e602_example_exceeds_the_resource_limit`).
-const NOT_FROM_CHECK: [&str; 2] = ["E008", "E602"];
+/// reading the file (the example shows bytes Markdown cannot hold), E602 and
+/// E603 while lowering, on programs too long to show (see `e602_example_...`).
+const NOT_FROM_CHECK: [&str; 3] = ["E008", "E602", "E603"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -227,32 +227,71 @@ fn examples_report_their_code_and_fixes_do_not() {
     }
 }
 
-/// E602's example, written out: the runbook of 800 Aurora databases passes 1 MB;
-/// 60 fargate services, past 500 resources per region, are split, not refused.
+/// A two-region platform with `services` (source text) added, lowered: the codes.
+fn lowered(services: &str) -> Vec<&'static str> {
+    let src = format!(
+        "platform big {{\n  rto = 1h\n  rpo = 5m\n  trigger = 1m\n}}\n\
+         region us-east-1 {{\n  role = primary\n  cidr = 10.0.0.0/16\n}}\n\
+         region us-west-2 {{\n  role = secondary\n  cidr = 10.1.0.0/16\n}}\n{services}"
+    );
+    let file = SourceFile::new("big.tap", src);
+    let checked = tapc::check_source(&file, &[]).unwrap();
+    let codes: Vec<_> = checked.diagnostics.iter().map(|d| d.code).collect();
+    let model = checked
+        .model
+        .unwrap_or_else(|| panic!("the program is valid, not {codes:?}"));
+    match tapc::lower::lower(&model) {
+        Ok(_) => Vec::new(),
+        Err(diagnostics) => diagnostics.iter().map(|d| d.code).collect(),
+    }
+}
+
+/// `n` services `{name}-{i}` of `kind` (replicated if stateful), and a fargate
+/// `api` that needs the first `needs`.
+fn many(name: &str, kind: &str, body: &str, n: usize, needs: usize) -> String {
+    let list: Vec<String> = (1..=needs).map(|i| format!("{name}-{i:04}")).collect();
+    let mut src = format!(
+        "service api: fargate {{\n  image = \"amazon/amazon-ecs-sample\"\n  needs = [{}]\n}}\n",
+        list.join(", ")
+    );
+    for i in 1..=n {
+        src.push_str(&format!("service {name}-{i:04}: {kind} {{\n  {body}\n}}\n"));
+        if kind != "fargate" {
+            src.push_str(&format!("replicate {name}-{i:04} -> us-west-2\n"));
+        }
+    }
+    src
+}
+
+/// E602's example, written out: a service needing 3,500 others passes 1 MB by
+/// itself. 800 Aurora databases (runbooks past SSM's 64 KB) and 60 fargate
+/// services (past 500 resources per region) are split, not refused.
 #[test]
 fn e602_example_exceeds_the_template_size() {
-    let lowered = |kind: &str, body: &str, n: usize| {
-        let mut src = String::from(
-            "platform big {\n  rto = 1h\n  rpo = 5m\n  trigger = 1m\n}\n\
-             region us-east-1 {\n  role = primary\n  cidr = 10.0.0.0/16\n}\n\
-             region us-west-2 {\n  role = secondary\n  cidr = 10.1.0.0/16\n}\n",
-        );
-        for i in 1..=n {
-            src.push_str(&format!("service s-{i:03}: {kind} {{\n  {body}\n}}\n"));
-            if kind == "aurora_postgres" {
-                src.push_str(&format!("replicate s-{i:03} -> us-west-2\n"));
-            }
-        }
-        let file = SourceFile::new("big.tap", src);
-        let checked = tapc::check_source(&file, &[]).unwrap();
-        let model = checked.model.expect("the program is valid");
-        match tapc::lower::lower(&model) {
-            Ok(_) => Vec::new(),
-            Err(diagnostics) => diagnostics.iter().map(|d| d.code).collect(),
-        }
-    };
-    assert!(lowered("aurora_postgres", "version = \"14.6\"", 800).contains(&"E602"));
-    assert!(lowered("fargate", "image = \"amazon/amazon-ecs-sample\"", 60).is_empty());
+    let image = "image = \"amazon/amazon-ecs-sample\"";
+    assert_eq!(
+        lowered(&many("web", "fargate", image, 3_500, 3_500)),
+        ["E602"; 2]
+    );
+    assert_eq!(
+        lowered(&many("web", "fargate", image, 60, 0)),
+        Vec::<&str>::new()
+    );
+    let aurora = many("db", "aurora_postgres", "version = \"14.6\"", 800, 0);
+    assert_eq!(lowered(&aurora), Vec::<&str>::new());
+}
+
+/// E603's example, written out: 40 tables pass IAM's policy size, 25 do not.
+#[test]
+fn e603_example_exceeds_the_policy_size() {
+    assert_eq!(
+        lowered(&many("t", "dynamodb", "key = \"id\"", 40, 40)),
+        ["E603"]
+    );
+    assert_eq!(
+        lowered(&many("t", "dynamodb", "key = \"id\"", 40, 25)),
+        Vec::<&str>::new()
+    );
 }
 
 #[test]

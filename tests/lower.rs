@@ -1255,6 +1255,133 @@ fn failover_runbook() {
     seen_check("scaling in the runbook", scaled, &["global", "pilot-light"]);
 }
 
+/// `{"Fn::Sub": "...${AWS::Partition}..."}` as the string it becomes in the
+/// longest partition, as IAM counts a policy.
+fn resolve_subs(v: &Json) -> Json {
+    match v {
+        Json::Object(o) if o.len() == 1 && o.contains_key("Fn::Sub") => Json::String(
+            s(&o["Fn::Sub"])
+                .replace("${AWS::Partition}", "aws-us-gov")
+                .replace("${AWS::AccountId}", "123456789012"),
+        ),
+        Json::Object(o) => Json::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), resolve_subs(v)))
+                .collect(),
+        ),
+        Json::Array(a) => Json::Array(a.iter().map(resolve_subs).collect()),
+        other => other.clone(),
+    }
+}
+
+/// 150 Aurora databases and 40 pilot-light services over three regions: SSM
+/// caps a document at 64 KB and IAM a role's policies at 10,240 characters,
+/// so each secondary gets several runbooks, which together promote everything
+/// once, each starting all its failovers and scale-ups before it waits.
+#[test]
+fn large_platforms_split_runbooks_within_ssm_and_iam_quotas() {
+    let mut src = String::from(
+        "platform big {\n  rto = 1h\n  rpo = 5m\n  strategy = pilot_light\n  trigger = 1m\n}\n\
+         region us-east-1 {\n  role = primary\n  cidr = 10.0.0.0/16\n}\n\
+         region us-west-2 {\n  role = secondary\n  cidr = 10.1.0.0/16\n}\n\
+         region eu-west-1 {\n  role = secondary\n  cidr = 10.2.0.0/16\n}\n",
+    );
+    for i in 0..150 {
+        src.push_str(&format!(
+            "service db-{i:03}: aurora_postgres {{\n  version = \"14.6\"\n}}\n\
+             replicate db-{i:03} -> us-west-2, eu-west-1\n"
+        ));
+    }
+    for i in 0..40 {
+        src.push_str(&format!(
+            "service web-{i:03}: fargate {{\n  image = \"amazon/amazon-ecs-sample\"\n  count = 2\n}}\n"
+        ));
+    }
+    let b = build_text("big", &src);
+    for (file, text) in &b.files {
+        assert!(text.len() <= 1_000_000, "{file}: {} bytes", text.len());
+    }
+    let mut listed: Vec<String> = b.manifest["failover"]
+        .as_array()
+        .expect("manifest failover")
+        .iter()
+        .map(|f| s(&f["document"]).to_string())
+        .collect();
+    let mut documents = Vec::new();
+    for region in b.secondaries() {
+        let docs = b.find_in("AWS::SSM::Document", region);
+        assert!(docs.len() > 1, "{region}: {} runbooks", docs.len());
+        let (mut failed_over, mut scaled) = (Vec::new(), Vec::new());
+        for (st, id, doc) in docs {
+            documents.push(s(&doc["Name"]).to_string());
+            let content = &doc["Content"];
+            let size = serde_json::to_string(content).unwrap().len();
+            assert!(size <= 64 * 1024, "{region} {id}: {size} bytes of content");
+            let steps = content["mainSteps"].as_array().expect("mainSteps");
+            let first_wait = steps
+                .iter()
+                .position(|st| st["action"] == "aws:waitForAwsResourceProperty")
+                .unwrap_or(steps.len());
+            let (starts, waits) = steps.split_at(first_wait);
+            assert!(
+                starts.iter().all(|st| st["action"] == "aws:executeAwsApi")
+                    && waits
+                        .iter()
+                        .all(|st| st["action"] == "aws:waitForAwsResourceProperty"),
+                "{region} {id}: every start comes before the waits"
+            );
+            let mut started = Vec::new();
+            for st in starts {
+                match s(&st["inputs"]["Api"]) {
+                    "FailoverGlobalCluster" => {
+                        started.push(s(&st["inputs"]["GlobalClusterIdentifier"]).to_string())
+                    }
+                    "UpdateService" => scaled.push(s(&st["inputs"]["service"]).to_string()),
+                    other => panic!("{region} {id}: step {other}"),
+                }
+            }
+            let waited: Vec<String> = waits
+                .iter()
+                .map(|w| s(&w["inputs"]["GlobalClusterIdentifier"]).to_string())
+                .collect();
+            assert_eq!(started, waited, "{region} {id}: waits for what it started");
+            failed_over.extend(started);
+            let role = att_of(
+                &content["parameters"]["AutomationAssumeRole"]["default"],
+                "Arn",
+            )
+            .unwrap_or_else(|| panic!("{region} {id}: role"));
+            let policies = b.stacks[st].props(role)["Policies"]
+                .as_array()
+                .expect("policies");
+            let length: usize = policies
+                .iter()
+                .map(|p| {
+                    serde_json::to_string(&resolve_subs(&p["PolicyDocument"]))
+                        .unwrap()
+                        .len()
+                })
+                .sum();
+            assert!(
+                length <= 10_240,
+                "{region} {role}: {length} characters of policy"
+            );
+        }
+        failed_over.sort();
+        let mut globals: Vec<String> = b
+            .find("AWS::RDS::GlobalCluster")
+            .iter()
+            .map(|(_, _, g)| s(&g["GlobalClusterIdentifier"]).to_string())
+            .collect();
+        globals.sort();
+        assert_eq!(failed_over, globals, "{region}: each database once");
+        assert_eq!(scaled.len(), 40, "{region}: each service scaled up once");
+    }
+    listed.sort();
+    documents.sort();
+    assert_eq!(listed, documents, "the manifest lists every runbook");
+}
+
 // ---------------------------------------------------------------------------
 // Stacks, exports and references (aws-dr.md 0 and 3).
 

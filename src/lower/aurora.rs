@@ -4,7 +4,7 @@
 //! master credentials or database name (aws-dr.md 1.1), and the replication-lag
 //! alarm (1.6). Every cluster is encrypted with a key of its own region.
 
-use serde_json::json;
+use super::json::json;
 
 use super::{get_att, r#ref, sub, Ctx, Tags};
 use crate::graph::NodeKind;
@@ -97,8 +97,8 @@ pub fn lower_cluster(ctx: &mut Ctx, i: usize) {
         props["SourceRegion"] = json!(primary_code);
     }
     let c = ctx.add(&cluster, "AWS::RDS::DBCluster", props, Tags::List("Tags"));
-    c.insert("DeletionPolicy".into(), json!("Snapshot"));
-    c.insert("UpdateReplacePolicy".into(), json!("Snapshot"));
+    c.insert("DeletionPolicy", json!("Snapshot"));
+    c.insert("UpdateReplacePolicy", json!("Snapshot"));
     let class = svc.attrs.str("class").unwrap_or("db.r6g.large");
     for n in 1..=svc.attrs.int("instances").unwrap_or(2) {
         ctx.add(

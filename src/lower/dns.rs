@@ -5,7 +5,7 @@
 //! the SECONDARY record aliases `failover-1.DOMAIN`, a failover pair of the next
 //! two regions, and so on down the chain.
 
-use serde_json::{json, Value as Json};
+use super::json::{json, Json};
 
 use super::{camel, Ctx, Tags};
 use crate::graph::{region_order, NodeKind};

@@ -2,7 +2,7 @@
 //! with a replica in every region (aws-dr.md 1.2): streams (required with more
 //! than one replica), KMS encryption, PITR and tags per replica.
 
-use serde_json::{json, Value as Json};
+use super::json::{json, Json};
 
 use super::{Ctx, Tags};
 use crate::graph::region_order;
@@ -37,10 +37,10 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
         .into_iter()
         .map(|r| {
             json!({
-                "Region": ctx.model.regions[r].code,
+                "Region": &ctx.model.regions[r].code,
                 "PointInTimeRecoverySpecification": { "PointInTimeRecoveryEnabled": pitr },
                 "DeletionProtectionEnabled": true,
-                "Tags": tags,
+                "Tags": tags.clone(),
             })
         })
         .collect();
@@ -62,6 +62,6 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
         props,
         Tags::None,
     );
-    table.insert("DeletionPolicy".into(), json!("Retain"));
-    table.insert("UpdateReplacePolicy".into(), json!("Retain"));
+    table.insert("DeletionPolicy", json!("Retain"));
+    table.insert("UpdateReplacePolicy", json!("Retain"));
 }

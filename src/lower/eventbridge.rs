@@ -2,7 +2,7 @@
 //! service's events whose targets are the secondary buses, through a role that
 //! may only `events:PutEvents` on them (aws-dr.md 1.4).
 
-use serde_json::{json, Value as Json};
+use super::json::{json, Json};
 
 use super::{get_att, sub, Ctx, Tags};
 use crate::graph::NodeKind;

@@ -1,9 +1,10 @@
 //! `fargate`: ECS cluster, task definition, service, security groups, internet-
 //! facing ALB, target group (ip targets), listener(s) and log group, per region.
 
-use serde_json::{json, Value as Json};
+use super::json::{json, Json};
 
-use super::{get_att, r#ref, sub, Ctx, Tags};
+use super::{get_att, policy_len, r#ref, sub, Ctx, Tags, MAX_POLICY};
+use crate::diag::Diagnostic;
 use crate::graph::NodeKind;
 use crate::model::{Model, Role, Strategy};
 use crate::names::NameKind;
@@ -79,10 +80,17 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
     let mut task_role_props =
         json!({ "AssumeRolePolicyDocument": assume("ecs-tasks.amazonaws.com") });
     if !statements.is_empty() {
-        task_role_props["Policies"] = json!([{
-            "PolicyName": "needs",
-            "PolicyDocument": { "Version": "2012-10-17", "Statement": statements },
-        }]);
+        let policy = json!({ "Version": "2012-10-17", "Statement": statements });
+        let length = policy_len(&policy);
+        if length > MAX_POLICY && ctx.is_primary() {
+            let at = svc.attrs.origin("needs").map_or(svc.span, |o| o.span);
+            ctx.diagnostics.push(
+                Diagnostic::error("E603", format!("the task role of `{}` needs an IAM policy over IAM's limit", svc.name))
+                    .label(at, format!("{} services need {length} characters of policy; IAM allows {MAX_POLICY} per role", svc.needs.len()))
+                    .help(format!("give `{}` fewer `needs`: split it into services that each need a part", svc.name)),
+            );
+        }
+        task_role_props["Policies"] = json!([{ "PolicyName": "needs", "PolicyDocument": policy }]);
     }
     ctx.add(
         &task_role,
@@ -103,7 +111,7 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
             "ExecutionRoleArn": get_att(&execution_role, "Arn"),
             "TaskRoleArn": get_att(&task_role, "Arn"),
             "ContainerDefinitions": [{
-                "Name": svc.name,
+                "Name": &svc.name,
                 "Image": svc.attrs.str("image").unwrap_or_default(),
                 "Essential": true,
                 "PortMappings": [{ "ContainerPort": port, "Protocol": "tcp" }],
@@ -113,7 +121,7 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
                     "Options": {
                         "awslogs-group": r#ref(&log_group),
                         "awslogs-region": r#ref("AWS::Region"),
-                        "awslogs-stream-prefix": svc.name,
+                        "awslogs-stream-prefix": &svc.name,
                     },
                 },
             }],
@@ -129,7 +137,7 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
     ctx.add(
         &lb_sg,
         "AWS::EC2::SecurityGroup",
-        json!({ "GroupDescription": format!("Load balancer of {}", svc.name), "VpcId": vpc, "SecurityGroupIngress": ingress }),
+        json!({ "GroupDescription": format!("Load balancer of {}", svc.name), "VpcId": &vpc, "SecurityGroupIngress": ingress }),
         Tags::List("Tags"),
     );
     ctx.add(
@@ -137,7 +145,7 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
         "AWS::EC2::SecurityGroup",
         json!({
             "GroupDescription": format!("Tasks of {}", svc.name),
-            "VpcId": vpc,
+            "VpcId": &vpc,
             "SecurityGroupIngress": [{ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "SourceSecurityGroupId": get_att(&lb_sg, "GroupId"), "Description": "From the load balancer" }],
         }),
         Tags::List("Tags"),
@@ -164,7 +172,7 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
             "TargetType": "ip",
             "Protocol": "HTTP",
             "Port": port,
-            "VpcId": vpc,
+            "VpcId": &vpc,
             "HealthCheckPath": svc.attrs.str("health").unwrap_or("/"),
             "HealthCheckIntervalSeconds": check_interval,
             "HealthyThresholdCount": 2,
@@ -176,7 +184,7 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
     );
     let forward = json!([{ "Type": "forward", "TargetGroupArn": r#ref(&tg) }]);
     let http = id("HttpListener");
-    let mut listeners = vec![Json::String(http.clone())];
+    let mut listeners = vec![Json::from(http.clone())];
     match &certificate {
         Some(arn) => {
             ctx.add(
@@ -200,7 +208,7 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
                 }),
                 Tags::None,
             );
-            listeners.push(Json::String(https));
+            listeners.push(Json::from(https));
         }
         None => {
             ctx.add(
@@ -225,11 +233,11 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
             "PropagateTags": "SERVICE",
             "EnableECSManagedTags": true,
             "NetworkConfiguration": { "AwsvpcConfiguration": { "AssignPublicIp": "DISABLED", "Subnets": private, "SecurityGroups": [get_att(&svc_sg, "GroupId")] } },
-            "LoadBalancers": [{ "ContainerName": svc.name, "ContainerPort": port, "TargetGroupArn": r#ref(&tg) }],
+            "LoadBalancers": [{ "ContainerName": &svc.name, "ContainerPort": port, "TargetGroupArn": r#ref(&tg) }],
         }),
         Tags::List("Tags"),
     )
-    .insert("DependsOn".into(), Json::Array(listeners));
+    .insert("DependsOn", Json::Arr(listeners));
 }
 
 fn assume(service: &str) -> Json {
@@ -273,7 +281,7 @@ fn dependencies(ctx: &mut Ctx, i: usize) -> (Vec<Json>, Vec<Json>) {
             }
             "eventbridge" => {
                 let bus = ctx.name(NameKind::EventBus, dep, region);
-                env.push(json!({ "Name": format!("{var}_BUS"), "Value": bus }));
+                env.push(json!({ "Name": format!("{var}_BUS"), "Value": &bus }));
                 statements.push(json!({
                     "Effect": "Allow",
                     "Action": ["events:PutEvents"],

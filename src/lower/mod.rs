@@ -10,12 +10,15 @@ mod dns;
 mod dynamodb;
 mod eventbridge;
 mod fargate;
+mod json;
 mod network;
 mod runbook;
 mod s3;
 
 use petgraph::graph::NodeIndex;
-use serde_json::{json, Map, Value as Json};
+use serde_json::Value;
+
+use json::{json, Json, Obj};
 
 use crate::diag::Diagnostic;
 use crate::graph::{self, NodeKind, Plan};
@@ -28,18 +31,27 @@ pub const MAX_OUTPUTS: usize = 200;
 pub const MAX_TEMPLATE_BYTES: usize = 1_000_000;
 /// Above this a template must be uploaded to S3 to deploy.
 pub const MAX_INLINE_BYTES: usize = 51_200;
+/// IAM's quota on the inline policies of one role, in characters without
+/// whitespace (IAM quotas, "role policy size"; aws-dr.md does not list it).
+pub const MAX_POLICY: usize = 10_240;
 
 pub struct Output {
     /// File name and contents, in deployment order, then `manifest.json`.
     pub files: Vec<(String, String)>,
     pub plan: Plan,
-    pub manifest: Json,
+    pub manifest: Value,
+}
+
+/// What `lower_with` returns once every file has been handed out.
+pub struct Lowered {
+    pub plan: Plan,
+    pub manifest: Value,
 }
 
 #[derive(Default)]
 struct Template {
-    resources: Map<String, Json>,
-    outputs: Map<String, Json>,
+    resources: Obj,
+    outputs: Obj,
 }
 
 pub(crate) struct Ctx<'m> {
@@ -51,22 +63,56 @@ pub(crate) struct Ctx<'m> {
     templates: Vec<Template>,
     stack: usize,
     region: usize,
+    /// The failover runbooks of each region, taken as they are lowered.
+    runbooks: Vec<Vec<Option<runbook::Runbook>>>,
+    /// Failover runbook documents and their regions, in deployment order.
+    documents: Vec<(usize, String)>,
+    diagnostics: Vec<Diagnostic>,
 }
 
+/// Lowers to all files in memory, in deployment order.
 pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
-    let prefix = platform_prefix(model);
-    let plan = plan(model);
+    let mut files = Vec::new();
+    let Lowered { plan, manifest } =
+        lower_with(model, |index, name, text| files.push((index, name, text)))?;
+    files.sort_by_key(|(index, _, _)| *index);
+    Ok(Output {
+        files: files
+            .into_iter()
+            .map(|(_, name, text)| (name, text))
+            .collect(),
+        plan,
+        manifest,
+    })
+}
+
+/// Lowers, handing each file to `emit` as soon as it is final: its index in
+/// deployment order (`manifest.json` last), name and text. Templates are final,
+/// in no set order, once the last stack importing from them is lowered, so
+/// only a few are in memory at a time. On `Err` (a stack beyond CloudFormation's
+/// limits) files were emitted but there is no manifest: the caller discards them.
+pub fn lower_with(
+    model: &Model,
+    mut emit: impl FnMut(usize, String, String),
+) -> Result<Lowered, Vec<Diagnostic>> {
+    let (prefix, ids) = (platform_prefix(model), logical_stems(model));
+    let runbooks = runbooks(model, &prefix, &ids);
+    let plan = plan_with(model, &prefix, &runbooks);
     let mut ctx = Ctx {
         model,
         plan: &plan,
         prefix,
-        ids: logical_stems(model),
+        ids,
         templates: plan.stacks.iter().map(|_| Template::default()).collect(),
         stack: 0,
         region: 0,
+        runbooks: runbooks
+            .into_iter()
+            .map(|r| r.into_iter().map(Some).collect())
+            .collect(),
+        documents: Vec::new(),
+        diagnostics: Vec::new(),
     };
-    // A template is final once the last stack importing from it is lowered;
-    // serializing it then keeps only a few templates in memory at a time.
     let mut last_use: Vec<usize> = (0..plan.stacks.len()).collect();
     for e in plan.graph.edge_indices() {
         let (consumer, producer) = plan.graph.edge_endpoints(e).expect("edge exists");
@@ -76,7 +122,9 @@ pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
         );
         last_use[p] = last_use[p].max(c);
     }
-    let mut finished: Vec<Option<Finished>> = plan.stacks.iter().map(|_| None).collect();
+    let mut counts: Vec<(usize, Vec<String>)> =
+        plan.stacks.iter().map(|_| (0, Vec::new())).collect();
+    let mut bytes = vec![0; plan.stacks.len()];
     for (s, stack) in plan.stacks.iter().enumerate() {
         ctx.stack = s;
         ctx.region = stack.region;
@@ -85,87 +133,108 @@ pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
         }
         ctx.operator_outputs();
         for f in (0..=s).filter(|&f| last_use[f] == s) {
-            finished[f] = Some(ctx.finish(f));
+            let (doc, resources, outputs) = ctx.finish(f);
+            counts[f] = (resources, outputs);
+            let text = doc.to_pretty();
+            drop(doc);
+            bytes[f] = text.len();
+            emit(f, format!("{}.json", plan.stacks[f].name), text);
         }
     }
-    let mut files = Vec::new();
     let mut stacks_json = Vec::new();
-    let mut diags = Vec::new();
-    for (stack, done) in plan.stacks.iter().zip(finished) {
-        let Finished {
-            text,
-            resources,
-            outputs,
-        } = done.expect("every stack is used last by itself or a later one");
-        if resources > MAX_RESOURCES
-            || outputs.len() > MAX_OUTPUTS
-            || text.len() > MAX_TEMPLATE_BYTES
-        {
+    let mut diags = std::mem::take(&mut ctx.diagnostics);
+    for ((stack, (resources, outputs)), bytes) in plan.stacks.iter().zip(counts).zip(bytes) {
+        if resources > MAX_RESOURCES || outputs.len() > MAX_OUTPUTS || bytes > MAX_TEMPLATE_BYTES {
             diags.push(
                 Diagnostic::error("E602", format!("stack `{}` exceeds CloudFormation's limits", stack.name))
                     .label(model.platform.name_span, format!(
-                        "{resources} resources (limit {MAX_RESOURCES}), {} outputs (limit {MAX_OUTPUTS}), {} bytes (limit {MAX_TEMPLATE_BYTES})",
-                        outputs.len(), text.len()
+                        "{resources} resources (limit {MAX_RESOURCES}), {} outputs (limit {MAX_OUTPUTS}), {bytes} bytes (limit {MAX_TEMPLATE_BYTES})",
+                        outputs.len()
                     ))
                     .help("split the platform into several programs, each with fewer services"),
             );
         }
-        let file = format!("{}.json", stack.name);
-        stacks_json.push(json!({
+        stacks_json.push(serde_json::json!({
             "name": stack.name,
             "region": model.regions[stack.region].code,
             "role": role(&model.regions[stack.region]),
             "wave": stack.wave + 1,
-            "template": file,
+            "template": format!("{}.json", stack.name),
             "depends_on": stack.depends_on.iter().map(|&d| plan.stacks[d].name.clone()).collect::<Vec<_>>(),
             "parameters": {},
             "resources": resources,
             "outputs": outputs,
-            "needs_s3_upload": text.len() > MAX_INLINE_BYTES,
+            "needs_s3_upload": bytes > MAX_INLINE_BYTES,
         }));
-        files.push((file, text));
     }
     if !diags.is_empty() {
         return Err(diags);
     }
-    let runbooks: Vec<usize> = plan
-        .stacks
-        .iter()
-        .zip(&files)
-        .filter(|(_, (_, text))| text.contains("\"FailoverRunbook\""))
-        .map(|(stack, _)| stack.region)
-        .collect();
-    let manifest = manifest(model, &ctx.prefix, stacks_json, &runbooks);
-    files.push(("manifest.json".into(), pretty(&manifest)));
-    Ok(Output {
-        files,
-        plan,
-        manifest,
-    })
-}
-
-/// A template as text, with what the manifest and the limits need of it.
-struct Finished {
-    text: String,
-    resources: usize,
-    outputs: Vec<String>,
-}
-
-/// Pretty JSON with a final newline (faster than `format!("{:#}")`).
-fn pretty(doc: &Json) -> String {
-    let mut text = serde_json::to_string_pretty(doc).expect("a JSON value always serializes");
+    let manifest = manifest(model, stacks_json, &ctx.documents);
+    let mut text = serde_json::to_string_pretty(&manifest).expect("a JSON value serializes");
     text.push('\n');
-    text
+    emit(plan.stacks.len(), "manifest.json".into(), text);
+    Ok(Lowered { plan, manifest })
 }
 
 /// The DAG and stacks `lower` uses (for `tapc graph`).
 pub fn plan(model: &Model) -> Plan {
+    let prefix = platform_prefix(model);
+    plan_with(
+        model,
+        &prefix,
+        &runbooks(model, &prefix, &logical_stems(model)),
+    )
+}
+
+/// The failover runbooks of each region.
+fn runbooks(model: &Model, prefix: &str, ids: &[String]) -> Vec<Vec<runbook::Runbook>> {
+    (0..model.regions.len())
+        .map(|r| match model.regions[r].role {
+            Role::Primary => Vec::new(),
+            Role::Secondary => runbook::runbooks(model, prefix, ids, r),
+        })
+        .collect()
+}
+
+fn plan_with(model: &Model, prefix: &str, runbooks: &[Vec<runbook::Runbook>]) -> Plan {
+    let services: Vec<Vec<Vec<usize>>> = runbooks
+        .iter()
+        .map(|r| r.iter().map(|b| b.services.clone()).collect())
+        .collect();
+    let per_resource = resource_bytes(model);
     graph::plan(
         model,
-        &platform_prefix(model),
-        &|kind, region| size(model, kind, region),
-        (MAX_RESOURCES, MAX_OUTPUTS),
+        prefix,
+        &services,
+        &|kind, region| {
+            let (resources, outputs) = size(model, kind, region);
+            let bytes = match kind {
+                NodeKind::Runbook(k) => runbooks[region][k].bytes,
+                // Each need adds an environment variable and IAM statements.
+                NodeKind::Service(i) => {
+                    resources * per_resource + model.services[i].needs.len() * 800
+                }
+                _ => resources * per_resource,
+            };
+            [resources, outputs, bytes]
+        },
+        [MAX_RESOURCES, MAX_OUTPUTS, MAX_TEMPLATE_BYTES],
     )
+}
+
+/// The template text a resource takes, at most in practice: 2.6 KB are
+/// measured for the largest (a replicating bucket), 1.3 KB on average, plus
+/// the platform's tags, which every resource carries.
+fn resource_bytes(model: &Model) -> usize {
+    let tags: usize = model
+        .platform
+        .attrs
+        .map("tags")
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 100)
+        .sum();
+    2_000 + tags
 }
 
 fn platform_prefix(model: &Model) -> String {
@@ -208,22 +277,7 @@ pub fn size(model: &Model, kind: NodeKind, region: usize) -> (usize, usize) {
         NodeKind::GlobalCluster(_) | NodeKind::Chain(..) => (1, 0),
         NodeKind::Forward(i) => (2 * usize::from(model.services[i].replication.is_some()), 0),
         NodeKind::Record(_) => (2, 0),
-        NodeKind::Runbook => {
-            let steps =
-                model
-                    .services
-                    .iter()
-                    .enumerate()
-                    .any(|(i, s)| match s.kind.name.as_str() {
-                        "aurora_postgres" => true,
-                        "fargate" => {
-                            fargate::desired_count(model, i, region)
-                                < s.attrs.int("count").unwrap_or(1)
-                        }
-                        _ => false,
-                    });
-            (2 * usize::from(steps), 0)
-        }
+        NodeKind::Runbook(_) => (2, 0),
     }
 }
 
@@ -234,12 +288,12 @@ fn role(r: &Region) -> &'static str {
     }
 }
 
-fn manifest(model: &Model, prefix: &str, stacks: Vec<Json>, runbooks: &[usize]) -> Json {
-    let failover: Vec<Json> = runbooks
+fn manifest(model: &Model, stacks: Vec<Value>, runbooks: &[(usize, String)]) -> Value {
+    use serde_json::json;
+    let failover: Vec<Value> = runbooks
         .iter()
-        .map(|&r| {
-            let code = &model.regions[r].code;
-            let document = runbook::document_name(prefix, code);
+        .map(|(r, document)| {
+            let code = &model.regions[*r].code;
             json!({
                 "region": code,
                 "document": document,
@@ -309,6 +363,18 @@ pub(crate) fn camel(name: &str) -> String {
         .collect()
 }
 
+/// The length IAM counts of a policy document: no whitespace, and each
+/// `{"Fn::Sub": "arn:${AWS::Partition}:...:${AWS::AccountId}:..."}` as the
+/// string it becomes (in the longest partition, `aws-us-gov`).
+pub(crate) fn policy_len(policy: &Json) -> usize {
+    let text = policy.to_compact();
+    let count = |what: &str| text.matches(what).count();
+    text.len()
+        - count("{\"Fn::Sub\":") * 12
+        - count("${AWS::Partition}") * 7
+        - count("${AWS::AccountId}") * 5
+}
+
 /// `{"Fn::Sub": ...}` with `${AWS::AccountId}` etc. resolved at deploy time.
 pub(crate) fn sub(text: impl Into<String>) -> Json {
     json!({ "Fn::Sub": text.into() })
@@ -339,7 +405,15 @@ impl<'m> Ctx<'m> {
             NodeKind::Zone(e) => dns::lower_zone(self, e),
             NodeKind::Record(e) => dns::lower_record(self, e),
             NodeKind::Chain(e, level) => dns::lower_chain(self, e, level),
-            NodeKind::Runbook => runbook::lower(self),
+            NodeKind::Runbook(k) => {
+                let runbook = self.runbooks[self.region][k]
+                    .take()
+                    .expect("each runbook is lowered once");
+                self.documents.push((self.region, runbook.document));
+                for (logical, ty, props) in runbook.resources {
+                    self.add(&logical, ty, props, Tags::List("Tags"));
+                }
+            }
         }
     }
 
@@ -371,13 +445,7 @@ impl<'m> Ctx<'m> {
     }
 
     /// Adds a resource with the platform's tags (in the form `tags` says, or none).
-    pub(crate) fn add(
-        &mut self,
-        logical: &str,
-        ty: &str,
-        mut props: Json,
-        tags: Tags,
-    ) -> &mut Map<String, Json> {
+    pub(crate) fn add(&mut self, logical: &str, ty: &str, mut props: Json, tags: Tags) -> &mut Obj {
         let list: Vec<Json> = self
             .tag_pairs()
             .into_iter()
@@ -386,21 +454,17 @@ impl<'m> Ctx<'m> {
         match tags {
             Tags::None => {}
             Tags::List(key) => {
-                props[key] = Json::Array(list);
+                props[key] = Json::Arr(list);
             }
         }
-        let resources = &mut self.templates[self.stack].resources;
-        resources.insert(
-            logical.to_string(),
-            // Built by hand: `json!` would deep-copy `props` through `to_value`.
-            Json::Object(Map::from_iter([
-                ("Type".to_string(), Json::String(ty.to_string())),
-                ("Properties".to_string(), props),
-            ])),
-        );
-        resources[logical]
-            .as_object_mut()
-            .expect("just inserted an object")
+        self.templates[self.stack]
+            .resources
+            .push(
+                logical.to_string(),
+                json!({ "Type": ty.to_string(), "Properties": props }),
+            )
+            .as_obj_mut()
+            .expect("just pushed an object")
     }
 
     /// `tap:platform`, `tap:region` and the platform's own `tags`, sorted by key.
@@ -439,11 +503,11 @@ impl<'m> Ctx<'m> {
         } else {
             local
         };
-        let entry = self.templates[stack]
-            .outputs
-            .entry(key_of(kind, key, &self.ids, self.model))
-            .or_insert_with(|| json!({ "Value": value }));
-        entry["Export"] = json!({ "Name": export });
+        let entry = self.templates[stack].outputs.entry(
+            key_of(kind, key, &self.ids, self.model),
+            || json!({ "Value": value }),
+        );
+        entry["Export"] = json!({ "Name": &export });
         let import = json!({ "Fn::ImportValue": export });
         if is_list {
             json!({ "Fn::Split": [",", import] })
@@ -464,7 +528,7 @@ impl<'m> Ctx<'m> {
                     .int("azs")
                     .unwrap_or(2);
                 (
-                    Json::Array((1..=azs).map(|i| r#ref(&format!("{what}{i}"))).collect()),
+                    Json::Arr((1..=azs).map(|i| r#ref(&format!("{what}{i}"))).collect()),
                     true,
                 )
             }
@@ -501,8 +565,8 @@ impl<'m> Ctx<'m> {
         outputs.insert(key.to_string(), out);
     }
 
-    /// Serializes template `s`, freeing it.
-    fn finish(&mut self, s: usize) -> Finished {
+    /// Template `s` as a document, with its resource count and output keys.
+    fn finish(&mut self, s: usize) -> (Json, usize, Vec<String>) {
         let t = std::mem::take(&mut self.templates[s]);
         let stack = &self.plan.stacks[s];
         let region = &self.model.regions[stack.region];
@@ -516,16 +580,15 @@ impl<'m> Ctx<'m> {
                 stack.wave + 1
             ),
         });
-        let (resources, outputs) = (t.resources.len(), t.outputs.keys().cloned().collect());
-        doc["Resources"] = Json::Object(t.resources);
+        let (resources, outputs) = (
+            t.resources.len(),
+            t.outputs.keys().map(String::from).collect(),
+        );
+        doc["Resources"] = Json::Obj(t.resources);
         if !t.outputs.is_empty() {
-            doc["Outputs"] = Json::Object(t.outputs);
+            doc["Outputs"] = Json::Obj(t.outputs);
         }
-        Finished {
-            text: pretty(&doc),
-            resources,
-            outputs,
-        }
+        (doc, resources, outputs)
     }
 
     /// Outputs operators look up, in the current stack.

@@ -1,7 +1,7 @@
 //! A region's VPC: public and private subnets over `azs` AZs, an internet
 //! gateway, `nat_gateways` NAT gateways and the routes between them.
 
-use serde_json::json;
+use super::json::json;
 
 use super::{get_att, r#ref, Ctx, Tags};
 use crate::model::ipv4;
@@ -51,7 +51,7 @@ pub fn lower(ctx: &mut Ctx) {
         json!({ "RouteTableId": r#ref("PublicRouteTable"), "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": r#ref("InternetGateway") }),
         Tags::None,
     )
-    .insert("DependsOn".into(), json!("InternetGatewayAttachment"));
+    .insert("DependsOn", json!("InternetGatewayAttachment"));
     for az in 1..=azs {
         let zone = json!({ "Fn::Select": [az - 1, { "Fn::GetAZs": "" }] });
         for (kind, block) in [
@@ -62,7 +62,7 @@ pub fn lower(ctx: &mut Ctx) {
             ctx.add(
                 &subnet,
                 "AWS::EC2::Subnet",
-                json!({ "VpcId": r#ref("Vpc"), "CidrBlock": block, "AvailabilityZone": zone, "MapPublicIpOnLaunch": false }),
+                json!({ "VpcId": r#ref("Vpc"), "CidrBlock": block, "AvailabilityZone": &zone, "MapPublicIpOnLaunch": false }),
                 Tags::List("Tags"),
             );
             let table = if kind == "Public" {
@@ -101,7 +101,7 @@ pub fn lower(ctx: &mut Ctx) {
             json!({ "Domain": "vpc" }),
             Tags::List("Tags"),
         )
-        .insert("DependsOn".into(), json!("InternetGatewayAttachment"));
+        .insert("DependsOn", json!("InternetGatewayAttachment"));
         ctx.add(
             &format!("NatGateway{nat}"),
             "AWS::EC2::NatGateway",

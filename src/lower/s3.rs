@@ -2,7 +2,7 @@
 //! replicates to every secondary bucket (with Replication Time Control and
 //! metrics when `rtc = true`) through a least-privilege role (aws-dr.md 1.3).
 
-use serde_json::{json, Value as Json};
+use super::json::{json, Json};
 
 use super::{get_att, r#ref, sub, Ctx, Tags};
 use crate::names::NameKind;
@@ -73,8 +73,8 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
         );
     }
     let b = ctx.add(&bucket, "AWS::S3::Bucket", props, Tags::List("Tags"));
-    b.insert("DeletionPolicy".into(), json!("Retain"));
-    b.insert("UpdateReplacePolicy".into(), json!("Retain"));
+    b.insert("DeletionPolicy", json!("Retain"));
+    b.insert("UpdateReplacePolicy", json!("Retain"));
     ctx.add(
         &ctx.id(i, "BucketPolicy"),
         "AWS::S3::BucketPolicy",

@@ -1,0 +1,364 @@
+//! The JSON tree templates are built in, and its pretty writer.
+//!
+//! `serde_json::Value` made lowering allocation-bound: every key was an owned
+//! `String` hashed into an `IndexMap`, and `serde_json::json!` deep-copies each
+//! interpolated value. Here objects are vectors in insertion order (template
+//! objects are small, and resource IDs are unique by construction), literal keys
+//! and strings are borrowed, and interpolated values are moved. The writer's
+//! output is byte for byte `serde_json::to_string_pretty`'s.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+pub type Str = Cow<'static, str>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Json {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Str(Str),
+    Arr(Vec<Json>),
+    Obj(Obj),
+}
+
+/// An object: keys in insertion order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Obj(Vec<(Str, Json)>);
+
+impl Obj {
+    pub fn from_vec(entries: Vec<(Str, Json)>) -> Obj {
+        Obj(entries)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_ref())
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Sets `key`, in place if it is there, else at the end.
+    pub fn insert(&mut self, key: impl Into<Str>, value: Json) {
+        let key = key.into();
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    /// Appends a key the caller knows is new (no search: resource IDs).
+    pub fn push(&mut self, key: impl Into<Str>, value: Json) -> &mut Json {
+        self.0.push((key.into(), value));
+        &mut self.0.last_mut().expect("just pushed").1
+    }
+
+    /// The value of `key`, inserted by `make` if it is not there.
+    pub fn entry(&mut self, key: impl Into<Str>, make: impl FnOnce() -> Json) -> &mut Json {
+        let key = key.into();
+        match self.0.iter().position(|(k, _)| *k == key) {
+            Some(i) => &mut self.0[i].1,
+            None => self.push(key, make()),
+        }
+    }
+}
+
+impl Json {
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Obj(o) => o.get(key),
+            _ => None,
+        }
+    }
+
+    pub fn as_obj_mut(&mut self) -> Option<&mut Obj> {
+        match self {
+            Json::Obj(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// Pretty text with a final newline, as `serde_json::to_string_pretty` writes it.
+    pub fn to_pretty(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        write(self, Some(0), &mut out);
+        out.push('\n');
+        out
+    }
+
+    /// Compact text (the form AWS measures some quotas in).
+    pub fn to_compact(&self) -> String {
+        let mut out = String::new();
+        write(self, None, &mut out);
+        out
+    }
+}
+
+/// `json["key"]` reads a member, `Null` if absent; `json["key"] = v` sets it.
+impl std::ops::Index<&'static str> for Json {
+    type Output = Json;
+    fn index(&self, key: &'static str) -> &Json {
+        self.get(key).unwrap_or(&Json::Null)
+    }
+}
+
+impl std::ops::IndexMut<&'static str> for Json {
+    fn index_mut(&mut self, key: &'static str) -> &mut Json {
+        self.as_obj_mut()
+            .expect("only objects have members")
+            .entry(key, || Json::Null)
+    }
+}
+
+/// Writes `v`, pretty at `indent` levels, or compact if `None`.
+fn write(v: &Json, indent: Option<usize>, out: &mut String) {
+    let inner = indent.map(|i| i + 1);
+    match v {
+        Json::Null => out.push_str("null"),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Json::Str(s) => string(s, out),
+        Json::Arr(a) if a.is_empty() => out.push_str("[]"),
+        Json::Obj(o) if o.is_empty() => out.push_str("{}"),
+        Json::Arr(a) => {
+            out.push('[');
+            for (k, item) in a.iter().enumerate() {
+                separate(k, inner, out);
+                write(item, inner, out);
+            }
+            close(indent, ']', out);
+        }
+        Json::Obj(o) => {
+            out.push('{');
+            for (k, (key, item)) in o.0.iter().enumerate() {
+                separate(k, inner, out);
+                string(key, out);
+                out.push_str(if indent.is_some() { ": " } else { ":" });
+                write(item, inner, out);
+            }
+            close(indent, '}', out);
+        }
+    }
+}
+
+/// Before item `k` of an array or object.
+fn separate(k: usize, indent: Option<usize>, out: &mut String) {
+    if k > 0 {
+        out.push(',');
+    }
+    if let Some(n) = indent {
+        out.push('\n');
+        pad(n, out);
+    }
+}
+
+fn close(indent: Option<usize>, bracket: char, out: &mut String) {
+    if let Some(n) = indent {
+        out.push('\n');
+        pad(n, out);
+    }
+    out.push(bracket);
+}
+
+fn pad(indent: usize, out: &mut String) {
+    const SPACES: &str = "                                                                ";
+    let mut n = 2 * indent;
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
+}
+
+/// A JSON string, escaped as serde_json does: quote, backslash and control
+/// characters only.
+fn string(s: &str, out: &mut String) {
+    out.push('"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+impl From<&'_ str> for Json {
+    fn from(s: &str) -> Json {
+        Json::Str(Cow::Owned(s.to_owned()))
+    }
+}
+
+impl From<String> for Json {
+    fn from(s: String) -> Json {
+        Json::Str(Cow::Owned(s))
+    }
+}
+
+impl From<&String> for Json {
+    fn from(s: &String) -> Json {
+        Json::Str(Cow::Owned(s.clone()))
+    }
+}
+
+impl From<&Json> for Json {
+    fn from(v: &Json) -> Json {
+        v.clone()
+    }
+}
+
+impl From<bool> for Json {
+    fn from(b: bool) -> Json {
+        Json::Bool(b)
+    }
+}
+
+macro_rules! from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Json {
+            fn from(i: $t) -> Json {
+                Json::Int(i64::try_from(i).expect("template integers are small"))
+            }
+        }
+    )*};
+}
+from_int!(i32, i64, u16, u32, u64, usize);
+
+impl<T: Into<Json>> From<Vec<T>> for Json {
+    fn from(items: Vec<T>) -> Json {
+        Json::Arr(items.into_iter().map(Into::into).collect())
+    }
+}
+
+/// Literals in `json!`: strings are borrowed, not copied.
+pub trait Literal {
+    fn literal(self) -> Json;
+}
+
+impl Literal for &'static str {
+    fn literal(self) -> Json {
+        Json::Str(Cow::Borrowed(self))
+    }
+}
+
+macro_rules! literal {
+    ($($t:ty),*) => {$(
+        impl Literal for $t {
+            fn literal(self) -> Json {
+                self.into()
+            }
+        }
+    )*};
+}
+literal!(bool, i32, i64);
+
+/// `serde_json::json!`'s syntax for this tree: `{ "key": value, ... }`, `[...]`,
+/// `null`, or any expression with `Into<Json>`, which is moved, not copied.
+/// Keys are string literals. Each value is taken token by token up to the next
+/// top-level comma.
+macro_rules! json {
+    (@array [$($done:expr,)*]) => { vec![$($done,)*] };
+    (@array [$($done:expr,)*] $($rest:tt)+) => { json!(@item [$($done,)*] () $($rest)+) };
+    (@item [$($done:expr,)*] ($($cur:tt)+) , $($rest:tt)*) => {
+        json!(@array [$($done,)* json!($($cur)+),] $($rest)*)
+    };
+    (@item [$($done:expr,)*] ($($cur:tt)*) $next:tt $($rest:tt)*) => {
+        json!(@item [$($done,)*] ($($cur)* $next) $($rest)*)
+    };
+    (@item [$($done:expr,)*] ($($cur:tt)+)) => { json!(@array [$($done,)* json!($($cur)+),]) };
+
+    (@object [$($done:expr,)*]) => { vec![$($done,)*] };
+    (@object [$($done:expr,)*] $key:literal : $($rest:tt)+) => {
+        json!(@member [$($done,)*] $key () $($rest)+)
+    };
+    (@member [$($done:expr,)*] $key:literal ($($cur:tt)+) , $($rest:tt)*) => {
+        json!(@object [$($done,)* (::std::borrow::Cow::Borrowed($key), json!($($cur)+)),] $($rest)*)
+    };
+    (@member [$($done:expr,)*] $key:literal ($($cur:tt)*) $next:tt $($rest:tt)*) => {
+        json!(@member [$($done,)*] $key ($($cur)* $next) $($rest)*)
+    };
+    (@member [$($done:expr,)*] $key:literal ($($cur:tt)+)) => {
+        json!(@object [$($done,)* (::std::borrow::Cow::Borrowed($key), json!($($cur)+)),])
+    };
+
+    (null) => { $crate::lower::json::Json::Null };
+    ([]) => { $crate::lower::json::Json::Arr(Vec::new()) };
+    ([ $($tt:tt)+ ]) => { $crate::lower::json::Json::Arr(json!(@array [] $($tt)+)) };
+    ({}) => { $crate::lower::json::Json::Obj($crate::lower::json::Obj::default()) };
+    ({ $($tt:tt)+ }) => {
+        $crate::lower::json::Json::Obj($crate::lower::json::Obj::from_vec(json!(@object [] $($tt)+)))
+    };
+    ($lit:literal) => { $crate::lower::json::Literal::literal($lit) };
+    ($other:expr) => { $crate::lower::json::Json::from($other) };
+}
+pub(crate) use json;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_what_serde_json_writes() {
+        let name = String::from("tab\there \"quoted\" \\ \u{1} é");
+        let doc = json!({
+            "a": [1, -2, true, false, null, [], {}],
+            "b": { "c": name.clone(), "d": [{ "e": "f" }] },
+            "g": vec!["x", "y"],
+            "h": 40_000_000_000i64,
+        });
+        let reference = serde_json::json!({
+            "a": [1, -2, true, false, null, [], {}],
+            "b": { "c": name, "d": [{ "e": "f" }] },
+            "g": ["x", "y"],
+            "h": 40_000_000_000i64,
+        });
+        let text = doc.to_pretty();
+        assert_eq!(
+            text,
+            serde_json::to_string_pretty(&reference).expect("serializes") + "\n"
+        );
+        let compact = serde_json::to_string(&reference).expect("serializes");
+        assert_eq!(doc.to_compact(), compact);
+    }
+
+    #[test]
+    fn insert_replaces_and_index_sets() {
+        let mut doc = json!({ "a": 1 });
+        doc["b"] = json!("x");
+        doc["a"] = json!(2);
+        assert_eq!(doc.to_pretty(), "{\n  \"a\": 2,\n  \"b\": \"x\"\n}\n");
+        assert_eq!(doc["missing"], Json::Null);
+    }
+}
