@@ -8,7 +8,9 @@
 //! depends only on stacks deployed before it.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
@@ -86,7 +88,7 @@ pub struct Plan {
     pub stacks: Vec<Stack>,
     /// Stack index of each node.
     pub stack_of: Vec<usize>,
-    index: HashMap<(NodeKind, usize), NodeIndex>,
+    index: FxHashMap<(NodeKind, usize), NodeIndex>,
 }
 
 impl Plan {
@@ -97,8 +99,10 @@ impl Plan {
 
 struct Builder {
     graph: DiGraph<Node, EdgeKind>,
-    index: HashMap<(NodeKind, usize), NodeIndex>,
-    edges: HashSet<(NodeIndex, NodeIndex)>,
+    // Fx, not SipHash: keys are small integers, not attacker-chosen, and the
+    // lowering looks nodes up for every cross-resource value.
+    index: FxHashMap<(NodeKind, usize), NodeIndex>,
+    edges: FxHashSet<(NodeIndex, NodeIndex)>,
 }
 
 impl Builder {
@@ -337,11 +341,13 @@ fn stacks(
     }
     let mut stacks: Vec<Stack> = Vec::new();
     let mut stack_of = vec![0; graph.node_count()];
+    let ranks = Ranks::new(model);
+    let mut pending = vec![None; graph.node_count()];
     for ((wave, region_rank), nodes) in groups {
         let region = order[region_rank];
         let mut parts: Vec<Vec<NodeIndex>> = vec![Vec::new()];
         let mut size = [0; 3];
-        for n in dependency_order(graph, model, &nodes) {
+        for n in dependency_order(graph, &ranks, &nodes, &mut pending) {
             let w = weight(graph[n].kind, region);
             let part = parts.last_mut().expect("never empty");
             if (0..3).any(|d| size[d] + w[d] > limit[d]) && !part.is_empty() {
@@ -384,56 +390,87 @@ fn stacks(
 
 /// The nodes of one group with every dependency inside the group first, and
 /// otherwise in canonical order (Kahn's algorithm, smallest key first).
+/// `pending` is scratch space, one entry per node of the graph, all `None`.
 fn dependency_order(
     graph: &DiGraph<Node, EdgeKind>,
-    model: &Model,
+    ranks: &Ranks,
     nodes: &[NodeIndex],
+    pending: &mut [Option<usize>],
 ) -> Vec<NodeIndex> {
-    let inside: HashSet<NodeIndex> = nodes.iter().copied().collect();
-    let mut pending: HashMap<NodeIndex, usize> = HashMap::with_capacity(nodes.len());
+    for &n in nodes {
+        pending[n.index()] = Some(0);
+    }
     let mut ready = BinaryHeap::new();
     for &n in nodes {
         let deps = graph
             .neighbors_directed(n, Direction::Outgoing)
-            .filter(|d| inside.contains(d))
+            .filter(|d| pending[d.index()].is_some())
             .count();
-        pending.insert(n, deps);
+        pending[n.index()] = Some(deps);
         if deps == 0 {
-            ready.push(Reverse((canonical(graph[n].kind, model), n)));
+            ready.push(Reverse((ranks.key(graph[n].kind), n)));
         }
     }
     let mut out = Vec::with_capacity(nodes.len());
     while let Some(Reverse((_, n))) = ready.pop() {
         out.push(n);
         for m in graph.neighbors_directed(n, Direction::Incoming) {
-            if let Some(count) = pending.get_mut(&m) {
+            if let Some(count) = &mut pending[m.index()] {
                 *count -= 1;
                 if *count == 0 {
-                    ready.push(Reverse((canonical(graph[m].kind, model), m)));
+                    ready.push(Reverse((ranks.key(graph[m].kind), m)));
                 }
             }
         }
     }
+    for &n in nodes {
+        pending[n.index()] = None;
+    }
     out
 }
 
-/// A node's place in its stack, independent of the order of the program's
-/// top-level items (so reordering them changes no output byte): the network,
-/// services by name (each followed by its global part), endpoints by name, the
-/// runbook.
-fn canonical(kind: NodeKind, model: &Model) -> (u8, &str, usize) {
-    let svc = |i: usize| model.services[i].name.as_str();
-    let ep = |e: usize| model.endpoints[e].name.as_str();
-    match kind {
-        NodeKind::Network => (0, "", 0),
-        NodeKind::Service(i) => (1, svc(i), 0),
-        NodeKind::GlobalCluster(i) | NodeKind::GlobalTable(i) | NodeKind::Forward(i) => {
-            (1, svc(i), 1)
+/// Services and endpoints numbered in name order, so a node's place in its
+/// stack compares integers, not names.
+struct Ranks {
+    services: Vec<usize>,
+    endpoints: Vec<usize>,
+}
+
+impl Ranks {
+    fn new(model: &Model) -> Ranks {
+        fn ranks<'a>(names: impl Iterator<Item = &'a str>) -> Vec<usize> {
+            let mut order: Vec<(&str, usize)> = names.zip(0..).collect();
+            order.sort_unstable();
+            let mut rank = vec![0; order.len()];
+            for (r, (_, i)) in order.into_iter().enumerate() {
+                rank[i] = r;
+            }
+            rank
         }
-        NodeKind::Zone(e) => (2, ep(e), 0),
-        NodeKind::Record(e) => (2, ep(e), 1),
-        NodeKind::Chain(e, level) => (2, ep(e), 1 + level),
-        NodeKind::Runbook(k) => (3, "", k),
+        Ranks {
+            services: ranks(model.services.iter().map(|s| s.name.as_str())),
+            endpoints: ranks(model.endpoints.iter().map(|e| e.name.as_str())),
+        }
+    }
+
+    /// A node's place in its stack, independent of the order of the program's
+    /// top-level items (so reordering them changes no output byte): the
+    /// network, services by name (each followed by its global part), endpoints
+    /// by name, the runbooks.
+    fn key(&self, kind: NodeKind) -> (u8, usize, usize) {
+        let svc = |i: usize| self.services[i];
+        let ep = |e: usize| self.endpoints[e];
+        match kind {
+            NodeKind::Network => (0, 0, 0),
+            NodeKind::Service(i) => (1, svc(i), 0),
+            NodeKind::GlobalCluster(i) | NodeKind::GlobalTable(i) | NodeKind::Forward(i) => {
+                (1, svc(i), 1)
+            }
+            NodeKind::Zone(e) => (2, ep(e), 0),
+            NodeKind::Record(e) => (2, ep(e), 1),
+            NodeKind::Chain(e, level) => (2, ep(e), 1 + level),
+            NodeKind::Runbook(k) => (3, k, 0),
+        }
     }
 }
 

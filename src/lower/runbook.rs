@@ -40,27 +40,33 @@ struct Action {
 /// The runbooks of `region` (a secondary), none if there is nothing to promote
 /// or scale up there. `ids` are the services' logical-ID stems.
 pub fn runbooks(model: &Model, prefix: &str, ids: &[String], region: usize) -> Vec<Runbook> {
-    let mut groups: Vec<Vec<Action>> = Vec::new();
-    let (mut content, mut policy) = (0, 0);
+    // Each group with its content and policy size so far.
+    let mut groups: Vec<(Vec<Action>, usize, usize)> = Vec::new();
     for action in actions(model, prefix, ids, region) {
         let steps = action.start.to_compact().len()
             + action.wait.as_ref().map_or(0, |w| w.to_compact().len() + 1)
             + 1;
         let statement = policy_len(&action.statement) + 1;
-        let full = content + steps > MAX_CONTENT || policy + statement > MAX_POLICY;
-        if groups.is_empty() || full {
-            groups.push(Vec::new());
+        match groups.last_mut() {
+            Some((group, content, policy))
+                if *content + steps <= MAX_CONTENT && *policy + statement <= MAX_POLICY =>
+            {
+                group.push(action);
+                *content += steps;
+                *policy += statement;
+            }
             // Everything around the steps and statements, generously.
-            (content, policy) = (1024, 64);
+            _ => groups.push((vec![action], 1024 + steps, 64 + statement)),
         }
-        content += steps;
-        policy += statement;
-        groups.last_mut().expect("just pushed").push(action);
     }
     groups
         .into_iter()
         .enumerate()
-        .map(|(k, group)| runbook(model, prefix, region, k, group))
+        .map(|(k, (group, content, policy))| {
+            // Pretty text in a template is about twice the compact text.
+            let bytes = 3 * (content + policy) + 2_000;
+            runbook(model, prefix, region, k, group, bytes)
+        })
         .collect()
 }
 
@@ -157,7 +163,14 @@ fn actions(model: &Model, prefix: &str, ids: &[String], region: usize) -> Vec<Ac
 }
 
 /// Runbook `k` of `region`: every action starts, then the waits.
-fn runbook(model: &Model, prefix: &str, region: usize, k: usize, actions: Vec<Action>) -> Runbook {
+fn runbook(
+    model: &Model,
+    prefix: &str,
+    region: usize,
+    k: usize,
+    actions: Vec<Action>,
+    bytes: usize,
+) -> Runbook {
     let code = &model.regions[region].code;
     let primary = &model.regions[model.primary()].code;
     let suffix = if k == 0 {
@@ -198,11 +211,6 @@ fn runbook(model: &Model, prefix: &str, region: usize, k: usize, actions: Vec<Ac
         "UpdateMethod": "NewVersion",
         "Content": content,
     });
-    // Pretty text nested three levels deeper in the template, plus the tags.
-    let bytes = [&role_props, &document_props]
-        .iter()
-        .map(|p| p.to_pretty().len() * 3 / 2 + 2_000)
-        .sum();
     Runbook {
         resources: [
             (role, "AWS::IAM::Role", role_props),
