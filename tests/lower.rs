@@ -1612,6 +1612,19 @@ fn taggable_resources_carry_the_platform_tags() {
                 }
             }
         }
+        // A global table's replicas are tables in their own regions.
+        for (_, id, table) in b.find("AWS::DynamoDB::GlobalTable") {
+            for replica in table["Replicas"].as_array().expect("Replicas") {
+                let region = s(&replica["Region"]);
+                let tagged_region = replica["Tags"]
+                    .as_array()
+                    .expect("replica Tags")
+                    .iter()
+                    .find(|t| t["Key"] == "tap:region")
+                    .map(|t| s(&t["Value"]));
+                assert_eq!(tagged_region, Some(region), "{ex}: {id} replica");
+            }
+        }
         assert!(tagged > 0, "{ex}: nothing tagged");
     }
 }

@@ -28,11 +28,6 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
         schema.push(json!({ "AttributeName": sort, "KeyType": "RANGE" }));
     }
     let pitr = svc.attrs.bool("pitr").unwrap_or(true);
-    let tags: Vec<Json> = ctx
-        .tag_pairs()
-        .into_iter()
-        .map(|(k, v)| json!({ "Key": k, "Value": v }))
-        .collect();
     let replicas: Vec<Json> = region_order(ctx.model)
         .into_iter()
         .map(|r| {
@@ -40,7 +35,8 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
                 "Region": &ctx.model.regions[r].code,
                 "PointInTimeRecoverySpecification": { "PointInTimeRecoveryEnabled": pitr },
                 "DeletionProtectionEnabled": true,
-                "Tags": tags.clone(),
+                // Each replica is a table in its region, tagged as such.
+                "Tags": ctx.tags(r),
             })
         })
         .collect();

@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::rc::Rc;
 
 pub type Str = Cow<'static, str>;
 
@@ -20,6 +21,8 @@ pub enum Json {
     Str(Str),
     Arr(Vec<Json>),
     Obj(Obj),
+    /// A value many resources carry (the tags), written in place, stored once.
+    Shared(Rc<Json>),
 }
 
 /// An object: keys in insertion order.
@@ -87,9 +90,10 @@ impl Json {
         }
     }
 
-    /// Pretty text with a final newline, as `serde_json::to_string_pretty` writes it.
-    pub fn to_pretty(&self) -> String {
-        let mut out = String::with_capacity(4096);
+    /// Pretty text with a final newline, as `serde_json::to_string_pretty`
+    /// writes it; `capacity` is a guess of its length.
+    pub fn to_pretty(&self, capacity: usize) -> String {
+        let mut out = String::with_capacity(capacity);
         write(self, Some(0), &mut out);
         out.push('\n');
         out
@@ -129,6 +133,7 @@ fn write(v: &Json, indent: Option<usize>, out: &mut String) {
             let _ = write!(out, "{i}");
         }
         Json::Str(s) => string(s, out),
+        Json::Shared(v) => write(v, indent, out),
         Json::Arr(a) if a.is_empty() => out.push_str("[]"),
         Json::Obj(o) if o.is_empty() => out.push_str("{}"),
         Json::Arr(a) => {
@@ -181,11 +186,35 @@ fn pad(indent: usize, out: &mut String) {
     }
 }
 
+/// Whether `s` has a byte JSON escapes: a control character, `"` or `\\`.
+/// Eight bytes at a time (the writer's hottest loop): a word has a byte below
+/// `n` iff `(x - n*ONES) & !x & HIGHS` is non-zero (for `n` <= 128), and a
+/// byte equal to `c` iff `x ^ c*ONES` has a byte below 1.
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS != 0;
+    let mut words = s.chunks_exact(8);
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        if below(x, 0x20)
+            || below(x ^ (ONES * u64::from(b'"')), 1)
+            || below(x ^ (ONES * u64::from(b'\\')), 1)
+        {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// A JSON string, escaped as serde_json does: quote, backslash and control
 /// characters only.
 fn string(s: &str, out: &mut String) {
     out.push('"');
-    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !needs_escape(s.as_bytes()) {
         out.push_str(s);
         out.push('"');
         return;
@@ -344,7 +373,7 @@ mod tests {
             "g": ["x", "y"],
             "h": 40_000_000_000i64,
         });
-        let text = doc.to_pretty();
+        let text = doc.to_pretty(0);
         assert_eq!(
             text,
             serde_json::to_string_pretty(&reference).expect("serializes") + "\n"
@@ -354,11 +383,26 @@ mod tests {
     }
 
     #[test]
+    fn finds_every_byte_that_needs_escaping() {
+        for b in 0..=255u8 {
+            let expected = b < 0x20 || b == b'"' || b == b'\\';
+            for at in 0..17 {
+                let mut bytes = vec![b'a'; 17];
+                bytes[at] = b;
+                assert_eq!(needs_escape(&bytes), expected, "byte {b:#x} at {at}");
+            }
+        }
+        assert!(!needs_escape(
+            "arn:${AWS::Partition}:s3:::bucket/*".as_bytes()
+        ));
+    }
+
+    #[test]
     fn insert_replaces_and_index_sets() {
         let mut doc = json!({ "a": 1 });
         doc["b"] = json!("x");
         doc["a"] = json!(2);
-        assert_eq!(doc.to_pretty(), "{\n  \"a\": 2,\n  \"b\": \"x\"\n}\n");
+        assert_eq!(doc.to_pretty(0), "{\n  \"a\": 2,\n  \"b\": \"x\"\n}\n");
         assert_eq!(doc["missing"], Json::Null);
     }
 }

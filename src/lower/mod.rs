@@ -15,6 +15,8 @@ mod network;
 mod runbook;
 mod s3;
 
+use std::rc::Rc;
+
 use petgraph::graph::NodeIndex;
 use serde_json::Value;
 
@@ -67,6 +69,8 @@ pub(crate) struct Ctx<'m> {
     runbooks: Vec<Vec<Option<runbook::Runbook>>>,
     /// Failover runbook documents and their regions, in deployment order.
     documents: Vec<(usize, String)>,
+    /// The tags of each region, built once: every resource carries them.
+    tags: Vec<Rc<Json>>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -111,6 +115,9 @@ pub fn lower_with(
             .map(|r| r.into_iter().map(Some).collect())
             .collect(),
         documents: Vec::new(),
+        tags: (0..model.regions.len())
+            .map(|r| Rc::new(tags(model, r)))
+            .collect(),
         diagnostics: Vec::new(),
     };
     let mut last_use: Vec<usize> = (0..plan.stacks.len()).collect();
@@ -135,7 +142,8 @@ pub fn lower_with(
         for f in (0..=s).filter(|&f| last_use[f] == s) {
             let (doc, resources, outputs) = ctx.finish(f);
             counts[f] = (resources, outputs);
-            let text = doc.to_pretty();
+            // Templates take about 1.4 KB a resource (BENCHMARKS.md).
+            let text = doc.to_pretty(resources * 1_500 + 2_048);
             drop(doc);
             bytes[f] = text.len();
             emit(f, format!("{}.json", plan.stacks[f].name), text);
@@ -335,6 +343,25 @@ fn manifest(model: &Model, stacks: Vec<Value>, runbooks: &[(usize, String)]) -> 
     })
 }
 
+/// `tap:platform`, `tap:region` and the platform's own `tags`, sorted by key.
+fn tags(model: &Model, region: usize) -> Json {
+    let mut pairs: Vec<(&str, &str)> = vec![
+        ("tap:platform", &model.platform.name),
+        ("tap:region", &model.regions[region].code),
+    ];
+    for (k, v) in model.platform.attrs.map("tags") {
+        pairs.retain(|(key, _)| *key != k);
+        pairs.push((k, v));
+    }
+    pairs.sort();
+    Json::Arr(
+        pairs
+            .into_iter()
+            .map(|(k, v)| json!({ "Key": k, "Value": v }))
+            .collect(),
+    )
+}
+
 /// Logical-ID stems, made unique where two names differ only in `-`/`_`.
 fn logical_stems(model: &Model) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(model.services.len());
@@ -446,16 +473,9 @@ impl<'m> Ctx<'m> {
 
     /// Adds a resource with the platform's tags (in the form `tags` says, or none).
     pub(crate) fn add(&mut self, logical: &str, ty: &str, mut props: Json, tags: Tags) -> &mut Obj {
-        let list: Vec<Json> = self
-            .tag_pairs()
-            .into_iter()
-            .map(|(k, v)| json!({ "Key": k, "Value": v }))
-            .collect();
         match tags {
             Tags::None => {}
-            Tags::List(key) => {
-                props[key] = Json::Arr(list);
-            }
+            Tags::List(key) => props[key] = self.tags(self.region),
         }
         self.templates[self.stack]
             .resources
@@ -467,18 +487,9 @@ impl<'m> Ctx<'m> {
             .expect("just pushed an object")
     }
 
-    /// `tap:platform`, `tap:region` and the platform's own `tags`, sorted by key.
-    pub(crate) fn tag_pairs(&self) -> Vec<(String, String)> {
-        let mut pairs: Vec<(String, String)> = vec![
-            ("tap:platform".into(), self.model.platform.name.clone()),
-            ("tap:region".into(), self.region_code().to_string()),
-        ];
-        for (k, v) in self.model.platform.attrs.map("tags") {
-            pairs.retain(|(key, _)| key != k);
-            pairs.push((k.to_string(), v.to_string()));
-        }
-        pairs.sort();
-        pairs
+    /// The tags of resources in `region`, as a list of `{Key, Value}`.
+    pub(crate) fn tags(&self, region: usize) -> Json {
+        Json::Shared(Rc::clone(&self.tags[region]))
     }
 
     /// A value of node `kind` in this region: a `Ref`/`GetAtt` in the same stack,
