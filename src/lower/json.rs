@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::rc::Rc;
+use std::sync::Arc;
 
 pub type Str = Cow<'static, str>;
 
@@ -22,7 +22,7 @@ pub enum Json {
     Arr(Vec<Json>),
     Obj(Obj),
     /// A value many resources carry (the tags), written in place, stored once.
-    Shared(Rc<Json>),
+    Shared(Arc<Json>),
 }
 
 /// An object: keys in insertion order.

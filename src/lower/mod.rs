@@ -15,7 +15,7 @@ mod network;
 mod runbook;
 mod s3;
 
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use petgraph::graph::NodeIndex;
 use serde_json::Value;
@@ -56,21 +56,26 @@ struct Template {
     outputs: Obj,
 }
 
+/// The lowering of one region (stacks of different regions share no values
+/// but literals, so regions are lowered side by side).
 pub(crate) struct Ctx<'m> {
     model: &'m Model,
     plan: &'m Plan,
-    prefix: String,
+    prefix: &'m str,
     /// Logical-ID stem of each service (`ledger` -> `Ledger`), unique.
-    ids: Vec<String>,
+    ids: &'m [String],
+    /// One per stack of the plan; this region's are filled.
     templates: Vec<Template>,
     stack: usize,
     region: usize,
-    /// The failover runbooks of each region, taken as they are lowered.
-    runbooks: Vec<Vec<Option<runbook::Runbook>>>,
-    /// Failover runbook documents and their regions, in deployment order.
+    /// This region's failover runbooks, taken as they are lowered.
+    runbooks: Vec<Option<runbook::Runbook>>,
+    /// Failover runbook documents, with the stack of each.
     documents: Vec<(usize, String)>,
+    /// What became of each of this region's stacks.
+    made: Vec<Option<Made>>,
     /// The tags of each region, built once: every resource carries them.
-    tags: Vec<Rc<Json>>,
+    tags: Vec<Arc<Json>>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -90,36 +95,24 @@ pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
     })
 }
 
+/// A template as lowered: resource count, output keys, bytes of text.
+type Made = (usize, Vec<String>, usize);
+
 /// Lowers, handing each file to `emit` as soon as it is final: its index in
-/// deployment order (`manifest.json` last), name and text. Templates are final,
-/// in no set order, once the last stack importing from them is lowered, so
-/// only a few are in memory at a time. On `Err` (a stack beyond CloudFormation's
-/// limits) files were emitted but there is no manifest: the caller discards them.
+/// deployment order (`manifest.json` last), name and text. Regions are lowered
+/// on threads of their own, so templates come in no set order, each once the
+/// last stack importing from it is lowered; only a few are in memory at a time.
+/// On `Err` (a template beyond an AWS quota) files were emitted but there is
+/// no manifest: the caller discards them.
 pub fn lower_with(
     model: &Model,
-    mut emit: impl FnMut(usize, String, String),
+    emit: impl FnMut(usize, String, String) + Send,
 ) -> Result<Lowered, Vec<Diagnostic>> {
     let (prefix, ids) = (platform_prefix(model), logical_stems(model));
     let runbooks = runbooks(model, &prefix, &ids);
     let plan = plan_with(model, &prefix, &runbooks);
-    let mut ctx = Ctx {
-        model,
-        plan: &plan,
-        prefix,
-        ids,
-        templates: plan.stacks.iter().map(|_| Template::default()).collect(),
-        stack: 0,
-        region: 0,
-        runbooks: runbooks
-            .into_iter()
-            .map(|r| r.into_iter().map(Some).collect())
-            .collect(),
-        documents: Vec::new(),
-        tags: (0..model.regions.len())
-            .map(|r| Rc::new(tags(model, r)))
-            .collect(),
-        diagnostics: Vec::new(),
-    };
+    // The last stack of its region that imports from each stack (values cross
+    // regions only as literals).
     let mut last_use: Vec<usize> = (0..plan.stacks.len()).collect();
     for e in plan.graph.edge_indices() {
         let (consumer, producer) = plan.graph.edge_endpoints(e).expect("edge exists");
@@ -127,31 +120,53 @@ pub fn lower_with(
             plan.stack_of[consumer.index()],
             plan.stack_of[producer.index()],
         );
-        last_use[p] = last_use[p].max(c);
-    }
-    let mut counts: Vec<(usize, Vec<String>)> =
-        plan.stacks.iter().map(|_| (0, Vec::new())).collect();
-    let mut bytes = vec![0; plan.stacks.len()];
-    for (s, stack) in plan.stacks.iter().enumerate() {
-        ctx.stack = s;
-        ctx.region = stack.region;
-        for &n in &stack.nodes {
-            ctx.lower_node(n);
-        }
-        ctx.operator_outputs();
-        for f in (0..=s).filter(|&f| last_use[f] == s) {
-            let (doc, resources, outputs) = ctx.finish(f);
-            counts[f] = (resources, outputs);
-            // Templates take about 1.4 KB a resource (BENCHMARKS.md).
-            let text = doc.to_pretty(resources * 1_500 + 2_048);
-            drop(doc);
-            bytes[f] = text.len();
-            emit(f, format!("{}.json", plan.stacks[f].name), text);
+        if plan.stacks[c].region == plan.stacks[p].region {
+            last_use[p] = last_use[p].max(c);
         }
     }
+    let emit = Mutex::new(emit);
+    let mut regions: Vec<Ctx> = runbooks
+        .into_iter()
+        .enumerate()
+        .map(|(region, runbooks)| Ctx {
+            model,
+            plan: &plan,
+            prefix: &prefix,
+            ids: &ids,
+            templates: plan.stacks.iter().map(|_| Template::default()).collect(),
+            stack: 0,
+            region,
+            runbooks: runbooks.into_iter().map(Some).collect(),
+            documents: Vec::new(),
+            made: plan.stacks.iter().map(|_| None).collect(),
+            tags: Vec::new(),
+            diagnostics: Vec::new(),
+        })
+        .collect();
+    // The first region on this thread, the others on threads of their own.
+    std::thread::scope(|scope| {
+        let (first, others) = regions.split_first_mut().expect("a primary region");
+        for ctx in others {
+            let (last_use, emit) = (&last_use, &emit);
+            scope.spawn(move || ctx.lower_region(last_use, emit));
+        }
+        first.lower_region(&last_use, &emit);
+    });
+    let mut made: Vec<Option<Made>> = plan.stacks.iter().map(|_| None).collect();
+    let (mut diags, mut documents) = (Vec::new(), Vec::new());
+    for ctx in regions {
+        diags.extend(ctx.diagnostics);
+        documents.extend(ctx.documents);
+        for (s, m) in ctx.made.into_iter().enumerate() {
+            if m.is_some() {
+                made[s] = m;
+            }
+        }
+    }
+    documents.sort_by_key(|(stack, _)| *stack);
     let mut stacks_json = Vec::new();
-    let mut diags = std::mem::take(&mut ctx.diagnostics);
-    for ((stack, (resources, outputs)), bytes) in plan.stacks.iter().zip(counts).zip(bytes) {
+    for (stack, made) in plan.stacks.iter().zip(made) {
+        let (resources, outputs, bytes) = made.expect("every stack is lowered by its region");
         if resources > MAX_RESOURCES || outputs.len() > MAX_OUTPUTS || bytes > MAX_TEMPLATE_BYTES {
             diags.push(
                 Diagnostic::error("E602", format!("stack `{}` exceeds CloudFormation's limits", stack.name))
@@ -178,9 +193,14 @@ pub fn lower_with(
     if !diags.is_empty() {
         return Err(diags);
     }
-    let manifest = manifest(model, stacks_json, &ctx.documents);
+    let runbooks: Vec<(usize, String)> = documents
+        .into_iter()
+        .map(|(s, document)| (plan.stacks[s].region, document))
+        .collect();
+    let manifest = manifest(model, stacks_json, &runbooks);
     let mut text = serde_json::to_string_pretty(&manifest).expect("a JSON value serializes");
     text.push('\n');
+    let mut emit = emit.into_inner().unwrap_or_else(|e| e.into_inner());
     emit(plan.stacks.len(), "manifest.json".into(), text);
     Ok(Lowered { plan, manifest })
 }
@@ -433,10 +453,10 @@ impl<'m> Ctx<'m> {
             NodeKind::Record(e) => dns::lower_record(self, e),
             NodeKind::Chain(e, level) => dns::lower_chain(self, e, level),
             NodeKind::Runbook(k) => {
-                let runbook = self.runbooks[self.region][k]
+                let runbook = self.runbooks[k]
                     .take()
                     .expect("each runbook is lowered once");
-                self.documents.push((self.region, runbook.document));
+                self.documents.push((self.stack, runbook.document));
                 for (logical, ty, props) in runbook.resources {
                     self.add(&logical, ty, props, Tags::List("Tags"));
                 }
@@ -464,7 +484,7 @@ impl<'m> Ctx<'m> {
     pub(crate) fn name(&self, kind: NameKind, i: usize, region: &str) -> String {
         names::name(
             kind,
-            &self.prefix,
+            self.prefix,
             &self.model.services[i].name,
             region,
             "${AWS::AccountId}",
@@ -489,7 +509,40 @@ impl<'m> Ctx<'m> {
 
     /// The tags of resources in `region`, as a list of `{Key, Value}`.
     pub(crate) fn tags(&self, region: usize) -> Json {
-        Json::Shared(Rc::clone(&self.tags[region]))
+        Json::Shared(Arc::clone(&self.tags[region]))
+    }
+
+    /// Lowers this region's stacks in deployment order, emitting each template
+    /// once the last stack importing from it is lowered.
+    fn lower_region(
+        &mut self,
+        last_use: &[usize],
+        emit: &Mutex<impl FnMut(usize, String, String)>,
+    ) {
+        let (model, plan) = (self.model, self.plan);
+        self.tags = (0..model.regions.len())
+            .map(|r| Arc::new(tags(model, r)))
+            .collect();
+        let mine: Vec<usize> = (0..plan.stacks.len())
+            .filter(|&s| plan.stacks[s].region == self.region)
+            .collect();
+        for &s in &mine {
+            self.stack = s;
+            for &n in &plan.stacks[s].nodes {
+                self.lower_node(n);
+            }
+            self.operator_outputs();
+            for &f in mine.iter().filter(|&&f| f <= s && last_use[f] == s) {
+                let (doc, resources, outputs) = self.finish(f);
+                // Templates take about 1.4 KB a resource (BENCHMARKS.md).
+                let text = doc.to_pretty(resources * 1_500 + 2_048);
+                drop(doc);
+                self.made[f] = Some((resources, outputs, text.len()));
+                let name = format!("{}.json", plan.stacks[f].name);
+                let mut emit = emit.lock().unwrap_or_else(|e| e.into_inner());
+                emit(f, name, text);
+            }
+        }
     }
 
     /// A value of node `kind` in this region: a `Ref`/`GetAtt` in the same stack,
@@ -507,7 +560,7 @@ impl<'m> Ctx<'m> {
         let export = format!(
             "{}-{}",
             self.plan.stacks[stack].name,
-            key_of(kind, key, &self.ids, self.model)
+            key_of(kind, key, self.ids, self.model)
         );
         let value = if is_list {
             json!({ "Fn::Join": [",", local] })
@@ -515,7 +568,7 @@ impl<'m> Ctx<'m> {
             local
         };
         let entry = self.templates[stack].outputs.entry(
-            key_of(kind, key, &self.ids, self.model),
+            key_of(kind, key, self.ids, self.model),
             || json!({ "Value": value }),
         );
         entry["Export"] = json!({ "Name": &export });
