@@ -187,10 +187,14 @@ fn build(
     // Templates go to disk as they are made: the output of a large platform
     // is never all in memory.
     let dir = tapc::OutputDir::create(out)?;
-    let mut write_error = None;
+    // Regions write their templates concurrently; the first failure is kept.
+    let write_error = std::sync::Mutex::new(None);
     let lowered = tapc::lower::lower_with(&model, |_, name, text| {
-        if write_error.is_none() {
-            write_error = dir.write(&name, &text).err();
+        if let Err(e) = dir.write(&name, &text) {
+            write_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert(e);
         }
     });
     let lowered = match lowered {
@@ -205,7 +209,7 @@ fn build(
             return Ok(ExitCode::from(1));
         }
     };
-    if let Some(e) = write_error {
+    if let Some(e) = write_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(e);
     }
     dir.commit()?;

@@ -90,15 +90,6 @@ impl Json {
         }
     }
 
-    /// Pretty text with a final newline, as `serde_json::to_string_pretty`
-    /// writes it; `capacity` is a guess of its length.
-    pub fn to_pretty(&self, capacity: usize) -> String {
-        let mut out = String::with_capacity(capacity);
-        write(self, Some(0), &mut out);
-        out.push('\n');
-        out
-    }
-
     /// Compact text (the form AWS measures some quotas in).
     pub fn to_compact(&self) -> String {
         let mut out = String::new();
@@ -121,6 +112,11 @@ impl std::ops::IndexMut<&'static str> for Json {
             .expect("only objects have members")
             .entry(key, || Json::Null)
     }
+}
+
+/// Writes `v` pretty, as if nested `indent` levels deep in a document.
+pub fn write_pretty(v: &Json, indent: usize, out: &mut String) {
+    write(v, Some(indent), out);
 }
 
 /// Writes `v`, pretty at `indent` levels, or compact if `None`.
@@ -358,6 +354,12 @@ pub(crate) use json;
 mod tests {
     use super::*;
 
+    fn pretty(doc: &Json) -> String {
+        let mut out = String::new();
+        write_pretty(doc, 0, &mut out);
+        out + "\n"
+    }
+
     #[test]
     fn writes_what_serde_json_writes() {
         let name = String::from("tab\there \"quoted\" \\ \u{1} é");
@@ -373,7 +375,7 @@ mod tests {
             "g": ["x", "y"],
             "h": 40_000_000_000i64,
         });
-        let text = doc.to_pretty(0);
+        let text = pretty(&doc);
         assert_eq!(
             text,
             serde_json::to_string_pretty(&reference).expect("serializes") + "\n"
@@ -402,7 +404,7 @@ mod tests {
         let mut doc = json!({ "a": 1 });
         doc["b"] = json!("x");
         doc["a"] = json!(2);
-        assert_eq!(doc.to_pretty(0), "{\n  \"a\": 2,\n  \"b\": \"x\"\n}\n");
+        assert_eq!(pretty(&doc), "{\n  \"a\": 2,\n  \"b\": \"x\"\n}\n");
         assert_eq!(doc["missing"], Json::Null);
     }
 }

@@ -54,6 +54,10 @@ pub struct Lowered {
 struct Template {
     resources: Obj,
     outputs: Obj,
+    /// The resources as text, once their stack is lowered (later stacks add
+    /// exports, never resources): the tree of every template still awaiting
+    /// an export took most of the memory of a large build.
+    written: Option<(usize, String)>,
 }
 
 /// The lowering of one region (stacks of different regions share no values
@@ -81,9 +85,11 @@ pub(crate) struct Ctx<'m> {
 
 /// Lowers to all files in memory, in deployment order.
 pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
-    let mut files = Vec::new();
-    let Lowered { plan, manifest } =
-        lower_with(model, |index, name, text| files.push((index, name, text)))?;
+    let files = Mutex::new(Vec::new());
+    let Lowered { plan, manifest } = lower_with(model, |index, name, text| {
+        lock(&files).push((index, name, text));
+    })?;
+    let mut files = files.into_inner().unwrap_or_else(|e| e.into_inner());
     files.sort_by_key(|(index, _, _)| *index);
     Ok(Output {
         files: files
@@ -95,18 +101,24 @@ pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
     })
 }
 
+/// A lock that a panicked holder does not poison (the data is a plain list).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A template as lowered: resource count, output keys, bytes of text.
 type Made = (usize, Vec<String>, usize);
 
 /// Lowers, handing each file to `emit` as soon as it is final: its index in
 /// deployment order (`manifest.json` last), name and text. Regions are lowered
-/// on threads of their own, so templates come in no set order, each once the
-/// last stack importing from it is lowered; only a few are in memory at a time.
+/// on threads of their own, which call `emit` concurrently, so templates come
+/// in no set order, each once the last stack importing from it is lowered;
+/// only a few are in memory at a time.
 /// On `Err` (a template beyond an AWS quota) files were emitted but there is
 /// no manifest: the caller discards them.
 pub fn lower_with(
     model: &Model,
-    emit: impl FnMut(usize, String, String) + Send,
+    emit: impl Fn(usize, String, String) + Sync,
 ) -> Result<Lowered, Vec<Diagnostic>> {
     let (prefix, ids) = (platform_prefix(model), logical_stems(model));
     let runbooks = runbooks(model, &prefix, &ids);
@@ -124,7 +136,6 @@ pub fn lower_with(
             last_use[p] = last_use[p].max(c);
         }
     }
-    let emit = Mutex::new(emit);
     let mut regions: Vec<Ctx> = runbooks
         .into_iter()
         .enumerate()
@@ -200,7 +211,6 @@ pub fn lower_with(
     let manifest = manifest(model, stacks_json, &runbooks);
     let mut text = serde_json::to_string_pretty(&manifest).expect("a JSON value serializes");
     text.push('\n');
-    let mut emit = emit.into_inner().unwrap_or_else(|e| e.into_inner());
     emit(plan.stacks.len(), "manifest.json".into(), text);
     Ok(Lowered { plan, manifest })
 }
@@ -514,11 +524,7 @@ impl<'m> Ctx<'m> {
 
     /// Lowers this region's stacks in deployment order, emitting each template
     /// once the last stack importing from it is lowered.
-    fn lower_region(
-        &mut self,
-        last_use: &[usize],
-        emit: &Mutex<impl FnMut(usize, String, String)>,
-    ) {
+    fn lower_region(&mut self, last_use: &[usize], emit: &(impl Fn(usize, String, String) + Sync)) {
         let (model, plan) = (self.model, self.plan);
         self.tags = (0..model.regions.len())
             .map(|r| Arc::new(tags(model, r)))
@@ -532,14 +538,16 @@ impl<'m> Ctx<'m> {
                 self.lower_node(n);
             }
             self.operator_outputs();
+            let t = &mut self.templates[s];
+            let count = t.resources.len();
+            // Templates take about 1.4 KB a resource (BENCHMARKS.md).
+            let mut text = String::with_capacity(count * 1_500);
+            json::write_pretty(&Json::Obj(std::mem::take(&mut t.resources)), 1, &mut text);
+            t.written = Some((count, text));
             for &f in mine.iter().filter(|&&f| f <= s && last_use[f] == s) {
-                let (doc, resources, outputs) = self.finish(f);
-                // Templates take about 1.4 KB a resource (BENCHMARKS.md).
-                let text = doc.to_pretty(resources * 1_500 + 2_048);
-                drop(doc);
+                let (text, resources, outputs) = self.finish(f);
                 self.made[f] = Some((resources, outputs, text.len()));
                 let name = format!("{}.json", plan.stacks[f].name);
-                let mut emit = emit.lock().unwrap_or_else(|e| e.into_inner());
                 emit(f, name, text);
             }
         }
@@ -629,30 +637,32 @@ impl<'m> Ctx<'m> {
         outputs.insert(key.to_string(), out);
     }
 
-    /// Template `s` as a document, with its resource count and output keys.
-    fn finish(&mut self, s: usize) -> (Json, usize, Vec<String>) {
+    /// Template `s` as text, with its resource count and output keys.
+    fn finish(&mut self, s: usize) -> (String, usize, Vec<String>) {
         let t = std::mem::take(&mut self.templates[s]);
+        let (resources, written) = t.written.expect("a stack is written before it is final");
         let stack = &self.plan.stacks[s];
         let region = &self.model.regions[stack.region];
-        let mut doc = json!({
-            "AWSTemplateFormatVersion": "2010-09-09",
-            "Description": format!(
-                "tapc: platform {}, {} ({}), wave {}",
-                self.model.platform.name,
-                region.code,
-                role(region),
-                stack.wave + 1
-            ),
-        });
-        let (resources, outputs) = (
-            t.resources.len(),
-            t.outputs.keys().map(String::from).collect(),
+        let description = format!(
+            "tapc: platform {}, {} ({}), wave {}",
+            self.model.platform.name,
+            region.code,
+            role(region),
+            stack.wave + 1
         );
-        doc["Resources"] = Json::Obj(t.resources);
+        // The document `json!` would build, written around the resources' text.
+        let mut text = String::with_capacity(written.len() + 4096);
+        text.push_str("{\n  \"AWSTemplateFormatVersion\": \"2010-09-09\",\n  \"Description\": ");
+        json::write_pretty(&Json::from(description), 1, &mut text);
+        text.push_str(",\n  \"Resources\": ");
+        text.push_str(&written);
+        let outputs = t.outputs.keys().map(String::from).collect();
         if !t.outputs.is_empty() {
-            doc["Outputs"] = Json::Obj(t.outputs);
+            text.push_str(",\n  \"Outputs\": ");
+            json::write_pretty(&Json::Obj(t.outputs), 1, &mut text);
         }
-        (doc, resources, outputs)
+        text.push_str("\n}\n");
+        (text, resources, outputs)
     }
 
     /// Outputs operators look up, in the current stack.
