@@ -1,10 +1,11 @@
 //! Each stage and the whole pipeline, on the reference program and on generated
-//! platforms of 100, 1,000 and 10,000 services. Figures: BENCHMARKS.md.
+//! platforms of 100, 1,000 and 10,000 services; and bad input at scale.
+//! Figures: BENCHMARKS.md.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use tapc::diag::SourceFile;
+use tapc::diag::{render_human, render_json, Report, SourceFile};
 
 fn programs() -> Vec<(String, String)> {
     let mut out = vec![(
@@ -56,5 +57,27 @@ fn stages(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, stages);
+/// Bad input at scale: `n` misspelt references (each a suggestion search over
+/// `n` names) and overlapping networks, checked and rendered as a user sees it.
+fn errors(c: &mut Criterion) {
+    let mut group = c.benchmark_group("misspelt");
+    group.sample_size(10);
+    for n in [100, 10_000] {
+        let file = SourceFile::new("misspelt.tap", tapc::gen::misspelt(n));
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_function(BenchmarkId::new("check+render", n), |b| {
+            b.iter(|| {
+                let checked = tapc::check_source(black_box(&file), &[]).expect("no usage error");
+                let report = [Report {
+                    file: &file,
+                    diagnostics: &checked.diagnostics,
+                }];
+                render_human(&report, false).len() + render_json(&report).to_string().len()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, stages, errors);
 criterion_main!(benches);

@@ -116,10 +116,16 @@ impl SourceFile {
         }
     }
 
+    /// 0-based index of the line holding a byte offset.
+    fn line_index(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        self.line_starts.partition_point(|&s| s <= offset) - 1
+    }
+
     /// 1-based line and column (in Unicode scalar values) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let line = self.line_index(offset);
         let start = self.line_starts[line];
         let col = self
             .text
@@ -157,10 +163,7 @@ pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
         .with_links(false);
     let mut out = String::new();
     for report in reports {
-        let source = Snippets(miette::NamedSource::new(
-            &report.file.name,
-            report.file.text.clone(),
-        ));
+        let source = Snippets(report.file);
         for diag in report.diagnostics {
             let view = MietteView {
                 diag,
@@ -176,32 +179,48 @@ pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
 
 struct MietteView<'a> {
     diag: &'a Diagnostic,
-    source: &'a Snippets,
+    source: &'a Snippets<'a>,
 }
 
-/// The source as miette reads it, with one correction: miette 7.6 draws two labels
-/// in one snippet when `line() + line_count()` of the first reaches the second, but
-/// counts `line_count` from the start of the file, so labels far apart became one
-/// long snippet. Here `line_count` is the number of lines in the snippet plus one,
-/// so that snippets at most one line apart are drawn as one.
-struct Snippets(miette::NamedSource<String>);
+/// The source as miette reads it, with two corrections:
+/// - miette scans the text from its start for every snippet, so a file with
+///   thousands of diagnostics took quadratic time. Here it scans only the
+///   lines around the span (found in the line index), one more on each side
+///   than it shows, and the result is moved back to its place in the file.
+/// - miette 7.6 draws two labels in one snippet when `line() + line_count()` of
+///   the first reaches the second, but counts `line_count` from the start of
+///   the file, so labels far apart became one long snippet. Here `line_count`
+///   is the number of lines in the snippet plus one, so that snippets at most
+///   one line apart are drawn as one.
+struct Snippets<'f>(&'f SourceFile);
 
-impl miette::SourceCode for Snippets {
+impl miette::SourceCode for Snippets<'_> {
     fn read_span<'a>(
         &'a self,
         span: &miette::SourceSpan,
         before: usize,
         after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let c = self.0.read_span(span, before, after)?;
+        let file = self.0;
+        let first = file.line_index(span.offset()).saturating_sub(before + 1);
+        let last = file.line_index(span.offset() + span.len()) + after + 2;
+        let lo = file.line_starts[first];
+        let hi = file
+            .line_starts
+            .get(last)
+            .copied()
+            .unwrap_or(file.text.len());
+        let window = &file.text.as_bytes()[lo..hi];
+        let local = miette::SourceSpan::new(span.offset().saturating_sub(lo).into(), span.len());
+        let c = window.read_span(&local, before, after)?;
         let data = c.data();
         let lines =
             data.iter().filter(|&&b| b == b'\n').count() + usize::from(!data.ends_with(b"\n")) + 1;
         Ok(Box::new(miette::MietteSpanContents::new_named(
-            c.name().unwrap_or_default().to_string(),
+            file.name.clone(),
             data,
-            *c.span(),
-            c.line(),
+            miette::SourceSpan::new((c.span().offset() + lo).into(), c.span().len()),
+            c.line() + first,
             c.column(),
             lines,
         )))

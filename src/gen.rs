@@ -76,3 +76,24 @@ pub fn platform(n: usize) -> String {
     }
     out
 }
+
+/// A platform of `n` services in which every one needs a misspelt name and
+/// every region repeats one network: `n` errors that each search `n` names for
+/// a suggestion, and overlapping networks, for benchmarks of bad input.
+pub fn misspelt(n: usize) -> String {
+    let mut out = String::with_capacity(100 * n + 1000);
+    out.push_str("platform typos {\n  rto     = 1h\n  rpo     = 5m\n  trigger = 1m\n}\n\n");
+    for (code, role, _) in REGIONS {
+        let _ = writeln!(
+            out,
+            "region {code} {{\n  role = {role}\n  cidr = 10.0.0.0/16\n}}\n"
+        );
+    }
+    for i in 0..n {
+        let _ = writeln!(
+            out,
+            "service web-{i}: fargate {{\n  image = \"amazon/amazon-ecs-sample\"\n  needs = [wbe-{i}]\n}}\n"
+        );
+    }
+    out
+}

@@ -43,6 +43,39 @@ fn ten_megabytes_of_input_are_checked() {
     );
 }
 
+/// Thousands of errors stay linear in what they produce: every misspelt
+/// reference is reported, suggestions stop at a budget instead of searching
+/// every name for every error, and three regions sharing one network give two
+/// warnings, not one per pair. (Their time is measured in `cargo bench`.)
+#[test]
+fn many_errors_give_linear_output() {
+    let n = 3_000;
+    let file = tapc::diag::SourceFile::new("misspelt.tap", tapc::gen::misspelt(n));
+    let checked = tapc::check_source(&file, &[]).unwrap();
+    let count = |code: &str| {
+        checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == code)
+            .count()
+    };
+    assert_eq!(count("E102"), n);
+    assert_eq!(count("W301"), 2);
+    let suggested = checked
+        .diagnostics
+        .iter()
+        .filter(|d| {
+            d.help
+                .as_deref()
+                .is_some_and(|h| h.starts_with("did you mean"))
+        })
+        .count();
+    assert!(
+        (1..n).contains(&suggested),
+        "{suggested} of {n} references got a suggestion"
+    );
+}
+
 #[test]
 fn deep_nesting_is_a_diagnostic_not_a_stack_overflow() {
     let dir = TempDir::new().unwrap();

@@ -51,6 +51,7 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
     let resolver = Resolver {
         params: &params,
         services: &service_names,
+        budget: Default::default(),
     };
 
     let mut platform: Option<Platform> = None;

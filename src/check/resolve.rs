@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use crate::diag::{Diagnostic, Span};
 use crate::model::{Attrs, Origin, ParamUse, Val};
 use crate::stdlib::{Field, Fields, Type};
-use crate::suggest::closest;
+use crate::suggest::{closest, Budget};
 use crate::syntax::ast::{Body, StrPart, Value, ValueKind};
 
 /// A declared param and its value (the default or `--param`).
@@ -19,6 +19,8 @@ pub struct Resolver<'p> {
     pub params: &'p HashMap<String, Param>,
     /// Service names, to resolve `service` and `services` fields.
     pub services: &'p HashMap<String, usize>,
+    /// For suggestions among params and services.
+    pub budget: Budget,
 }
 
 /// Attributes of a body and of its nested blocks.
@@ -417,7 +419,10 @@ impl Resolver<'_> {
             .label(v.span, format!("expected {}", ty.describe()));
         let help = match (&v.kind, ty) {
             (ValueKind::Symbol(s), _) if ty != Type::String => {
-                if let Some(p) = closest(s, self.params.keys().map(String::as_str)) {
+                if let Some(p) = self
+                    .budget
+                    .closest(s, self.params.keys().map(String::as_str))
+                {
                     return Diagnostic::error("E102", format!("unknown param `{s}`"))
                         .label(v.span, "no param of this name")
                         .help(format!("did you mean `{p}`?"));
@@ -448,7 +453,10 @@ impl Resolver<'_> {
     fn unknown_param(&self, name: &str, span: Span) -> Diagnostic {
         let d = Diagnostic::error("E102", format!("unknown param `{name}`"))
             .label(span, "no param of this name");
-        match closest(name, self.params.keys().map(String::as_str)) {
+        match self
+            .budget
+            .closest(name, self.params.keys().map(String::as_str))
+        {
             Some(p) => d.help(format!("did you mean `{p}`?")),
             None => d.help(format!("declare it: `param {name}: string = \"...\"`")),
         }
@@ -464,7 +472,7 @@ impl Resolver<'_> {
             if let ValueKind::Symbol(s) = item.kind {
                 match self.services.get(s) {
                     Some(&i) => out.push((i, item.span)),
-                    None => diags.push(unknown_service(s, item.span, self.services)),
+                    None => diags.push(self.unknown_service(s, item.span)),
                 }
             }
         }
@@ -472,12 +480,20 @@ impl Resolver<'_> {
     }
 }
 
-pub fn unknown_service(name: &str, span: Span, services: &HashMap<String, usize>) -> Diagnostic {
-    let d = Diagnostic::error("E102", format!("unknown service `{name}`"))
-        .label(span, "no service of this name");
-    match closest(name, services.keys().map(String::as_str)) {
-        Some(s) => d.help(format!("did you mean `{s}`?")),
-        None => d.help(format!("declare it: `service {name}: KIND {{ ... }}`")),
+impl Resolver<'_> {
+    /// The service a misspelt reference most likely means.
+    pub fn meant_service(&self, name: &str) -> Option<&str> {
+        self.budget
+            .closest(name, self.services.keys().map(String::as_str))
+    }
+
+    pub fn unknown_service(&self, name: &str, span: Span) -> Diagnostic {
+        let d = Diagnostic::error("E102", format!("unknown service `{name}`"))
+            .label(span, "no service of this name");
+        match self.meant_service(name) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None => d.help(format!("declare it: `service {name}: KIND {{ ... }}`")),
+        }
     }
 }
 

@@ -4,10 +4,9 @@
 use crate::diag::{Diagnostic, Span};
 use crate::model::{Region, Replication, Role, Service, Val};
 use crate::stdlib::schema;
-use crate::suggest::closest;
 use crate::syntax::ast::{Item, ItemKind};
 
-use super::resolve::{unknown_service, Resolver};
+use super::resolve::Resolver;
 use super::{unknown_region, Partial};
 
 /// Resolves `replicate` items onto their services. Returns, per service, whether
@@ -47,16 +46,10 @@ pub(super) fn replications(
         let index = match resolver.services.get(service.name) {
             Some(&index) => index,
             None => {
-                diags.push(unknown_service(
-                    service.name,
-                    service.span,
-                    resolver.services,
-                ));
+                diags.push(resolver.unknown_service(service.name, service.span));
                 // Take a typo for the service it suggests, so that service is not
                 // reported as unreplicated too.
-                match closest(service.name, resolver.services.keys().map(String::as_str))
-                    .filter(|s| !named(s))
-                {
+                match resolver.meant_service(service.name).filter(|s| !named(s)) {
                     Some(s) => resolver.services[s],
                     None => continue,
                 }
@@ -109,9 +102,17 @@ pub(super) fn replications(
                 .iter()
                 .map(|r| r.code.as_str())
                 .filter(|c| !targets.iter().any(|t| t.name == *c))
+                .collect::<Vec<_>>()
         };
         for target in targets {
-            match regions.iter().position(|r| r.code == target.name) {
+            let position = regions.iter().position(|r| r.code == target.name);
+            let meant = match position {
+                Some(_) => None,
+                None => resolver
+                    .budget
+                    .closest(target.name, misspelt.iter().copied()),
+            };
+            match position {
                 // With two primaries, E302 says which one to change.
                 Some(i) if regions[i].role == Role::Primary && primaries > 1 => region_ids.push(i),
                 Some(i) if regions[i].role == Role::Primary => {
@@ -138,8 +139,7 @@ pub(super) fn replications(
                         .help("remove the repeated region"),
                 ),
                 Some(i) => region_ids.push(i),
-                None if closest(target.name, misspelt.iter().copied()).is_some() => {
-                    let meant = closest(target.name, misspelt.iter().copied());
+                None if meant.is_some() => {
                     region_ids.extend(regions.iter().position(|r| Some(r.code.as_str()) == meant));
                 }
                 None if schema().regions.iter().any(|r| r == target.name) => {
@@ -153,21 +153,25 @@ pub(super) fn replications(
                     )
                     .label(target.span, "not declared");
                     let declare = format!("declare it (`region {} {{ role = secondary ... }}`) or remove it from this replicate", target.name);
-                    diags.push(match closest(target.name, unnamed()) {
-                        Some(s) => d.help(format!("did you mean `{s}`? Otherwise {declare}")),
-                        None => d.help(declare),
-                    });
+                    diags.push(
+                        match resolver.budget.closest(target.name, unnamed().into_iter()) {
+                            Some(s) => d.help(format!("did you mean `{s}`? Otherwise {declare}")),
+                            None => d.help(declare),
+                        },
+                    );
                 }
                 None => {
                     bad_target[index] = true;
                     let d = unknown_region(target.name, target.span, schema());
-                    diags.push(match closest(target.name, unnamed()) {
-                        Some(s) => Diagnostic {
-                            help: Some(format!("did you mean `{s}`?")),
-                            ..d
+                    diags.push(
+                        match resolver.budget.closest(target.name, unnamed().into_iter()) {
+                            Some(s) => Diagnostic {
+                                help: Some(format!("did you mean `{s}`?")),
+                                ..d
+                            },
+                            None => d,
                         },
-                        None => d,
-                    });
+                    );
                 }
             }
         }
@@ -316,27 +320,48 @@ pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic
         }
     }
 
-    for (i, a) in p.regions.iter().enumerate() {
-        for b in &p.regions[..i] {
-            if let (Some(Val::Cidr(x, xp)), Some(Val::Cidr(y, yp))) =
-                (a.attrs.get("cidr"), b.attrs.get("cidr"))
-            {
-                let prefix = (*xp).min(*yp);
-                let mask = if prefix == 0 {
-                    0
-                } else {
-                    u32::MAX << (32 - prefix)
-                };
-                if x & mask == y & mask {
-                    let at = |r: &Region| r.attrs.origin("cidr").map_or(r.span, |o| o.span);
-                    diags.push(
-                        Diagnostic::warning("W301", format!("the networks of `{}` and `{}` overlap", a.code, b.code))
-                            .label(at(a), format!("overlaps the network of `{}`", b.code))
-                            .label(at(b), format!("the network of `{}`", b.code))
-                            .help("give each region its own block (e.g. 10.0.0.0/16 and 10.1.0.0/16) so the VPCs can be peered later"),
-                    );
+    // Overlapping networks: a sweep in address order finds, for each block that
+    // starts inside an earlier one, the widest block before it; each region is
+    // reported once, not every pair (a thousand copies of one block would give
+    // half a million warnings).
+    let mut blocks: Vec<(u64, u64, usize)> = p
+        .regions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| match r.attrs.get("cidr") {
+            Some(Val::Cidr(addr, prefix)) => {
+                let size = 1u64 << (32 - u32::from(*prefix).min(32));
+                let start = u64::from(*addr) & !(size - 1);
+                Some((start, start + size - 1, i))
+            }
+            _ => None,
+        })
+        .collect();
+    blocks.sort_unstable();
+    let mut pairs = Vec::new();
+    let mut widest: Option<(u64, usize)> = None;
+    for (start, end, i) in blocks {
+        match widest {
+            Some((reach, j)) if start <= reach => {
+                // The later-declared region is the one reported.
+                pairs.push((i.max(j), i.min(j)));
+                if end > reach {
+                    widest = Some((end, i));
                 }
             }
+            _ => widest = Some((end, i)),
         }
+    }
+    pairs.sort_unstable();
+    pairs.dedup_by_key(|(a, _)| *a);
+    let at = |r: &Region| r.attrs.origin("cidr").map_or(r.span, |o| o.span);
+    for (a, b) in pairs {
+        let (a, b) = (&p.regions[a], &p.regions[b]);
+        diags.push(
+            Diagnostic::warning("W301", format!("the networks of `{}` and `{}` overlap", a.code, b.code))
+                .label(at(a), format!("overlaps the network of `{}`", b.code))
+                .label(at(b), format!("the network of `{}`", b.code))
+                .help("give each region its own block (e.g. 10.0.0.0/16 and 10.1.0.0/16) so the VPCs can be peered later"),
+        );
     }
 }
