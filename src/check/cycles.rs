@@ -6,6 +6,9 @@ use crate::diag::Diagnostic;
 
 use super::Partial;
 
+/// Edges of a cycle labelled in its diagnostic.
+const MAX_LABELS: usize = 12;
+
 pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
     let mut g: DiGraph<usize, usize> = DiGraph::with_capacity(p.services.len(), p.services.len());
     for i in 0..p.services.len() {
@@ -38,7 +41,9 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
             .map(|&n| svc(n).name.as_str())
             .collect();
         let mut d = Diagnostic::error("E501", format!("dependency cycle: {}", names.join(" -> ")));
-        for (k, &from) in cycle.iter().enumerate() {
+        // Every edge of a long cycle would be a snippet of its own (and miette
+        // draws labels in quadratic time): the first few show the pattern.
+        for (k, &from) in cycle.iter().enumerate().take(MAX_LABELS) {
             let to = cycle[(k + 1) % cycle.len()];
             let (_, span) = svc(from)
                 .needs
@@ -50,7 +55,14 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
                 format!("`{}` needs `{}`", svc(from).name, svc(to).name),
             );
         }
-        diags.push(d.help("services are deployed in the order of `needs`, so it cannot go round; remove one of these needs"));
+        let mut help = "services are deployed in the order of `needs`, so it cannot go round; remove one of these needs".to_string();
+        if cycle.len() > MAX_LABELS {
+            help.push_str(&format!(
+                " (the first {MAX_LABELS} of {} are labelled)",
+                cycle.len()
+            ));
+        }
+        diags.push(d.help(help));
     }
 }
 
