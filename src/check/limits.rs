@@ -1,13 +1,18 @@
 //! AWS limits on the physical names the lowering will generate, reported at the
-//! part of the program (platform name, service name, `suffix` param) to blame.
+//! part of the program (platform name, service name, `suffix` param) to blame;
+//! and AWS's rules for the tags every resource carries.
 
 use crate::diag::{Diagnostic, Span};
 use crate::names::{self, NameKind, ACCOUNT_PLACEHOLDER};
 
 use super::Partial;
 
+/// Tags a resource may carry, of which tapc sets `tap:platform` and `tap:region`.
+const MAX_TAGS: usize = 50 - 2;
+
 pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
     let Some(platform) = p.platform else { return };
+    tags(platform, diags);
     let suffix = platform.suffix.as_ref();
     let prefix = names::prefix(&platform.name, suffix.map(|(s, _)| s.as_str()));
     // One report per culprit and broken rule: the name that breaks it worst.
@@ -111,4 +116,55 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
 
 fn names_pattern(kind: NameKind) -> String {
     names::name(kind, "PLATFORM-SUFFIX", "SERVICE", "REGION", "ACCOUNT")
+}
+
+/// AWS's tagging rules (at most 50 tags a resource, keys of 1-128
+/// characters not starting with `aws:`, values of at most 256), which would
+/// otherwise fail the first stack at deploy time. Reported at `tags`, one
+/// diagnostic per broken rule.
+fn tags(platform: &crate::model::Platform, diags: &mut Vec<Diagnostic>) {
+    let pairs = platform.attrs.map("tags");
+    let Some(at) = platform.attrs.origin("tags").map(|o| o.span) else {
+        return;
+    };
+    let own = |k: &str| matches!(k, "tap:platform" | "tap:region");
+    let count = pairs.iter().filter(|(k, _)| !own(k)).count();
+    let mut problems = Vec::new();
+    if count > MAX_TAGS {
+        problems.push((
+            format!("{count} tags"),
+            format!("AWS allows 50 tags a resource and tapc sets 2 (`tap:platform`, `tap:region`): keep at most {MAX_TAGS}"),
+        ));
+    }
+    if let Some((k, _)) = pairs
+        .iter()
+        .find(|(k, _)| k.to_lowercase().starts_with("aws:"))
+    {
+        problems.push((
+            format!("the key `{k}` starts with `aws:`"),
+            "AWS reserves the `aws:` prefix for its own tags: rename the key".to_string(),
+        ));
+    }
+    if let Some((k, _)) = pairs
+        .iter()
+        .find(|(k, _)| k.chars().count() > 128 || k.is_empty())
+    {
+        problems.push((
+            format!("a key of {} characters", k.chars().count()),
+            "tag keys have 1 to 128 characters: shorten it".to_string(),
+        ));
+    }
+    if let Some((k, v)) = pairs.iter().find(|(_, v)| v.chars().count() > 256) {
+        problems.push((
+            format!("the value of `{k}` has {} characters", v.chars().count()),
+            "tag values have at most 256 characters: shorten it".to_string(),
+        ));
+    }
+    for (what, help) in problems {
+        diags.push(
+            Diagnostic::error("E604", "the platform's tags break AWS's tagging rules")
+                .label(at, what)
+                .help(help),
+        );
+    }
 }
