@@ -90,11 +90,13 @@ pub fn check_source(
 /// A build's output directory, replaced atomically: files are written into a
 /// temporary directory beside `dir`, which takes `dir`'s place on `commit`.
 /// Dropped without `commit`, the temporary directory is removed and `dir` is
-/// left exactly as it was.
+/// left exactly as it was. Files may be written from several threads; the
+/// first failure is kept and reported by `commit`.
 pub struct OutputDir {
     dir: std::path::PathBuf,
     tmp: std::path::PathBuf,
     old: std::path::PathBuf,
+    error: std::sync::Mutex<Option<String>>,
     committed: bool,
 }
 
@@ -123,6 +125,7 @@ impl OutputDir {
             dir: dir.to_path_buf(),
             tmp: parent.join(format!(".{base}.tapc-new-{pid}")),
             old: parent.join(format!(".{base}.tapc-old-{pid}")),
+            error: Default::default(),
             committed: false,
         };
         let _ = fs::remove_dir_all(&out.tmp);
@@ -130,23 +133,37 @@ impl OutputDir {
         Ok(out)
     }
 
-    /// Writes one file, durably, into the temporary directory.
-    pub fn write(&self, name: &str, text: &str) -> Result<(), String> {
+    /// Writes one file, durably, into the temporary directory (nothing more
+    /// once a write has failed).
+    pub fn write(&self, name: &str, text: &str) {
+        if self.first_error().is_some() {
+            return;
+        }
         let write = || -> std::io::Result<()> {
             let mut f = std::fs::File::create(self.tmp.join(name))?;
             std::io::Write::write_all(&mut f, text.as_bytes())?;
             f.sync_all()
         };
-        write().map_err(|e| self.write_error(&e))
+        if let Err(e) = write() {
+            self.first_error().get_or_insert(self.write_error(&e));
+        }
+    }
+
+    fn first_error(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        // A plain value: a writer that panicked leaves nothing half-done in it.
+        self.error.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn write_error(&self, e: &std::io::Error) -> String {
         format!("cannot write to `{}`: {}", self.dir.display(), io_reason(e))
     }
 
-    /// Puts the written files in `dir`'s place.
+    /// Puts the written files in `dir`'s place, unless a write failed.
     pub fn commit(mut self) -> Result<(), String> {
         use std::fs;
+        if let Some(e) = self.first_error().take() {
+            return Err(e);
+        }
         let shown = self.dir.display();
         let had_old = self.dir.exists();
         if had_old {

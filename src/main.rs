@@ -187,16 +187,7 @@ fn build(
     // Templates go to disk as they are made: the output of a large platform
     // is never all in memory.
     let dir = tapc::OutputDir::create(out)?;
-    // Regions write their templates concurrently; the first failure is kept.
-    let write_error = std::sync::Mutex::new(None);
-    let lowered = tapc::lower::lower_with(&model, |_, name, text| {
-        if let Err(e) = dir.write(&name, &text) {
-            write_error
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get_or_insert(e);
-        }
-    });
+    let lowered = tapc::lower::lower_with(&model, |_, name, text| dir.write(&name, &text));
     let lowered = match lowered {
         Ok(lowered) => lowered,
         Err(diagnostics) => {
@@ -209,9 +200,6 @@ fn build(
             return Ok(ExitCode::from(1));
         }
     };
-    if let Some(e) = write_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        return Err(e);
-    }
     dir.commit()?;
     print_out(&tapc::summary::build(&model, &lowered.manifest, out))?;
     Ok(ExitCode::SUCCESS)
