@@ -36,6 +36,14 @@ fn tapc() -> Command {
     cmd
 }
 
+/// `tapc build examples/NAME.tap -o OUT`.
+fn build(name: &str, out: &Path) -> Command {
+    let mut cmd = tapc();
+    cmd.args(["build", &format!("examples/{name}.tap"), "-o"])
+        .arg(out);
+    cmd
+}
+
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples")
@@ -99,11 +107,7 @@ fn one_line_error(stderr: &[u8]) -> String {
 fn build_writes_exactly_the_manifests_files() {
     let tmp = TempDir::new().expect("temp dir");
     let out = tmp.path().join("out");
-    let run = tapc()
-        .args(["build", "examples/trading.tap", "-o"])
-        .arg(&out)
-        .output()
-        .expect("runs");
+    let run = build("trading", &out).output().expect("runs");
     assert_eq!(run.status.code(), Some(0), "{run:?}");
     let written = names(&out);
     assert_eq!(written, manifest_files(&out));
@@ -130,11 +134,7 @@ fn build_writes_exactly_the_manifests_files() {
 fn build_matches_the_library_byte_for_byte() {
     let tmp = TempDir::new().expect("temp dir");
     let out = tmp.path().join("out");
-    tapc()
-        .args(["build", "examples/global.tap", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
+    build("global", &out).assert().success();
     let (file, _) = tapc::read_source(&example("global")).expect("readable");
     let model = tapc::check_source(&file, &[])
         .expect("checks")
@@ -199,11 +199,7 @@ fn output_under_a_regular_file_is_an_io_error() {
     let tmp = TempDir::new().expect("temp dir");
     let file = tmp.path().join("file");
     fs::write(&file, "not a directory\n").expect("write");
-    let run = tapc()
-        .args(["build", "examples/minimal.tap", "-o"])
-        .arg(file.join("out"))
-        .output()
-        .expect("runs");
+    let run = build("minimal", &file.join("out")).output().expect("runs");
     assert_eq!(run.status.code(), Some(2), "{run:?}");
     one_line_error(&run.stderr);
     assert_eq!(
@@ -222,11 +218,7 @@ fn output_that_is_a_regular_file_is_left_intact() {
     let tmp = TempDir::new().expect("temp dir");
     let file = tmp.path().join("out");
     fs::write(&file, "an existing output\n").expect("write");
-    let run = tapc()
-        .args(["build", "examples/minimal.tap", "-o"])
-        .arg(&file)
-        .output()
-        .expect("runs");
+    let run = build("minimal", &file).output().expect("runs");
     assert_eq!(run.status.code(), Some(2), "{run:?}");
     one_line_error(&run.stderr);
     assert_eq!(
@@ -251,11 +243,7 @@ fn unwritable_parent_leaves_an_existing_output_intact() {
     fs::set_permissions(&parent, fs::Permissions::from_mode(0o555)).expect("chmod");
     let enforced = fs::write(parent.join("probe"), "").is_err();
     if enforced {
-        let run = tapc()
-            .args(["build", "examples/minimal.tap", "-o"])
-            .arg(&out)
-            .output()
-            .expect("runs");
+        let run = build("minimal", &out).output().expect("runs");
         assert_eq!(run.status.code(), Some(2), "{run:?}");
         one_line_error(&run.stderr);
         assert_eq!(tree(&out), before);
@@ -267,18 +255,10 @@ fn unwritable_parent_leaves_an_existing_output_intact() {
 fn building_again_replaces_the_output() {
     let tmp = TempDir::new().expect("temp dir");
     let out = tmp.path().join("out");
-    tapc()
-        .args(["build", "examples/global.tap", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
+    build("global", &out).assert().success();
     assert!(names(&out).iter().any(|n| n.starts_with("payments-")));
     fs::write(out.join("stale.txt"), "from before\n").expect("stale file");
-    tapc()
-        .args(["build", "examples/trading.tap", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
+    build("trading", &out).assert().success();
     let written = names(&out);
     assert_eq!(written, manifest_files(&out), "only trading's files");
     assert!(
@@ -322,11 +302,7 @@ fn graph_json_lists_the_stacks_of_the_build() {
     );
 
     let tmp = TempDir::new().expect("temp dir");
-    tapc()
-        .args(["build", "examples/trading.tap", "-o"])
-        .arg(tmp.path().join("out"))
-        .assert()
-        .success();
+    build("trading", &tmp.path().join("out")).assert().success();
     let manifest: Json =
         serde_json::from_slice(&fs::read(tmp.path().join("out/manifest.json")).expect("manifest"))
             .expect("JSON");
