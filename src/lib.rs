@@ -13,12 +13,14 @@ pub mod graph;
 pub mod lower;
 pub mod model;
 pub mod names;
+pub mod output;
 pub mod stdlib;
 pub mod suggest;
 pub mod summary;
 pub mod syntax;
 
 use diag::{Diagnostic, SourceFile};
+pub use output::OutputDir;
 
 /// Reads a program from disk. `Err` is a one-line I/O error (exit status 2); a file
 /// that is not UTF-8 is read lossily and reported as diagnostic E008.
@@ -85,109 +87,4 @@ pub fn check_source(
         });
     }
     check::check(&ast, params)
-}
-
-/// A build's output directory, replaced atomically: files are written into a
-/// temporary directory beside `dir`, which takes `dir`'s place on `commit`.
-/// Dropped without `commit`, the temporary directory is removed and `dir` is
-/// left exactly as it was. Files may be written from several threads; the
-/// first failure is kept and reported by `commit`.
-pub struct OutputDir {
-    dir: std::path::PathBuf,
-    tmp: std::path::PathBuf,
-    old: std::path::PathBuf,
-    error: std::sync::Mutex<Option<String>>,
-    committed: bool,
-}
-
-impl OutputDir {
-    pub fn create(dir: &std::path::Path) -> Result<OutputDir, String> {
-        use std::fs;
-        let shown = dir.display();
-        if dir.exists() && !dir.is_dir() {
-            return Err(format!(
-                "cannot write to `{shown}`: it exists and is not a directory"
-            ));
-        }
-        let parent = match dir.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        };
-        let base = dir
-            .file_name()
-            .ok_or_else(|| format!("cannot write to `{shown}`: not a directory name"))?
-            .to_string_lossy()
-            .into_owned();
-        fs::create_dir_all(&parent)
-            .map_err(|e| format!("cannot create `{}`: {}", parent.display(), io_reason(&e)))?;
-        let pid = std::process::id();
-        let out = OutputDir {
-            dir: dir.to_path_buf(),
-            tmp: parent.join(format!(".{base}.tapc-new-{pid}")),
-            old: parent.join(format!(".{base}.tapc-old-{pid}")),
-            error: Default::default(),
-            committed: false,
-        };
-        let _ = fs::remove_dir_all(&out.tmp);
-        fs::create_dir(&out.tmp).map_err(|e| out.write_error(&e))?;
-        Ok(out)
-    }
-
-    /// Writes one file, durably, into the temporary directory (nothing more
-    /// once a write has failed).
-    pub fn write(&self, name: &str, text: &str) {
-        if self.first_error().is_some() {
-            return;
-        }
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(self.tmp.join(name))?;
-            std::io::Write::write_all(&mut f, text.as_bytes())?;
-            f.sync_all()
-        };
-        if let Err(e) = write() {
-            self.first_error().get_or_insert(self.write_error(&e));
-        }
-    }
-
-    fn first_error(&self) -> std::sync::MutexGuard<'_, Option<String>> {
-        // A plain value: a writer that panicked leaves nothing half-done in it.
-        self.error.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn write_error(&self, e: &std::io::Error) -> String {
-        format!("cannot write to `{}`: {}", self.dir.display(), io_reason(e))
-    }
-
-    /// Puts the written files in `dir`'s place, unless a write failed.
-    pub fn commit(mut self) -> Result<(), String> {
-        use std::fs;
-        if let Some(e) = self.first_error().take() {
-            return Err(e);
-        }
-        let shown = self.dir.display();
-        let had_old = self.dir.exists();
-        if had_old {
-            fs::rename(&self.dir, &self.old)
-                .map_err(|e| format!("cannot replace `{shown}`: {}", io_reason(&e)))?;
-        }
-        if let Err(e) = fs::rename(&self.tmp, &self.dir) {
-            if had_old {
-                let _ = fs::rename(&self.old, &self.dir);
-            }
-            return Err(format!("cannot replace `{shown}`: {}", io_reason(&e)));
-        }
-        self.committed = true;
-        if had_old {
-            let _ = fs::remove_dir_all(&self.old);
-        }
-        Ok(())
-    }
-}
-
-impl Drop for OutputDir {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_dir_all(&self.tmp);
-        }
-    }
 }

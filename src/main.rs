@@ -37,7 +37,7 @@ enum Command {
     /// Check a program and write its CloudFormation templates and manifest
     Build {
         file: PathBuf,
-        /// Output directory (replaced atomically)
+        /// Output directory (replaced only if it holds a previous build)
         #[arg(short, long, default_value = "out")]
         output: PathBuf,
         /// Override a param: NAME=VALUE
@@ -186,7 +186,7 @@ fn build(
     };
     // Templates go to disk as they are made: the output of a large platform
     // is never all in memory.
-    let dir = tapc::OutputDir::create(out)?;
+    let dir = tapc::OutputDir::create(out, path)?;
     let lowered = tapc::lower::lower_with(&model, |_, name, text| dir.write(&name, &text));
     let lowered = match lowered {
         Ok(lowered) => lowered,

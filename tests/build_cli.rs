@@ -78,7 +78,8 @@ fn names(dir: &Path) -> Vec<String> {
     v
 }
 
-/// The files the manifest in `dir` says a build wrote, sorted.
+/// The files the manifest in `dir` says a build wrote, and the marker that
+/// lists them, sorted.
 fn manifest_files(dir: &Path) -> Vec<String> {
     let manifest: Json =
         serde_json::from_slice(&fs::read(dir.join("manifest.json")).expect("manifest.json"))
@@ -88,10 +89,23 @@ fn manifest_files(dir: &Path) -> Vec<String> {
         .expect("stacks")
         .iter()
         .map(|s| s["template"].as_str().expect("template").to_string())
-        .chain(["manifest.json".to_string()])
+        .chain([
+            "manifest.json".to_string(),
+            tapc::output::MARKER.to_string(),
+        ])
         .collect();
     v.sort();
     v
+}
+
+/// The names the marker in `dir` lists, sorted.
+fn marker_files(dir: &Path) -> Vec<String> {
+    let text = fs::read_to_string(dir.join(tapc::output::MARKER)).expect("the marker");
+    assert!(text.starts_with("# tapc build output 1\n"), "{text}");
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.splitn(3, ' ').nth(2).expect("size hash name").to_string())
+        .collect()
 }
 
 /// Stderr is exactly one line starting `tapc: ` (for a program without
@@ -113,10 +127,14 @@ fn build_writes_exactly_the_manifests_files() {
     assert_eq!(written, manifest_files(&out));
     assert_eq!(
         written.len(),
-        5,
-        "four stacks and the manifest: {written:?}"
+        6,
+        "four stacks, the manifest and the marker: {written:?}"
     );
-    for name in &written {
+    let mut listed = marker_files(&out);
+    listed.push(tapc::output::MARKER.to_string());
+    listed.sort();
+    assert_eq!(listed, written, "the marker lists every other file");
+    for name in written.iter().filter(|n| n.ends_with(".json")) {
         let text = fs::read_to_string(out.join(name)).expect("UTF-8");
         serde_json::from_str::<Json>(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(text.ends_with('\n'), "{name} ends with a newline");
@@ -142,7 +160,7 @@ fn build_matches_the_library_byte_for_byte() {
         .expect("valid");
     let output = tapc::lower::lower(&model).expect("lowers");
     let on_disk = tree(&out);
-    assert_eq!(on_disk.len(), output.files.len());
+    assert_eq!(on_disk.len(), output.files.len() + 1, "and the marker");
     for (name, text) in &output.files {
         assert_eq!(
             on_disk.get(Path::new(name)),
@@ -237,8 +255,7 @@ fn unwritable_parent_leaves_an_existing_output_intact() {
     let tmp = TempDir::new().expect("temp dir");
     let parent = tmp.path().join("ro");
     let out = parent.join("out");
-    fs::create_dir_all(&out).expect("mkdir");
-    fs::write(out.join("marker"), "keep me\n").expect("marker");
+    build("global", &out).assert().success();
     let before = tree(&out);
     fs::set_permissions(&parent, fs::Permissions::from_mode(0o555)).expect("chmod");
     let enforced = fs::write(parent.join("probe"), "").is_err();
@@ -257,7 +274,6 @@ fn building_again_replaces_the_output() {
     let out = tmp.path().join("out");
     build("global", &out).assert().success();
     assert!(names(&out).iter().any(|n| n.starts_with("payments-")));
-    fs::write(out.join("stale.txt"), "from before\n").expect("stale file");
     build("trading", &out).assert().success();
     let written = names(&out);
     assert_eq!(written, manifest_files(&out), "only trading's files");

@@ -1,0 +1,520 @@
+//! A build's output directory. tapc never deletes what it did not write: it
+//! replaces a directory only when that directory holds exactly the files a
+//! previous build listed in its marker file, unchanged (or nothing at all), and
+//! refuses every other one before touching anything (LANGUAGE.md section 6).
+//!
+//! The marker, `.tapc-build`, lists each file with its size and FNV-1a 64-bit
+//! hash. Sizes alone would miss an edit that keeps the length (a digit changed
+//! in a template); a hash catches any edit. The hash only has to tell our bytes
+//! from edited ones, not resist an adversary, so a ten-line FNV-1a does that
+//! without a cryptographic dependency.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use crate::io_reason;
+
+/// The file in every output directory that lists what tapc wrote there.
+pub const MARKER: &str = ".tapc-build";
+
+const MARKER_HEAD: &str = "# tapc build output 1\n\
+# tapc replaces this directory only while it holds exactly the files below, unchanged.\n\
+# size fnv1a-64 name\n";
+
+/// What a marker lists: file name -> (size, hash).
+type Listing = BTreeMap<String, (u64, u64)>;
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn marker_line(name: &str, (size, hash): (u64, u64)) -> String {
+    format!("{size} {hash:016x} {name}\n")
+}
+
+/// The listing of a marker tapc wrote, or `None` for anything else (a cut
+/// last line included).
+fn parse_marker(text: &str) -> Option<Listing> {
+    let body = text.strip_prefix(MARKER_HEAD.lines().next()?)?;
+    let body = body.strip_prefix('\n')?;
+    if !body.is_empty() && !body.ends_with('\n') {
+        return None;
+    }
+    let mut listing = Listing::new();
+    for line in body.lines().filter(|l| !l.starts_with('#')) {
+        let mut parts = line.splitn(3, ' ');
+        let size = parts.next()?.parse().ok()?;
+        let hash = parts.next()?;
+        let name = parts.next()?;
+        if hash.len() != 16 || [".", "..", MARKER, ""].contains(&name) || name.contains('/') {
+            return None;
+        }
+        let hash = u64::from_str_radix(hash, 16).ok()?;
+        if listing.insert(name.to_string(), (size, hash)).is_some() {
+            return None;
+        }
+    }
+    Some(listing)
+}
+
+/// How strictly `owned` compares a directory with its marker.
+#[derive(Clone, Copy, PartialEq)]
+enum Check {
+    /// A finished output: exactly the listed files, each unchanged.
+    Exact,
+    /// A temporary directory an interrupted build left: its marker lists a
+    /// file before the file is written, so a listed file may be missing or
+    /// shorter than listed, but nothing unlisted may be there.
+    Interrupted,
+}
+
+/// The marker's listing if `dir` holds nothing but files tapc wrote (empty
+/// for an empty directory); otherwise why not, naming the offending entry.
+fn owned(dir: &Path, check: Check) -> Result<Listing, String> {
+    let read_error = |e: std::io::Error| format!("cannot read it: {}", io_reason(&e));
+    let mut entries = Vec::new();
+    for entry in fs::read_dir(dir).map_err(read_error)? {
+        let entry = entry.map_err(read_error)?;
+        entries.push((entry.file_name(), entry.file_type().map_err(read_error)?));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    if entries.is_empty() {
+        return Ok(Listing::new());
+    }
+    if !entries.iter().any(|(n, t)| n == MARKER && t.is_file()) {
+        let first = entries[0].0.to_string_lossy();
+        return Err(format!(
+            "it holds `{first}` and no `{MARKER}` file, so tapc did not write it \
+             (if an older tapc did, delete it yourself)"
+        ));
+    }
+    let listing = fs::read_to_string(dir.join(MARKER))
+        .ok()
+        .and_then(|text| parse_marker(&text))
+        .ok_or_else(|| format!("its `{MARKER}` file is not one tapc wrote"))?;
+    for (name, kind) in &entries {
+        let shown = name.to_string_lossy();
+        if name == MARKER {
+            continue;
+        }
+        if kind.is_symlink() {
+            return Err(format!("`{shown}` in it is a symbolic link"));
+        }
+        if kind.is_dir() {
+            return Err(format!("`{shown}` in it is a directory"));
+        }
+        if !kind.is_file() {
+            return Err(format!("`{shown}` in it is not a regular file"));
+        }
+        let Some(&(size, hash)) = name.to_str().and_then(|n| listing.get(n)) else {
+            return Err(format!(
+                "`{shown}` in it is not a file tapc wrote (not listed in `{MARKER}`)"
+            ));
+        };
+        let bytes = fs::read(dir.join(name)).map_err(read_error)?;
+        let len = bytes.len() as u64;
+        let unchanged = len == size && fnv1a(&bytes) == hash;
+        let cut_short = check == Check::Interrupted && len < size;
+        if !unchanged && !cut_short {
+            return Err(format!("`{shown}` in it changed since tapc wrote it"));
+        }
+    }
+    if check == Check::Exact {
+        let present = |n: &str| entries.iter().any(|(e, _)| e == n);
+        if let Some(missing) = listing.keys().find(|n| !present(n)) {
+            return Err(format!("`{missing}`, listed in its `{MARKER}`, is missing"));
+        }
+    }
+    Ok(listing)
+}
+
+/// Removes a directory `owned` accepted: the files it lists, the marker, then
+/// the directory itself, which fails if anything else has appeared in it.
+fn remove_owned(dir: &Path, listing: &Listing) -> std::io::Result<()> {
+    let gone = |r: std::io::Result<()>| match r {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    };
+    for name in listing.keys() {
+        gone(fs::remove_file(dir.join(name)))?;
+    }
+    gone(fs::remove_file(dir.join(MARKER)))?;
+    fs::remove_dir(dir)
+}
+
+/// Why `dir` (canonical) must never be replaced, whatever it holds.
+fn protected(dir: &Path, source: &Path) -> Result<(), String> {
+    if dir.parent().is_none() {
+        return Err("it is the root directory".into());
+    }
+    let canonical = |p: Option<PathBuf>| p.and_then(|p| fs::canonicalize(p).ok());
+    let places = [
+        (
+            canonical(std::env::current_dir().ok()),
+            "the current directory".to_string(),
+        ),
+        (
+            canonical(Some(source.to_path_buf())),
+            format!("the source file `{}`", source.display()),
+        ),
+        (
+            canonical(std::env::var_os("HOME").map(PathBuf::from)),
+            "the home directory".to_string(),
+        ),
+    ];
+    for (place, what) in places {
+        match place {
+            Some(p) if p == dir => return Err(format!("it is {what}")),
+            Some(p) if p.starts_with(dir) => return Err(format!("it contains {what}")),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn refusal(shown: &str, why: &str) -> String {
+    format!("refusing to replace `{shown}`: {why}")
+}
+
+/// A build's output directory, replaced atomically: files are written into a
+/// temporary directory beside `dir`, which takes `dir`'s place on `commit`.
+/// Dropped without `commit`, the temporary directory and any parent
+/// directories this run created are removed and `dir` is left exactly as it
+/// was. Files may be written from several threads; the first failure is kept
+/// and reported by `commit`.
+pub struct OutputDir {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// Where the output goes: canonical if it exists.
+    dir: PathBuf,
+    /// `dir` as the user gave it, for messages.
+    shown: String,
+    tmp: PathBuf,
+    old: PathBuf,
+    /// Parent directories this run created, outermost first.
+    created: Mutex<Vec<PathBuf>>,
+    /// File writes hold it shared; finishing (commit, drop, a signal) holds it
+    /// alone, so no file appears in the temporary directory while it goes.
+    writing: RwLock<bool>,
+    files: Mutex<Files>,
+}
+
+#[derive(Default)]
+struct Files {
+    listing: Listing,
+    /// The temporary directory's marker, open for appending.
+    journal: Option<fs::File>,
+    error: Option<String>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Plain values: a thread that panicked leaves nothing half-done in them.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl OutputDir {
+    /// Checks that `dir` may be written (see the module comment; `source` is
+    /// the program, whose directory is never replaced), then creates the
+    /// temporary directory. On Unix, from then on SIGINT and SIGTERM remove
+    /// the temporary directory and end the process with status 128 + signal.
+    pub fn create(dir: &Path, source: &Path) -> Result<OutputDir, String> {
+        let shown = dir.display().to_string();
+        // Without trailing `/` or `/.`, which would make a symbolic link
+        // look like the directory it points to.
+        let path: PathBuf = dir.components().collect();
+        let named = matches!(path.components().next_back(), Some(Component::Normal(_)));
+        let cannot = |e: std::io::Error| format!("cannot write to `{shown}`: {}", io_reason(&e));
+        let target = match fs::symlink_metadata(&path) {
+            Ok(m) if named && m.file_type().is_symlink() => {
+                return Err(refusal(
+                    &shown,
+                    "it is a symbolic link (tapc does not follow it; name a directory instead)",
+                ))
+            }
+            Ok(_) if !path.is_dir() => {
+                return Err(format!(
+                    "cannot write to `{shown}`: it exists and is not a directory"
+                ))
+            }
+            Ok(_) => {
+                let canonical = fs::canonicalize(&path).map_err(cannot)?;
+                protected(&canonical, source).map_err(|why| refusal(&shown, &why))?;
+                owned(&canonical, Check::Exact).map_err(|why| refusal(&shown, &why))?;
+                canonical
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => path,
+            Err(e) => return Err(cannot(e)),
+        };
+        let base = match target.file_name() {
+            Some(base) => base.to_string_lossy().into_owned(),
+            None => return Err(format!("cannot write to `{shown}`: not a directory name")),
+        };
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let pid = std::process::id();
+        let shared = Arc::new(Shared {
+            tmp: parent.join(format!(".{base}.tapc-new-{pid}")),
+            old: parent.join(format!(".{base}.tapc-old-{pid}")),
+            dir: target,
+            shown,
+            created: Mutex::default(),
+            writing: RwLock::new(true),
+            files: Mutex::default(),
+        });
+        #[cfg(unix)]
+        abandon_on_signals(&shared)?;
+        let out = OutputDir { shared };
+        let s = &out.shared;
+        s.create_parents(&parent)?;
+        remove_stale(&parent, &base);
+        fs::create_dir(&s.tmp).map_err(|e| s.write_error(&e))?;
+        let journal = fs::File::create(s.tmp.join(MARKER))
+            .and_then(|mut f| f.write_all(MARKER_HEAD.as_bytes()).map(|_| f))
+            .map_err(|e| s.write_error(&e))?;
+        lock(&s.files).journal = Some(journal);
+        Ok(out)
+    }
+
+    /// Writes one file, durably, into the temporary directory (nothing more
+    /// once a write has failed).
+    pub fn write(&self, name: &str, text: &str) {
+        let s = &self.shared;
+        let writing = s.writing.read().unwrap_or_else(|e| e.into_inner());
+        if !*writing {
+            return;
+        }
+        let entry = (text.len() as u64, fnv1a(text.as_bytes()));
+        {
+            let mut files = lock(&s.files);
+            if files.error.is_some() {
+                return;
+            }
+            // Listed before the file exists: an interrupted build's temporary
+            // directory holds nothing its marker does not list.
+            let journaled = match files.journal.as_mut() {
+                Some(j) => j.write_all(marker_line(name, entry).as_bytes()),
+                None => Ok(()),
+            };
+            if let Err(e) = journaled {
+                files.error = Some(s.write_error(&e));
+                return;
+            }
+            files.listing.insert(name.to_string(), entry);
+        }
+        let write = || -> std::io::Result<()> {
+            let mut f = fs::File::create(s.tmp.join(name))?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()
+        };
+        if let Err(e) = write() {
+            lock(&s.files).error.get_or_insert(s.write_error(&e));
+        }
+    }
+
+    /// Puts the written files in `dir`'s place, unless a write failed or
+    /// `dir` stopped being a tapc output meanwhile.
+    pub fn commit(self) -> Result<(), String> {
+        let s = &self.shared;
+        let mut writing = s.writing.write().unwrap_or_else(|e| e.into_inner());
+        let mut files = lock(&s.files);
+        if let Some(e) = files.error.take() {
+            return Err(e);
+        }
+        // The final marker, sorted: the same files give the same bytes.
+        files.journal = None;
+        let marker: String = std::iter::once(MARKER_HEAD.to_string())
+            .chain(files.listing.iter().map(|(n, &e)| marker_line(n, e)))
+            .collect();
+        fs::File::create(s.tmp.join(MARKER))
+            .and_then(|mut f| f.write_all(marker.as_bytes()).and_then(|_| f.sync_all()))
+            .map_err(|e| s.write_error(&e))?;
+        let cannot = |e: std::io::Error| format!("cannot replace `{}`: {}", s.shown, io_reason(&e));
+        let old = if fs::symlink_metadata(&s.dir).is_ok() {
+            // Checked again: something may have been added since `create`.
+            let listing = owned(&s.dir, Check::Exact).map_err(|why| refusal(&s.shown, &why))?;
+            fs::rename(&s.dir, &s.old).map_err(cannot)?;
+            Some(listing)
+        } else {
+            None
+        };
+        if let Err(e) = fs::rename(&s.tmp, &s.dir) {
+            if old.is_some() {
+                let _ = fs::rename(&s.old, &s.dir);
+            }
+            return Err(cannot(e));
+        }
+        *writing = false;
+        if let Some(listing) = old {
+            // Left in place (and removed by a later build once its pid is
+            // gone) if it cannot be removed now.
+            let _ = remove_owned(&s.old, &listing);
+        }
+        Ok(())
+    }
+}
+
+impl Shared {
+    fn write_error(&self, e: &std::io::Error) -> String {
+        format!("cannot write to `{}`: {}", self.shown, io_reason(e))
+    }
+
+    /// Creates the missing ancestors of `parent`, remembering each.
+    fn create_parents(&self, parent: &Path) -> Result<(), String> {
+        let missing: Vec<&Path> = parent
+            .ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .take_while(|a| fs::symlink_metadata(a).is_err())
+            .collect();
+        for dir in missing.into_iter().rev() {
+            match fs::create_dir(dir) {
+                Ok(()) => lock(&self.created).push(dir.to_path_buf()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(format!(
+                        "cannot create `{}`: {}",
+                        dir.display(),
+                        io_reason(&e)
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the temporary directory and the parents this run created (each
+    /// only if empty), unless the output was committed.
+    fn abandon(&self) {
+        let mut writing = self.writing.write().unwrap_or_else(|e| e.into_inner());
+        if !*writing {
+            return;
+        }
+        *writing = false;
+        let listing = {
+            let mut files = lock(&self.files);
+            files.journal = None;
+            std::mem::take(&mut files.listing)
+        };
+        let _ = remove_owned(&self.tmp, &listing);
+        for dir in lock(&self.created).iter().rev() {
+            if fs::remove_dir(dir).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        self.shared.abandon();
+    }
+}
+
+/// A thread that, on SIGINT or SIGTERM, abandons the build and exits with the
+/// conventional status. signal-hook rather than `ctrlc`: its iterator tells
+/// which signal arrived (130 and 143 differ), and the cleanup runs on an
+/// ordinary thread, where removing files is allowed.
+#[cfg(unix)]
+fn abandon_on_signals(shared: &Arc<Shared>) -> Result<(), String> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .map_err(|e| format!("cannot watch for signals: {}", io_reason(&e)))?;
+    let shared = Arc::clone(shared);
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            shared.abandon();
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(())
+}
+
+/// Removes the temporary directories that earlier builds into `parent/base`
+/// left (killed outright, or the machine stopped): only those whose process
+/// is gone and that hold nothing but what tapc listed in them.
+fn remove_stale(parent: &Path, base: &str) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&format!(".{base}.tapc-")))
+            .and_then(|n| n.strip_prefix("new-").or_else(|| n.strip_prefix("old-")))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if !is_dir || process_alive(pid) {
+            continue;
+        }
+        if let Ok(listing) = owned(&entry.path(), Check::Interrupted) {
+            let _ = remove_owned(&entry.path(), &listing);
+        }
+    }
+}
+
+/// Whether `pid` names a running process other than this one (this one has
+/// not made its temporary directory yet, so one with its pid is stale).
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return false;
+    }
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists.
+    pid > 0
+        && (unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+}
+
+#[cfg(not(unix))]
+fn process_alive(pid: u32) -> bool {
+    pid != std::process::id()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_marker_round_trips_and_anything_else_is_refused() {
+        let listing: Listing = [("a.json".to_string(), (3, fnv1a(b"{}\n")))].into();
+        let text: String = std::iter::once(MARKER_HEAD.to_string())
+            .chain(listing.iter().map(|(n, &e)| marker_line(n, e)))
+            .collect();
+        assert_eq!(parse_marker(&text), Some(listing));
+        assert_eq!(parse_marker(MARKER_HEAD), Some(Listing::new()));
+        for bad in [
+            "",
+            "a.json\n",
+            &text[..text.len() - 1],
+            &format!("{MARKER_HEAD}3 00 a.json\n"),
+            &format!("{MARKER_HEAD}3 0000000000000000 ../a.json\n"),
+            &format!("{MARKER_HEAD}3 0000000000000000 {MARKER}\n"),
+            &format!("{text}3 0000000000000000 a.json\n"),
+        ] {
+            assert_eq!(parse_marker(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn fnv1a_matches_its_published_values() {
+        // From the FNV reference test vectors (http://www.isthe.com/chongo/tech/comp/fnv/).
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+}
