@@ -177,6 +177,75 @@ fn protected(dir: &Path, source: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Where the output goes if `dir` may be written: its canonical path and its
+/// marker's listing if it exists, else `dir` without trailing `/` or `/.`.
+fn replaceable(
+    dir: &Path,
+    shown: &str,
+    source: &Path,
+) -> Result<(PathBuf, Option<Listing>), String> {
+    // Without trailing `/` or `/.`, which would make a symbolic link look
+    // like the directory it points to.
+    let path: PathBuf = dir.components().collect();
+    let named = matches!(path.components().next_back(), Some(Component::Normal(_)));
+    let cannot = |e: std::io::Error| format!("cannot write to `{shown}`: {}", io_reason(&e));
+    match fs::symlink_metadata(&path) {
+        Ok(m) if named && m.file_type().is_symlink() => Err(refusal(
+            shown,
+            "it is a symbolic link (tapc does not follow it; name a directory instead)",
+        )),
+        Ok(_) if !path.is_dir() => Err(format!(
+            "cannot write to `{shown}`: it exists and is not a directory"
+        )),
+        Ok(_) => {
+            let canonical = fs::canonicalize(&path).map_err(cannot)?;
+            protected(&canonical, source).map_err(|why| refusal(shown, &why))?;
+            let listing = owned(&canonical, Check::Exact).map_err(|why| refusal(shown, &why))?;
+            Ok((canonical, Some(listing)))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let resolved = resolve(&path);
+            if fs::symlink_metadata(&resolved).is_ok() {
+                // `new/../..` leads back to a directory that exists.
+                return replaceable(&resolved, shown, source);
+            }
+            Ok((resolved, None))
+        }
+        Err(e) => Err(cannot(e)),
+    }
+}
+
+/// `path`, which does not exist, as its longest existing ancestor made
+/// canonical plus the rest; a `..` in the rest removes the name before it, as
+/// that name will be a directory tapc creates, not a link.
+fn resolve(path: &Path) -> PathBuf {
+    let parts: Vec<Component> = path.components().collect();
+    let exists = |n: usize| fs::symlink_metadata(parts[..n].iter().collect::<PathBuf>()).is_ok();
+    let mut known = 0;
+    while known < parts.len() && exists(known + 1) {
+        known += 1;
+    }
+    let base: PathBuf = parts[..known].iter().collect();
+    let base = if base.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base
+    };
+    let Ok(mut resolved) = fs::canonicalize(base) else {
+        return path.to_path_buf();
+    };
+    for part in &parts[known..] {
+        match part {
+            Component::ParentDir => {
+                resolved.pop();
+            }
+            Component::CurDir => {}
+            other => resolved.push(other),
+        }
+    }
+    resolved
+}
+
 fn refusal(shown: &str, why: &str) -> String {
     format!("refusing to replace `{shown}`: {why}")
 }
@@ -196,6 +265,8 @@ struct Shared {
     dir: PathBuf,
     /// `dir` as the user gave it, for messages.
     shown: String,
+    /// The program, whose directory is never replaced.
+    source: PathBuf,
     tmp: PathBuf,
     old: PathBuf,
     /// Parent directories this run created, outermost first.
@@ -226,32 +297,7 @@ impl OutputDir {
     /// the temporary directory and end the process with status 128 + signal.
     pub fn create(dir: &Path, source: &Path) -> Result<OutputDir, String> {
         let shown = dir.display().to_string();
-        // Without trailing `/` or `/.`, which would make a symbolic link
-        // look like the directory it points to.
-        let path: PathBuf = dir.components().collect();
-        let named = matches!(path.components().next_back(), Some(Component::Normal(_)));
-        let cannot = |e: std::io::Error| format!("cannot write to `{shown}`: {}", io_reason(&e));
-        let target = match fs::symlink_metadata(&path) {
-            Ok(m) if named && m.file_type().is_symlink() => {
-                return Err(refusal(
-                    &shown,
-                    "it is a symbolic link (tapc does not follow it; name a directory instead)",
-                ))
-            }
-            Ok(_) if !path.is_dir() => {
-                return Err(format!(
-                    "cannot write to `{shown}`: it exists and is not a directory"
-                ))
-            }
-            Ok(_) => {
-                let canonical = fs::canonicalize(&path).map_err(cannot)?;
-                protected(&canonical, source).map_err(|why| refusal(&shown, &why))?;
-                owned(&canonical, Check::Exact).map_err(|why| refusal(&shown, &why))?;
-                canonical
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => path,
-            Err(e) => return Err(cannot(e)),
-        };
+        let (target, _) = replaceable(dir, &shown, source)?;
         let base = match target.file_name() {
             Some(base) => base.to_string_lossy().into_owned(),
             None => return Err(format!("cannot write to `{shown}`: not a directory name")),
@@ -266,6 +312,7 @@ impl OutputDir {
             old: parent.join(format!(".{base}.tapc-old-{pid}")),
             dir: target,
             shown,
+            source: source.to_path_buf(),
             created: Mutex::default(),
             writing: RwLock::new(true),
             files: Mutex::default(),
@@ -338,14 +385,12 @@ impl OutputDir {
             .and_then(|mut f| f.write_all(marker.as_bytes()).and_then(|_| f.sync_all()))
             .map_err(|e| s.write_error(&e))?;
         let cannot = |e: std::io::Error| format!("cannot replace `{}`: {}", s.shown, io_reason(&e));
-        let old = if fs::symlink_metadata(&s.dir).is_ok() {
-            // Checked again: something may have been added since `create`.
-            let listing = owned(&s.dir, Check::Exact).map_err(|why| refusal(&s.shown, &why))?;
+        // Checked again: `dir` may have appeared or changed since `create`
+        // (a path through a directory that did not exist then, say).
+        let (_, old) = replaceable(&s.dir, &s.shown, &s.source)?;
+        if old.is_some() {
             fs::rename(&s.dir, &s.old).map_err(cannot)?;
-            Some(listing)
-        } else {
-            None
-        };
+        }
         if let Err(e) = fs::rename(&s.tmp, &s.dir) {
             if old.is_some() {
                 let _ = fs::rename(&s.old, &s.dir);
