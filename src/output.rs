@@ -178,7 +178,7 @@ fn protected(dir: &Path, source: &Path) -> Result<(), String> {
 }
 
 /// Where the output goes if `dir` may be written: its canonical path and its
-/// marker's listing if it exists, else `dir` without trailing `/` or `/.`.
+/// marker's listing if it exists, else the path it will be created at.
 fn replaceable(
     dir: &Path,
     shown: &str,
@@ -216,8 +216,8 @@ fn replaceable(
 }
 
 /// `path`, which does not exist, as its longest existing ancestor made
-/// canonical plus the rest; a `..` in the rest removes the name before it, as
-/// that name will be a directory tapc creates, not a link.
+/// canonical plus the rest. A `..` in the rest removes the name before it:
+/// that is a canonical directory or one tapc will create, never a link.
 fn resolve(path: &Path) -> PathBuf {
     let parts: Vec<Component> = path.components().collect();
     let exists = |n: usize| fs::symlink_metadata(parts[..n].iter().collect::<PathBuf>()).is_ok();
