@@ -89,8 +89,8 @@ fn owned(dir: &Path, check: Check) -> Result<Listing, String> {
     if !entries.iter().any(|(n, t)| n == MARKER && t.is_file()) {
         let first = entries[0].0.to_string_lossy();
         return Err(format!(
-            "it holds `{first}` and no `{MARKER}` file, so tapc did not write it \
-             (if an older tapc did, delete it yourself)"
+            "it holds `{first}` and no `{MARKER}` file listing what tapc wrote \
+             (an older tapc's output? then delete it yourself)"
         ));
     }
     let listing = fs::read_to_string(dir.join(MARKER))
@@ -321,13 +321,21 @@ impl OutputDir {
         abandon_on_signals(&shared)?;
         let out = OutputDir { shared };
         let s = &out.shared;
-        s.create_parents(&parent)?;
-        remove_stale(&parent, &base);
-        fs::create_dir(&s.tmp).map_err(|e| s.write_error(&e))?;
-        let journal = fs::File::create(s.tmp.join(MARKER))
-            .and_then(|mut f| f.write_all(MARKER_HEAD.as_bytes()).map(|_| f))
-            .map_err(|e| s.write_error(&e))?;
-        lock(&s.files).journal = Some(journal);
+        {
+            // Held like a file write: a signal's cleanup waits until the
+            // directories exist (or runs first, and then nothing is created).
+            let writing = s.writing.read().unwrap_or_else(|e| e.into_inner());
+            if !*writing {
+                return Err(format!("cannot write to `{}`: interrupted", s.shown));
+            }
+            s.create_parents(&parent)?;
+            remove_stale(&parent, &base);
+            fs::create_dir(&s.tmp).map_err(|e| s.write_error(&e))?;
+            let journal = fs::File::create(s.tmp.join(MARKER))
+                .and_then(|mut f| f.write_all(MARKER_HEAD.as_bytes()).map(|_| f))
+                .map_err(|e| s.write_error(&e))?;
+            lock(&s.files).journal = Some(journal);
+        }
         Ok(out)
     }
 
