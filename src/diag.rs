@@ -96,6 +96,71 @@ impl Diagnostic {
     }
 }
 
+/// The byte-order mark some editors write at the start of a UTF-8 file. The
+/// parser skips it; offsets stay offsets in the file as read (the mark counts
+/// its 3 bytes), columns do not count it, as editors do not show it.
+pub const BOM: char = '\u{FEFF}';
+
+/// Whether `c` would be invisible, or would disturb the text around it, if a
+/// message showed it as is: control characters, whitespace other than a space,
+/// and the format characters (zero-width, joiners, bidirectional controls,
+/// byte-order mark, tags) and fillers that render as nothing.
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || (c.is_whitespace() && c != ' ')
+        || matches!(
+            u32::from(c),
+            0xAD | 0x34F
+                | 0x61C
+                | 0x115F
+                | 0x1160
+                | 0x17B4
+                | 0x17B5
+                | 0x180B..=0x180F
+                | 0x200B..=0x200F
+                | 0x202A..=0x202E
+                | 0x2060..=0x206F
+                | 0x3164
+                | 0xFE00..=0xFE0F
+                | 0xFEFF
+                | 0xFFA0
+                | 0xFFF0..=0xFFFB
+                | 0x1D173..=0x1D17A
+                | 0xE0000..=0xE0FFF
+        )
+}
+
+/// `text` with every invisible character written as `<U+XXXX>`, for messages.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_invisible) {
+        return text.into();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if is_invisible(c) {
+            out.push_str(&format!("<U+{:04X}>", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+/// A piece of the user's source quoted in a message: "`text`". A piece made only
+/// of invisible characters is named instead ("U+FEFF"); one that holds some is
+/// quoted with them written as `<U+XXXX>`. Every message or label that quotes
+/// source text goes through here.
+pub fn quote(text: &str) -> String {
+    if !text.is_empty() && text.chars().all(is_invisible) {
+        let names: Vec<String> = text
+            .chars()
+            .map(|c| format!("U+{:04X}", u32::from(c)))
+            .collect();
+        return names.join(" ");
+    }
+    format!("`{}`", visible(text))
+}
+
 /// A source file with its line index, for line/column numbers and reports.
 pub struct SourceFile {
     pub name: String,
@@ -127,10 +192,14 @@ impl SourceFile {
         let offset = offset.min(self.text.len());
         let line = self.line_index(offset);
         let start = self.line_starts[line];
-        let col = self
-            .text
-            .get(start..offset)
-            .map_or(0, |s| s.chars().count());
+        let col = self.text.get(start..offset).map_or(0, |s| {
+            let s = if start == 0 {
+                s.strip_prefix(BOM).unwrap_or(s)
+            } else {
+                s
+            };
+            s.chars().count()
+        });
         (line + 1, col + 1)
     }
 }
@@ -160,7 +229,9 @@ pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
-        .with_links(false);
+        .with_links(false)
+        // Code in help lines (`us-west-2`) must not be split at its hyphens.
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     let mut out = String::new();
     for report in reports {
         let source = Snippets(report.file);

@@ -89,3 +89,92 @@ fn good_programs() {
         "good programs with errors:\n{failures}"
     );
 }
+
+/// A UTF-8 byte-order mark at the start is skipped: the program checks as without
+/// it, offsets stay offsets in the file as read (3 bytes later) and columns are
+/// those an editor shows (the mark is not counted).
+#[test]
+fn a_leading_byte_order_mark_is_skipped() {
+    let program = "platform Trading {\n  rto = 5m\n  rpo = 1m\n  trigger = 1m\n}\n";
+    let plain = SourceFile::new("a.tap", program);
+    let marked = SourceFile::new("a.tap", format!("\u{FEFF}{program}"));
+    let a = tapc::check_source(&plain, &[]).unwrap().diagnostics;
+    let b = tapc::check_source(&marked, &[]).unwrap().diagnostics;
+    assert!(!a.is_empty());
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!((x.code, &x.message, &x.help), (y.code, &y.message, &y.help));
+        assert_eq!(x.primary_span().start + 3, y.primary_span().start);
+        assert_eq!(
+            plain.line_col(x.primary_span().start),
+            marked.line_col(y.primary_span().start)
+        );
+    }
+}
+
+/// Characters a terminal shows as nothing (or that reorder the text around
+/// them), put anywhere in a program, never reach a message, label or help as
+/// they are: every quote of the source goes through `diag::quote`.
+#[test]
+fn invisible_characters_are_escaped_in_every_message() {
+    let program = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad/check/azs_1.tap"),
+    )
+    .unwrap();
+    let invisible = [
+        '\u{FEFF}',
+        '\u{200B}',
+        '\u{200D}',
+        '\u{202E}',
+        '\u{2066}',
+        '\u{00AD}',
+        '\u{0007}',
+        '\u{001B}',
+        '\u{00A0}',
+        '\u{2028}',
+        '\u{E0041}',
+    ];
+    // After a name, inside a string and a map key, at the start of a line, in a unit.
+    let places: Vec<usize> = [
+        "rto",
+        "\"trading",
+        "project",
+        "\nservice",
+        "1m",
+        "\"sessionId",
+    ]
+    .iter()
+    .filter_map(|p| program.find(p).map(|i| i + p.len()))
+    .collect();
+    assert_eq!(places.len(), 6);
+    for c in invisible {
+        for &at in &places {
+            let text = format!("{}{c}{}", &program[..at], &program[at..]);
+            let file = SourceFile::new("x.tap", text);
+            let checked = tapc::check_source(&file, &[]).unwrap();
+            for d in &checked.diagnostics {
+                let texts = std::iter::once(&d.message)
+                    .chain(d.labels.iter().map(|l| &l.text))
+                    .chain(d.help.as_ref());
+                for t in texts {
+                    assert!(
+                        !t.chars().any(tapc::diag::is_invisible),
+                        "U+{:04X} at {at}: {} shows it raw: {t:?}",
+                        u32::from(c),
+                        d.code
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn quote_names_invisible_characters() {
+    use tapc::diag::quote;
+    assert_eq!(quote("cpu"), "`cpu`");
+    assert_eq!(quote("\u{FEFF}"), "U+FEFF");
+    assert_eq!(quote("\u{200B}\u{200B}"), "U+200B U+200B");
+    assert_eq!(quote("a\u{202E}b"), "`a<U+202E>b`");
+    assert_eq!(quote("x\u{1B}[31m"), "`x<U+001B>[31m`");
+}

@@ -38,7 +38,13 @@ pub fn parse(src: &str) -> (File<'_>, Vec<Diagnostic>) {
         return (File::default(), vec![d]);
     }
     let mut items = Vec::new();
-    let mut pos = skip_trivia(src, 0);
+    // A byte-order mark is no part of the program; spans stay offsets in `src`.
+    let start = if src.starts_with(crate::diag::BOM) {
+        crate::diag::BOM.len_utf8()
+    } else {
+        0
+    };
+    let mut pos = skip_trivia(src, start);
     while pos < src.len() {
         match TapParser::parse(Rule::item_line, &src[pos..]) {
             Ok(pairs) => {
@@ -194,7 +200,7 @@ fn found_token(src: &str, at: usize) -> (String, Span) {
     } else {
         c.len_utf8()
     };
-    (format!("`{}`", &rest[..len]), Span::new(at, at + len))
+    (crate::diag::quote(&rest[..len]), Span::new(at, at + len))
 }
 
 fn syntax_error(src: &str, offset: usize, err: &pest::error::Error<Rule>) -> Diagnostic {
@@ -336,6 +342,13 @@ fn syntax_help(
     let prev = src[..at].chars().next_back();
     let token = found.trim_matches('`');
     let is_name_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let invisible = |c: char| crate::diag::is_invisible(c) && !matches!(c, '\n' | '\r');
+    if let Some(c) = src[at..].chars().next().filter(|&c| invisible(c)) {
+        return Some(format!(
+            "remove the invisible character {} here (many editors do not show it)",
+            crate::diag::quote(&c.to_string())
+        ));
+    }
     if token.starts_with('-') && prev.is_some_and(is_name_char) {
         return Some("a name cannot end in `-`: remove it or add letters after it".into());
     }
@@ -762,7 +775,7 @@ impl Converter {
                         "\\$" => "$",
                         other => {
                             self.diags.push(
-                                Diagnostic::error("E003", format!("unknown escape `{other}`"))
+                                Diagnostic::error("E003", format!("unknown escape {}", crate::diag::quote(other)))
                                     .label(self.span(&p), "not an escape tapc knows")
                                     .help("the escapes are `\\\"`, `\\\\`, `\\n`, `\\t` and `\\$`; write `\\\\` for a backslash"),
                             );
