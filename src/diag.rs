@@ -86,6 +86,15 @@ impl Diagnostic {
         self
     }
 
+    /// The fix, in one line. Text in backticks is `.tap` as the user would write
+    /// it, and must be valid where it is suggested (tests/diagnostics.rs checks
+    /// every help of the test corpus): a whole item (`replicate ledger ->
+    /// us-west-2`), the line that opens one (`platform trading {`), an attribute
+    /// or block as written in a body (`rpo = 15m`), a value (`"14.6"`, `2GiB`),
+    /// or a single name or token (`ledger`, `->`). `...` stands for what the user
+    /// fills in (`service api: fargate { ... }`, `lag = ...`), UPPERCASE names for
+    /// their names. A block written on one line holds at most one attribute, as
+    /// in the language: name the others as separate pieces.
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self

@@ -147,11 +147,11 @@ pub(super) fn compute(p: &Partial, diags: &mut Vec<Diagnostic>) -> Budget {
                     .iter()
                     .filter_map(|&i| p.regions.get(i).map(|r| r.code.as_str()))
                     .collect();
-                let lag_fix = format!(
-                    "`replicate {} -> {} {{ lag = 5m }}`",
-                    svc.name,
-                    targets.join(", ")
-                );
+                let targets = match targets.is_empty() {
+                    true => "REGION".to_string(),
+                    false => targets.join(", "),
+                };
+                let lag_fix = format!("`replicate {} -> {targets} {{ lag = 5m }}`", svc.name);
                 let help = match remedy {
                     Some(attr) => format!(
                         "set `{attr} = true` on this replicate, which bounds the lag, or state your measured worst case with `lag`: {lag_fix}"

@@ -206,7 +206,7 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
         diags.push(
             Diagnostic::error("E106", "the program has no platform")
                 .label(Span::new(0, 0), "expected a `platform` declaration")
-                .help("declare the platform and its objectives: `platform NAME { rto = 5m  rpo = 1m  trigger = 1m }`"),
+                .help("declare the platform and its objectives: `platform NAME { ... }` with `rto = 5m`, `rpo = 1m` and `trigger = 1m` in it"),
         );
     }
     topology::check(&ctx, &bad_target, &mut diags);

@@ -475,7 +475,16 @@ impl Resolver<'_> {
             (ValueKind::Int(n), Type::Duration) => {
                 format!("add a unit: `{n}s` or `{n}m` (units: ms, s, m, h, d)")
             }
-            (ValueKind::Int(n), Type::Size) => format!("add a unit: `{n}MiB` or `{n}GiB`"),
+            // A bare number for a size: a small one is most likely GiB, a larger
+            // one MiB, as in Fargate's table of task sizes.
+            (ValueKind::Int(n), Type::Size) if *n < 128 => format!("add a unit: `{n}GiB`"),
+            (ValueKind::Int(n), Type::Size) if n % 1024 == 0 => format!(
+                "add a unit: {n} is most likely MiB, that is `{}GiB` (or `{n}MiB`)",
+                n / 1024
+            ),
+            (ValueKind::Int(n), Type::Size) => {
+                format!("add a unit: {n} is most likely MiB, `{n}MiB`")
+            }
             (ValueKind::Int(n), Type::String) => format!("put it in quotes: `\"{n}\"`"),
             (ValueKind::Str(_), Type::Symbol | Type::Service | Type::Bool) => {
                 "remove the quotes".to_string()

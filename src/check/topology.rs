@@ -152,7 +152,7 @@ pub(super) fn replications(
                         ),
                     )
                     .label(target.span, "not declared");
-                    let declare = format!("declare it (`region {} {{ role = secondary ... }}`) or remove it from this replicate", target.name);
+                    let declare = format!("declare it, `region {} {{ ... }}` with `role = secondary` in it, or remove it from this replicate", target.name);
                     diags.push(
                         match resolver.budget.closest(target.name, unnamed().into_iter()) {
                             Some(s) => d.help(format!("did you mean `{s}`? Otherwise {declare}")),
@@ -201,7 +201,7 @@ pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic
             diags.push(
                 Diagnostic::error("E301", "the program declares no regions")
                     .label(platform.name_span, "no region to run in")
-                    .help("declare a primary and a secondary region, e.g. `region us-east-1 { role = primary  cidr = 10.0.0.0/16 }` and `region us-west-2 { role = secondary  cidr = 10.1.0.0/16 }`"),
+                    .help("declare a primary and a secondary region, each with a `role` and a `cidr`: `region us-east-1 { ... }` with `role = primary`, and `region us-west-2 { ... }` with `role = secondary`"),
             );
         }
         return;
@@ -239,7 +239,7 @@ pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic
             diags.push(
                 Diagnostic::error("E303", "missing secondary: no region can take over when the primary fails")
                     .label(primary.span, "the only region, and it is the primary")
-                    .help("declare a secondary region, e.g. `region us-west-2 { role = secondary  cidr = 10.1.0.0/16 }`"),
+                    .help("declare a secondary region: `region us-west-2 { ... }` with `role = secondary` and a `cidr` such as `cidr = 10.1.0.0/16`"),
             );
         }
     }
