@@ -315,7 +315,9 @@ fn params(
                 ),
             };
             return Err(format!(
-                "--param {name}: the program declares no param `{name}`{hint}"
+                "--param {}: the program declares no param {}{hint}",
+                crate::diag::visible(name),
+                crate::diag::quote(name)
             ));
         };
         let (ty, ty_span) = types[name];
