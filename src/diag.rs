@@ -243,7 +243,7 @@ pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
         .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     let mut out = String::new();
     for report in reports {
-        let source = Snippets(report.file);
+        let source = Snippets(report.file, shown_source(&report.file.text));
         for diag in report.diagnostics {
             let view = MietteView {
                 diag,
@@ -262,7 +262,8 @@ struct MietteView<'a> {
     source: &'a Snippets<'a>,
 }
 
-/// The source as miette reads it, with two corrections:
+/// The source as miette reads it (the file's text as `shown_source` makes it
+/// safe to print), with two corrections:
 /// - miette scans the text from its start for every snippet, so a file with
 ///   thousands of diagnostics took quadratic time. Here it scans only the
 ///   lines around the span (found in the line index), one more on each side
@@ -272,7 +273,7 @@ struct MietteView<'a> {
 ///   the file, so labels far apart became one long snippet. Here `line_count`
 ///   is the number of lines in the snippet plus one, so that snippets at most
 ///   one line apart are drawn as one.
-struct Snippets<'f>(&'f SourceFile);
+struct Snippets<'f>(&'f SourceFile, std::borrow::Cow<'f, str>);
 
 impl miette::SourceCode for Snippets<'_> {
     fn read_span<'a>(
@@ -290,7 +291,7 @@ impl miette::SourceCode for Snippets<'_> {
             .get(last)
             .copied()
             .unwrap_or(file.text.len());
-        let window = &file.text.as_bytes()[lo..hi];
+        let window = &self.1.as_bytes()[lo..hi];
         let local = miette::SourceSpan::new(span.offset().saturating_sub(lo).into(), span.len());
         let c = window.read_span(&local, before, after)?;
         let data = c.data();
@@ -305,6 +306,32 @@ impl miette::SourceCode for Snippets<'_> {
             lines,
         )))
     }
+}
+
+/// The source as a snippet shows it: an invisible character (other than tab
+/// and line ends, and a byte-order mark at the start of the file) is shown as
+/// `\u{FFFD}`, or `?` where it takes fewer than 3 bytes, so that the terminal
+/// neither hides it nor obeys it (escape sequences, bidirectional controls).
+/// Replacements keep the byte length: offsets stay those of the file.
+fn shown_source(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |(i, c): (usize, char)| {
+        is_invisible(c) && !matches!(c, '\t' | '\n' | '\r') && !(c == BOM && i == 0)
+    };
+    if !text.char_indices().any(hidden) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        if !hidden((i, c)) {
+            out.push(c);
+        } else if c.len_utf8() >= 3 {
+            out.push('\u{FFFD}');
+            out.extend(std::iter::repeat_n('?', c.len_utf8() - 3));
+        } else {
+            out.extend(std::iter::repeat_n('?', c.len_utf8()));
+        }
+    }
+    out.into()
 }
 
 impl fmt::Debug for MietteView<'_> {

@@ -114,7 +114,8 @@ fn a_leading_byte_order_mark_is_skipped() {
 
 /// Characters a terminal shows as nothing (or that reorder the text around
 /// them), put anywhere in a program, never reach a message, label or help as
-/// they are: every quote of the source goes through `diag::quote`.
+/// they are (every quote of the source goes through `diag::quote`), nor the
+/// source lines a report shows.
 #[test]
 fn invisible_characters_are_escaped_in_every_message() {
     let program = std::fs::read_to_string(
@@ -152,6 +153,20 @@ fn invisible_characters_are_escaped_in_every_message() {
             let text = format!("{}{c}{}", &program[..at], &program[at..]);
             let file = SourceFile::new("x.tap", text);
             let checked = tapc::check_source(&file, &[]).unwrap();
+            // Nor does the source shown in a report: no escape sequence or bidi
+            // control reaches the terminal.
+            let report = [Report {
+                file: &file,
+                diagnostics: &checked.diagnostics,
+            }];
+            let shown = render_human(&report, false);
+            assert!(
+                !shown
+                    .chars()
+                    .any(|c| c != '\n' && tapc::diag::is_invisible(c)),
+                "U+{:04X} at {at} is printed raw:\n{shown}",
+                u32::from(c)
+            );
             for d in &checked.diagnostics {
                 let texts = std::iter::once(&d.message)
                     .chain(d.labels.iter().map(|l| &l.text))
