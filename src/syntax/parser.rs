@@ -938,7 +938,7 @@ fn smaller_unit(text: &str) -> Option<String> {
 
 /// Attributes whose numbers are counted in a unit other than the one users
 /// think in: Fargate's `cpu` is in CPU units, 1024 to a vCPU
-/// (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size).
+/// (`cpu` of https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html).
 const SCALED: [(&str, &str, &[&str], u64); 1] = [(
     "cpu",
     "CPU units, 1024 to a vCPU",
