@@ -86,6 +86,15 @@ impl Diagnostic {
         self
     }
 
+    /// The fix, in one line. Text in backticks is `.tap` as the user would write
+    /// it, and must be valid where it is suggested (tests/diagnostics.rs checks
+    /// every help of the test corpus): a whole item (`replicate ledger ->
+    /// us-west-2`), the line that opens one (`platform trading {`), an attribute
+    /// or block as written in a body (`rpo = 15m`), a value (`"14.6"`, `2GiB`),
+    /// or a single name or token (`ledger`, `->`). `...` stands for what the user
+    /// fills in (`service api: fargate { ... }`, `lag = ...`), UPPERCASE names for
+    /// their names. A block written on one line holds at most one attribute, as
+    /// in the language: name the others as separate pieces.
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
@@ -94,6 +103,71 @@ impl Diagnostic {
     pub fn primary_span(&self) -> Span {
         self.labels.first().map(|l| l.span).unwrap_or_default()
     }
+}
+
+/// The byte-order mark some editors write at the start of a UTF-8 file. The
+/// parser skips it; offsets stay offsets in the file as read (the mark counts
+/// its 3 bytes), columns do not count it, as editors do not show it.
+pub const BOM: char = '\u{FEFF}';
+
+/// Whether `c` would be invisible, or would disturb the text around it, if a
+/// message showed it as is: control characters, whitespace other than a space,
+/// and the format characters (zero-width, joiners, bidirectional controls,
+/// byte-order mark, tags) and fillers that render as nothing.
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || (c.is_whitespace() && c != ' ')
+        || matches!(
+            u32::from(c),
+            0xAD | 0x34F
+                | 0x61C
+                | 0x115F
+                | 0x1160
+                | 0x17B4
+                | 0x17B5
+                | 0x180B..=0x180F
+                | 0x200B..=0x200F
+                | 0x202A..=0x202E
+                | 0x2060..=0x206F
+                | 0x3164
+                | 0xFE00..=0xFE0F
+                | 0xFEFF
+                | 0xFFA0
+                | 0xFFF0..=0xFFFB
+                | 0x1D173..=0x1D17A
+                | 0xE0000..=0xE0FFF
+        )
+}
+
+/// `text` with every invisible character written as `<U+XXXX>`, for messages.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_invisible) {
+        return text.into();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if is_invisible(c) {
+            out.push_str(&format!("<U+{:04X}>", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+/// A piece of the user's source quoted in a message: "`text`". A piece made only
+/// of invisible characters is named instead ("U+FEFF"); one that holds some is
+/// quoted with them written as `<U+XXXX>`. Every message or label that quotes
+/// source text goes through here.
+pub fn quote(text: &str) -> String {
+    if !text.is_empty() && text.chars().all(is_invisible) {
+        let names: Vec<String> = text
+            .chars()
+            .map(|c| format!("U+{:04X}", u32::from(c)))
+            .collect();
+        return names.join(" ");
+    }
+    format!("`{}`", visible(text))
 }
 
 /// A source file with its line index, for line/column numbers and reports.
@@ -127,10 +201,14 @@ impl SourceFile {
         let offset = offset.min(self.text.len());
         let line = self.line_index(offset);
         let start = self.line_starts[line];
-        let col = self
-            .text
-            .get(start..offset)
-            .map_or(0, |s| s.chars().count());
+        let col = self.text.get(start..offset).map_or(0, |s| {
+            let s = if start == 0 {
+                s.strip_prefix(BOM).unwrap_or(s)
+            } else {
+                s
+            };
+            s.chars().count()
+        });
         (line + 1, col + 1)
     }
 }
@@ -160,10 +238,12 @@ pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
-        .with_links(false);
+        .with_links(false)
+        // Code in help lines (`us-west-2`) must not be split at its hyphens.
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     let mut out = String::new();
     for report in reports {
-        let source = Snippets(report.file);
+        let source = Snippets(report.file, shown_source(&report.file.text));
         for diag in report.diagnostics {
             let view = MietteView {
                 diag,
@@ -182,7 +262,8 @@ struct MietteView<'a> {
     source: &'a Snippets<'a>,
 }
 
-/// The source as miette reads it, with two corrections:
+/// The source as miette reads it (the file's text as `shown_source` makes it
+/// safe to print), with two corrections:
 /// - miette scans the text from its start for every snippet, so a file with
 ///   thousands of diagnostics took quadratic time. Here it scans only the
 ///   lines around the span (found in the line index), one more on each side
@@ -192,7 +273,7 @@ struct MietteView<'a> {
 ///   the file, so labels far apart became one long snippet. Here `line_count`
 ///   is the number of lines in the snippet plus one, so that snippets at most
 ///   one line apart are drawn as one.
-struct Snippets<'f>(&'f SourceFile);
+struct Snippets<'f>(&'f SourceFile, std::borrow::Cow<'f, str>);
 
 impl miette::SourceCode for Snippets<'_> {
     fn read_span<'a>(
@@ -210,7 +291,7 @@ impl miette::SourceCode for Snippets<'_> {
             .get(last)
             .copied()
             .unwrap_or(file.text.len());
-        let window = &file.text.as_bytes()[lo..hi];
+        let window = &self.1.as_bytes()[lo..hi];
         let local = miette::SourceSpan::new(span.offset().saturating_sub(lo).into(), span.len());
         let c = window.read_span(&local, before, after)?;
         let data = c.data();
@@ -225,6 +306,32 @@ impl miette::SourceCode for Snippets<'_> {
             lines,
         )))
     }
+}
+
+/// The source as a snippet shows it: an invisible character (other than tab
+/// and line ends, and a byte-order mark at the start of the file) is shown as
+/// `\u{FFFD}`, or `?` where it takes fewer than 3 bytes, so that the terminal
+/// neither hides it nor obeys it (escape sequences, bidirectional controls).
+/// Replacements keep the byte length: offsets stay those of the file.
+fn shown_source(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |(i, c): (usize, char)| {
+        is_invisible(c) && !matches!(c, '\t' | '\n' | '\r') && !(c == BOM && i == 0)
+    };
+    if !text.char_indices().any(hidden) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        if !hidden((i, c)) {
+            out.push(c);
+        } else if c.len_utf8() >= 3 {
+            out.push('\u{FFFD}');
+            out.extend(std::iter::repeat_n('?', c.len_utf8() - 3));
+        } else {
+            out.extend(std::iter::repeat_n('?', c.len_utf8()));
+        }
+    }
+    out.into()
 }
 
 impl fmt::Debug for MietteView<'_> {

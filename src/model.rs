@@ -26,7 +26,20 @@ impl fmt::Display for Val {
     /// The value as it would be written in a `.tap` file.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Val::Str(s) => write!(f, "{s:?}"),
+            Val::Str(s) => {
+                // The escapes `.tap` has; what it cannot escape is shown as `<U+XXXX>`.
+                f.write_str("\"")?;
+                for c in s.chars() {
+                    match c {
+                        '"' => f.write_str("\\\"")?,
+                        '\\' => f.write_str("\\\\")?,
+                        '\n' => f.write_str("\\n")?,
+                        '\t' => f.write_str("\\t")?,
+                        c => f.write_str(&crate::diag::visible(c.encode_utf8(&mut [0; 4])))?,
+                    }
+                }
+                f.write_str("\"")
+            }
             Val::Int(n) => write!(f, "{n}"),
             Val::Duration(ms) => f.write_str(&duration(*ms)),
             Val::Size(b) => f.write_str(&size(*b)),

@@ -142,7 +142,10 @@ pub fn violation(kind: NameKind, name: &str) -> Option<(String, Option<char>)> {
     let (max, allowed, allowed_desc) = rule(kind);
     if let Some(c) = name.chars().find(|&c| !allowed(c)) {
         return Some((
-            format!("may contain only {allowed_desc}, not `{c}`"),
+            format!(
+                "may contain only {allowed_desc}, not {}",
+                crate::diag::quote(&c.to_string())
+            ),
             Some(c),
         ));
     }

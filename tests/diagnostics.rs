@@ -89,3 +89,307 @@ fn good_programs() {
         "good programs with errors:\n{failures}"
     );
 }
+
+/// A UTF-8 byte-order mark at the start is skipped: the program checks as without
+/// it, offsets stay offsets in the file as read (3 bytes later) and columns are
+/// those an editor shows (the mark is not counted).
+#[test]
+fn a_leading_byte_order_mark_is_skipped() {
+    let program = "platform Trading {\n  rto = 5m\n  rpo = 1m\n  trigger = 1m\n}\n";
+    let plain = SourceFile::new("a.tap", program);
+    let marked = SourceFile::new("a.tap", format!("\u{FEFF}{program}"));
+    let a = tapc::check_source(&plain, &[]).unwrap().diagnostics;
+    let b = tapc::check_source(&marked, &[]).unwrap().diagnostics;
+    assert!(!a.is_empty());
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!((x.code, &x.message, &x.help), (y.code, &y.message, &y.help));
+        assert_eq!(x.primary_span().start + 3, y.primary_span().start);
+        assert_eq!(
+            plain.line_col(x.primary_span().start),
+            marked.line_col(y.primary_span().start)
+        );
+    }
+}
+
+/// Characters a terminal shows as nothing (or that reorder the text around
+/// them), put anywhere in a program, never reach a message, label or help as
+/// they are (every quote of the source goes through `diag::quote`), nor the
+/// source lines a report shows.
+#[test]
+fn invisible_characters_are_escaped_in_every_message() {
+    let program = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad/check/azs_1.tap"),
+    )
+    .unwrap();
+    let invisible = [
+        '\u{FEFF}',
+        '\u{200B}',
+        '\u{200D}',
+        '\u{202E}',
+        '\u{2066}',
+        '\u{00AD}',
+        '\u{0007}',
+        '\u{001B}',
+        '\u{00A0}',
+        '\u{2028}',
+        '\u{E0041}',
+    ];
+    // After a name, inside a string and a map key, at the start of a line, in a unit.
+    let places: Vec<usize> = [
+        "rto",
+        "\"trading",
+        "project",
+        "\nservice",
+        "1m",
+        "\"sessionId",
+    ]
+    .iter()
+    .filter_map(|p| program.find(p).map(|i| i + p.len()))
+    .collect();
+    assert_eq!(places.len(), 6);
+    for c in invisible {
+        for &at in &places {
+            let text = format!("{}{c}{}", &program[..at], &program[at..]);
+            let file = SourceFile::new("x.tap", text);
+            let checked = tapc::check_source(&file, &[]).unwrap();
+            // Nor does the source shown in a report: no escape sequence or bidi
+            // control reaches the terminal.
+            let report = [Report {
+                file: &file,
+                diagnostics: &checked.diagnostics,
+            }];
+            let shown = render_human(&report, false);
+            assert!(
+                !shown
+                    .chars()
+                    .any(|c| c != '\n' && tapc::diag::is_invisible(c)),
+                "U+{:04X} at {at} is printed raw:\n{shown}",
+                u32::from(c)
+            );
+            for d in &checked.diagnostics {
+                let texts = std::iter::once(&d.message)
+                    .chain(d.labels.iter().map(|l| &l.text))
+                    .chain(d.help.as_ref());
+                for t in texts {
+                    assert!(
+                        !t.chars().any(tapc::diag::is_invisible),
+                        "U+{:04X} at {at}: {} shows it raw: {t:?}",
+                        u32::from(c),
+                        d.code
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn quote_names_invisible_characters() {
+    use tapc::diag::quote;
+    assert_eq!(quote("cpu"), "`cpu`");
+    assert_eq!(quote("\u{FEFF}"), "U+FEFF");
+    assert_eq!(quote("\u{200B}\u{200B}"), "U+200B U+200B");
+    assert_eq!(quote("a\u{202E}b"), "`a<U+202E>b`");
+    assert_eq!(quote("x\u{1B}[31m"), "`x<U+001B>[31m`");
+}
+
+/// The diagnostics of every program in the corpus: `tests/bad/**` and every
+/// ```tap block of every `tapc explain` entry.
+fn corpus_diagnostics() -> Vec<(String, tapc::diag::Diagnostic)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad")];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "tap") {
+                let (_, diagnostics) = diagnose(&path);
+                let name = path.display().to_string();
+                out.extend(diagnostics.into_iter().map(|d| (name.clone(), d)));
+            }
+        }
+    }
+    for (code, text) in tapc::explain::CODES {
+        for (i, block) in text.split("```tap\n").skip(1).enumerate() {
+            let src = &block[..block.find("```").unwrap()];
+            let file = SourceFile::new("example.tap", src);
+            let checked = tapc::check_source(&file, &[]).unwrap();
+            let name = format!("{code}.md example {}", i + 1);
+            out.extend(checked.diagnostics.into_iter().map(|d| (name.clone(), d)));
+        }
+    }
+    out
+}
+
+/// The backticked pieces of a help line.
+fn backticked(help: &str) -> Vec<&str> {
+    help.split('`').skip(1).step_by(2).collect()
+}
+
+/// `text` with the placeholder `...` filled in where it stands outside a
+/// string: `{ ... }` is an empty block, `= ...` a value, `, ...` more of the same.
+fn fill_placeholders(text: &str) -> String {
+    let mut out = String::new();
+    let mut in_string = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '"' {
+            in_string = !in_string;
+        }
+        if !in_string && rest.starts_with("...") {
+            let before = out.trim_end();
+            if before.ends_with('{') && rest[3..].trim_start().starts_with('}') {
+                out.truncate(before.len());
+                out.push(' ');
+            } else if before.ends_with(',') {
+                out.truncate(before.len() - 1);
+            } else {
+                out.push('x');
+            }
+            rest = &rest[3..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// Why a backticked piece of a help line is not valid `.tap` where it is
+/// suggested, following the convention in `src/diag.rs`.
+fn invalid_code(piece: &str) -> Option<String> {
+    let code = fill_placeholders(piece);
+    // The line that opens a block (`platform trading {`) is closed here.
+    let code = match code.ends_with('{') && code.len() > 1 {
+        true => format!("{code}\n}}"),
+        false => code,
+    };
+    let first = code.split([' ', ':']).next().unwrap_or("");
+    let after_name = code
+        .trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        .trim_start();
+    let program = if tapc::syntax::KEYWORDS.contains(&first) && code.contains(' ') {
+        code.clone() // an item
+    } else if first != code && (after_name.starts_with('=') || after_name.starts_with('{')) {
+        format!("platform x {{\n{code}\n}}\n") // an attribute or a block, in a body
+    } else if code.len() > 1
+        && (code.starts_with(['"', '['])
+            || code.starts_with("{ ")
+            || code.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        return tapc::syntax::parse_literal(&code)
+            .is_none()
+            .then(|| "not a value".to_string());
+    } else {
+        return None; // a name or a token
+    };
+    let (_, errors) = tapc::syntax::parse(&program);
+    errors.first().map(|d| d.message.clone())
+}
+
+/// Every backticked piece of code in every help line of the corpus parses where
+/// it is suggested: no one-line blocks with two attributes, no broken values.
+#[test]
+fn help_lines_suggest_valid_code() {
+    let mut failures = Vec::new();
+    for (name, d) in corpus_diagnostics() {
+        let Some(help) = &d.help else { continue };
+        for piece in backticked(help) {
+            if let Some(why) = invalid_code(piece) {
+                failures.push(format!("{name}: {} help `{piece}`: {why}", d.code));
+            }
+        }
+    }
+    failures.sort();
+    failures.dedup();
+    assert!(
+        failures.is_empty(),
+        "help lines with invalid code:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_help_line_check_knows_bad_code() {
+    assert_eq!(invalid_code("cidr = 10.0.0.0/16"), None);
+    assert_eq!(
+        invalid_code("replicate documents -> us-west-2 { lag = 5m }"),
+        None
+    );
+    assert_eq!(invalid_code("service api: fargate { ... }"), None);
+    assert_eq!(
+        invalid_code("certificates = { us-east-1 = \"arn:aws:acm:...\", ... }"),
+        None
+    );
+    assert_eq!(invalid_code("->"), None);
+    assert_eq!(invalid_code("platform trading {"), None);
+    assert!(invalid_code("health { path = \"/\" interval = 10s }").is_some());
+    assert!(invalid_code("region us-east-1 { role = primary  cidr = 10.0.0.0/16 }").is_some());
+    assert!(invalid_code("cpu = 1 vCPU").is_some());
+    assert!(invalid_code("2.5GiB").is_some());
+}
+
+/// The fix a help suggests for a value is the right one: put in place of the
+/// line (an attribute) or of the value, the program checks without errors.
+#[test]
+fn suggested_values_fix_the_program() {
+    let program = |line: &str| {
+        // The line replaces the default it sets.
+        let name = line.split('=').next().unwrap().trim();
+        let defaults: String = ["cpu = 1024", "memory = 4GiB"]
+            .iter()
+            .filter(|d| !d.starts_with(&format!("{name} ")))
+            .map(|d| format!("  {d}\n"))
+            .collect();
+        format!(
+            "platform p {{\n  rto = 15m\n  rpo = 5m\n  trigger = 1m\n}}\n\
+             region us-east-1 {{\n  role = primary\n  cidr = 10.0.0.0/16\n}}\n\
+             region us-west-2 {{\n  role = secondary\n  cidr = 10.1.0.0/16\n}}\n\
+             service api: fargate {{\n  image = \"amazon/amazon-ecs-sample\"\n{defaults}  {line}\n}}\n"
+        )
+    };
+    let errors = |src: String| {
+        let file = SourceFile::new("fix.tap", src);
+        let checked = tapc::check_source(&file, &[]).unwrap();
+        checked
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.severity == tapc::diag::Severity::Error)
+            .collect::<Vec<_>>()
+    };
+    for line in [
+        "cpu = 0.5",
+        "cpu = 1 vCPU",
+        "cpu = 2 cores",
+        "memory = 2048",
+        "memory = 2",
+        "memory = 3072",
+        "memory = 3 GB",
+        "logs = 7 days",
+    ] {
+        let found = errors(program(line));
+        let help = match found.as_slice() {
+            [d] => d.help.clone().unwrap_or_default(),
+            _ => panic!("`{line}`: expected one error, got {found:?}"),
+        };
+        // The pieces that are code to put in: attributes and values, not names.
+        let pieces: Vec<&str> = backticked(&help)
+            .into_iter()
+            .filter(|p| p.contains('=') || p.starts_with(|c: char| c.is_ascii_digit()))
+            .collect();
+        assert!(!pieces.is_empty(), "`{line}`: no fix in {help:?}");
+        for piece in pieces {
+            let fixed = match piece.contains('=') {
+                true => piece.to_string(),
+                false => format!("{} = {piece}", line.split('=').next().unwrap().trim()),
+            };
+            let after = errors(program(&fixed));
+            assert!(
+                after.is_empty(),
+                "`{line}`: the help {help:?} suggests `{fixed}`, which reports {after:?}"
+            );
+        }
+    }
+}

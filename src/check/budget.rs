@@ -139,31 +139,39 @@ pub(super) fn compute(p: &Partial, diags: &mut Vec<Diagnostic>) -> Budget {
                 diags.push(d.help(help));
             }
             None => {
+                // No published bound: the RPO cannot be verified, whatever the
+                // mechanism. Where an option adds a bound (S3's RTC), say so too.
                 let remedy = svc.kind.lag.iter().find_map(|f| f.when.clone());
-                let base = format!(
-                    "the replication lag of `{}` has no published bound",
-                    svc.name
-                );
-                let label = source.clone();
-                diags.push(match remedy {
-                    Some(attr) => Diagnostic::error(
-                        "E403",
+                let targets: Vec<&str> = rep
+                    .regions
+                    .iter()
+                    .filter_map(|&i| p.regions.get(i).map(|r| r.code.as_str()))
+                    .collect();
+                let targets = match targets.is_empty() {
+                    true => "REGION".to_string(),
+                    false => targets.join(", "),
+                };
+                let lag_fix = format!("`replicate {} -> {targets} {{ lag = 5m }}`", svc.name);
+                let help = match remedy {
+                    Some(attr) => format!(
+                        "set `{attr} = true` on this replicate, which bounds the lag, or state your measured worst case with `lag`: {lag_fix}"
+                    ),
+                    None => format!(
+                        "state your measured worst case with `lag` on this replicate: {lag_fix}"
+                    ),
+                };
+                diags.push(
+                    Diagnostic::warning(
+                        "W402",
                         format!(
-                            "{base}, so its RPO of {} cannot be met",
+                            "the replication lag of `{}` has no published bound; its RPO of {} is not verified",
+                            svc.name,
                             duration(objective)
                         ),
                     )
-                    .label(rep.span, label)
-                    .help(format!(
-                        "set `{attr} = true` on this replicate, which bounds the lag"
-                    )),
-                    None => Diagnostic::warning(
-                        "W402",
-                        format!("{base}; its RPO of {} is not verified", duration(objective)),
-                    )
-                    .label(rep.span, label)
-                    .help("state your measured worst case with `lag = ...` on this replicate"),
-                });
+                    .label(rep.span, source.clone())
+                    .help(help),
+                );
             }
             _ => {}
         }

@@ -58,11 +58,18 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
                 .unwrap_or(0)
         });
         let culprit = &parts[blame];
-        let mut d = Diagnostic::error("E601", format!("the {} `{name}` {reason}", kind.describe()))
-            .label(
-                culprit.1,
-                format!("{} makes the {} invalid", culprit.2, kind.describe()),
-            );
+        let mut d = Diagnostic::error(
+            "E601",
+            format!(
+                "the {} {} {reason}",
+                kind.describe(),
+                crate::diag::quote(&name)
+            ),
+        )
+        .label(
+            culprit.1,
+            format!("{} makes the {} invalid", culprit.2, kind.describe()),
+        );
         for (i, part) in parts.iter().enumerate() {
             if i != blame {
                 d = d.label(part.1, format!("{} is part of the name", part.2));
@@ -70,7 +77,11 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
         }
         let help = match bad {
             Some(c) if c.is_ascii_uppercase() => format!("use lowercase in {}", culprit.2),
-            Some(c) => format!("remove `{c}` from {}", culprit.2),
+            Some(c) => format!(
+                "remove {} from {}",
+                crate::diag::quote(&c.to_string()),
+                culprit.2
+            ),
             None => format!(
                 "shorten {}: the name is built as `{}`",
                 culprit.2,
@@ -141,7 +152,7 @@ fn tags(platform: &crate::model::Platform, diags: &mut Vec<Diagnostic>) {
         .find(|(k, _)| k.to_lowercase().starts_with("aws:"))
     {
         problems.push((
-            format!("the key `{k}` starts with `aws:`"),
+            format!("the key {} starts with `aws:`", crate::diag::quote(k)),
             "AWS reserves the `aws:` prefix for its own tags: rename the key".to_string(),
         ));
     }
@@ -156,7 +167,11 @@ fn tags(platform: &crate::model::Platform, diags: &mut Vec<Diagnostic>) {
     }
     if let Some((k, v)) = pairs.iter().find(|(_, v)| v.chars().count() > 256) {
         problems.push((
-            format!("the value of `{k}` has {} characters", v.chars().count()),
+            format!(
+                "the value of {} has {} characters",
+                crate::diag::quote(k),
+                v.chars().count()
+            ),
             "tag values have at most 256 characters: shorten it".to_string(),
         ));
     }

@@ -69,9 +69,15 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
                         diags.push(
                             Diagnostic::error(
                                 "E207",
-                                format!("certificate for `{k}`, which is not a declared region"),
+                                format!(
+                                    "certificate for {}, which is not a declared region",
+                                    crate::diag::quote(k)
+                                ),
                             )
-                            .label(at("certificates"), format!("`{k}` is not declared"))
+                            .label(
+                                at("certificates"),
+                                format!("{} is not declared", crate::diag::quote(k)),
+                            )
                             .help("give one certificate per declared region"),
                         );
                     } else if !v.starts_with(&format!("arn:aws:acm:{k}:")) {

@@ -206,7 +206,7 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
         diags.push(
             Diagnostic::error("E106", "the program has no platform")
                 .label(Span::new(0, 0), "expected a `platform` declaration")
-                .help("declare the platform and its objectives: `platform NAME { rto = 5m  rpo = 1m  trigger = 1m }`"),
+                .help("declare the platform and its objectives: `platform NAME { ... }` with `rto = 5m`, `rpo = 1m` and `trigger = 1m` in it"),
         );
     }
     topology::check(&ctx, &bad_target, &mut diags);
@@ -290,7 +290,7 @@ fn params(
         }
         let val = default
             .as_ref()
-            .and_then(|v| param_value(v, ty.name, diags));
+            .and_then(|v| param_value(v, name.name, ty.name, diags));
         types.insert(name.name.to_string(), (ty.name, ty.span));
         out.insert(
             name.name.to_string(),
@@ -315,7 +315,9 @@ fn params(
                 ),
             };
             return Err(format!(
-                "--param {name}: the program declares no param `{name}`{hint}"
+                "--param {}: the program declares no param {}{hint}",
+                crate::diag::visible(name),
+                crate::diag::quote(name)
             ));
         };
         let (ty, ty_span) = types[name];
@@ -332,12 +334,19 @@ fn params(
                 p.usage.from_cli = true;
             }
             None => diags.push(
-                Diagnostic::error("E201", format!("--param {name}={text}: expected a {ty}"))
-                    .label(ty_span, format!("param `{name}` is a {ty}"))
-                    .help(format!(
-                        "give a {ty} on the command line, e.g. {}",
-                        param_example(ty)
-                    )),
+                Diagnostic::error(
+                    "E201",
+                    resolve::expects(
+                        &format!("param `{name}`"),
+                        &format!("a {ty}"),
+                        &format!("{} (from --param)", crate::diag::quote(text)),
+                    ),
+                )
+                .label(ty_span, format!("param `{name}` is a {ty}"))
+                .help(format!(
+                    "give a {ty} on the command line, e.g. {}",
+                    param_example(ty)
+                )),
             ),
         }
     }
@@ -360,7 +369,7 @@ fn params(
     Ok(out)
 }
 
-fn param_value(v: &Value, ty: &str, diags: &mut Vec<Diagnostic>) -> Option<Val> {
+fn param_value(v: &Value, name: &str, ty: &str, diags: &mut Vec<Diagnostic>) -> Option<Val> {
     let val = Val::from_literal(v);
     match val {
         Some(val) if matches_type(&val, ty) => Some(val),
@@ -387,7 +396,11 @@ fn param_value(v: &Value, ty: &str, diags: &mut Vec<Diagnostic>) -> Option<Val> 
             diags.push(
                 Diagnostic::error(
                     "E201",
-                    format!("expected a {ty}, found {}", v.kind.describe()),
+                    resolve::expects(
+                        &format!("param `{name}`"),
+                        &format!("a {ty}"),
+                        v.kind.describe(),
+                    ),
                 )
                 .label(v.span, format!("expected a {ty}"))
                 .help(help),

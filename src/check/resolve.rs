@@ -42,6 +42,20 @@ impl Resolver<'_> {
         owner: Span,
         diags: &mut Vec<Diagnostic>,
     ) -> Resolved {
+        self.body_at(body, fields, what, owner, "", diags)
+    }
+
+    /// `body`, nested in blocks: `path` is `health.` in an endpoint's `health`
+    /// block, so that messages name the attribute as `health.interval`.
+    fn body_at(
+        &self,
+        body: &Body,
+        fields: &Fields,
+        what: &str,
+        owner: Span,
+        path: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Resolved {
         let mut out = Resolved {
             attrs: Attrs::default(),
             blocks: Vec::new(),
@@ -73,7 +87,10 @@ impl Resolver<'_> {
                         diags.push(
                             Diagnostic::error(
                                 "E101",
-                                format!("`{}` is set twice in `{name}`", key.text),
+                                format!(
+                                    "{} is set twice in `{name}`",
+                                    crate::diag::quote(&key.text)
+                                ),
                             )
                             .label(key.span, "set again here")
                             .label(first.span, "first set here")
@@ -82,7 +99,8 @@ impl Resolver<'_> {
                     }
                 }
             }
-            if let Some((val, param)) = self.value(&attr.value, field, diags) {
+            let subject = format!("{path}{name}");
+            if let Some((val, param)) = self.value(&attr.value, field, &subject, diags) {
                 if matches!(field.ty, Type::Service | Type::Services) {
                     out.refs.extend(self.service_refs(&attr.value, diags));
                 }
@@ -105,7 +123,15 @@ impl Resolver<'_> {
                 (Some(inner), None) => {
                     seen.insert(name, block.name.span);
                     let what = format!("`{name}` block");
-                    let r = self.body(&block.body, inner, &what, block.name.span, diags);
+                    let inner_path = format!("{path}{name}.");
+                    let r = self.body_at(
+                        &block.body,
+                        inner,
+                        &what,
+                        block.name.span,
+                        &inner_path,
+                        diags,
+                    );
                     out.refs.extend(r.refs);
                     out.blocks.push((name.to_string(), r.attrs));
                 }
@@ -181,14 +207,16 @@ impl Resolver<'_> {
         out
     }
 
-    /// Resolves one value for `field`, reporting type, allowed-value and range errors.
-    pub fn value(
+    /// Resolves one value for `field`, reporting type, allowed-value and range
+    /// errors; `subject` names the attribute (`interval`, `health.interval`).
+    fn value(
         &self,
         v: &Value,
         field: &Field,
+        subject: &str,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<(Val, Option<ParamUse>)> {
-        let (val, param) = self.resolve(v, field.ty, diags)?;
+        let (val, param) = self.resolve(v, field.ty, subject, None, diags)?;
         let found = match &param {
             Some(p) if p.from_cli => format!("`{val}` (from --param {}={})", p.name, plain(&val)),
             Some(p) => format!("`{val}` (the value of param `{}`)", p.name),
@@ -198,7 +226,7 @@ impl Resolver<'_> {
             let allowed = join(field.allowed.iter().map(|a| a.to_string()));
             let mut d = Diagnostic::error(
                 "E203",
-                format!("{found} is not an allowed value of `{}`", field.name),
+                format!("{found} is not an allowed value of `{subject}`"),
             )
             .label(v.span, not_allowed(&val, &field.allowed));
             d = match &val {
@@ -250,12 +278,10 @@ impl Resolver<'_> {
             } else {
                 "above the maximum"
             };
-            let mut d = Diagnostic::error(
-                "E204",
-                format!("{found} is out of range for `{}`", field.name),
-            )
-            .label(v.span, format!("{side} {}", shown(limit)))
-            .help(format!("`{}` must be {range}: {}", field.name, field.doc));
+            let mut d =
+                Diagnostic::error("E204", format!("{found} is out of range for `{subject}`"))
+                    .label(v.span, format!("{side} {}", shown(limit)))
+                    .help(format!("`{}` must be {range}: {}", field.name, field.doc));
             if let Some(p) = &param {
                 d = d.label(p.decl, format!("param `{}` declared here", p.name));
             }
@@ -268,10 +294,7 @@ impl Resolver<'_> {
                 diags.push(
                     Diagnostic::error(
                         "E204",
-                        format!(
-                            "{found} is not a multiple of {step_val} for `{}`",
-                            field.name
-                        ),
+                        format!("{found} is not a multiple of {step_val} for `{subject}`"),
                     )
                     .label(v.span, format!("not a whole number of {step_val}"))
                     .help(format!(
@@ -285,11 +308,14 @@ impl Resolver<'_> {
         Some((val, param))
     }
 
-    /// The value with params substituted, if it has the expected type.
+    /// The value with params substituted, if it has the expected type; `whole`
+    /// is the type of the list or map when `v` is one of its items.
     fn resolve(
         &self,
         v: &Value,
         ty: Type,
+        subject: &str,
+        whole: Option<Type>,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<(Val, Option<ParamUse>)> {
         let mut param = None;
@@ -303,7 +329,7 @@ impl Resolver<'_> {
                         p.val.clone()?
                     }
                     None => {
-                        diags.push(self.type_error(v, ty));
+                        diags.push(self.type_error(v, ty, subject, whole));
                         return None;
                     }
                 }
@@ -337,7 +363,10 @@ impl Resolver<'_> {
                         };
                         let vals: Option<Vec<Val>> = items
                             .iter()
-                            .map(|i| self.resolve(i, inner, diags).map(|(v, _)| v))
+                            .map(|i| {
+                                self.resolve(i, inner, subject, Some(ty), diags)
+                                    .map(|(v, _)| v)
+                            })
                             .collect();
                         vals.map(Val::List)
                     }
@@ -345,7 +374,10 @@ impl Resolver<'_> {
                         let vals: Option<Vec<(String, Val)>> = pairs
                             .iter()
                             .map(|(k, i)| {
-                                Some((k.text.to_string(), self.resolve(i, Type::String, diags)?.0))
+                                Some((
+                                    k.text.to_string(),
+                                    self.resolve(i, Type::String, subject, Some(ty), diags)?.0,
+                                ))
                             })
                             .collect();
                         vals.map(Val::Map)
@@ -380,14 +412,14 @@ impl Resolver<'_> {
                 _ => (None, ty),
             };
             let mut d = match (at, &param, &v.kind) {
-                (Some(elem), ..) => self.type_error(elem, elem_ty),
+                (Some(elem), ..) => self.type_error(elem, elem_ty, subject, Some(ty)),
                 (None, Some(p), ValueKind::Symbol(_)) => {
                     let d = Diagnostic::error(
                         "E201",
-                        format!(
-                            "expected {}, found `{val}` (the value of param `{}`)",
+                        expects(
+                            &format!("`{subject}`"),
                             ty.describe(),
-                            p.name
+                            &format!("`{val}` (the value of param `{}`)", p.name),
                         ),
                     )
                     .label(v.span, format!("expected {}", ty.describe()));
@@ -399,7 +431,7 @@ impl Resolver<'_> {
                         None => d.help(format!("write {}{}", ty.describe(), example(ty))),
                     }
                 }
-                (None, ..) => self.type_error(v, ty),
+                (None, ..) => self.type_error(v, ty, subject, whole),
             };
             if let Some(p) = &param {
                 d = d.label(p.decl, format!("param `{}` declared here", p.name));
@@ -410,13 +442,23 @@ impl Resolver<'_> {
         Some((val, param))
     }
 
-    fn type_error(&self, v: &Value, ty: Type) -> Diagnostic {
+    /// `v` is not of type `ty`; `whole` is the type of the list or map when `v`
+    /// is one of its items.
+    fn type_error(&self, v: &Value, ty: Type, subject: &str, whole: Option<Type>) -> Diagnostic {
         let found = match &v.kind {
             ValueKind::Symbol(s) => format!("the name `{s}`"),
             k => k.describe().to_string(),
         };
-        let d = Diagnostic::error("E201", format!("expected {}, found {found}", ty.describe()))
-            .label(v.span, format!("expected {}", ty.describe()));
+        let message = match whole {
+            Some(w) => expects(
+                &format!("`{subject}`"),
+                w.describe(),
+                &format!("{found} in it"),
+            ),
+            None => expects(&format!("`{subject}`"), ty.describe(), &found),
+        };
+        let d =
+            Diagnostic::error("E201", message).label(v.span, format!("expected {}", ty.describe()));
         let help = match (&v.kind, ty) {
             (ValueKind::Symbol(s), _) if ty != Type::String => {
                 if let Some(p) = self
@@ -433,7 +475,16 @@ impl Resolver<'_> {
             (ValueKind::Int(n), Type::Duration) => {
                 format!("add a unit: `{n}s` or `{n}m` (units: ms, s, m, h, d)")
             }
-            (ValueKind::Int(n), Type::Size) => format!("add a unit: `{n}MiB` or `{n}GiB`"),
+            // A bare number for a size: a small one is most likely GiB, a larger
+            // one MiB, as in Fargate's table of task sizes.
+            (ValueKind::Int(n), Type::Size) if *n < 128 => format!("add a unit: `{n}GiB`"),
+            (ValueKind::Int(n), Type::Size) if n % 1024 == 0 => format!(
+                "add a unit: {n} is most likely MiB, that is `{}GiB` (or `{n}MiB`)",
+                n / 1024
+            ),
+            (ValueKind::Int(n), Type::Size) => {
+                format!("add a unit: {n} is most likely MiB, `{n}MiB`")
+            }
             (ValueKind::Int(n), Type::String) => format!("put it in quotes: `\"{n}\"`"),
             (ValueKind::Str(_), Type::Symbol | Type::Service | Type::Bool) => {
                 "remove the quotes".to_string()
@@ -508,6 +559,12 @@ fn unknown_attribute(name: &str, span: Span, fields: &Fields, what: &str) -> Dia
         }
         None => d.help(format!("the attributes of {what} are: {}", join(names))),
     }
+}
+
+/// The message of every type error (E201), in one place: what was given where
+/// `subject` (an attribute, `health.interval`, or a param) expects `expected`.
+pub fn expects(subject: &str, expected: &str, found: &str) -> String {
+    format!("{subject} expects {expected}, found {found}")
 }
 
 /// The label of a value outside `allowed`: the whole set when it is short, else

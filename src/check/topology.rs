@@ -152,7 +152,7 @@ pub(super) fn replications(
                         ),
                     )
                     .label(target.span, "not declared");
-                    let declare = format!("declare it (`region {} {{ role = secondary ... }}`) or remove it from this replicate", target.name);
+                    let declare = format!("declare it, `region {} {{ ... }}` with `role = secondary` in it, or remove it from this replicate", target.name);
                     diags.push(
                         match resolver.budget.closest(target.name, unnamed().into_iter()) {
                             Some(s) => d.help(format!("did you mean `{s}`? Otherwise {declare}")),
@@ -201,7 +201,7 @@ pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic
             diags.push(
                 Diagnostic::error("E301", "the program declares no regions")
                     .label(platform.name_span, "no region to run in")
-                    .help("declare a primary and a secondary region, e.g. `region us-east-1 { role = primary  cidr = 10.0.0.0/16 }` and `region us-west-2 { role = secondary  cidr = 10.1.0.0/16 }`"),
+                    .help("declare a primary and a secondary region, each with a `role` and a `cidr`: `region us-east-1 { ... }` with `role = primary`, and `region us-west-2 { ... }` with `role = secondary`"),
             );
         }
         return;
@@ -239,7 +239,7 @@ pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic
             diags.push(
                 Diagnostic::error("E303", "missing secondary: no region can take over when the primary fails")
                     .label(primary.span, "the only region, and it is the primary")
-                    .help("declare a secondary region, e.g. `region us-west-2 { role = secondary  cidr = 10.1.0.0/16 }`"),
+                    .help("declare a secondary region: `region us-west-2 { ... }` with `role = secondary` and a `cidr` such as `cidr = 10.1.0.0/16`"),
             );
         }
     }
@@ -307,6 +307,8 @@ pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic
         }
     }
 
+    write_forwarding(p, diags);
+
     for r in p.regions {
         if let (Some(nat), Some(azs)) = (r.attrs.int("nat_gateways"), r.attrs.int("azs")) {
             if nat > azs {
@@ -363,5 +365,89 @@ pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic
                 .label(at(b), format!("the network of `{}`", b.code))
                 .help("give each region its own block (e.g. 10.0.0.0/16 and 10.1.0.0/16) so the VPCs can be peered later"),
         );
+    }
+}
+
+/// Under `active_active` every region serves, so an Aurora secondary must send
+/// its writes to the writer: global write forwarding (LANGUAGE.md section 4).
+/// Aurora PostgreSQL has it in every 16 and later version, 15.4 and later 15.x,
+/// 14.9 and later 14.x, and no earlier version
+/// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-write-forwarding-apg.html).
+/// A version that is not `MAJOR.MINOR` is for the engine-version rules to report.
+fn write_forwarding(p: &Partial, diags: &mut Vec<Diagnostic>) {
+    let Some(platform) = p.platform else { return };
+    if platform.strategy != crate::model::Strategy::ActiveActive {
+        return;
+    }
+    let Some(strategy) = platform.attrs.origin("strategy") else {
+        return;
+    };
+    for svc in p.services.iter().flatten() {
+        if svc.kind.name != "aurora_postgres" || svc.replication.is_none() {
+            continue;
+        }
+        let Some(version) = svc.attrs.str("version") else {
+            continue;
+        };
+        let Some((major, minor)) = major_minor(version) else {
+            continue;
+        };
+        let supported = major >= 16 || (major == 15 && minor >= 4) || (major == 14 && minor >= 9);
+        if supported {
+            continue;
+        }
+        let at = svc.attrs.origin("version").map_or(svc.span, |o| o.span);
+        diags.push(
+            Diagnostic::error(
+                "E309",
+                format!(
+                    "`{}` cannot take writes in its secondary regions: Aurora PostgreSQL {version} has no global write forwarding",
+                    svc.name
+                ),
+            )
+            .label(strategy.span, "every region serves, so every region writes")
+            .label(
+                at,
+                "global write forwarding needs 16 or later, 15.4+ or 14.9+",
+            )
+            .help(format!(
+                "use a version with global write forwarding on `{}`, e.g. `version = \"16.6\"`; or keep one writing region with `strategy = warm_standby`",
+                svc.name
+            )),
+        );
+    }
+}
+
+/// `14.6` as (14, 6); `None` for anything else.
+fn major_minor(version: &str) -> Option<(u32, u32)> {
+    let (major, minor) = version.split_once('.')?;
+    let number = |s: &str| {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    Some((number(major)?, number(minor)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::major_minor;
+
+    #[test]
+    fn versions_are_major_dot_minor() {
+        assert_eq!(major_minor("14.9"), Some((14, 9)));
+        assert_eq!(major_minor("16.10"), Some((16, 10)));
+        for bad in [
+            "16",
+            "16.",
+            ".4",
+            "16.4.1",
+            "v16.4",
+            "16.x",
+            "",
+            "99999999999.1",
+        ] {
+            assert_eq!(major_minor(bad), None, "{bad}");
+        }
     }
 }

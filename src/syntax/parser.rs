@@ -33,12 +33,19 @@ pub fn parse(src: &str) -> (File<'_>, Vec<Diagnostic>) {
     let mut conv = Converter {
         offset: 0,
         diags: Vec::new(),
+        attr: None,
     };
     if let Some(d) = check_depth(src) {
         return (File::default(), vec![d]);
     }
     let mut items = Vec::new();
-    let mut pos = skip_trivia(src, 0);
+    // A byte-order mark is no part of the program; spans stay offsets in `src`.
+    let start = if src.starts_with(crate::diag::BOM) {
+        crate::diag::BOM.len_utf8()
+    } else {
+        0
+    };
+    let mut pos = skip_trivia(src, start);
     while pos < src.len() {
         match TapParser::parse(Rule::item_line, &src[pos..]) {
             Ok(pairs) => {
@@ -194,7 +201,7 @@ fn found_token(src: &str, at: usize) -> (String, Span) {
     } else {
         c.len_utf8()
     };
-    (format!("`{}`", &rest[..len]), Span::new(at, at + len))
+    (crate::diag::quote(&rest[..len]), Span::new(at, at + len))
 }
 
 fn syntax_error(src: &str, offset: usize, err: &pest::error::Error<Rule>) -> Diagnostic {
@@ -336,6 +343,13 @@ fn syntax_help(
     let prev = src[..at].chars().next_back();
     let token = found.trim_matches('`');
     let is_name_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let invisible = |c: char| crate::diag::is_invisible(c) && !matches!(c, '\n' | '\r');
+    if let Some(c) = src[at..].chars().next().filter(|&c| invisible(c)) {
+        return Some(format!(
+            "remove the invisible character {} here (many editors do not show it)",
+            crate::diag::quote(&c.to_string())
+        ));
+    }
     if token.starts_with('-') && prev.is_some_and(is_name_char) {
         return Some("a name cannot end in `-`: remove it or add letters after it".into());
     }
@@ -403,15 +417,41 @@ fn syntax_help(
         }
     }
     if wants("end of line") && wants("'}'") && !found.starts_with("end") {
-        let units = ["ms", "s", "m", "h", "d", "KiB", "MiB", "GiB", "TiB"];
-        if units.contains(&token) && before.ends_with(|c: char| c.is_ascii_digit()) {
-            let number_start = before
-                .rfind(|c: char| !(c.is_ascii_digit() || c == '_'))
-                .map_or(0, |i| i + 1);
-            let number = &before[number_start..];
-            return Some(format!(
-                "write a number and its unit without a space: `{number}{token}`"
-            ));
+        // The attribute on this line and its value, before the token that is too many.
+        let line_start = src[..at].rfind('\n').map_or(0, |i| i + 1);
+        let (attr, value) = src[line_start..at]
+            .split_once('=')
+            .map_or(("", ""), |(n, v)| (n.trim(), v.trim()));
+        let attr_is_name = !attr.is_empty() && attr.chars().all(|c| is_name_char(c) || c == '-');
+        let is_number = value.starts_with(|c: char| c.is_ascii_digit())
+            && value
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '_' || c == '.');
+        let word_len = src[at..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(src.len() - at);
+        let word = &src[at..at + word_len];
+        if is_number && !word.is_empty() {
+            if let Some(unit) = unit_alias(word) {
+                if !value.contains('.') {
+                    return Some(format!(
+                        "write a number and its unit without a space: `{value}{unit}`"
+                    ));
+                }
+                if let Some(fix) = smaller_unit(&format!("{}{unit}", value.replace('_', ""))) {
+                    return Some(format!(
+                        "write a whole number and its unit without a space: `{fix}`"
+                    ));
+                }
+            }
+            let unit_word = |(a, _, words, _): &&(&str, &str, &[&str], u64)| {
+                *a == attr && words.contains(&word.to_ascii_lowercase().as_str())
+            };
+            if SCALED.iter().any(|s| unit_word(&s)) {
+                if let Some(fix) = scaled_number(attr, &value.replace('_', "")) {
+                    return Some(fix.help(attr));
+                }
+            }
         }
         if found == "`,`" {
             let after = src[at + 1..].trim_start_matches([' ', '\t']);
@@ -422,6 +462,30 @@ fn syntax_help(
                 return Some("a list is written in brackets: `[ledger, sessions]`".into());
             }
         }
+        // A second attribute on the line, maybe after a `;` or `,` separator.
+        let rest = src[at + word_len..].trim_start_matches([' ', '\t']);
+        let separated = matches!(found, "`;`" | "`,`");
+        let next = if separated {
+            rest[1..].trim_start_matches([' ', '\t'])
+        } else {
+            rest
+        };
+        let next_name = next
+            .find(|c: char| !(is_name_char(c) || c == '-'))
+            .unwrap_or(next.len());
+        let after_name = next[next_name..].trim_start_matches([' ', '\t']);
+        let second_attr = (word_len > 0 || separated)
+            && next_name > 0
+            && (after_name.starts_with('=') || after_name.starts_with('{'))
+            || word_len > 0 && (rest.starts_with('=') || rest.starts_with('{'));
+        if attr_is_name && !second_attr {
+            return Some(format!("`{attr}` takes a single value: remove {found}"));
+        }
+        if separated {
+            return Some(format!(
+                "put each attribute on its own line, without {found} between them"
+            ));
+        }
         return Some("put each attribute on its own line".into());
     }
     None
@@ -431,6 +495,8 @@ struct Converter {
     /// Byte offset of the item being converted: pest spans are relative to it.
     offset: usize,
     diags: Vec<Diagnostic>,
+    /// The attribute whose value is being converted, for helps that depend on it.
+    attr: Option<String>,
 }
 
 impl Converter {
@@ -529,7 +595,9 @@ impl Converter {
                 Rule::attr => {
                     let mut it = entry.into_inner().filter(|p| p.as_rule() != Rule::eq);
                     let name = self.ident(it.next().expect("attr has a name"));
+                    self.attr = Some(name.name.to_string());
                     let value = self.value(it.next().expect("attr has a value"));
+                    self.attr = None;
                     body.attrs.push(Attr { name, value });
                 }
                 Rule::block => {
@@ -686,50 +754,45 @@ impl Converter {
                 .label(span, "an address without `/prefix`")
                 .help(format!("add the prefix length, e.g. `{text}/16`"))
         } else if dotted {
-            Diagnostic::error("E006", "decimal numbers are not supported")
-                .label(span, "not a whole number")
-                .help(format!(
+            let attr = self.attr.as_deref();
+            let scaled = attr.and_then(|a| scaled_number(a, text));
+            let help = match (attr, scaled) {
+                (Some(a), Some(fix)) => fix.help(a),
+                // A dotted number is a version more often than anything else.
+                (None | Some("version"), _) => format!(
                     "a version or any other dotted text is a string: `\"{text}\"`"
-                ))
-        } else if text.contains('.') {
+                ),
+                (Some(a), None) if text.matches('.').count() == 1 => format!(
+                    "`{a}` takes a whole number; a duration or a size is written in a smaller unit, e.g. `500ms` or `512MiB`"
+                ),
+                (Some(_), None) => format!("dotted text is a string: `\"{text}\"`"),
+            };
             Diagnostic::error("E006", "decimal numbers are not supported")
                 .label(span, "not a whole number")
-                .help("use a whole number in a smaller unit, e.g. `1500ms` rather than `1.5s`")
+                .help(help)
+        } else if text.contains('.') {
+            let help = match smaller_unit(text) {
+                Some(fix) => format!("write it in a smaller unit: `{fix}`"),
+                None => "write a whole number of a smaller unit, e.g. `1500ms` for one and a half seconds".to_string(),
+            };
+            Diagnostic::error("E006", "decimal numbers are not supported")
+                .label(span, "not a whole number")
+                .help(help)
         } else {
             let unit = digits;
             let number = &text[..text.len() - unit.len()];
             let mut diag = Diagnostic::error("E006", format!("unknown unit `{unit}`"))
                 .label(span, "not a number, duration or size");
-            let units = ["ms", "s", "m", "h", "d", "KiB", "MiB", "GiB", "TiB"];
-            let aliases = [
-                ("sec", "s"),
-                ("secs", "s"),
-                ("min", "m"),
-                ("mins", "m"),
-                ("hr", "h"),
-                ("hrs", "h"),
-                ("day", "d"),
-                ("days", "d"),
-                ("KB", "KiB"),
-                ("MB", "MiB"),
-                ("GB", "GiB"),
-                ("TB", "TiB"),
-                ("K", "KiB"),
-                ("M", "MiB"),
-                ("G", "GiB"),
-            ];
             let weeks = ["w", "wk", "wks", "week", "weeks"].contains(&unit);
-            let guess = aliases
-                .iter()
-                .find(|(a, _)| a.eq_ignore_ascii_case(unit))
-                .map(|(_, u)| format!("{number}{u}"))
+            let guess = unit_alias(unit)
+                .map(|u| format!("{number}{u}"))
                 .or_else(|| {
                     let days = parse_digits(number)?.checked_mul(7)?;
                     weeks.then(|| format!("{days}d"))
                 })
                 .or_else(|| {
                     // One letter is too little to guess from.
-                    let u = crate::suggest::closest(unit, units.iter().copied())
+                    let u = crate::suggest::closest(unit, UNITS.iter().copied())
                         .filter(|_| unit.len() > 1)?;
                     Some(format!("{number}{u}"))
                 });
@@ -762,7 +825,7 @@ impl Converter {
                         "\\$" => "$",
                         other => {
                             self.diags.push(
-                                Diagnostic::error("E003", format!("unknown escape `{other}`"))
+                                Diagnostic::error("E003", format!("unknown escape {}", crate::diag::quote(other)))
                                     .label(self.span(&p), "not an escape tapc knows")
                                     .help("the escapes are `\\\"`, `\\\\`, `\\n`, `\\t` and `\\$`; write `\\\\` for a backslash"),
                             );
@@ -794,6 +857,119 @@ impl Converter {
             })
             .collect()
     }
+}
+
+/// The units of durations and sizes.
+const UNITS: [&str; 9] = ["ms", "s", "m", "h", "d", "KiB", "MiB", "GiB", "TiB"];
+
+/// tapc's unit for a unit users write out of habit (`min`, `GB`).
+fn unit_alias(word: &str) -> Option<&'static str> {
+    const ALIASES: [(&str, &str); 21] = [
+        ("sec", "s"),
+        ("secs", "s"),
+        ("second", "s"),
+        ("seconds", "s"),
+        ("min", "m"),
+        ("mins", "m"),
+        ("minute", "m"),
+        ("minutes", "m"),
+        ("hr", "h"),
+        ("hrs", "h"),
+        ("hour", "h"),
+        ("hours", "h"),
+        ("day", "d"),
+        ("days", "d"),
+        ("KB", "KiB"),
+        ("MB", "MiB"),
+        ("GB", "GiB"),
+        ("TB", "TiB"),
+        ("K", "KiB"),
+        ("M", "MiB"),
+        ("G", "GiB"),
+    ];
+    UNITS.iter().find(|u| **u == word).copied().or_else(|| {
+        ALIASES
+            .iter()
+            .find(|(a, _)| a.eq_ignore_ascii_case(word))
+            .map(|(_, u)| *u)
+    })
+}
+
+/// A decimal number `int.frac` as a fraction (numerator, denominator).
+fn decimal(text: &str) -> Option<(u64, u64)> {
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !digits(int) || !digits(frac) || frac.len() > 6 {
+        return None;
+    }
+    let den = 10u64.pow(frac.len() as u32);
+    let num = parse_digits(int)?
+        .checked_mul(den)?
+        .checked_add(if frac.is_empty() {
+            0
+        } else {
+            parse_digits(frac)?
+        })?;
+    Some((num, den))
+}
+
+/// `1.5s` as `1500ms`, `0.5GiB` as `512MiB`: the largest smaller unit in which
+/// the value is a whole number.
+fn smaller_unit(text: &str) -> Option<String> {
+    const STEPS: [(&str, &str, u64); 7] = [
+        ("d", "h", 24),
+        ("h", "m", 60),
+        ("m", "s", 60),
+        ("s", "ms", 1000),
+        ("TiB", "GiB", 1024),
+        ("GiB", "MiB", 1024),
+        ("MiB", "KiB", 1024),
+    ];
+    let at = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (mut num, den) = decimal(&text[..at])?;
+    let mut unit = unit_alias(&text[at..])?;
+    while num % den != 0 {
+        let &(_, smaller, factor) = STEPS.iter().find(|(u, ..)| *u == unit)?;
+        num = num.checked_mul(factor)?;
+        unit = smaller;
+    }
+    Some(format!("{}{unit}", num / den))
+}
+
+/// Attributes whose numbers are counted in a unit other than the one users
+/// think in: Fargate's `cpu` is in CPU units, 1024 to a vCPU
+/// (`cpu` of https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html).
+const SCALED: [(&str, &str, &[&str], u64); 1] = [(
+    "cpu",
+    "CPU units, 1024 to a vCPU",
+    &["vcpu", "vcpus", "cpu", "cpus", "core", "cores"],
+    1024,
+)];
+
+/// A number of vCPUs written for `cpu`, and what it is in CPU units.
+struct Scaled {
+    what: &'static str,
+    units: Option<u64>,
+}
+
+impl Scaled {
+    fn help(&self, attr: &str) -> String {
+        match self.units {
+            Some(n) => format!("`{attr}` counts {}: `{attr} = {n}`", self.what),
+            None => format!("`{attr}` counts {}, as a whole number", self.what),
+        }
+    }
+}
+
+/// `number` (such as `0.5`) given for `attr`, read in the unit users think in.
+fn scaled_number(attr: &str, number: &str) -> Option<Scaled> {
+    let &(_, what, _, factor) = SCALED.iter().find(|(a, ..)| *a == attr)?;
+    let (num, den) = decimal(number)?;
+    let units = num
+        .checked_mul(factor)
+        .filter(|n| n % den == 0)
+        .map(|n| n / den);
+    Some(Scaled { what, units })
 }
 
 /// Where an unterminated-looking string really has a closing quote, but a `${`
@@ -872,6 +1048,7 @@ pub fn parse_literal(text: &str) -> Option<Value<'_>> {
     let mut conv = Converter {
         offset: 0,
         diags: Vec::new(),
+        attr: None,
     };
     let value = conv.value(pairs.next()?);
     conv.diags.is_empty().then_some(value)
