@@ -738,6 +738,71 @@ mod tests {
     }
 
     #[test]
+    fn the_version_table_answers_for_each_kind_of_version() {
+        use super::VersionStatus::*;
+        let t = &super::schema().engine_versions;
+        let status = |v: &str| match t.aurora_postgres(v) {
+            Listed(m, minor) => format!("{}.{minor}", m.major),
+            Malformed => "malformed".into(),
+            NotOffered => "not offered".into(),
+            Newer => "newer".into(),
+        };
+        for (v, want) in [
+            ("16.6", "16.6"),
+            ("14.6", "14.6"),
+            ("postgres15", "malformed"),
+            ("16", "malformed"),
+            ("", "malformed"),
+            ("16.6.1", "malformed"),
+            ("-1.2", "malformed"),
+            ("99999999999.1", "malformed"),
+            ("16.5", "not offered"),
+            ("17.1", "not offered"),
+            ("9.6", "not offered"),
+            ("16.11", "newer"),
+            ("18.0", "newer"),
+        ] {
+            assert_eq!(status(v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn write_forwarding_follows_aws_list() {
+        let t = &super::schema().engine_versions;
+        for (v, want) in [
+            ("16.1", Some(true)),
+            ("17.4", Some(true)),
+            ("15.4", Some(true)),
+            ("15.3", Some(false)),
+            ("14.9", Some(true)),
+            ("14.8", Some(false)),
+            ("13.22", Some(false)),
+            ("18.1", None),
+            ("16", None),
+        ] {
+            assert_eq!(t.write_forwarding(v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn every_rule_of_a_field_exists_and_patterns_compile() {
+        let bad_rule = super::SOURCE.replacen("rule     = dns_name", "rule     = no_such_rule", 1);
+        assert!(super::load(&bad_rule).unwrap_err().contains("no_such_rule"));
+        let bad_pattern =
+            super::SOURCE.replacen("pattern = \"^Z[A-Z0-9]{1,31}$\"", "pattern = \"^Z[\"", 1);
+        let bad_pattern = bad_pattern.replacen(
+            "pattern   = \"^Z[A-Z0-9]{1,31}$\"",
+            "pattern   = \"^Z[\"",
+            1,
+        );
+        assert!(super::load(&bad_pattern)
+            .unwrap_err()
+            .contains("hosted_zone_id"));
+        let bad_date = super::SOURCE.replacen("as_of = \"2026-12-02\"", "as_of = \"Dec 2026\"", 1);
+        assert!(super::load(&bad_date).is_err());
+    }
+
+    #[test]
     fn malformed_stdlib_is_an_error_not_a_panic() {
         for src in [
             "schema platform {",

@@ -285,24 +285,42 @@ impl Resolver<'_> {
         // AWS's rules on free text, at the element that breaks them.
         if !field.rules.is_empty() {
             for (text, at, key) in texts(&val, v) {
-                let shown = Val::Str(text.into());
+                // A long value is shown by its start and length.
+                let shown = match text.char_indices().nth(48) {
+                    Some((cut, _)) => {
+                        let start = Val::Str(text[..cut].into()).to_string();
+                        format!(
+                            "`{}…\"` ({} bytes)",
+                            start.trim_end_matches('"'),
+                            text.len()
+                        )
+                    }
+                    None => format!("`{}`", Val::Str(text.into())),
+                };
                 let found = match &param {
                     Some(p) if p.from_cli => {
                         let set = self.params.get(&p.name).and_then(|x| x.val.as_ref());
                         let set = set.map(plain).unwrap_or_default();
-                        format!("`{shown}` (from --param {}={set})", p.name)
+                        format!("{shown} (from --param {}={set})", p.name)
                     }
-                    Some(p) => format!("`{shown}` (with param `{}`)", p.name),
-                    None => format!("`{shown}`"),
+                    Some(p) => format!("{shown} (with param `{}`)", p.name),
+                    None => shown,
                 };
                 let place = super::rules::Place {
                     field: &field.name,
                     key,
                     list: matches!(val, Val::List(_)),
+                    // The attribute is the param (`image = img`, `"${img}"`).
                     param: match (&v.kind, &param) {
                         (ValueKind::Symbol(_), Some(p)) => Some(p.name.as_str()),
+                        (ValueKind::Str(parts), Some(p))
+                            if matches!(parts.as_slice(), [StrPart::Param(_)]) =>
+                        {
+                            Some(p.name.as_str())
+                        }
                         _ => None,
                     },
+                    from_cli: param.as_ref().is_some_and(|p| p.from_cli),
                 };
                 super::rules::check(
                     &field.rules,

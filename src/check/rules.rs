@@ -29,16 +29,19 @@ pub(super) struct Place<'a> {
     pub key: Option<&'a str>,
     pub list: bool,
     /// The param whose value the attribute is, as a whole (`image = img`):
-    /// the fix goes to its declaration.
+    /// the fix goes to its declaration, or to `--param` when it was set there.
     pub param: Option<&'a str>,
+    pub from_cli: bool,
 }
 
 impl Place<'_> {
     /// `field = "value"` (or `field = { key = "value" }`, `field = ["value"]`) as `.tap`.
     fn assign(&self, value: &str) -> String {
         let v = Val::Str(value.to_string());
-        if let Some(p) = self.param {
-            return format!("`param {p}: string = {v}`");
+        match self.param {
+            Some(p) if self.from_cli => return format!("`--param {p}={value}`"),
+            Some(p) => return format!("`param {p}: string = {v}`"),
+            None => {}
         }
         match (self.key, self.list) {
             (Some(k), _) if is_ident(k) => format!("`{} = {{ {k} = {v} }}`", self.field),
