@@ -358,3 +358,35 @@ fn version_explanations_state_the_table_date() {
         );
     }
 }
+
+/// Every source key (`[A14]`) of the stdlib and of the explanations is listed,
+/// with its address, in `docs/aws-dr.md`: users do not have the reference the
+/// keys were first written for.
+#[test]
+fn every_source_key_is_listed_in_the_docs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let docs = std::fs::read_to_string(root.join("docs/aws-dr.md")).unwrap();
+    let mut texts = vec![std::fs::read_to_string(root.join("stdlib/aws.tap")).unwrap()];
+    texts.extend(CODES.iter().map(|(_, t)| t.to_string()));
+    for text in &texts {
+        for (at, _) in text.match_indices('[') {
+            let Some(end) = text[at..].find(']') else {
+                continue;
+            };
+            let key = &text[at + 1..at + end];
+            let b = key.as_bytes();
+            let is_key = (2..=4).contains(&b.len())
+                && b[0].is_ascii_uppercase()
+                && b[1..].iter().any(u8::is_ascii_digit)
+                && b.iter()
+                    .skip_while(|c| c.is_ascii_uppercase())
+                    .all(u8::is_ascii_digit);
+            if is_key {
+                assert!(
+                    docs.contains(&format!("| [{key}] |")),
+                    "[{key}] is used but not listed in docs/aws-dr.md"
+                );
+            }
+        }
+    }
+}
