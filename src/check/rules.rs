@@ -114,6 +114,8 @@ pub(super) fn check(
     }
 }
 
+/// The code of a pattern or DNS rule: the loader requires one for these shapes
+/// (only version rules go without, their codes depending on the finding).
 fn code(rule: &'static Rule) -> &'static str {
     rule.code.as_deref().unwrap_or(MALFORMED)
 }
