@@ -36,7 +36,7 @@ pub fn platform(n: usize) -> String {
                 );
             }
             1 => {
-                let _ = writeln!(out, "service {name}: aurora_postgres {{\n  version   = \"14.6\"\n  instances = 2\n  class     = \"db.t3.medium\"\n}}\n");
+                let _ = writeln!(out, "service {name}: aurora_postgres {{\n  version   = \"14.6\"\n  instances = 2\n  class     = \"db.r6g.large\"\n}}\n");
                 let _ = writeln!(
                     out,
                     "replicate {name} -> us-west-2, eu-west-1 {{ lag_alarm = 60s }}\n"

@@ -77,6 +77,8 @@ pub struct Field {
     pub max: Option<Val>,
     /// Values must be a whole multiple of this.
     pub step: Option<Val>,
+    /// Names of the rules (`schema rules`) a string, or each element or map value, must pass.
+    pub rules: Vec<String>,
 }
 
 /// The fields of a body and of the blocks nested in it.
@@ -144,11 +146,127 @@ pub struct Schema {
     pub fargate_sizes: Vec<FargateSize>,
     pub timing: Timing,
     pub regions: Vec<String>,
+    /// The rules on free-text values (`schema rules`).
+    pub rules: Vec<Rule>,
+    pub engine_versions: EngineVersions,
 }
 
 impl Schema {
     pub fn kind(&self, name: &str) -> Option<&Kind> {
         self.kinds.iter().find(|k| k.name == name)
+    }
+    pub fn rule(&self, name: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.name == name)
+    }
+}
+
+/// A rule of `schema rules`: what AWS accepts in a free-text value.
+#[derive(Debug)]
+pub struct Rule {
+    pub name: String,
+    /// The diagnostic code; `None` for a version rule, whose codes depend on the finding.
+    pub code: Option<String>,
+    /// The value's name in messages: "a DB instance class".
+    pub what: String,
+    /// What AWS expects, shown at the value.
+    pub expect: String,
+    pub example: String,
+    /// The help suggests the value with this prefix when that passes.
+    pub fix_prefix: Option<String>,
+    /// The help suggests the value without this prefix when that passes.
+    pub fix_strip: Option<String>,
+    pub source: String,
+    pub shape: Shape,
+}
+
+#[derive(Debug)]
+pub enum Shape {
+    /// The whole value matches `regex`, has `min_len..=max_len` bytes and is not
+    /// one of `reserved` (compared in lowercase).
+    Pattern {
+        regex: regex::Regex,
+        min_len: Option<usize>,
+        max_len: Option<usize>,
+        reserved: Vec<String>,
+    },
+    /// A DNS name.
+    Dns {
+        label_max: usize,
+        max_len: usize,
+        min_labels: usize,
+    },
+    /// An engine version of the named table of `schema engine_versions`.
+    Versions(String),
+}
+
+/// The engine version tables of `schema engine_versions`.
+#[derive(Debug)]
+pub struct EngineVersions {
+    /// The date the tables describe (`YYYY-MM-DD`).
+    pub as_of: String,
+    pub aurora_postgres: Vec<Major>,
+}
+
+/// One major version of an engine.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Major {
+    pub major: u32,
+    /// The first and last minor versions AWS lists.
+    pub first: u32,
+    pub last: u32,
+    /// Minors within `first..=last` that AWS never offered.
+    pub missing: Vec<u32>,
+    /// Minors without global database support.
+    pub no_global: Vec<u32>,
+    /// The first minor with global write forwarding, if any has it.
+    pub forwarding: Option<u32>,
+    /// The end of standard support (`YYYY-MM-DD`).
+    pub support_ends: String,
+}
+
+/// What the table says of one version.
+#[derive(Debug, Clone, Copy)]
+pub enum VersionStatus<'a> {
+    /// Not `MAJOR.MINOR`.
+    Malformed,
+    /// Older than the table, or a minor AWS skipped.
+    NotOffered,
+    /// Newer than the table: it may be out of date.
+    Newer,
+    Listed(&'a Major, u32),
+}
+
+impl EngineVersions {
+    /// Looks `version` up in the Aurora PostgreSQL table.
+    pub fn aurora_postgres(&self, version: &str) -> VersionStatus<'_> {
+        let parse = |s: &str| {
+            (!s.is_empty() && s.len() < 6 && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse::<u32>().ok())
+                .flatten()
+        };
+        let Some((major, minor)) = version
+            .split_once('.')
+            .and_then(|(a, b)| Some((parse(a)?, parse(b)?)))
+        else {
+            return VersionStatus::Malformed;
+        };
+        let table = &self.aurora_postgres;
+        match table.iter().find(|m| m.major == major) {
+            Some(m) if minor > m.last => VersionStatus::Newer,
+            Some(m) if minor < m.first || m.missing.contains(&minor) => VersionStatus::NotOffered,
+            Some(m) => VersionStatus::Listed(m, minor),
+            None if table.iter().all(|m| m.major < major) => VersionStatus::Newer,
+            None => VersionStatus::NotOffered,
+        }
+    }
+
+    /// Whether an Aurora PostgreSQL version supports global write forwarding:
+    /// `None` when the table does not list it (malformed, not offered, or newer).
+    pub fn write_forwarding(&self, version: &str) -> Option<bool> {
+        match self.aurora_postgres(version) {
+            VersionStatus::Listed(m, minor) => Some(m.forwarding.is_some_and(|f| minor >= f)),
+            _ => None,
+        }
     }
 }
 
@@ -229,7 +347,7 @@ pub fn load(src: &str) -> Result<Schema, String> {
     }
     let timing = get("timing")?;
     let fig = |name: &str| figure(&block(timing, name)?.body);
-    Ok(Schema {
+    let schema = Schema {
         platform: fields(get("platform")?)?,
         region: fields(get("region")?)?,
         endpoint: fields(get("endpoint")?)?,
@@ -252,7 +370,169 @@ pub fn load(src: &str) -> Result<Schema, String> {
                 .collect::<Result<_, _>>()?,
             _ => return Err("stdlib: `regions` is a list".into()),
         },
+        rules: get("rules")?
+            .blocks
+            .iter()
+            .map(rule)
+            .collect::<Result<_, _>>()?,
+        engine_versions: engine_versions(get("engine_versions")?)?,
+    };
+    // Every rule a field names exists, and every version rule names a table.
+    let mut all: Vec<&Fields> = vec![&schema.platform, &schema.region, &schema.endpoint];
+    for k in &schema.kinds {
+        all.extend([&k.fields, &k.replicate]);
+    }
+    while let Some(f) = all.pop() {
+        all.extend(f.blocks.iter().map(|(_, b)| b));
+        for field in &f.fields {
+            if let Some(r) = field.rules.iter().find(|r| schema.rule(r).is_none()) {
+                return Err(format!("stdlib: field {}: unknown rule {r}", field.name));
+            }
+        }
+    }
+    for r in &schema.rules {
+        if matches!(&r.shape, Shape::Versions(t) if t != "aurora_postgres") {
+            return Err(format!("stdlib: rule {}: unknown version table", r.name));
+        }
+    }
+    Ok(schema)
+}
+
+fn rule(b: &Block) -> Result<Rule, String> {
+    let name = b.name.name;
+    let body = &b.body;
+    let err = |what: &str| format!("stdlib: rule {name}: {what}");
+    let opt_string = |key: &str| body.attr(key).map(|_| string(body, key)).transpose();
+    let count = |key: &str| match body.attr(key).map(|a| &a.value.kind) {
+        None => Ok(None),
+        Some(ValueKind::Int(n)) if *n >= 0 => Ok(Some(*n as usize)),
+        Some(_) => Err(err(&format!("`{key}` is a count"))),
+    };
+    let shape = if let Some(p) = opt_string("pattern")? {
+        Shape::Pattern {
+            regex: regex::Regex::new(&p).map_err(|e| err(&e.to_string()))?,
+            min_len: count("min_len")?,
+            max_len: count("max_len")?,
+            reserved: match body
+                .attr("reserved")
+                .map(|a| literal(&a.value))
+                .transpose()?
+            {
+                None => Vec::new(),
+                Some(Val::List(items)) => items
+                    .into_iter()
+                    .map(|v| match v {
+                        Val::Str(s) => Ok(s.to_lowercase()),
+                        _ => Err(err("`reserved` holds strings")),
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some(_) => return Err(err("`reserved` is a list")),
+            },
+        }
+    } else if body.attr("dns").is_some() {
+        let need = |key: &str| count(key)?.ok_or_else(|| err(&format!("missing `{key}`")));
+        Shape::Dns {
+            label_max: need("label_max")?,
+            max_len: need("max_len")?,
+            min_labels: need("min_labels")?,
+        }
+    } else if body.attr("versions").is_some() {
+        Shape::Versions(symbol(body, "versions")?.to_string())
+    } else {
+        return Err(err("needs `pattern`, `dns` or `versions`"));
+    };
+    let code = match body
+        .attr("code")
+        .map(|_| symbol(body, "code"))
+        .transpose()?
+    {
+        Some(c) if is_code(c) => Some(c.to_string()),
+        Some(c) => return Err(err(&format!("`{c}` is not a diagnostic code"))),
+        None if matches!(shape, Shape::Versions(_)) => None,
+        None => return Err(err("missing `code`")),
+    };
+    Ok(Rule {
+        name: name.to_string(),
+        code,
+        what: string(body, "what")?,
+        expect: opt_string("expect")?.unwrap_or_default(),
+        example: string(body, "example")?,
+        fix_prefix: opt_string("fix_prefix")?,
+        fix_strip: opt_string("fix_strip")?,
+        source: string(body, "source")?,
+        shape,
     })
+}
+
+/// `E123` or `W123`.
+fn is_code(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 4 && matches!(b[0], b'E' | b'W') && b[1..].iter().all(u8::is_ascii_digit)
+}
+
+fn engine_versions(body: &Body) -> Result<EngineVersions, String> {
+    let as_of = string(body, "as_of")?;
+    let Val::List(majors) = literal(attr(body, "aurora_postgres")?)? else {
+        return Err("stdlib: `aurora_postgres` is a list".into());
+    };
+    let aurora_postgres = majors
+        .iter()
+        .map(|m| {
+            let Val::Map(m) = m else {
+                return Err("stdlib: a major version is a map".to_string());
+            };
+            let get = |k: &str| m.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+            let num = |k: &str| match get(k) {
+                Some(Val::Int(n)) if *n >= 0 => Ok(Some(*n as u32)),
+                None => Ok(None),
+                Some(_) => Err(format!("stdlib: `{k}` of a major version is a number")),
+            };
+            let need =
+                |k: &str| num(k)?.ok_or_else(|| format!("stdlib: a major version needs `{k}`"));
+            let list = |k: &str| match get(k) {
+                None => Ok(Vec::new()),
+                Some(Val::List(items)) => items
+                    .iter()
+                    .map(|v| match v {
+                        Val::Int(n) if *n >= 0 => Ok(*n as u32),
+                        _ => Err(format!("stdlib: `{k}` holds minor versions")),
+                    })
+                    .collect(),
+                Some(_) => Err(format!("stdlib: `{k}` is a list")),
+            };
+            let support_ends = match get("support_ends") {
+                Some(Val::Str(d)) if is_date(d) => d.clone(),
+                _ => return Err("stdlib: `support_ends` is a date `YYYY-MM-DD`".to_string()),
+            };
+            Ok(Major {
+                major: need("major")?,
+                first: need("first")?,
+                last: need("last")?,
+                missing: list("missing")?,
+                no_global: list("no_global")?,
+                forwarding: num("forwarding")?,
+                support_ends,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    if !is_date(&as_of) {
+        return Err("stdlib: `as_of` is a date `YYYY-MM-DD`".into());
+    }
+    Ok(EngineVersions {
+        as_of,
+        aurora_postgres,
+    })
+}
+
+/// `YYYY-MM-DD`: such dates compare correctly as strings.
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 /// Every nested block whose own body holds a `type` is a field; any other nested
@@ -294,6 +574,18 @@ fn field(b: &Block) -> Result<Field, String> {
         min: opt("min")?,
         max: opt("max")?,
         step: opt("step")?,
+        rules: match b.body.attr("rule").map(|a| &a.value.kind) {
+            None => Vec::new(),
+            Some(ValueKind::Symbol(s)) => vec![s.to_string()],
+            Some(ValueKind::List(items)) => items
+                .iter()
+                .map(|v| match v.kind {
+                    ValueKind::Symbol(s) => Ok(s.to_string()),
+                    _ => Err(format!("stdlib: field {name}: a rule is a name")),
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(format!("stdlib: field {name}: `rule` is a name or a list")),
+        },
     })
 }
 
@@ -443,6 +735,71 @@ mod tests {
             .all(|k| !k.lag.is_empty()));
         assert_eq!(schema.timing.alias_ttl.ms, Some(60_000));
         assert_eq!(schema.fargate_sizes.len(), 7);
+    }
+
+    #[test]
+    fn the_version_table_answers_for_each_kind_of_version() {
+        use super::VersionStatus::*;
+        let t = &super::schema().engine_versions;
+        let status = |v: &str| match t.aurora_postgres(v) {
+            Listed(m, minor) => format!("{}.{minor}", m.major),
+            Malformed => "malformed".into(),
+            NotOffered => "not offered".into(),
+            Newer => "newer".into(),
+        };
+        for (v, want) in [
+            ("16.6", "16.6"),
+            ("14.6", "14.6"),
+            ("postgres15", "malformed"),
+            ("16", "malformed"),
+            ("", "malformed"),
+            ("16.6.1", "malformed"),
+            ("-1.2", "malformed"),
+            ("99999999999.1", "malformed"),
+            ("16.5", "not offered"),
+            ("17.1", "not offered"),
+            ("9.6", "not offered"),
+            ("16.11", "newer"),
+            ("18.0", "newer"),
+        ] {
+            assert_eq!(status(v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn write_forwarding_follows_aws_list() {
+        let t = &super::schema().engine_versions;
+        for (v, want) in [
+            ("16.1", Some(true)),
+            ("17.4", Some(true)),
+            ("15.4", Some(true)),
+            ("15.3", Some(false)),
+            ("14.9", Some(true)),
+            ("14.8", Some(false)),
+            ("13.22", Some(false)),
+            ("18.1", None),
+            ("16", None),
+        ] {
+            assert_eq!(t.write_forwarding(v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn every_rule_of_a_field_exists_and_patterns_compile() {
+        let bad_rule = super::SOURCE.replacen("rule     = dns_name", "rule     = no_such_rule", 1);
+        assert!(super::load(&bad_rule).unwrap_err().contains("no_such_rule"));
+        let bad_pattern =
+            super::SOURCE.replacen("pattern = \"^Z[A-Z0-9]{1,31}$\"", "pattern = \"^Z[\"", 1);
+        let bad_pattern = bad_pattern.replacen(
+            "pattern   = \"^Z[A-Z0-9]{1,31}$\"",
+            "pattern   = \"^Z[\"",
+            1,
+        );
+        assert!(super::load(&bad_pattern)
+            .unwrap_err()
+            .contains("hosted_zone_id"));
+        let bad_date = super::SOURCE.replacen("as_of = \"2026-12-02\"", "as_of = \"Dec 2026\"", 1);
+        assert!(super::load(&bad_date).is_err());
     }
 
     #[test]

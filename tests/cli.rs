@@ -468,3 +468,43 @@ fn several_files_at_once() {
         "nope.tap",
     );
 }
+
+/// A rule broken by a `--param` value is reported with the param, and the help
+/// fixes the command line, not the program.
+#[test]
+fn rule_broken_by_a_param_names_the_command_line() {
+    let dir = TempDir::new().unwrap();
+    let program = VALID.replace(
+        "platform",
+        "param pg: string = \"16.6\"\n\nplatform",
+    ) + "\nservice ledger: aurora_postgres {\n  version = pg\n}\n\nreplicate ledger -> us-west-2\n";
+    let path = write(&dir, "param.tap", &program);
+    tapc().arg("check").arg(&path).assert().success();
+    let (status, doc) = json_of(
+        tapc()
+            .args(["check", "--format", "json"])
+            .arg(&path)
+            .args(["--param", "pg=postgres16"]),
+    );
+    assert_eq!(status, 1);
+    let e222 = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "E222")
+        .unwrap_or_else(|| panic!("no E222 in {doc}"));
+    assert!(
+        e222["message"]
+            .as_str()
+            .unwrap()
+            .contains("--param pg=postgres16"),
+        "{e222}"
+    );
+    assert!(
+        e222["help"]
+            .as_str()
+            .unwrap()
+            .contains("`--param pg=16.10`"),
+        "{e222}"
+    );
+}

@@ -120,6 +120,34 @@ fn every_emitted_code_is_explained_and_every_explained_code_is_emitted() {
             }
         }
     }
+    // Codes that are data: the stdlib's rules name theirs (`code = E220`), and
+    // the rule shapes keep theirs in constants (`const NAME: &str = "E222";`).
+    let stdlib =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib/aws.tap"))
+            .unwrap();
+    for line in stdlib.lines() {
+        if let Some(code) = line
+            .trim()
+            .strip_prefix("code")
+            .map(|r| r.trim_start())
+            .and_then(|r| r.strip_prefix('='))
+        {
+            let code = code.trim();
+            assert!(
+                known.contains(code),
+                "stdlib/aws.tap: rule code {code} has no explanation"
+            );
+            emitted.insert(code.to_string());
+        }
+    }
+    for (_, text) in sources() {
+        for line in text.lines() {
+            let line = line.trim();
+            if line.starts_with("const ") && line.contains(": &str = \"") {
+                emitted.extend(literals_in(line));
+            }
+        }
+    }
     let unused: Vec<&&str> = known.iter().filter(|c| !emitted.contains(**c)).collect();
     assert!(
         unused.is_empty(),
@@ -314,5 +342,51 @@ fn explain_is_case_insensitive() {
             text.starts_with(&want),
             "`tapc explain {code}` printed {text}"
         );
+    }
+}
+
+/// The version table ages: the explanations of its findings state its date, and
+/// must be updated with it.
+#[test]
+fn version_explanations_state_the_table_date() {
+    let date = &tapc::stdlib::schema().engine_versions.as_of;
+    for code in ["E223", "E224", "W220", "W221"] {
+        let text = explain::text(code).unwrap();
+        assert!(
+            text.contains(date.as_str()),
+            "{code}.md must state the version table's date {date}"
+        );
+    }
+}
+
+/// Every source key (`[A14]`) of the stdlib and of the explanations is listed,
+/// with its address, in `docs/aws-dr.md`: users do not have the reference the
+/// keys were first written for.
+#[test]
+fn every_source_key_is_listed_in_the_docs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let docs = std::fs::read_to_string(root.join("docs/aws-dr.md")).unwrap();
+    let mut texts = vec![std::fs::read_to_string(root.join("stdlib/aws.tap")).unwrap()];
+    texts.extend(CODES.iter().map(|(_, t)| t.to_string()));
+    for text in &texts {
+        for (at, _) in text.match_indices('[') {
+            let Some(end) = text[at..].find(']') else {
+                continue;
+            };
+            let key = &text[at + 1..at + end];
+            let b = key.as_bytes();
+            let is_key = (2..=4).contains(&b.len())
+                && b[0].is_ascii_uppercase()
+                && b[1..].iter().any(u8::is_ascii_digit)
+                && b.iter()
+                    .skip_while(|c| c.is_ascii_uppercase())
+                    .all(u8::is_ascii_digit);
+            if is_key {
+                assert!(
+                    docs.contains(&format!("| [{key}] |")),
+                    "[{key}] is used but not listed in docs/aws-dr.md"
+                );
+            }
+        }
     }
 }

@@ -80,7 +80,11 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
                             )
                             .help("give one certificate per declared region"),
                         );
-                    } else if !v.starts_with(&format!("arn:aws:acm:{k}:")) {
+                    } else if v.starts_with("arn:aws:acm:")
+                        && !v.starts_with(&format!("arn:aws:acm:{k}:"))
+                    {
+                        // An ACM ARN of another region; what is no ACM ARN
+                        // at all breaks the stdlib's rule (E232) instead.
                         diags.push(
                             Diagnostic::error("E207", format!("the certificate for {k} is not an ACM certificate ARN of {k}"))
                                 .label(at("certificates"), format!("expected `arn:aws:acm:{k}:ACCOUNT:certificate/ID`"))

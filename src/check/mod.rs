@@ -8,6 +8,7 @@ mod cycles;
 mod limits;
 mod lints;
 mod resolve;
+mod rules;
 mod topology;
 
 use std::collections::HashMap;

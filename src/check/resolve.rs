@@ -305,6 +305,57 @@ impl Resolver<'_> {
                 return None;
             }
         }
+        // AWS's rules on free text, at the element that breaks them.
+        if !field.rules.is_empty() {
+            for (text, at, key) in texts(&val, v) {
+                // A long value is shown by its start and length.
+                let shown = match text.char_indices().nth(48) {
+                    Some((cut, _)) => {
+                        let start = Val::Str(text[..cut].into()).to_string();
+                        format!(
+                            "`{}…\"` ({} bytes)",
+                            start.trim_end_matches('"'),
+                            text.len()
+                        )
+                    }
+                    None => format!("`{}`", Val::Str(text.into())),
+                };
+                let found = match &param {
+                    Some(p) if p.from_cli => {
+                        let set = self.params.get(&p.name).and_then(|x| x.val.as_ref());
+                        let set = set.map(plain).unwrap_or_default();
+                        format!("{shown} (from --param {}={set})", p.name)
+                    }
+                    Some(p) => format!("{shown} (with param `{}`)", p.name),
+                    None => shown,
+                };
+                let place = super::rules::Place {
+                    field: &field.name,
+                    key,
+                    list: matches!(val, Val::List(_)),
+                    // The attribute is the param (`image = img`, `"${img}"`).
+                    param: match (&v.kind, &param) {
+                        (ValueKind::Symbol(_), Some(p)) => Some(p.name.as_str()),
+                        (ValueKind::Str(parts), Some(p))
+                            if matches!(parts.as_slice(), [StrPart::Param(_)]) =>
+                        {
+                            Some(p.name.as_str())
+                        }
+                        _ => None,
+                    },
+                    from_cli: param.as_ref().is_some_and(|p| p.from_cli),
+                };
+                super::rules::check(
+                    &field.rules,
+                    &place,
+                    text,
+                    &found,
+                    at,
+                    param.as_ref(),
+                    diags,
+                );
+            }
+        }
         Some((val, param))
     }
 
@@ -590,6 +641,37 @@ fn not_allowed(val: &Val, allowed: &[Val]) -> String {
         }
     }
     format!("not one of {}", join(allowed.iter().map(|a| a.to_string())))
+}
+
+/// The strings of a value (a string, or the elements of a list or the values
+/// of a map) with the span of each in the program.
+fn texts<'v>(val: &'v Val, v: &Value) -> Vec<(&'v str, Span, Option<&'v str>)> {
+    let spans: Vec<Span> = match &v.kind {
+        ValueKind::List(items) => items.iter().map(|i| i.span).collect(),
+        ValueKind::Map(pairs) => pairs.iter().map(|(_, i)| i.span).collect(),
+        _ => Vec::new(),
+    };
+    let at = |i: usize| spans.get(i).copied().unwrap_or(v.span);
+    match val {
+        Val::Str(s) => vec![(s.as_str(), v.span, None)],
+        Val::List(items) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, x)| match x {
+                Val::Str(s) => Some((s.as_str(), at(i), None)),
+                _ => None,
+            })
+            .collect(),
+        Val::Map(pairs) => pairs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (k, x))| match x {
+                Val::Str(s) => Some((s.as_str(), at(i), Some(k.as_str()))),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The text of a quoted string, if without its quotes it is a value of type `ty`.
