@@ -19,6 +19,9 @@ pub enum NameKind {
     EcsCluster,
     EcsService,
     Alarm,
+    /// The Aurora master user's secret, the same name in every region it is
+    /// replicated to.
+    Secret,
 }
 
 impl NameKind {
@@ -36,6 +39,7 @@ impl NameKind {
             NameKind::EcsCluster => "ECS cluster name",
             NameKind::EcsService => "ECS service name",
             NameKind::Alarm => "alarm name",
+            NameKind::Secret => "secret name",
         }
     }
 }
@@ -81,6 +85,7 @@ pub fn name(kind: NameKind, prefix: &str, service: &str, region: &str, account: 
         NameKind::LogGroup => format!("/tap/{prefix}/{region}/{service}"),
         NameKind::EcsCluster => format!("{prefix}-{service}-{region}"),
         NameKind::Alarm => format!("{prefix}-{service}-replication-lag-{region}"),
+        NameKind::Secret => format!("tap/{prefix}/{service}/master-user"),
     }
 }
 
@@ -130,6 +135,13 @@ fn rule(kind: NameKind) -> (usize, fn(char) -> bool, &'static str) {
             "letters, digits, `_` and `-`",
         ),
         NameKind::Alarm => (255, |c: char| !c.is_control(), "printable characters"),
+        // Secrets Manager `CreateSecret`: 1-512 characters of letters, digits
+        // and `/_+=.@-`.
+        NameKind::Secret => (
+            512,
+            |c: char| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c),
+            "letters, digits, `/`, `_`, `+`, `=`, `.`, `@` and `-`",
+        ),
     }
 }
 
@@ -187,6 +199,16 @@ pub fn violation(kind: NameKind, name: &str) -> Option<(String, Option<char>)> {
         NameKind::LogGroup if name.starts_with("aws/") => {
             return Some(("must not start with `aws/`".into(), None));
         }
+        // Secrets Manager appends `-` and six random characters to a secret's
+        // ARN: a name ending so makes partial-ARN lookups ambiguous
+        // (CreateSecret, `Name`).
+        NameKind::Secret
+            if name.len() > 7
+                && name.as_bytes()[name.len() - 7] == b'-'
+                && !name[name.len() - 6..].contains('-') =>
+        {
+            return Some(("must not end with `-` and six characters".into(), None));
+        }
         _ => {}
     }
     if name.ends_with('-') && kind != NameKind::Alarm {
@@ -208,6 +230,7 @@ pub fn kinds_for(service_kind: &str) -> &'static [NameKind] {
             NameKind::GlobalCluster,
             NameKind::DbCluster,
             NameKind::Alarm,
+            NameKind::Secret,
         ],
         "dynamodb" => &[NameKind::Table],
         "s3" => &[NameKind::Bucket],

@@ -349,8 +349,7 @@ fn aurora_global_database() {
                 );
             }
         }
-        assert_eq!(primary["ManageMasterUserPassword"], true, "{ex}");
-        assert!(primary.get("MasterUserPassword").is_none(), "{ex}");
+        check_master_secret(&b, ps, p_id);
         assert_eq!(primary["StorageEncrypted"], true, "{ex}");
         let key = att_of(&primary["KmsKeyId"], "Arn")
             .or_else(|| ref_of(&primary["KmsKeyId"]))
@@ -406,6 +405,94 @@ fn aurora_global_database() {
         }
     }
     seen_check("Aurora", seen, &["trading", "global", "pilot-light"]);
+}
+
+/// The primary cluster `p_id` of stack `ps` takes its master user from a
+/// secret of ours (RDS-managed passwords are not supported on global-database
+/// members, aws-dr.md 6.1): dynamic references to a retained, generated
+/// secret of its template, replicated to every secondary region.
+fn check_master_secret(b: &Built, ps: usize, p_id: &str) {
+    let ex = &b.example;
+    let stack = &b.stacks[ps];
+    let primary = stack.props(p_id);
+    assert!(primary.get("ManageMasterUserPassword").is_none(), "{ex}");
+    let password = s(&primary["MasterUserPassword"]);
+    let name = password
+        .strip_prefix("{{resolve:secretsmanager:")
+        .and_then(|r| r.strip_suffix(":SecretString:password}}"))
+        .unwrap_or_else(|| {
+            panic!("{ex}: MasterUserPassword {password} is not a dynamic reference")
+        });
+    assert_eq!(
+        s(&primary["MasterUsername"]),
+        format!("{{{{resolve:secretsmanager:{name}:SecretString:username}}}}"),
+        "{ex}"
+    );
+    let secrets: Vec<_> = stack
+        .of_type("AWS::SecretsManager::Secret")
+        .filter(|(_, p)| p["Name"] == name)
+        .collect();
+    assert_eq!(
+        secrets.len(),
+        1,
+        "{ex}: the secret {name} in the cluster's template"
+    );
+    let (secret_id, secret) = secrets[0];
+    let depends = &stack.resources()[p_id]["DependsOn"];
+    assert!(
+        strings(depends).iter().any(|d| d == secret_id),
+        "{ex}: {p_id} must wait for {secret_id} (a dynamic reference makes no dependency)"
+    );
+    let resource = &stack.resources()[secret_id];
+    assert_eq!(resource["DeletionPolicy"], "Retain", "{ex}");
+    assert_eq!(resource["UpdateReplacePolicy"], "Retain", "{ex}");
+    let generate = &secret["GenerateSecretString"];
+    let template: Json = serde_json::from_str(s(&generate["SecretStringTemplate"])).unwrap();
+    assert_eq!(
+        template,
+        serde_json::json!({ "username": "tap_admin" }),
+        "{ex}"
+    );
+    assert_eq!(generate["GenerateStringKey"], "password", "{ex}");
+    let excluded = s(&generate["ExcludeCharacters"]);
+    for c in ['/', '"', '@', ' '] {
+        assert!(
+            excluded.contains(c),
+            "{ex}: RDS refuses `{c}` in a password"
+        );
+    }
+    assert!(generate["PasswordLength"].as_u64().unwrap() >= 16, "{ex}");
+    let key = att_of(&secret["KmsKeyId"], "Arn").expect("the secret's key, by reference");
+    assert_eq!(stack.ty(key), Some("AWS::KMS::Key"), "{ex}");
+    let replicas = secret["ReplicaRegions"].as_array().expect("ReplicaRegions");
+    let regions: BTreeSet<&str> = replicas.iter().map(|r| s(&r["Region"])).collect();
+    assert_eq!(
+        regions,
+        b.secondaries(),
+        "{ex}: a replica in every secondary"
+    );
+    for r in replicas {
+        // The secondaries' own keys are made in later waves than the secret.
+        assert_eq!(r["KmsKeyId"], "alias/aws/secretsmanager", "{ex}");
+    }
+    let listed: Vec<&Json> = b.manifest["secrets"]
+        .as_array()
+        .expect("manifest secrets")
+        .iter()
+        .filter(|m| m["name"] == name)
+        .collect();
+    assert_eq!(listed.len(), 1, "{ex}: the manifest says where {name} is");
+    let mut in_manifest: BTreeSet<&str> = strings_of(&listed[0]["regions"]);
+    assert!(in_manifest.remove(b.primary()), "{ex}");
+    assert_eq!(in_manifest, b.secondaries(), "{ex}");
+}
+
+fn strings_of(v: &Json) -> BTreeSet<&str> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -475,6 +562,23 @@ fn replication_lag_alarm_in_every_secondary() {
                 a["AlarmActions"].as_array().is_some_and(|v| !v.is_empty()),
                 "{ex} {region}: the alarm notifies someone"
             );
+            // A promoted cluster reports no lag: breaching would never clear.
+            assert_eq!(a["TreatMissingData"], "notBreaching", "{ex} {region}");
+            let notify = match ex {
+                "global" => vec!["oncall@example.com", "dba@example.com"],
+                _ => vec!["oncall@example.com"],
+            };
+            for action in a["AlarmActions"].as_array().unwrap() {
+                let topic = ref_of(action).expect("a topic of the alarm's template");
+                assert_eq!(b.stacks[st].ty(topic), Some("AWS::SNS::Topic"));
+                let emails: Vec<&str> = b.stacks[st]
+                    .of_type("AWS::SNS::Subscription")
+                    .filter(|(_, p)| ref_of(&p["TopicArn"]) == Some(topic))
+                    .inspect(|(_, p)| assert_eq!(p["Protocol"], "email"))
+                    .map(|(_, p)| s(&p["Endpoint"]))
+                    .collect();
+                assert_eq!(emails, notify, "{ex} {region}: {topic} mails `notify`");
+            }
         }
     }
     seen_check("the lag alarm", seen, &["trading", "global", "pilot-light"]);
