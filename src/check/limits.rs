@@ -168,14 +168,16 @@ fn resources(p: &Partial, diags: &mut Vec<Diagnostic>) {
                         format!("beyond the {MAX_GLOBAL_SECONDARIES}th secondary"),
                     );
                 }
-                let keep: Vec<&str> = rep.regions[..MAX_GLOBAL_SECONDARIES]
+                // Every stateful service reaches every secondary (E304): the
+                // platform itself must have at most 10 secondaries.
+                let extra: Vec<String> = rep.regions[MAX_GLOBAL_SECONDARIES..]
                     .iter()
-                    .map(|&r| p.regions[r].code.as_str())
+                    .map(|&r| format!("`{}`", p.regions[r].code))
                     .collect();
                 diags.push(d.help(format!(
-                    "replicate to at most {MAX_GLOBAL_SECONDARIES} regions: `replicate {} -> {}`",
-                    svc.name,
-                    keep.join(", ")
+                    "keep at most {MAX_GLOBAL_SECONDARIES} secondary regions: remove the region {} from the platform and from this `replicate`, or give `{}` a platform of its own",
+                    extra.join(", "),
+                    svc.name
                 )));
             }
             "eventbridge" => {
