@@ -85,6 +85,8 @@ pub fn name(kind: NameKind, prefix: &str, service: &str, region: &str, account: 
         NameKind::LogGroup => format!("/tap/{prefix}/{region}/{service}"),
         NameKind::EcsCluster => format!("{prefix}-{service}-{region}"),
         NameKind::Alarm => format!("{prefix}-{service}-replication-lag-{region}"),
+        // Not ending in `-` and six characters: Secrets Manager appends those
+        // to the ARN, and partial-ARN lookups would be ambiguous (CreateSecret).
         NameKind::Secret => format!("tap/{prefix}/{service}/master-user"),
     }
 }
@@ -198,16 +200,6 @@ pub fn violation(kind: NameKind, name: &str) -> Option<(String, Option<char>)> {
         }
         NameKind::LogGroup if name.starts_with("aws/") => {
             return Some(("must not start with `aws/`".into(), None));
-        }
-        // Secrets Manager appends `-` and six random characters to a secret's
-        // ARN: a name ending so makes partial-ARN lookups ambiguous
-        // (CreateSecret, `Name`).
-        NameKind::Secret
-            if name.len() > 7
-                && name.as_bytes()[name.len() - 7] == b'-'
-                && !name[name.len() - 6..].contains('-') =>
-        {
-            return Some(("must not end with `-` and six characters".into(), None));
         }
         _ => {}
     }
