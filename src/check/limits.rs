@@ -146,6 +146,8 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
 /// | EC2 security group, inbound rules | 60 | at most 2 emitted | https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html |
 /// | S3 bucket, replication rules | 1,000 | one per secondary (fewer than AWS has regions) | https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-how-setup.html |
 /// | Secrets Manager, `ReplicaRegions` | one per region other than the secret's | one per secondary | https://docs.aws.amazon.com/secretsmanager/latest/userguide/create-manage-multi-region-secrets.html |
+/// | Route 53 health checks | 200 per account (adjustable): one per region and endpoint | not checked: an account quota | https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html |
+/// | SNS topic, subscriptions | 12,500,000 | one per `notify` address | https://docs.aws.amazon.com/general/latest/gr/sns.html |
 /// | DynamoDB global table, `Replicas` | one replica added or removed per stack update | not checked: an update-time rule (see README) | https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-globaltable.html |
 fn resources(p: &Partial, diags: &mut Vec<Diagnostic>) {
     for svc in p.services.iter().flatten() {

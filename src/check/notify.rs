@@ -124,3 +124,37 @@ pub(super) fn reach(p: &Partial, diags: &mut Vec<Diagnostic>) {
             .help("add the addresses of the people on call to the platform: `notify = [\"oncall@example.com\"]`"),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::address_problem;
+
+    #[test]
+    fn each_part_of_the_rule() {
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        let long = format!("a@{}.com", vec!["b".repeat(60); 5].join("."));
+        for bad in [
+            "oncall",
+            "a@b@example.com",
+            "@example.com",
+            long_local.as_str(),
+            long.as_str(),
+            "on call@example.com",
+            "<oncall>@example.com",
+            "oncall@localhost",
+            "oncall@-example.com",
+            "oncall@example..com",
+            "oncall@exa_mple.com",
+        ] {
+            assert!(address_problem(bad).is_some(), "{bad} passes");
+        }
+        for good in [
+            "oncall@example.com",
+            "on.call+dr@ops.example.co.uk",
+            "1@x-1.io",
+            "o'neil@example.com",
+        ] {
+            assert_eq!(address_problem(good), None, "{good}");
+        }
+    }
+}
