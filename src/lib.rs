@@ -74,7 +74,7 @@ pub fn check_path(
     Ok((file, checked))
 }
 
-/// Parses and checks one source file.
+/// Parses and checks one source file, lowering it in memory when it checks.
 pub fn check_source(
     file: &SourceFile,
     params: &[(String, String)],
@@ -86,5 +86,18 @@ pub fn check_source(
             diagnostics: syntax_errors,
         });
     }
-    check::check(&ast, params)
+    let mut checked = check::check(&ast, params)?;
+    // What only the lowering finds (a template or an IAM policy over AWS's
+    // quotas) is reported by `check` too: no program passes `check` and
+    // fails `build`. The templates are made and dropped, one at a time.
+    if let Some(model) = &checked.model {
+        if let Err(found) = lower::lower_with(model, |_, _, _| {}) {
+            checked.diagnostics.extend(found);
+            checked
+                .diagnostics
+                .sort_by(|a, b| (a.primary_span(), a.code).cmp(&(b.primary_span(), b.code)));
+            checked.model = None;
+        }
+    }
+    Ok(checked)
 }

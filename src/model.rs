@@ -276,6 +276,8 @@ pub struct Replication {
     pub span: Span,
     /// Indices into `Model::regions`.
     pub regions: Vec<usize>,
+    /// Where each of `regions` is named in the `replicate` item.
+    pub region_spans: Vec<Span>,
     pub attrs: Attrs,
 }
 

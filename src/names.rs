@@ -19,6 +19,9 @@ pub enum NameKind {
     EcsCluster,
     EcsService,
     Alarm,
+    /// The Aurora master user's secret, the same name in every region it is
+    /// replicated to.
+    Secret,
 }
 
 impl NameKind {
@@ -36,6 +39,7 @@ impl NameKind {
             NameKind::EcsCluster => "ECS cluster name",
             NameKind::EcsService => "ECS service name",
             NameKind::Alarm => "alarm name",
+            NameKind::Secret => "secret name",
         }
     }
 }
@@ -81,6 +85,9 @@ pub fn name(kind: NameKind, prefix: &str, service: &str, region: &str, account: 
         NameKind::LogGroup => format!("/tap/{prefix}/{region}/{service}"),
         NameKind::EcsCluster => format!("{prefix}-{service}-{region}"),
         NameKind::Alarm => format!("{prefix}-{service}-replication-lag-{region}"),
+        // Not ending in `-` and six characters: Secrets Manager appends those
+        // to the ARN, and partial-ARN lookups would be ambiguous (CreateSecret).
+        NameKind::Secret => format!("tap/{prefix}/{service}/master-user"),
     }
 }
 
@@ -130,6 +137,13 @@ fn rule(kind: NameKind) -> (usize, fn(char) -> bool, &'static str) {
             "letters, digits, `_` and `-`",
         ),
         NameKind::Alarm => (255, |c: char| !c.is_control(), "printable characters"),
+        // Secrets Manager `CreateSecret`: 1-512 characters of letters, digits
+        // and `/_+=.@-`.
+        NameKind::Secret => (
+            512,
+            |c: char| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c),
+            "letters, digits, `/`, `_`, `+`, `=`, `.`, `@` and `-`",
+        ),
     }
 }
 
@@ -211,6 +225,7 @@ pub fn kinds_for(service_kind: &str) -> &'static [NameKind] {
             NameKind::GlobalCluster,
             NameKind::DbCluster,
             NameKind::Alarm,
+            NameKind::Secret,
         ],
         "dynamodb" => &[NameKind::Table],
         "s3" => &[NameKind::Bucket],

@@ -378,3 +378,74 @@ fn graph_of_a_program_with_errors_exits_1() {
     assert_eq!(run.status.code(), Some(1), "{run:?}");
     assert!(run.stdout.is_empty());
 }
+
+/// Every `.tap` file under `dir`, recursively, sorted.
+fn programs(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).expect("readable dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            programs(&path, out);
+        } else if path.extension().is_some_and(|e| e == "tap") {
+            out.push(path);
+        }
+    }
+}
+
+/// `tapc check` reports everything `tapc build` would (LANGUAGE.md section 5):
+/// over every fixture and example, both exit with the same status and print
+/// the same diagnostics (check adds its count line, build its "nothing was
+/// written" line). Before, a task role over IAM's policy size passed `check`.
+#[test]
+fn check_and_build_agree_on_every_program() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = Vec::new();
+    for dir in ["tests/bad", "tests/good", "examples"] {
+        programs(&root.join(dir), &mut paths);
+    }
+    paths.sort();
+    assert!(paths.len() > 100, "the fixtures are found");
+    let tmp = TempDir::new().unwrap();
+    let (mut failed, mut passed) = (0, 0);
+    for (k, path) in paths.iter().enumerate() {
+        let rel = path.strip_prefix(root).unwrap();
+        let check = tapc().arg("check").arg(rel).output().unwrap();
+        let build = tapc()
+            .arg("build")
+            .arg(rel)
+            .arg("-o")
+            .arg(tmp.path().join(k.to_string()))
+            .output()
+            .unwrap();
+        let shown = rel.display();
+        assert_eq!(
+            check.status.code(),
+            build.status.code(),
+            "{shown}: check and build disagree\ncheck:\n{}\nbuild:\n{}",
+            String::from_utf8_lossy(&check.stderr),
+            String::from_utf8_lossy(&build.stderr)
+        );
+        let lines = |bytes: &[u8], drop: &dyn Fn(&str) -> bool| -> Vec<String> {
+            String::from_utf8_lossy(bytes)
+                .lines()
+                .filter(|l| !drop(l))
+                .map(String::from)
+                .collect()
+        };
+        let count_line = |l: &str| l.ends_with(" warning(s)") && l.contains(" error(s), ");
+        let tapc_line = |l: &str| l.starts_with("tapc: ");
+        assert_eq!(
+            lines(&check.stderr, &count_line),
+            lines(&build.stderr, &tapc_line),
+            "{shown}: check and build report different diagnostics"
+        );
+        match check.status.code() {
+            Some(0) => passed += 1,
+            Some(1) => failed += 1,
+            other => panic!("{shown}: exit status {other:?}"),
+        }
+    }
+    assert!(
+        passed > 10 && failed > 100,
+        "{passed} passed, {failed} failed"
+    );
+}

@@ -12,8 +12,9 @@ use tapc::explain::{self, CODES};
 
 /// Codes whose example cannot go through `check_source`: E008 is found while
 /// reading the file (the example shows bytes Markdown cannot hold), E602 and
-/// E603 while lowering, on programs too long to show (see `e602_example_...`).
-const NOT_FROM_CHECK: [&str; 3] = ["E008", "E602", "E603"];
+/// E603 while lowering, and E606 and W602 (event patterns of thousands of
+/// characters), on programs too long to show (see `e602_example_...`).
+const NOT_FROM_CHECK: [&str; 5] = ["E008", "E602", "E603", "E606", "W602"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -255,7 +256,8 @@ fn examples_report_their_code_and_fixes_do_not() {
     }
 }
 
-/// A two-region platform with `services` (source text) added, lowered: the codes.
+/// A two-region platform with `services` (source text) added, checked (which
+/// lowers it in memory): the codes of its errors, and W602.
 fn lowered(services: &str) -> Vec<&'static str> {
     let src = format!(
         "platform big {{\n  rto = 1h\n  rpo = 5m\n  trigger = 1m\n}}\n\
@@ -264,14 +266,44 @@ fn lowered(services: &str) -> Vec<&'static str> {
     );
     let file = SourceFile::new("big.tap", src);
     let checked = tapc::check_source(&file, &[]).unwrap();
-    let codes: Vec<_> = checked.diagnostics.iter().map(|d| d.code).collect();
-    let model = checked
-        .model
-        .unwrap_or_else(|| panic!("the program is valid, not {codes:?}"));
-    match tapc::lower::lower(&model) {
-        Ok(_) => Vec::new(),
-        Err(diagnostics) => diagnostics.iter().map(|d| d.code).collect(),
-    }
+    let codes: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error || d.code == "W602")
+        .map(|d| d.code)
+        .collect();
+    let errors = checked
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error);
+    assert_eq!(
+        errors,
+        checked.model.is_none(),
+        "a model exactly when there is no error: {codes:?}"
+    );
+    codes
+}
+
+/// E606 and W602's example, written out: detail types whose event pattern is
+/// over 4,096 characters, over 2,048, and just within.
+#[test]
+fn e606_w602_examples_measure_the_event_pattern() {
+    let bus = |types: usize| {
+        let list: Vec<String> = (0..types)
+            .map(|i| format!("\"Trade Executed {i:05}\""))
+            .collect();
+        format!(
+            "service events: eventbridge {{\n  source = \"trading.platform\"\n  detail_types = [{}]\n}}\nreplicate events -> us-west-2 {{ lag = 1m }}\n",
+            list.join(", ")
+        )
+    };
+    // `{"source":["trading.platform"],"detail-type":[...]}`: 47 characters
+    // and 23 a type (22 quoted, and a comma): 88 types make 2,071, 87 make
+    // exactly 2,048; 177 make 4,118, 176 make 4,095.
+    assert_eq!(lowered(&bus(177)), ["E606"]);
+    assert_eq!(lowered(&bus(176)), ["W602"]);
+    assert_eq!(lowered(&bus(88)), ["W602"]);
+    assert_eq!(lowered(&bus(87)), Vec::<&str>::new());
 }
 
 /// `n` services `{name}-{i}` of `kind` (replicated if stateful), and a fargate

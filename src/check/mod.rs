@@ -7,6 +7,7 @@ pub mod budget;
 mod cycles;
 mod limits;
 mod lints;
+mod notify;
 mod resolve;
 mod rules;
 mod topology;
@@ -78,6 +79,7 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
                     name.span,
                     &mut diags,
                 );
+                notify::addresses(body, &r.attrs, &mut diags);
                 let strategy = r
                     .attrs
                     .str("strategy")
@@ -215,6 +217,7 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
     let budget = budget::compute(&ctx, &mut diags);
     limits::check(&ctx, &mut diags);
     lints::check(&ctx, &mut diags);
+    notify::reach(&ctx, &mut diags);
 
     diags.sort_by(|a, b| (a.primary_span(), a.code).cmp(&(b.primary_span(), b.code)));
     diags.dedup();

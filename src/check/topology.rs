@@ -88,6 +88,7 @@ pub(super) fn replications(
             continue;
         }
         let mut region_ids = Vec::new();
+        let mut region_spans = Vec::new();
         let secondaries = || {
             regions
                 .iter()
@@ -114,7 +115,10 @@ pub(super) fn replications(
             };
             match position {
                 // With two primaries, E302 says which one to change.
-                Some(i) if regions[i].role == Role::Primary && primaries > 1 => region_ids.push(i),
+                Some(i) if regions[i].role == Role::Primary && primaries > 1 => {
+                    region_ids.push(i);
+                    region_spans.push(target.span);
+                }
                 Some(i) if regions[i].role == Role::Primary => {
                     bad_target[index] = true;
                     let fix = match secondaries() {
@@ -138,9 +142,15 @@ pub(super) fn replications(
                         .label(target.span, "named again")
                         .help("remove the repeated region"),
                 ),
-                Some(i) => region_ids.push(i),
+                Some(i) => {
+                    region_ids.push(i);
+                    region_spans.push(target.span);
+                }
                 None if meant.is_some() => {
-                    region_ids.extend(regions.iter().position(|r| Some(r.code.as_str()) == meant));
+                    if let Some(i) = regions.iter().position(|r| Some(r.code.as_str()) == meant) {
+                        region_ids.push(i);
+                        region_spans.push(target.span);
+                    }
                 }
                 None if schema().regions.iter().any(|r| r == target.name) => {
                     bad_target[index] = true;
@@ -181,6 +191,7 @@ pub(super) fn replications(
             svc.replication = Some(Replication {
                 span: service.span,
                 regions: region_ids,
+                region_spans,
                 attrs: r.attrs,
             });
         }

@@ -7,7 +7,7 @@
 
 use super::json::{json, Json};
 
-use super::{camel, Ctx, Tags};
+use super::{camel, retain, Ctx, Tags};
 use crate::graph::{region_order, NodeKind};
 use crate::model::Model;
 
@@ -41,12 +41,14 @@ pub fn lower_zone(ctx: &mut Ctx, e: usize) {
         .attrs
         .str("domain")
         .unwrap_or_default();
-    ctx.add(
+    // Retained: a new zone gets new name servers, which the parent domain's
+    // delegation would no longer name.
+    retain(ctx.add(
         &zone_id(ctx.model, e),
         "AWS::Route53::HostedZone",
         json!({ "Name": zone_name(domain), "HostedZoneConfig": { "Comment": format!("tapc: public zone of {domain}") } }),
         Tags::List("HostedZoneTags"),
-    );
+    ));
 }
 
 /// Where records of endpoint `e` go: an existing zone by id, the created zone by

@@ -4,7 +4,7 @@
 
 use super::json::{json, Json};
 
-use super::{Ctx, Tags};
+use super::{retain, Ctx, Tags};
 use crate::graph::region_order;
 use crate::names::NameKind;
 
@@ -52,12 +52,10 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
     if let Some(ttl) = svc.attrs.str("ttl") {
         props["TimeToLiveSpecification"] = json!({ "AttributeName": ttl, "Enabled": true });
     }
-    let table = ctx.add(
+    retain(ctx.add(
         &ctx.id(i, "Table"),
         "AWS::DynamoDB::GlobalTable",
         props,
         Tags::None,
-    );
-    table.insert("DeletionPolicy", json!("Retain"));
-    table.insert("UpdateReplacePolicy", json!("Retain"));
+    ));
 }

@@ -8,6 +8,10 @@ use super::{get_att, sub, Ctx, Tags};
 use crate::graph::NodeKind;
 use crate::names::NameKind;
 
+/// Targets of one EventBridge rule ("Targets per rule: 5", not adjustable;
+/// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html).
+pub const MAX_TARGETS: usize = 5;
+
 pub fn lower_bus(ctx: &mut Ctx, i: usize) {
     let name = ctx.name(NameKind::EventBus, i, ctx.region_code());
     ctx.add(
@@ -57,17 +61,33 @@ pub fn lower_forward(ctx: &mut Ctx, i: usize) {
         .iter()
         .map(|(code, arn)| json!({ "Id": format!("to-{code}"), "Arn": sub(arn.clone()), "RoleArn": get_att(&role, "Arn") }))
         .collect();
-    ctx.add(
-        &ctx.id(i, "ForwardRule"),
-        "AWS::Events::Rule",
-        json!({
-            "Name": ctx.name(NameKind::Rule, i, ctx.region_code()),
-            "Description": format!("Forwards {} events to every secondary region", svc.name),
-            "EventBusName": bus,
-            "State": "ENABLED",
-            "EventPattern": pattern,
-            "Targets": rule_targets,
-        }),
-        Tags::None,
-    );
+    // A rule takes at most 5 targets: more secondaries get more rules.
+    let base = ctx.name(NameKind::Rule, i, ctx.region_code());
+    for (k, chunk) in rule_targets.chunks(MAX_TARGETS).enumerate() {
+        let (logical, name) = match k {
+            0 => (ctx.id(i, "ForwardRule"), base.clone()),
+            k => (
+                ctx.id(i, &format!("ForwardRule{}", k + 1)),
+                format!("{base}-{}", k + 1),
+            ),
+        };
+        ctx.add(
+            &logical,
+            "AWS::Events::Rule",
+            json!({
+                "Name": name,
+                "Description": format!("Forwards {} events to secondary regions", svc.name),
+                "EventBusName": bus.clone(),
+                "State": "ENABLED",
+                "EventPattern": pattern.clone(),
+                "Targets": chunk.to_vec(),
+            }),
+            Tags::None,
+        );
+    }
+}
+
+/// The rules that forward to `targets` secondaries.
+pub fn rules(targets: usize) -> usize {
+    targets.div_ceil(MAX_TARGETS)
 }

@@ -235,6 +235,10 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
             "TaskDefinition": r#ref(&task_def),
             "DesiredCount": desired,
             "HealthCheckGracePeriodSeconds": 60,
+            // Tasks that never become healthy fail the deployment and roll it
+            // back instead of keeping CloudFormation waiting for hours
+            // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html).
+            "DeploymentConfiguration": { "DeploymentCircuitBreaker": { "Enable": true, "Rollback": true } },
             "PropagateTags": "SERVICE",
             "EnableECSManagedTags": true,
             "NetworkConfiguration": { "AwsvpcConfiguration": { "AssignPublicIp": "DISABLED", "Subnets": private, "SecurityGroups": [get_att(&svc_sg, "GroupId")] } },

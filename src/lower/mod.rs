@@ -27,6 +27,8 @@ use crate::graph::{self, NodeKind, Plan};
 use crate::model::{duration, Model, Region, Role, Service};
 use crate::names::{self, NameKind};
 
+pub use eventbridge::MAX_TARGETS as MAX_RULE_TARGETS;
+
 /// CloudFormation quotas (aws-dr.md section 3, [C18]).
 pub const MAX_RESOURCES: usize = 500;
 pub const MAX_OUTPUTS: usize = 200;
@@ -305,7 +307,10 @@ pub fn size(model: &Model, kind: NodeKind, region: usize) -> (usize, usize) {
                 }
                 "aurora_postgres" => {
                     let instances = svc.attrs.int("instances").unwrap_or(2) as usize;
-                    (4 + instances + if primary { 0 } else { 2 }, 2)
+                    // The secret in the primary; in a secondary the lag alarm,
+                    // its topic and a subscription per `notify` address.
+                    let notify = model.platform.attrs.strings("notify").len();
+                    (4 + instances + if primary { 1 } else { 2 + notify }, 2)
                 }
                 "s3" => (2 + usize::from(primary && svc.replication.is_some()), 1),
                 _ => (1, 1),
@@ -313,7 +318,10 @@ pub fn size(model: &Model, kind: NodeKind, region: usize) -> (usize, usize) {
         }
         NodeKind::GlobalTable(_) | NodeKind::Zone(_) => (1, 1),
         NodeKind::GlobalCluster(_) | NodeKind::Chain(..) => (1, 0),
-        NodeKind::Forward(i) => (2 * usize::from(model.services[i].replication.is_some()), 0),
+        NodeKind::Forward(i) => match &model.services[i].replication {
+            Some(r) => (1 + eventbridge::rules(r.regions.len()), 0),
+            None => (0, 0),
+        },
         NodeKind::Record(_) => (2, 0),
         NodeKind::Runbook(_) => (2, 0),
     }
@@ -361,6 +369,26 @@ fn manifest(model: &Model, stacks: Vec<Value>, runbooks: &[(usize, String)]) -> 
             })
         })
         .collect();
+    // Where each database's master user secret is: created in the primary,
+    // a replica of the same name in every secondary it replicates to.
+    let prefix = platform_prefix(model);
+    let secrets: Vec<Value> = model
+        .services
+        .iter()
+        .filter(|s| s.kind.name == "aurora_postgres")
+        .map(|s| {
+            let regions: Vec<&str> = std::iter::once(model.primary())
+                .chain(s.replication.iter().flat_map(|r| r.regions.iter().copied()))
+                .map(|r| model.regions[r].code.as_str())
+                .collect();
+            json!({
+                "service": s.name,
+                "name": names::name(NameKind::Secret, &prefix, &s.name, "", ""),
+                "regions": regions,
+                "fields": ["username", "password"],
+            })
+        })
+        .collect();
     json!({
         "format_version": "1",
         "generator": format!("tapc {}", env!("CARGO_PKG_VERSION")),
@@ -369,6 +397,7 @@ fn manifest(model: &Model, stacks: Vec<Value>, runbooks: &[(usize, String)]) -> 
         "primary": model.regions[model.primary()].code,
         "stacks": stacks,
         "failover": failover,
+        "secrets": secrets,
         "budget": budget,
     })
 }
@@ -435,6 +464,14 @@ pub(crate) fn policy_len(policy: &Json) -> usize {
 /// `{"Fn::Sub": ...}` with `${AWS::AccountId}` etc. resolved at deploy time.
 pub(crate) fn sub(text: impl Into<String>) -> Json {
     json!({ "Fn::Sub": text.into() })
+}
+
+/// `DeletionPolicy` and `UpdateReplacePolicy` `Retain`: a resource that holds
+/// data or unlocks it survives the deletion or replacement of its stack
+/// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html).
+pub(crate) fn retain(resource: &mut json::Obj) {
+    resource.insert("DeletionPolicy", json!("Retain"));
+    resource.insert("UpdateReplacePolicy", json!("Retain"));
 }
 
 pub(crate) fn get_att(logical: &str, attr: &str) -> Json {

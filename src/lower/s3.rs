@@ -4,7 +4,7 @@
 
 use super::json::{json, Json};
 
-use super::{get_att, r#ref, sub, Ctx, Tags};
+use super::{get_att, r#ref, retain, sub, Ctx, Tags};
 use crate::names::NameKind;
 
 fn arn(bucket: &str) -> String {
@@ -72,9 +72,7 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
             Tags::List("Tags"),
         );
     }
-    let b = ctx.add(&bucket, "AWS::S3::Bucket", props, Tags::List("Tags"));
-    b.insert("DeletionPolicy", json!("Retain"));
-    b.insert("UpdateReplacePolicy", json!("Retain"));
+    retain(ctx.add(&bucket, "AWS::S3::Bucket", props, Tags::List("Tags")));
     ctx.add(
         &ctx.id(i, "BucketPolicy"),
         "AWS::S3::BucketPolicy",

@@ -1,0 +1,518 @@
+//! What AWS rejects or gets wrong at deploy time, though `cfn-lint` passes it:
+//! every example and several generated platforms are built, and each emitted
+//! resource is checked against a table of rules, one line per rule with the
+//! AWS page it comes from. To add a rule, add a line to `RULES`; every rule
+//! must apply to at least one resource of the builds, so none is vacuous.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::Value as Json;
+use tapc::diag::SourceFile;
+
+struct Stack {
+    name: String,
+    region: String,
+    primary: bool,
+    template: Json,
+}
+
+struct Build {
+    name: String,
+    stacks: Vec<Stack>,
+    secondaries: BTreeSet<String>,
+    notify: Vec<String>,
+}
+
+/// One resource of a build, as the rules see it.
+struct Res<'a> {
+    build: &'a Build,
+    stack: &'a Stack,
+    /// The whole resource: `Type`, `Properties`, `DeletionPolicy`, ...
+    body: &'a Json,
+}
+
+impl Res<'_> {
+    fn props(&self) -> &Json {
+        &self.body["Properties"]
+    }
+
+    /// A resource of the same template by logical ID.
+    fn sibling(&self, logical: &str) -> Option<&Json> {
+        self.stack.template["Resources"].get(logical)
+    }
+}
+
+type Check = fn(&Res) -> Result<(), String>;
+
+struct Rule {
+    /// Resource type the rule applies to, `*` for every resource.
+    ty: &'static str,
+    rule: &'static str,
+    source: &'static str,
+    check: Check,
+}
+
+const RULES: &[Rule] = &[
+    Rule {
+        ty: "*",
+        rule: "no RDS-managed master password: not supported on global-database members",
+        source: "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html",
+        check: no_managed_password,
+    },
+    Rule {
+        ty: "AWS::RDS::DBCluster",
+        rule: "a secondary cluster takes no master user, password or database name",
+        source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbcluster.html",
+        check: secondary_without_credentials,
+    },
+    Rule {
+        ty: "AWS::RDS::DBCluster",
+        rule: "the primary's master user and password are dynamic references to a secret of its template, replicated to every secondary, that the cluster depends on",
+        source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-secretsmanager.html",
+        check: primary_password_from_replicated_secret,
+    },
+    Rule {
+        ty: "AWS::RDS::DBCluster",
+        rule: "a cluster leaves a snapshot when deleted or replaced",
+        source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html",
+        check: snapshot,
+    },
+    Rule {
+        ty: "AWS::RDS::DBInstance",
+        rule: "an instance of a global database is memory-optimized, not burstable (db.t*)",
+        source: "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.configuration.requirements.html",
+        check: not_burstable,
+    },
+    Rule {
+        ty: "AWS::ECS::Service",
+        rule: "a deployment that never becomes healthy fails and rolls back (circuit breaker)",
+        source: "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html",
+        check: circuit_breaker,
+    },
+    Rule {
+        ty: "AWS::KMS::Key",
+        rule: "a key outlives its stack: a deleted key makes retained data unreadable",
+        source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html",
+        check: retain,
+    },
+    Rule {
+        ty: "AWS::SecretsManager::Secret",
+        rule: "the master secret outlives its stack",
+        source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html",
+        check: retain,
+    },
+    Rule {
+        ty: "AWS::Route53::HostedZone",
+        rule: "the hosted zone outlives its stack (its name servers are delegated to)",
+        source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html",
+        check: retain,
+    },
+    Rule {
+        ty: "AWS::DynamoDB::GlobalTable",
+        rule: "the table outlives its stack",
+        source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html",
+        check: retain,
+    },
+    Rule {
+        ty: "AWS::S3::Bucket",
+        rule: "the bucket outlives its stack",
+        source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html",
+        check: retain,
+    },
+    Rule {
+        ty: "AWS::CloudWatch::Alarm",
+        rule: "an alarm notifies a topic of its template with an e-mail subscription per `notify` address",
+        source: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html",
+        check: alarm_reaches_notify,
+    },
+    Rule {
+        ty: "AWS::CloudWatch::Alarm",
+        rule: "an alarm can clear: missing data (a promoted cluster reports no lag) is not breaching",
+        source: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data",
+        check: alarm_can_clear,
+    },
+    Rule {
+        ty: "AWS::Events::Rule",
+        rule: "a rule has at most 5 targets",
+        source: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html",
+        check: at_most_five_targets,
+    },
+];
+
+fn no_managed_password(r: &Res) -> Result<(), String> {
+    let mut found = false;
+    walk(r.body, &mut |key, _| {
+        found |= key == "ManageMasterUserPassword"
+    });
+    match found {
+        true => Err("carries ManageMasterUserPassword".into()),
+        false => Ok(()),
+    }
+}
+
+fn is_secondary_cluster(r: &Res) -> bool {
+    r.props().get("GlobalClusterIdentifier").is_some() && !r.stack.primary
+}
+
+fn secondary_without_credentials(r: &Res) -> Result<(), String> {
+    if !is_secondary_cluster(r) {
+        return Ok(());
+    }
+    for key in ["MasterUserPassword", "MasterUsername", "DatabaseName"] {
+        if r.props().get(key).is_some() {
+            return Err(format!("a secondary cluster with {key}"));
+        }
+    }
+    Ok(())
+}
+
+fn primary_password_from_replicated_secret(r: &Res) -> Result<(), String> {
+    if is_secondary_cluster(r) {
+        return Ok(());
+    }
+    let reference = |field: &str| -> Result<String, String> {
+        let value = r.props()[field].as_str().unwrap_or_default();
+        value
+            .strip_prefix("{{resolve:secretsmanager:")
+            .and_then(|v| v.split_once(":SecretString:"))
+            .map(|(name, _)| name.to_string())
+            .ok_or(format!(
+                "{field} `{value}` is not a secretsmanager reference"
+            ))
+    };
+    let name = reference("MasterUserPassword")?;
+    if reference("MasterUsername")? != name {
+        return Err("user and password come from different secrets".into());
+    }
+    let resources = r.stack.template["Resources"].as_object().unwrap();
+    let (logical, secret) = resources
+        .iter()
+        .find(|(_, v)| {
+            v["Type"] == "AWS::SecretsManager::Secret" && v["Properties"]["Name"] == name
+        })
+        .ok_or(format!("no secret `{name}` in the template"))?;
+    let replicas: BTreeSet<String> = secret["Properties"]["ReplicaRegions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x["Region"].as_str().map(String::from))
+        .collect();
+    if replicas != r.build.secondaries {
+        return Err(format!(
+            "secret `{name}` is replicated to {replicas:?}, not to every secondary {:?}",
+            r.build.secondaries
+        ));
+    }
+    let depends: Vec<&str> = match &r.body["DependsOn"] {
+        Json::String(s) => vec![s.as_str()],
+        Json::Array(a) => a.iter().filter_map(Json::as_str).collect(),
+        _ => vec![],
+    };
+    match depends.contains(&logical.as_str()) {
+        true => Ok(()),
+        false => Err(format!("does not depend on {logical}")),
+    }
+}
+
+fn policies(r: &Res, value: &str) -> Result<(), String> {
+    for key in ["DeletionPolicy", "UpdateReplacePolicy"] {
+        if r.body[key] != value {
+            return Err(format!("{key} is {}, not {value}", r.body[key]));
+        }
+    }
+    Ok(())
+}
+
+fn retain(r: &Res) -> Result<(), String> {
+    policies(r, "Retain")
+}
+
+fn snapshot(r: &Res) -> Result<(), String> {
+    policies(r, "Snapshot")
+}
+
+fn not_burstable(r: &Res) -> Result<(), String> {
+    let class = r.props()["DBInstanceClass"].as_str().unwrap_or_default();
+    match class.starts_with("db.t") {
+        true => Err(format!("burstable class {class} in a global database")),
+        false => Ok(()),
+    }
+}
+
+fn circuit_breaker(r: &Res) -> Result<(), String> {
+    let breaker = &r.props()["DeploymentConfiguration"]["DeploymentCircuitBreaker"];
+    match breaker["Enable"] == true && breaker["Rollback"] == true {
+        true => Ok(()),
+        false => Err(format!("circuit breaker {breaker}")),
+    }
+}
+
+fn alarm_reaches_notify(r: &Res) -> Result<(), String> {
+    let actions = r.props()["AlarmActions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if actions.is_empty() {
+        return Err("no AlarmActions".into());
+    }
+    for action in actions {
+        let topic = action["Ref"]
+            .as_str()
+            .ok_or(format!("action {action} is not a topic of the template"))?;
+        if r.sibling(topic).map(|t| &t["Type"]) != Some(&Json::from("AWS::SNS::Topic")) {
+            return Err(format!("{topic} is not an SNS topic of the template"));
+        }
+        let mut emails: Vec<String> = r.stack.template["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|v| v["Type"] == "AWS::SNS::Subscription")
+            .map(|v| &v["Properties"])
+            .filter(|p| p["TopicArn"]["Ref"] == topic && p["Protocol"] == "email")
+            .filter_map(|p| p["Endpoint"].as_str().map(String::from))
+            .collect();
+        emails.sort();
+        let mut notify = r.build.notify.clone();
+        notify.sort();
+        if emails != notify {
+            return Err(format!("{topic} mails {emails:?}, `notify` is {notify:?}"));
+        }
+    }
+    Ok(())
+}
+
+fn alarm_can_clear(r: &Res) -> Result<(), String> {
+    match r.props()["TreatMissingData"].as_str() {
+        Some("breaching") => Err("TreatMissingData breaching never clears".into()),
+        _ => Ok(()),
+    }
+}
+
+fn at_most_five_targets(r: &Res) -> Result<(), String> {
+    let n = r.props()["Targets"].as_array().map_or(0, Vec::len);
+    match n <= 5 {
+        true => Ok(()),
+        false => Err(format!("{n} targets")),
+    }
+}
+
+/// Calls `f` with every key and value under `v`.
+fn walk(v: &Json, f: &mut dyn FnMut(&str, &Json)) {
+    match v {
+        Json::Object(map) => {
+            for (k, x) in map {
+                f(k, x);
+                walk(x, f);
+            }
+        }
+        Json::Array(items) => items.iter().for_each(|x| walk(x, f)),
+        _ => {}
+    }
+}
+
+fn build(name: &str, text: &str) -> Build {
+    let file = SourceFile::new(format!("{name}.tap"), text);
+    let checked = tapc::check_source(&file, &[]).expect("no usage error");
+    let model = checked
+        .model
+        .unwrap_or_else(|| panic!("{name} has errors: {:#?}", checked.diagnostics));
+    let output = tapc::lower::lower(&model).unwrap_or_else(|d| panic!("{name}: {d:#?}"));
+    let primary = &model.regions[model.primary()].code;
+    let stacks = output.manifest["stacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let file = m["template"].as_str().unwrap();
+            let text = &output.files.iter().find(|(f, _)| f == file).unwrap().1;
+            Stack {
+                name: m["name"].as_str().unwrap().to_string(),
+                region: m["region"].as_str().unwrap().to_string(),
+                primary: m["region"] == primary.as_str(),
+                template: serde_json::from_str(text).unwrap(),
+            }
+        })
+        .collect();
+    Build {
+        name: name.to_string(),
+        stacks,
+        secondaries: model
+            .secondaries()
+            .map(|r| model.regions[r].code.clone())
+            .collect(),
+        notify: model
+            .platform
+            .attrs
+            .strings("notify")
+            .into_iter()
+            .map(String::from)
+            .collect(),
+    }
+}
+
+/// Seven regions: events to six secondaries (two rules), a database and a
+/// service in all.
+fn fan_out() -> String {
+    let regions = [
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-central-1",
+    ];
+    let mut src = String::from(
+        "platform fan {\n  rto = 1h\n  rpo = 5m\n  trigger = 1m\n  notify = [\"a@example.com\", \"b@example.com\"]\n}\n\n\
+         service events: eventbridge {\n  source = \"fan.out\"\n}\n\n\
+         service db: aurora_postgres {\n  version = \"16.8\"\n  class = \"db.r7g.large\"\n}\n\n\
+         service web: fargate {\n  image = \"amazon/amazon-ecs-sample\"\n  needs = [db, events]\n}\n\n",
+    );
+    for (k, r) in regions.iter().enumerate() {
+        let role = if k == 0 { "primary" } else { "secondary" };
+        src.push_str(&format!(
+            "region {r} {{\n  role = {role}\n  cidr = 10.{k}.0.0/16\n}}\n\n"
+        ));
+    }
+    let secondaries = regions[1..].join(", ");
+    src.push_str(&format!(
+        "replicate events -> {secondaries} {{ lag = 1m }}\n"
+    ));
+    src.push_str(&format!("replicate db -> {secondaries}\n"));
+    src
+}
+
+fn builds() -> Vec<Build> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut programs: Vec<(String, String)> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tap"))
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    programs.sort();
+    assert!(programs.len() >= 4, "the examples are found");
+    // Generated: three regions, warm standby and pilot light.
+    let gen = tapc::gen::platform(25);
+    let pilot = gen
+        .replace("strategy = warm_standby", "strategy = pilot_light")
+        .replace("rto      = 10m", "rto      = 30m");
+    assert_ne!(pilot, gen, "the generated platform names its strategy");
+    programs.push(("gen-25".into(), gen));
+    programs.push(("gen-25-pilot-light".into(), pilot));
+    programs.push(("gen-120".into(), tapc::gen::platform(120)));
+    programs.push(("fan-out".into(), fan_out()));
+    programs.iter().map(|(n, t)| build(n, t)).collect()
+}
+
+#[test]
+fn every_emitted_resource_keeps_the_deploy_time_rules() {
+    let builds = builds();
+    let mut applied = vec![0usize; RULES.len()];
+    let mut broken = Vec::new();
+    for b in &builds {
+        for stack in &b.stacks {
+            let resources = stack.template["Resources"].as_object().unwrap();
+            for (logical, body) in resources {
+                let ty = body["Type"].as_str().unwrap();
+                let res = Res {
+                    build: b,
+                    stack,
+                    body,
+                };
+                for (k, rule) in RULES.iter().enumerate() {
+                    if rule.ty != "*" && rule.ty != ty {
+                        continue;
+                    }
+                    applied[k] += 1;
+                    if let Err(why) = (rule.check)(&res) {
+                        broken.push(format!(
+                            "{} {} {logical} ({ty}, {}): {why}\n  rule: {}\n  source: {}",
+                            b.name, stack.name, stack.region, rule.rule, rule.source
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+    for (rule, n) in RULES.iter().zip(applied) {
+        assert!(n > 0, "no resource to check against: {}", rule.rule);
+    }
+}
+
+/// A defect to make: in a primary template or not, of a resource type.
+type Defect = (bool, &'static str, fn(&mut Json));
+
+/// The rules catch what they are about: a template with each defect fails.
+#[test]
+fn the_rules_fail_on_the_defects_they_describe() {
+    let b = build("fan-out", &fan_out());
+    let defect = |primary: bool, ty: &str, change: &dyn Fn(&mut Json)| -> Vec<&'static str> {
+        let (stack, body) = b
+            .stacks
+            .iter()
+            .filter(|s| s.primary == primary)
+            .flat_map(|s| {
+                let resources = s.template["Resources"].as_object().unwrap();
+                resources.values().map(move |v| (s, v))
+            })
+            .find(|(_, v)| v["Type"] == ty)
+            .unwrap_or_else(|| panic!("a {ty} (primary: {primary})"));
+        let mut body = body.clone();
+        change(&mut body);
+        let res = Res {
+            build: &b,
+            stack,
+            body: &body,
+        };
+        RULES
+            .iter()
+            .filter(|r| r.ty == "*" || r.ty == ty)
+            .filter(|r| (r.check)(&res).is_err())
+            .map(|r| r.rule)
+            .collect()
+    };
+    let cases: &[Defect] = &[
+        (true, "AWS::RDS::DBCluster", |v| {
+            v["Properties"]["ManageMasterUserPassword"] = true.into()
+        }),
+        (true, "AWS::RDS::DBCluster", |v| {
+            v["Properties"]["MasterUserPassword"] = "hunter22".into()
+        }),
+        (true, "AWS::RDS::DBCluster", |v| v["DependsOn"] = Json::Null),
+        (false, "AWS::RDS::DBCluster", |v| {
+            v["Properties"]["DatabaseName"] = "app".into()
+        }),
+        (true, "AWS::RDS::DBInstance", |v| {
+            v["Properties"]["DBInstanceClass"] = "db.t4g.medium".into()
+        }),
+        (true, "AWS::ECS::Service", |v| {
+            v["Properties"]["DeploymentConfiguration"] = Json::Null
+        }),
+        (true, "AWS::KMS::Key", |v| {
+            v["DeletionPolicy"] = "Delete".into()
+        }),
+        (true, "AWS::SecretsManager::Secret", |v| {
+            v["UpdateReplacePolicy"] = Json::Null
+        }),
+        (false, "AWS::CloudWatch::Alarm", |v| {
+            v["Properties"]["TreatMissingData"] = "breaching".into()
+        }),
+        (false, "AWS::CloudWatch::Alarm", |v| {
+            v["Properties"]["AlarmActions"] = Json::Array(vec![])
+        }),
+        (true, "AWS::Events::Rule", |v| {
+            let t = v["Properties"]["Targets"][0].clone();
+            v["Properties"]["Targets"] = Json::Array(vec![t; 6]);
+        }),
+    ];
+    for &(primary, ty, change) in cases {
+        let failed = defect(primary, ty, &change);
+        assert!(!failed.is_empty(), "a defect of {ty} passes every rule");
+    }
+}
