@@ -211,11 +211,10 @@ pub struct EngineVersions {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Major {
     pub major: u32,
-    /// The first and last minor versions AWS lists.
-    pub first: u32,
-    pub last: u32,
-    /// Minors within `first..=last` that AWS never offered.
-    pub missing: Vec<u32>,
+    /// The minor versions AWS offers for new clusters, ascending.
+    pub minors: Vec<u32>,
+    /// Minors AWS lists but no longer creates clusters with.
+    pub deprecated: Vec<u32>,
     /// Minors without global database support.
     pub no_global: Vec<u32>,
     /// The first minor with global write forwarding, if any has it.
@@ -231,9 +230,18 @@ pub enum VersionStatus<'a> {
     Malformed,
     /// Older than the table, or a minor AWS skipped.
     NotOffered,
+    /// Listed by AWS but deprecated: no new cluster can be created with it.
+    Deprecated(&'a Major, u32),
     /// Newer than the table: it may be out of date.
     Newer,
     Listed(&'a Major, u32),
+}
+
+impl Major {
+    /// The newest minor AWS offers.
+    pub fn newest(&self) -> u32 {
+        self.minors.last().copied().unwrap_or(0)
+    }
 }
 
 impl EngineVersions {
@@ -252,9 +260,15 @@ impl EngineVersions {
         };
         let table = &self.aurora_postgres;
         match table.iter().find(|m| m.major == major) {
-            Some(m) if minor > m.last => VersionStatus::Newer,
-            Some(m) if minor < m.first || m.missing.contains(&minor) => VersionStatus::NotOffered,
-            Some(m) => VersionStatus::Listed(m, minor),
+            Some(m) if m.minors.contains(&minor) => VersionStatus::Listed(m, minor),
+            Some(m) if m.deprecated.contains(&minor) => VersionStatus::Deprecated(m, minor),
+            Some(m)
+                if minor > m.newest()
+                    && minor > m.deprecated.iter().copied().max().unwrap_or(0) =>
+            {
+                VersionStatus::Newer
+            }
+            Some(_) => VersionStatus::NotOffered,
             None if table.iter().all(|m| m.major < major) => VersionStatus::Newer,
             None => VersionStatus::NotOffered,
         }
@@ -264,7 +278,9 @@ impl EngineVersions {
     /// `None` when the table does not list it (malformed, not offered, or newer).
     pub fn write_forwarding(&self, version: &str) -> Option<bool> {
         match self.aurora_postgres(version) {
-            VersionStatus::Listed(m, minor) => Some(m.forwarding.is_some_and(|f| minor >= f)),
+            VersionStatus::Listed(m, minor) | VersionStatus::Deprecated(m, minor) => {
+                Some(m.forwarding.is_some_and(|f| minor >= f))
+            }
             _ => None,
         }
     }
@@ -291,6 +307,12 @@ pub fn load(src: &str) -> Result<Schema, String> {
         match &item.kind {
             ItemKind::Schema { name, body } => schemas.push((name.name, body)),
             _ => return Err("stdlib: only `schema` items are allowed".into()),
+        }
+    }
+    // A second `schema X` would be silently ignored by the lookups below.
+    for (i, (name, _)) in schemas.iter().enumerate() {
+        if schemas[..i].iter().any(|(n, _)| n == name) {
+            return Err(format!("stdlib: `schema {name}` is declared twice"));
         }
     }
     let get = |name: &str| {
@@ -504,11 +526,14 @@ fn engine_versions(body: &Body) -> Result<EngineVersions, String> {
                 Some(Val::Str(d)) if is_date(d) => d.clone(),
                 _ => return Err("stdlib: `support_ends` is a date `YYYY-MM-DD`".to_string()),
             };
+            let minors = list("minors")?;
+            if minors.is_empty() || !minors.windows(2).all(|w| w[0] < w[1]) {
+                return Err("stdlib: `minors` lists the offered minors, ascending".to_string());
+            }
             Ok(Major {
                 major: need("major")?,
-                first: need("first")?,
-                last: need("last")?,
-                missing: list("missing")?,
+                minors,
+                deprecated: list("deprecated")?,
                 no_global: list("no_global")?,
                 forwarding: num("forwarding")?,
                 support_ends,
@@ -745,11 +770,14 @@ mod tests {
             Listed(m, minor) => format!("{}.{minor}", m.major),
             Malformed => "malformed".into(),
             NotOffered => "not offered".into(),
+            Deprecated(..) => "deprecated".into(),
             Newer => "newer".into(),
         };
         for (v, want) in [
-            ("16.6", "16.6"),
+            ("16.8", "16.8"),
             ("14.6", "14.6"),
+            ("16.6", "deprecated"),
+            ("13.23", "13.23"),
             ("postgres15", "malformed"),
             ("16", "malformed"),
             ("", "malformed"),
@@ -759,11 +787,22 @@ mod tests {
             ("16.5", "not offered"),
             ("17.1", "not offered"),
             ("9.6", "not offered"),
-            ("16.11", "newer"),
-            ("18.0", "newer"),
+            ("16.11", "16.11"),
+            ("16.16", "newer"),
+            ("18.0", "not offered"),
+            ("18.7", "newer"),
+            ("19.0", "newer"),
         ] {
             assert_eq!(status(v), want, "{v}");
         }
+    }
+
+    #[test]
+    fn a_schema_declared_twice_is_an_error() {
+        let twice = format!("{}\nschema timing {{}}\n", super::SOURCE);
+        assert!(super::load(&twice)
+            .unwrap_err()
+            .contains("`schema timing` is declared twice"));
     }
 
     #[test]
@@ -777,7 +816,8 @@ mod tests {
             ("14.9", Some(true)),
             ("14.8", Some(false)),
             ("13.22", Some(false)),
-            ("18.1", None),
+            ("14.6", Some(false)),
+            ("19.1", None),
             ("16", None),
         ] {
             assert_eq!(t.write_forwarding(v), want, "{v}");

@@ -476,7 +476,7 @@ fn rule_broken_by_a_param_names_the_command_line() {
     let dir = TempDir::new().unwrap();
     let program = VALID.replace(
         "platform",
-        "param pg: string = \"16.6\"\n\nplatform",
+        "param pg: string = \"16.8\"\n\nplatform",
     ) + "\nservice ledger: aurora_postgres {\n  version = pg\n}\n\nreplicate ledger -> us-west-2\n";
     let path = write(&dir, "param.tap", &program);
     tapc().arg("check").arg(&path).assert().success();
@@ -504,7 +504,7 @@ fn rule_broken_by_a_param_names_the_command_line() {
         e222["help"]
             .as_str()
             .unwrap()
-            .contains("`--param pg=16.10`"),
+            .contains("`--param pg=16.15`"),
         "{e222}"
     );
 }

@@ -263,7 +263,7 @@ fn version(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Vec<F
     let table = &schema().engine_versions;
     let date = &table.as_of;
     let majors = &table.aurora_postgres;
-    let latest = |m: &Major| format!("{}.{}", m.major, m.last);
+    let latest = |m: &Major| format!("{}.{}", m.major, m.newest());
     let newest = majors
         .iter()
         .max_by_key(|m| m.major)
@@ -281,7 +281,7 @@ fn version(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Vec<F
                 code: MALFORMED,
                 warning: false,
                 message: format!("{found} is not {what} (`{field}`)"),
-                label: "expected `MAJOR.MINOR`, as in `16.6`".into(),
+                label: "expected `MAJOR.MINOR`, as in `16.8`".into(),
                 help: format!(
                     "write the full version, e.g. {}; every region runs the same version, so it is pinned",
                     place.assign(&meant)
@@ -306,6 +306,21 @@ fn version(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Vec<F
                 help: format!("use a listed version, e.g. {}", place.assign(&suggestion)),
             }]
         }
+        VersionStatus::Deprecated(m, minor) => {
+            let mut out = vec![Finding {
+                code: NOT_OFFERED,
+                warning: false,
+                message: format!(
+                    "{found} is deprecated: AWS no longer creates Aurora PostgreSQL clusters with it"
+                ),
+                label: format!("deprecated in the table of {date}"),
+                help: format!("use an offered version, e.g. {}", place.assign(&latest(m))),
+            }];
+            if m.no_global.contains(&minor) {
+                out.push(no_global(text, &place.assign(&latest(m))));
+            }
+            out
+        }
         VersionStatus::Newer => vec![Finding {
             code: NEWER,
             warning: true,
@@ -318,19 +333,12 @@ fn version(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Vec<F
         VersionStatus::Listed(m, minor) => {
             let mut out = Vec::new();
             if m.no_global.contains(&minor) {
-                let first = (minor..=m.last)
-                    .find(|n| !m.no_global.contains(n) && !m.missing.contains(n))
+                let first = m
+                    .minors
+                    .iter()
+                    .find(|&&n| n > minor && !m.no_global.contains(&n))
                     .map_or(newest.clone(), |n| format!("{}.{n}", m.major));
-                out.push(Finding {
-                    code: NO_GLOBAL,
-                    warning: false,
-                    message: format!("Aurora PostgreSQL {text} does not support global databases"),
-                    label: "no global database support".into(),
-                    help: format!(
-                        "use a version with global database support, e.g. {}",
-                        place.assign(&first)
-                    ),
-                });
+                out.push(no_global(text, &place.assign(&first)));
             }
             if m.support_ends.as_str() < date.as_str() {
                 out.push(Finding {
@@ -349,5 +357,16 @@ fn version(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Vec<F
             }
             out
         }
+    }
+}
+
+/// E224: `version` has no global database support; `fix` is the assignment to suggest.
+fn no_global(version: &str, fix: &str) -> Finding {
+    Finding {
+        code: NO_GLOBAL,
+        warning: false,
+        message: format!("Aurora PostgreSQL {version} does not support global databases"),
+        label: "no global database support".into(),
+        help: format!("use a version with global database support, e.g. {fix}"),
     }
 }

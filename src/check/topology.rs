@@ -381,10 +381,9 @@ pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic
 
 /// Under `active_active` every region serves, so an Aurora secondary must send
 /// its writes to the writer: global write forwarding (LANGUAGE.md section 4).
-/// Aurora PostgreSQL has it in every 16 and later version, 15.4 and later 15.x,
-/// 14.9 and later 14.x, and no earlier version
-/// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-write-forwarding-apg.html).
-/// A version that is not `MAJOR.MINOR` is for the engine-version rules to report.
+/// Which versions have it is the stdlib's engine-version table (16.x, 15.4+,
+/// 14.9+ [A16]); a version the table does not list is for the engine-version
+/// rules to report.
 fn write_forwarding(p: &Partial, diags: &mut Vec<Diagnostic>) {
     let Some(platform) = p.platform else { return };
     if platform.strategy != crate::model::Strategy::ActiveActive {
@@ -400,11 +399,11 @@ fn write_forwarding(p: &Partial, diags: &mut Vec<Diagnostic>) {
         let Some(version) = svc.attrs.str("version") else {
             continue;
         };
-        let Some((major, minor)) = major_minor(version) else {
-            continue;
-        };
-        let supported = major >= 16 || (major == 15 && minor >= 4) || (major == 14 && minor >= 9);
-        if supported {
+        if crate::stdlib::schema()
+            .engine_versions
+            .write_forwarding(version)
+            != Some(false)
+        {
             continue;
         }
         let at = svc.attrs.origin("version").map_or(svc.span, |o| o.span);
@@ -422,43 +421,9 @@ fn write_forwarding(p: &Partial, diags: &mut Vec<Diagnostic>) {
                 "global write forwarding needs 16 or later, 15.4+ or 14.9+",
             )
             .help(format!(
-                "use a version with global write forwarding on `{}`, e.g. `version = \"16.6\"`; or keep one writing region with `strategy = warm_standby`",
+                "use a version with global write forwarding on `{}`, e.g. `version = \"16.8\"`; or keep one writing region with `strategy = warm_standby`",
                 svc.name
             )),
         );
-    }
-}
-
-/// `14.6` as (14, 6); `None` for anything else.
-fn major_minor(version: &str) -> Option<(u32, u32)> {
-    let (major, minor) = version.split_once('.')?;
-    let number = |s: &str| {
-        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
-    };
-    Some((number(major)?, number(minor)?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::major_minor;
-
-    #[test]
-    fn versions_are_major_dot_minor() {
-        assert_eq!(major_minor("14.9"), Some((14, 9)));
-        assert_eq!(major_minor("16.10"), Some((16, 10)));
-        for bad in [
-            "16",
-            "16.",
-            ".4",
-            "16.4.1",
-            "v16.4",
-            "16.x",
-            "",
-            "99999999999.1",
-        ] {
-            assert_eq!(major_minor(bad), None, "{bad}");
-        }
     }
 }
