@@ -80,9 +80,15 @@ const RULES: &[Rule] = &[
     },
     Rule {
         ty: "AWS::RDS::DBInstance",
-        rule: "an instance of a global database is memory-optimized, not burstable (db.t*)",
+        rule: "an instance of a global database has a class the stdlib's rules `instance_class` and `global_instance_class` accept (memory-optimized, never burstable db.t*)",
         source: "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.configuration.requirements.html",
-        check: not_burstable,
+        check: class_in_rule_table,
+    },
+    Rule {
+        ty: "AWS::RDS::DBCluster",
+        rule: "the engine version is one the stdlib's version table lists as offered, with global database support",
+        source: "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBEngineVersions.html",
+        check: version_offered,
     },
     Rule {
         ty: "AWS::ECS::Service",
@@ -232,11 +238,34 @@ fn snapshot(r: &Res) -> Result<(), String> {
     policies(r, "Snapshot")
 }
 
-fn not_burstable(r: &Res) -> Result<(), String> {
+/// The emitted class against the same rule table the checker enforces at the
+/// source, so the two cannot drift apart.
+fn class_in_rule_table(r: &Res) -> Result<(), String> {
     let class = r.props()["DBInstanceClass"].as_str().unwrap_or_default();
-    match class.starts_with("db.t") {
-        true => Err(format!("burstable class {class} in a global database")),
-        false => Ok(()),
+    for name in ["instance_class", "global_instance_class"] {
+        let rule = tapc::stdlib::schema().rule(name).expect("stdlib rule");
+        let tapc::stdlib::Shape::Pattern { regex, .. } = &rule.shape else {
+            panic!("`{name}` is a pattern rule");
+        };
+        if !regex.is_match(class) {
+            return Err(format!("class {class} breaks the rule `{name}`"));
+        }
+    }
+    if class.starts_with("db.t") {
+        return Err(format!("burstable class {class} in a global database"));
+    }
+    Ok(())
+}
+
+fn version_offered(r: &Res) -> Result<(), String> {
+    use tapc::stdlib::VersionStatus;
+    let version = r.props()["EngineVersion"].as_str().unwrap_or_default();
+    match tapc::stdlib::schema()
+        .engine_versions
+        .aurora_postgres(version)
+    {
+        VersionStatus::Listed(m, minor) if !m.no_global.contains(&minor) => Ok(()),
+        other => Err(format!("engine version {version:?}: {other:?}")),
     }
 }
 
@@ -490,6 +519,12 @@ fn the_rules_fail_on_the_defects_they_describe() {
         }),
         (true, "AWS::RDS::DBInstance", |v| {
             v["Properties"]["DBInstanceClass"] = "db.t4g.medium".into()
+        }),
+        (true, "AWS::RDS::DBInstance", |v| {
+            v["Properties"]["DBInstanceClass"] = "r6g.large".into()
+        }),
+        (true, "AWS::RDS::DBCluster", |v| {
+            v["Properties"]["EngineVersion"] = "16.6".into()
         }),
         (true, "AWS::ECS::Service", |v| {
             v["Properties"]["DeploymentConfiguration"] = Json::Null
