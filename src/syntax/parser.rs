@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use pest::iterators::Pair;
+use pest::iterators::{Pair, Pairs};
 use pest::Parser as _;
 
 use super::ast::*;
@@ -46,8 +46,9 @@ pub fn parse(src: &str) -> (File<'_>, Vec<Diagnostic>) {
         0
     };
     let mut pos = skip_trivia(src, start);
+    let mut lines = LineCounter::default();
     while pos < src.len() {
-        match TapParser::parse(Rule::item_line, &src[pos..]) {
+        match parse_item(src, pos) {
             Ok(pairs) => {
                 conv.offset = pos;
                 let mut end = pos;
@@ -60,12 +61,52 @@ pub fn parse(src: &str) -> (File<'_>, Vec<Diagnostic>) {
                 pos = skip_trivia(src, end.max(pos + 1));
             }
             Err(err) => {
-                conv.diags.push(syntax_error(src, pos, &err));
+                conv.diags.push(syntax_error(src, pos, &err, &mut lines));
                 pos = next_item_start(src, pos);
             }
         }
     }
     (File { items }, conv.diags)
+}
+
+/// Parses the top-level item at `pos`.
+///
+/// pest builds an error with the text of its line, which it finds by walking
+/// back from the end of its input: given the rest of the file, every syntax
+/// error cost the rest of the file, and a file of n broken items cost n²
+/// (32,000 errors took 12 s). So the item is parsed in a slice that ends where
+/// recovery would resume anyway, at the next line that starts with a top-level
+/// keyword. An item can go on past such a line (a body with an unindented
+/// attribute named `region`); then the parse runs out of input at the end of
+/// the slice, and is tried again with a slice at least twice as long. Every
+/// parse ends at the same place as one of the whole rest of the file, and the
+/// work per item stays linear in the slice.
+fn parse_item(src: &str, pos: usize) -> Result<Pairs<'_, Rule>, pest::error::Error<Rule>> {
+    let mut end = next_item_start(src, pos);
+    loop {
+        let result = TapParser::parse(Rule::item_line, &src[pos..end]);
+        if end == src.len() {
+            return result;
+        }
+        let ran_out = match &result {
+            // The item ended at the end of the slice, not at a line end.
+            Ok(pairs) => pairs.clone().any(|p| p.as_rule() == Rule::EOI),
+            Err(e) => {
+                let at = match e.location {
+                    pest::error::InputLocation::Pos(p) => p,
+                    pest::error::InputLocation::Span((_, e)) => e,
+                };
+                pos + at >= end
+            }
+        };
+        if !ran_out {
+            return result;
+        }
+        end = match pos + 2 * (end - pos) {
+            further if further < src.len() => next_item_start(src, further),
+            _ => src.len(),
+        };
+    }
 }
 
 /// Skips blanks, newlines and comments.
@@ -204,7 +245,12 @@ fn found_token(src: &str, at: usize) -> (String, Span) {
     (crate::diag::quote(&rest[..len]), Span::new(at, at + len))
 }
 
-fn syntax_error(src: &str, offset: usize, err: &pest::error::Error<Rule>) -> Diagnostic {
+fn syntax_error(
+    src: &str,
+    offset: usize,
+    err: &pest::error::Error<Rule>,
+    lines: &mut LineCounter,
+) -> Diagnostic {
     let at = offset
         + match err.location {
             pest::error::InputLocation::Pos(p) => p,
@@ -246,7 +292,7 @@ fn syntax_error(src: &str, offset: usize, err: &pest::error::Error<Rule>) -> Dia
         None => None,
     };
     if let Some(open) = unclosed {
-        let line = line_of(src, open);
+        let line = lines.line_of(src, open);
         let (found, span, fix) = match next_item {
             Some(kw) => (
                 format!("`{kw}`"),
@@ -281,9 +327,24 @@ fn starts_with_word(rest: &str, word: &str) -> bool {
         .is_some_and(|r| r.starts_with([' ', '\t']))
 }
 
-/// 1-based line of a byte offset.
-fn line_of(src: &str, at: usize) -> usize {
-    src[..at].matches('\n').count() + 1
+/// 1-based lines of byte offsets, counted from the last offset asked for:
+/// offsets asked in increasing order (syntax errors come in file order) cost
+/// the file once in all, not once each.
+#[derive(Default)]
+struct LineCounter {
+    at: usize,
+    line: usize,
+}
+
+impl LineCounter {
+    fn line_of(&mut self, src: &str, at: usize) -> usize {
+        if at < self.at {
+            *self = LineCounter::default();
+        }
+        self.line += src[self.at..at].matches('\n').count();
+        self.at = at;
+        self.line + 1
+    }
 }
 
 /// A `{` opened in `src[from..to]` and not closed there. When a `}` is indented
@@ -397,6 +458,9 @@ fn syntax_help(
     }
     if expected == ["'{'"] && found == "end of line" {
         let line = item.lines().next().unwrap_or("").trim_end();
+        if line.chars().count() > crate::diag::QUOTE_CHARS {
+            return Some("put the `{` at the end of this line".into());
+        }
         return Some(format!("put the `{{` on the same line: `{line} {{`"));
     }
     if wants("']'") && (found == "`}`" || found == "end of file") {
@@ -431,7 +495,9 @@ fn syntax_help(
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(src.len() - at);
         let word = &src[at..at + word_len];
-        if is_number && !word.is_empty() {
+        // (Numbers and words long enough to be cut are not quoted in a fix.)
+        let short = value.len() <= crate::diag::QUOTE_CHARS && word.len() <= 16;
+        if is_number && !word.is_empty() && short {
             if let Some(unit) = unit_alias(word) {
                 if !value.contains('.') {
                     return Some(format!(
@@ -454,10 +520,12 @@ fn syntax_help(
             }
         }
         if found == "`,`" {
-            let after = src[at + 1..].trim_start_matches([' ', '\t']);
-            let next_is_attr = after.split_once('=').is_some_and(|(name, _)| {
-                !name.trim().is_empty() && name.trim().chars().all(|c| is_name_char(c) || c == '-')
-            });
+            // A name and `=` next (maybe on the next line), read no further.
+            let after = src[at + 1..].trim_start();
+            let name = after
+                .find(|c: char| !(is_name_char(c) || c == '-'))
+                .unwrap_or(after.len());
+            let next_is_attr = name > 0 && after[name..].trim_start().starts_with('=');
             if !next_is_attr {
                 return Some("a list is written in brackets: `[ledger, sessions]`".into());
             }
@@ -479,7 +547,10 @@ fn syntax_help(
             && (after_name.starts_with('=') || after_name.starts_with('{'))
             || word_len > 0 && (rest.starts_with('=') || rest.starts_with('{'));
         if attr_is_name && !second_attr {
-            return Some(format!("`{attr}` takes a single value: remove {found}"));
+            return Some(format!(
+                "{} takes a single value: remove {found}",
+                crate::diag::quote(attr)
+            ));
         }
         if separated {
             return Some(format!(
