@@ -20,8 +20,9 @@ use super::{is_invisible, Diagnostic, Report, Severity, SourceFile, BOM};
 
 /// Lines longer than this (in bytes) are cut to windows around the labels.
 const LONG_LINE: usize = 240;
-/// Bytes kept on each side of a label end on a cut line.
-const WINDOW: usize = 60;
+/// Columns kept on each side of a label end on a cut line (a tab counts 4,
+/// as miette draws it).
+const WINDOW: usize = 50;
 /// What stands for a cut piece of a line.
 const CUT: &str = "…";
 
@@ -132,29 +133,22 @@ impl<'f> Excerpt<'f> {
         if end - start <= LONG_LINE {
             windows.push((start, end));
         } else {
-            let floor = |mut i: usize| {
-                while !text.is_char_boundary(i) {
-                    i -= 1;
-                }
-                i
-            };
-            let ceil = |mut i: usize| {
-                while !text.is_char_boundary(i) {
-                    i += 1;
-                }
-                i
-            };
             let on_line = points.iter().filter(|&&p| (start..=end).contains(&p));
             for &p in on_line {
-                let lo = floor(p.saturating_sub(WINDOW).max(start));
-                let hi = ceil((p + WINDOW).min(end));
+                // (Label ends are on character boundaries; never slice inside one.)
+                let p = (0..=p)
+                    .rev()
+                    .find(|&i| text.is_char_boundary(i))
+                    .unwrap_or(0);
+                let (lo, hi) = (back(text, start, p), forward(text, p, end, WINDOW));
                 match windows.last_mut() {
                     Some(w) if lo <= w.1 + CUT.len() => w.1 = w.1.max(hi),
                     _ => windows.push((lo, hi)),
                 }
             }
             if windows.is_empty() {
-                windows.push((start, ceil(start + 2 * WINDOW)));
+                // A line of context: its start.
+                windows.push((start, forward(text, start, end, 2 * WINDOW)));
             }
         }
         let mut at = start;
@@ -202,6 +196,39 @@ impl<'f> Excerpt<'f> {
             .partition_point(|&(start, _, _)| start <= offset)
             .saturating_sub(1)
     }
+}
+
+/// Columns a character takes in a snippet, near enough to choose a window.
+fn columns(c: char) -> usize {
+    if c == '\t' {
+        4
+    } else {
+        1
+    }
+}
+
+/// Where a window of `WINDOW` columns that ends at `p` starts (not before `start`).
+fn back(text: &str, start: usize, p: usize) -> usize {
+    let mut width = 0;
+    for (i, c) in text[start..p].char_indices().rev() {
+        width += columns(c);
+        if width > WINDOW {
+            return start + i + c.len_utf8();
+        }
+    }
+    start
+}
+
+/// Where a window of `cols` columns that starts at `p` ends (not after `end`).
+fn forward(text: &str, p: usize, end: usize, cols: usize) -> usize {
+    let mut width = 0;
+    for (i, c) in text[p..end].char_indices() {
+        width += columns(c);
+        if width > cols {
+            return p + i;
+        }
+    }
+    end
 }
 
 /// Appends `text[lo..hi]` as a report shows it: an invisible character (other

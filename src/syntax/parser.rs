@@ -29,6 +29,12 @@ pub const KEYWORDS: [&str; 8] = [
     "schema",
 ];
 
+/// Diagnostics the parser reports per file. A file of 16 MiB can hold millions
+/// of broken items, and each diagnostic costs kilobytes in a report: past this
+/// many, the file is still parsed to its end (at the same linear cost), and the
+/// rest are counted in one E010.
+pub const MAX_SYNTAX_ERRORS: usize = 1000;
+
 pub fn parse(src: &str) -> (File<'_>, Vec<Diagnostic>) {
     let mut conv = Converter {
         offset: 0,
@@ -47,6 +53,7 @@ pub fn parse(src: &str) -> (File<'_>, Vec<Diagnostic>) {
     };
     let mut pos = skip_trivia(src, start);
     let mut lines = LineCounter::default();
+    let (mut hidden, mut first_hidden) = (0, None);
     while pos < src.len() {
         match parse_item(src, pos) {
             Ok(pairs) => {
@@ -65,6 +72,23 @@ pub fn parse(src: &str) -> (File<'_>, Vec<Diagnostic>) {
                 pos = next_item_start(src, pos);
             }
         }
+        if conv.diags.len() > MAX_SYNTAX_ERRORS {
+            let over = conv.diags.split_off(MAX_SYNTAX_ERRORS);
+            first_hidden = first_hidden.or(over.first().map(Diagnostic::primary_span));
+            hidden += over.len();
+        }
+    }
+    if let Some(span) = first_hidden {
+        conv.diags.push(
+            Diagnostic::error(
+                "E010",
+                format!("{hidden} more syntax errors in this file are not shown"),
+            )
+            .label(span, "the first error not shown")
+            .help(format!(
+                "the first {MAX_SYNTAX_ERRORS} are shown above: fix them and check again"
+            )),
+        );
     }
     (File { items }, conv.diags)
 }
@@ -816,6 +840,19 @@ impl Converter {
     }
 
     fn bad_number<'a>(&mut self, text: &str, span: Span) -> ValueKind<'a> {
+        if text.chars().count() > crate::diag::QUOTE_CHARS {
+            // Far too long to be meant as a number: say so without copying it
+            // into a fix.
+            self.diags.push(
+                Diagnostic::error(
+                    "E006",
+                    format!("{} is not a number, duration or size", crate::diag::quote(text)),
+                )
+                .label(span, "not a number, duration or size")
+                .help("numbers are whole, with a unit for durations (ms, s, m, h, d) and sizes (KiB, MiB, GiB, TiB)"),
+            );
+            return ValueKind::Int(0);
+        }
         let digits = text.trim_start_matches(|c: char| c.is_ascii_digit() || c == '_');
         let dotted = text
             .split('.')
@@ -1123,4 +1160,25 @@ pub fn parse_literal(text: &str) -> Option<Value<'_>> {
     };
     let value = conv.value(pairs.next()?);
     conv.diags.is_empty().then_some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each item is parsed in a slice that ends at the next line starting with
+    /// a keyword; an item that goes on past such lines is parsed whole.
+    #[test]
+    fn items_that_run_past_a_keyword_line_are_parsed_whole() {
+        let unindented = "platform p {\nregion = a\nservice = b\nregion = c\n}\nregion r {\n}\n";
+        let (file, diags) = parse(unindented);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(file.items.len(), 2);
+        // The same, broken after the keyword lines: the error is where a parse
+        // of the whole rest of the file finds it.
+        let broken = "platform p {\nregion = a\nservice = b\nx = = 1\n}\nregion r {\n}\n";
+        // (Recovery then resumes at those lines, and reports them too.)
+        let (_, diags) = parse(broken);
+        assert_eq!(diags[0].primary_span().start, broken.find("= 1").unwrap());
+    }
 }
