@@ -68,7 +68,12 @@ pub fn parse(src: &str) -> (File<'_>, Vec<Diagnostic>) {
                 pos = skip_trivia(src, end.max(pos + 1));
             }
             Err(err) => {
-                conv.diags.push(syntax_error(src, pos, &err, &mut lines));
+                if conv.diags.len() < MAX_SYNTAX_ERRORS || first_hidden.is_none() {
+                    conv.diags.push(syntax_error(src, pos, &err, &mut lines));
+                } else {
+                    // Past the cap, and its first error found: only counted.
+                    hidden += 1;
+                }
                 pos = next_item_start(src, pos);
             }
         }
