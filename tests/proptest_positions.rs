@@ -225,7 +225,8 @@ proptest! {
     }
 }
 
-/// The same through the command line: no panic, exit status 0 or 1 only.
+/// The same through the command line (`build` writes into the temporary
+/// directory): no panic, exit status 0 or 1 only.
 #[test]
 fn damaged_programs_exit_0_or_1() {
     use proptest::strategy::ValueTree;
@@ -236,11 +237,12 @@ fn damaged_programs_exit_0_or_1() {
     for _ in 0..24 {
         let bytes = program().new_tree(&mut runner).unwrap().current();
         std::fs::write(&path, &bytes).unwrap();
-        for command in ["check", "graph"] {
+        for command in ["check", "graph", "build"] {
             let out = assert_cmd::Command::cargo_bin("tapc")
                 .unwrap()
                 .arg(command)
                 .arg(&path)
+                .current_dir(dir.path())
                 .output()
                 .unwrap();
             let code = out.status.code();

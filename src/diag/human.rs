@@ -272,6 +272,10 @@ impl miette::SourceCode for Excerpt<'_> {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        if self.lines.is_empty() {
+            // A diagnostic without labels has no excerpt; miette asks for none.
+            return Err(miette::MietteError::OutOfBounds);
+        }
         let start = self.line_at(span.offset());
         let end = self.line_at(span.offset() + span.len());
         let run = self.lines[start].2;
