@@ -1,8 +1,12 @@
 //! Diagnostics: one type for every stage, rendered as miette reports, JSON or SARIF.
 
-use std::fmt;
+mod human;
+pub mod line_index;
 
 use serde_json::{json, Value as Json};
+
+pub use human::render_human;
+pub use line_index::{LineIndex, Position};
 
 /// A byte range in one source file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -155,61 +159,61 @@ pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// The most characters of source text a message quotes; longer text is cut
+/// and ends in `…`, so that a 50 MB token is never copied into a message.
+/// About a line of a terminal, and well over the longest AWS name tapc checks
+/// (63), so that a name that is too long is still shown whole.
+pub const QUOTE_CHARS: usize = 120;
+
 /// A piece of the user's source quoted in a message: "`text`". A piece made only
 /// of invisible characters is named instead ("U+FEFF"); one that holds some is
-/// quoted with them written as `<U+XXXX>`. Every message or label that quotes
-/// source text goes through here.
+/// quoted with them written as `<U+XXXX>`; one longer than `QUOTE_CHARS` is
+/// cut. Every message or label that quotes source text goes through here.
 pub fn quote(text: &str) -> String {
+    let (text, cut) = match text.char_indices().nth(QUOTE_CHARS) {
+        Some((i, _)) => (&text[..i], "…"),
+        None => (text, ""),
+    };
     if !text.is_empty() && text.chars().all(is_invisible) {
         let names: Vec<String> = text
             .chars()
             .map(|c| format!("U+{:04X}", u32::from(c)))
             .collect();
-        return names.join(" ");
+        return names.join(" ") + cut;
     }
-    format!("`{}`", visible(text))
+    format!("`{}{cut}`", visible(text))
 }
 
 /// A source file with its line index, for line/column numbers and reports.
 pub struct SourceFile {
     pub name: String,
     pub text: String,
-    line_starts: Vec<usize>,
+    index: LineIndex,
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
         let text = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
         SourceFile {
             name: name.into(),
+            index: LineIndex::new(&text),
             text,
-            line_starts,
         }
     }
 
-    /// 0-based index of the line holding a byte offset.
-    fn line_index(&self, offset: usize) -> usize {
-        let offset = offset.min(self.text.len());
-        self.line_starts.partition_point(|&s| s <= offset) - 1
+    pub fn index(&self) -> &LineIndex {
+        &self.index
+    }
+
+    /// The position of a byte offset, in every unit an output needs.
+    pub fn position(&self, offset: usize) -> Position {
+        self.index.position(&self.text, offset)
     }
 
     /// 1-based line and column (in Unicode scalar values) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let line = self.line_index(offset);
-        let start = self.line_starts[line];
-        let col = self.text.get(start..offset).map_or(0, |s| {
-            let s = if start == 0 {
-                s.strip_prefix(BOM).unwrap_or(s)
-            } else {
-                s
-            };
-            s.chars().count()
-        });
-        (line + 1, col + 1)
+        let p = self.position(offset);
+        (p.line, p.column)
     }
 }
 
@@ -225,159 +229,6 @@ impl Report<'_> {
             .iter()
             .filter(|d| d.severity == severity)
             .count()
-    }
-}
-
-/// Renders human-readable reports; `color` only when writing to a terminal.
-pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
-    use miette::{GraphicalReportHandler, GraphicalTheme};
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
-        .with_links(false)
-        // Code in help lines (`us-west-2`) must not be split at its hyphens.
-        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
-    let mut out = String::new();
-    for report in reports {
-        let source = Snippets(report.file, shown_source(&report.file.text));
-        for diag in report.diagnostics {
-            let view = MietteView {
-                diag,
-                source: &source,
-            };
-            // Writing into a String cannot fail.
-            let _ = handler.render_report(&mut out, &view);
-            out.push('\n');
-        }
-    }
-    out
-}
-
-struct MietteView<'a> {
-    diag: &'a Diagnostic,
-    source: &'a Snippets<'a>,
-}
-
-/// The source as miette reads it (the file's text as `shown_source` makes it
-/// safe to print), with two corrections:
-/// - miette scans the text from its start for every snippet, so a file with
-///   thousands of diagnostics took quadratic time. Here it scans only the
-///   lines around the span (found in the line index), one more on each side
-///   than it shows, and the result is moved back to its place in the file.
-/// - miette 7.6 draws two labels in one snippet when `line() + line_count()` of
-///   the first reaches the second, but counts `line_count` from the start of
-///   the file, so labels far apart became one long snippet. Here `line_count`
-///   is the number of lines in the snippet plus one, so that snippets at most
-///   one line apart are drawn as one.
-struct Snippets<'f>(&'f SourceFile, std::borrow::Cow<'f, str>);
-
-impl miette::SourceCode for Snippets<'_> {
-    fn read_span<'a>(
-        &'a self,
-        span: &miette::SourceSpan,
-        before: usize,
-        after: usize,
-    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let file = self.0;
-        let first = file.line_index(span.offset()).saturating_sub(before + 1);
-        let last = file.line_index(span.offset() + span.len()) + after + 2;
-        let lo = file.line_starts[first];
-        let hi = file
-            .line_starts
-            .get(last)
-            .copied()
-            .unwrap_or(file.text.len());
-        let window = &self.1.as_bytes()[lo..hi];
-        let local = miette::SourceSpan::new(span.offset().saturating_sub(lo).into(), span.len());
-        let c = window.read_span(&local, before, after)?;
-        let data = c.data();
-        let lines =
-            data.iter().filter(|&&b| b == b'\n').count() + usize::from(!data.ends_with(b"\n")) + 1;
-        Ok(Box::new(miette::MietteSpanContents::new_named(
-            file.name.clone(),
-            data,
-            miette::SourceSpan::new((c.span().offset() + lo).into(), c.span().len()),
-            c.line() + first,
-            c.column(),
-            lines,
-        )))
-    }
-}
-
-/// The source as a snippet shows it: an invisible character (other than tab
-/// and line ends, and a byte-order mark at the start of the file) is shown as
-/// `\u{FFFD}`, or `?` where it takes fewer than 3 bytes, so that the terminal
-/// neither hides it nor obeys it (escape sequences, bidirectional controls).
-/// Replacements keep the byte length: offsets stay those of the file.
-fn shown_source(text: &str) -> std::borrow::Cow<'_, str> {
-    let hidden = |(i, c): (usize, char)| {
-        is_invisible(c) && !matches!(c, '\t' | '\n' | '\r') && !(c == BOM && i == 0)
-    };
-    if !text.char_indices().any(hidden) {
-        return text.into();
-    }
-    let mut out = String::with_capacity(text.len());
-    for (i, c) in text.char_indices() {
-        if !hidden((i, c)) {
-            out.push(c);
-        } else if c.len_utf8() >= 3 {
-            out.push('\u{FFFD}');
-            out.extend(std::iter::repeat_n('?', c.len_utf8() - 3));
-        } else {
-            out.extend(std::iter::repeat_n('?', c.len_utf8()));
-        }
-    }
-    out.into()
-}
-
-impl fmt::Debug for MietteView<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.diag.fmt(f)
-    }
-}
-
-impl fmt::Display for MietteView<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diag.message)
-    }
-}
-
-impl std::error::Error for MietteView<'_> {}
-
-impl miette::Diagnostic for MietteView<'_> {
-    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(self.diag.code))
-    }
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.diag.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-        })
-    }
-    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diag
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
-    }
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(self.source)
-    }
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        Some(Box::new(self.diag.labels.iter().enumerate().map(
-            |(i, l)| {
-                let span = (l.span.start, l.span.len());
-                if i == 0 {
-                    miette::LabeledSpan::new_primary_with_span(Some(l.text.clone()), span)
-                } else {
-                    miette::LabeledSpan::new_with_span(Some(l.text.clone()), span)
-                }
-            },
-        )))
     }
 }
 

@@ -22,31 +22,84 @@ pub mod syntax;
 use diag::{Diagnostic, SourceFile};
 pub use output::OutputDir;
 
-/// Reads a program from disk. `Err` is a one-line I/O error (exit status 2); a file
-/// that is not UTF-8 is read lossily and reported as diagnostic E008.
+/// The largest program tapc reads, in bytes: 16 MiB. A platform of 10,000
+/// services (`gen::platform`, far larger than any real one) is about 3 MB;
+/// past the limit tapc stops reading, so that a wrong path (a log, a disk
+/// image, `/dev/zero`, an endless pipe) costs at most this much memory and
+/// about a second, and is reported as E009.
+pub const MAX_SOURCE_BYTES: usize = 16 << 20;
+
+/// Reads a program from disk. `Err` is a one-line I/O error (exit status 2). A
+/// file larger than `MAX_SOURCE_BYTES` is read up to the limit and reported as
+/// E009; one that is not UTF-8 is reported as E008. Either way the text keeps
+/// the file's byte offsets (see `decode`).
 pub fn read_source(path: &std::path::Path) -> Result<(SourceFile, Option<Diagnostic>), String> {
+    use std::io::Read;
     let shown = path.display();
     if path.is_dir() {
         return Err(format!("cannot read `{shown}`: it is a directory"));
     }
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("cannot read `{shown}`: {}", io_reason(&e)))?;
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok((SourceFile::new(shown.to_string(), text), None)),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            // The offset of the first replacement character in the lossy text is `at`.
-            let end = at + text[at..].chars().next().map_or(0, char::len_utf8);
-            let d = Diagnostic::error("E008", "the file is not UTF-8 text")
+    let reason = |e: std::io::Error| format!("cannot read `{shown}`: {}", io_reason(&e));
+    let mut bytes = Vec::new();
+    // A bounded reader: `/dev/zero` and pipes stop one byte past the limit.
+    std::fs::File::open(path)
+        .map_err(reason)?
+        .take(MAX_SOURCE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(reason)?;
+    let too_large = bytes.len() > MAX_SOURCE_BYTES;
+    bytes.truncate(MAX_SOURCE_BYTES);
+    let (text, invalid) = decode(bytes);
+    let file = SourceFile::new(shown.to_string(), text);
+    let limit = MAX_SOURCE_BYTES;
+    let d = if too_large {
+        Some(
+            Diagnostic::error("E009", "the file is larger than 16 MiB")
                 .label(
-                    diag::Span::new(at, end),
-                    format!("invalid UTF-8 at byte {at}"),
+                    diag::Span::new(limit, limit),
+                    format!("tapc stopped reading here, at byte {limit}"),
                 )
-                .help("save the file as UTF-8; is this the right file?");
-            Ok((SourceFile::new(shown.to_string(), text), Some(d)))
+                .help("a program is at most 16 MiB; is this the right file?"),
+        )
+    } else {
+        invalid.map(|bad| {
+            Diagnostic::error("E008", "the file is not UTF-8 text")
+                .label(
+                    diag::Span::new(bad.start, bad.end),
+                    format!("invalid UTF-8 at byte {}", bad.start),
+                )
+                .help("save the file as UTF-8; is this the right file?")
+        })
+    };
+    Ok((file, d))
+}
+
+/// `bytes` as text, each invalid UTF-8 sequence replaced by text of its own
+/// length: `\u{FFFD}` (3 bytes) for a sequence of 3 bytes, `?` for each byte of
+/// a shorter one. Byte offsets in the text are then byte offsets in the file,
+/// for every output (a lossy decoding would make them drift by 2 bytes per
+/// invalid byte). Also returns the first invalid sequence.
+pub fn decode(bytes: Vec<u8>) -> (String, Option<std::ops::Range<usize>>) {
+    let bytes = match String::from_utf8(bytes) {
+        Ok(text) => return (text, None),
+        Err(e) => e.into_bytes(),
+    };
+    let mut text = String::with_capacity(bytes.len());
+    let mut first = None;
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        let bad = chunk.invalid().len();
+        if bad > 0 {
+            first.get_or_insert(text.len()..text.len() + bad);
+            if bad >= 3 {
+                text.push('\u{FFFD}');
+                text.extend(std::iter::repeat_n('?', bad - 3));
+            } else {
+                text.extend(std::iter::repeat_n('?', bad));
+            }
         }
     }
+    (text, first)
 }
 
 /// An I/O error in a few plain words, without the OS error number.
@@ -63,8 +116,8 @@ pub fn check_path(
     path: &std::path::Path,
     params: &[(String, String)],
 ) -> Result<(SourceFile, check::Checked), String> {
-    let (file, encoding_error) = read_source(path)?;
-    let checked = match encoding_error {
+    let (file, read_error) = read_source(path)?;
+    let checked = match read_error {
         Some(d) => check::Checked {
             model: None,
             diagnostics: vec![d],

@@ -1,0 +1,361 @@
+//! The human report, drawn by miette from an excerpt of the file per diagnostic.
+//!
+//! miette is given only the lines around a diagnostic's labels, never the file:
+//! - it scanned the text from its start for every snippet (quadratic in the
+//!   number of diagnostics);
+//! - it counts a lone `\r` as a line end in one place and not in another, where
+//!   tapc's lines end at `\n` only (`line_index`): lone `\r`s are shown as `?`;
+//! - it pads with `{:width$}`, which panics past a width of 65,535: a label
+//!   that far into a line (minified input, or 16,384 tabs) crashed the report.
+//!   A line longer than `LONG_LINE` bytes is cut to windows around the label
+//!   ends on it, the cuts shown as `…`.
+//!
+//! The gutter's line numbers and the header's `line:column` come from the
+//! file's `LineIndex`, as JSON's and SARIF's do.
+
+use std::fmt;
+use std::ops::Range;
+
+use super::{is_invisible, Diagnostic, Report, Severity, SourceFile, BOM};
+
+/// Lines longer than this (in bytes) are cut to windows around the labels.
+const LONG_LINE: usize = 240;
+/// Columns kept on each side of a label end on a cut line (a tab counts 4,
+/// as miette draws it).
+const WINDOW: usize = 50;
+/// What stands for a cut piece of a line.
+const CUT: &str = "…";
+
+/// Renders human-readable reports; `color` only when writing to a terminal.
+pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
+    use miette::{GraphicalReportHandler, GraphicalTheme};
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false)
+        // Code in help lines (`us-west-2`) must not be split at its hyphens.
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
+    let mut out = String::new();
+    for report in reports {
+        for diag in report.diagnostics {
+            let excerpt = Excerpt::new(report.file, diag);
+            let view = MietteView {
+                diag,
+                excerpt: &excerpt,
+            };
+            // Writing into a String cannot fail.
+            let _ = handler.render_report(&mut out, &view);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The lines around one diagnostic's labels, as miette reads them: runs of
+/// whole lines of the file (each with two lines of context on either side,
+/// so that miette's one line of context stays inside its run), long lines cut.
+/// Offsets in the excerpt are its own; `pieces` maps file offsets to them.
+struct Excerpt<'f> {
+    file: &'f SourceFile,
+    text: String,
+    /// Per excerpt line: where it starts in `text`, its 0-based line in the
+    /// file, and the run it belongs to.
+    lines: Vec<(usize, usize, usize)>,
+    /// File ranges copied into `text` (end inclusive, for a label that ends at
+    /// a line end), and where each starts in `text`.
+    pieces: Vec<(usize, usize, usize)>,
+    /// The labels, in excerpt offsets.
+    labels: Vec<Range<usize>>,
+}
+
+impl<'f> Excerpt<'f> {
+    fn new(file: &'f SourceFile, diag: &Diagnostic) -> Excerpt<'f> {
+        let index = file.index();
+        let last_line = index.line_count() - 1;
+        let mut runs: Vec<(usize, usize)> = diag
+            .labels
+            .iter()
+            .map(|l| {
+                let first = index.line(l.span.start).saturating_sub(2);
+                (first, (index.line(l.span.end) + 2).min(last_line))
+            })
+            .collect();
+        runs.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::new();
+        for (first, last) in runs {
+            match merged.last_mut() {
+                Some(run) if first <= run.1 + 1 => run.1 = run.1.max(last),
+                _ => merged.push((first, last)),
+            }
+        }
+        let mut points: Vec<usize> = diag
+            .labels
+            .iter()
+            .flat_map(|l| [l.span.start, l.span.end])
+            .map(|p| p.min(file.text.len()))
+            .collect();
+        points.sort_unstable();
+        let mut excerpt = Excerpt {
+            file,
+            text: String::new(),
+            lines: Vec::new(),
+            pieces: Vec::new(),
+            labels: Vec::new(),
+        };
+        for (run, &(first, last)) in merged.iter().enumerate() {
+            for line in first..=last {
+                excerpt.lines.push((excerpt.text.len(), line, run));
+                excerpt.push_line(line, &points);
+            }
+        }
+        excerpt.labels = diag
+            .labels
+            .iter()
+            .map(|l| {
+                let start = excerpt.to_excerpt(l.span.start);
+                start..excerpt.to_excerpt(l.span.end).max(start)
+            })
+            .collect();
+        excerpt
+    }
+
+    /// Copies one line of the file, cut to windows around `points` (the label
+    /// ends) if it is long, and its line end.
+    fn push_line(&mut self, line: usize, points: &[usize]) {
+        let index = self.file.index();
+        let text = self.file.text.as_str();
+        let (start, end) = (index.line_start(line), index.line_end(line));
+        let mut windows: Vec<(usize, usize)> = Vec::new();
+        if end - start <= LONG_LINE {
+            windows.push((start, end));
+        } else {
+            let on_line = points.iter().filter(|&&p| (start..=end).contains(&p));
+            for &p in on_line {
+                // (Label ends are on character boundaries; never slice inside one.)
+                let p = (0..=p)
+                    .rev()
+                    .find(|&i| text.is_char_boundary(i))
+                    .unwrap_or(0);
+                let (lo, hi) = (back(text, start, p), forward(text, p, end, WINDOW));
+                match windows.last_mut() {
+                    Some(w) if lo <= w.1 + CUT.len() => w.1 = w.1.max(hi),
+                    _ => windows.push((lo, hi)),
+                }
+            }
+            if windows.is_empty() {
+                // A line of context: its start.
+                windows.push((start, forward(text, start, end, 2 * WINDOW)));
+            }
+        }
+        let mut at = start;
+        for (lo, hi) in windows {
+            if lo > at {
+                self.text.push_str(CUT);
+            }
+            self.pieces.push((lo, hi, self.text.len()));
+            push_shown(&mut self.text, text, lo, hi);
+            at = hi;
+        }
+        if at < end {
+            self.text.push_str(CUT);
+        }
+        if end < text.len() {
+            self.text.push('\n');
+        }
+    }
+
+    /// The excerpt offset of a file offset that is a label end.
+    fn to_excerpt(&self, offset: usize) -> usize {
+        let offset = offset.min(self.file.text.len());
+        let i = self.pieces.partition_point(|&(lo, _, _)| lo <= offset);
+        match i.checked_sub(1).map(|i| self.pieces[i]) {
+            Some((lo, hi, at)) if offset <= hi => at + offset - lo,
+            // Not reached: every label end is in a piece. The end of the
+            // piece before is the nearest place.
+            Some((lo, hi, at)) => at + hi - lo,
+            None => 0,
+        }
+    }
+
+    /// The file offset of an excerpt offset that is a label start.
+    fn to_file(&self, offset: usize) -> usize {
+        let i = self.pieces.partition_point(|&(_, _, at)| at <= offset);
+        i.checked_sub(1).map_or(0, |i| {
+            let (lo, hi, at) = self.pieces[i];
+            (lo + offset - at).min(hi)
+        })
+    }
+
+    /// Index in `lines` of the excerpt line holding an excerpt offset.
+    fn line_at(&self, offset: usize) -> usize {
+        self.lines
+            .partition_point(|&(start, _, _)| start <= offset)
+            .saturating_sub(1)
+    }
+}
+
+/// Columns a character takes in a snippet, near enough to choose a window.
+fn columns(c: char) -> usize {
+    if c == '\t' {
+        4
+    } else {
+        1
+    }
+}
+
+/// Where a window of `WINDOW` columns that ends at `p` starts (not before `start`).
+fn back(text: &str, start: usize, p: usize) -> usize {
+    let mut width = 0;
+    for (i, c) in text[start..p].char_indices().rev() {
+        width += columns(c);
+        if width > WINDOW {
+            return start + i + c.len_utf8();
+        }
+    }
+    start
+}
+
+/// Where a window of `cols` columns that starts at `p` ends (not after `end`).
+fn forward(text: &str, p: usize, end: usize, cols: usize) -> usize {
+    let mut width = 0;
+    for (i, c) in text[p..end].char_indices() {
+        width += columns(c);
+        if width > cols {
+            return p + i;
+        }
+    }
+    end
+}
+
+/// Appends `text[lo..hi]` as a report shows it: an invisible character (other
+/// than tab and line ends, and a byte-order mark at the start of the file) is
+/// shown as `\u{FFFD}`, or `?` where it takes fewer than 3 bytes, so that the
+/// terminal neither hides it nor obeys it (escape sequences, bidirectional
+/// controls); a `\r` that does not end a line is shown as `?`. Replacements
+/// keep the byte length, so offsets in the piece stay those of the file.
+fn push_shown(out: &mut String, text: &str, lo: usize, hi: usize) {
+    for (i, c) in text[lo..hi].char_indices() {
+        let at = lo + i;
+        let hidden = match c {
+            '\t' | '\n' => false,
+            '\r' => text.as_bytes().get(at + 1) != Some(&b'\n'),
+            BOM => at != 0,
+            c => is_invisible(c),
+        };
+        if !hidden {
+            out.push(c);
+        } else if c.len_utf8() >= 3 {
+            out.push('\u{FFFD}');
+            out.extend(std::iter::repeat_n('?', c.len_utf8() - 3));
+        } else {
+            out.extend(std::iter::repeat_n('?', c.len_utf8()));
+        }
+    }
+}
+
+impl miette::SourceCode for Excerpt<'_> {
+    /// The excerpt lines around a span, with their numbers in the file. Two
+    /// corrections to what miette expects:
+    /// - `line_count` is the number of lines in the snippet plus one, so that
+    ///   snippets at most one line apart are drawn as one. (miette 7.6 joins
+    ///   two labels' snippets when `line() + line_count()` of the first reaches
+    ///   the second, but counts `line_count` from the start of the file.)
+    /// - `column` (only shown for the primary label, read without context) is
+    ///   the file's column, as JSON gives it.
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        if self.lines.is_empty() {
+            // A diagnostic without labels has no excerpt; miette asks for none.
+            return Err(miette::MietteError::OutOfBounds);
+        }
+        let start = self.line_at(span.offset());
+        let end = self.line_at(span.offset() + span.len());
+        let run = self.lines[start].2;
+        if self.lines[end].2 != run {
+            // Two runs are not consecutive lines of the file.
+            return Err(miette::MietteError::OutOfBounds);
+        }
+        let first = (start.saturating_sub(before)..=start)
+            .find(|&i| self.lines[i].2 == run)
+            .unwrap_or(start);
+        let last = (end..=end + after)
+            .take_while(|&i| self.lines.get(i).is_some_and(|l| l.2 == run))
+            .last()
+            .unwrap_or(end);
+        let lo = self.lines[first].0;
+        let hi = self.lines.get(last + 1).map_or(self.text.len(), |l| l.0);
+        let data = &self.text.as_bytes()[lo..hi];
+        let column = if before == 0 {
+            self.file.position(self.to_file(span.offset())).column - 1
+        } else {
+            0
+        };
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.file.name.clone(),
+            data,
+            miette::SourceSpan::new(lo.into(), hi - lo),
+            self.lines[first].1,
+            column,
+            last - first + 2,
+        )))
+    }
+}
+
+struct MietteView<'a> {
+    diag: &'a Diagnostic,
+    excerpt: &'a Excerpt<'a>,
+}
+
+impl fmt::Debug for MietteView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.diag.fmt(f)
+    }
+}
+
+impl fmt::Display for MietteView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diag.message)
+    }
+}
+
+impl std::error::Error for MietteView<'_> {}
+
+impl miette::Diagnostic for MietteView<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.diag.code))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diag.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diag
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(self.excerpt)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let labels = self.diag.labels.iter().zip(&self.excerpt.labels);
+        Some(Box::new(labels.enumerate().map(|(i, (l, span))| {
+            let span = (span.start, span.len());
+            if i == 0 {
+                miette::LabeledSpan::new_primary_with_span(Some(l.text.clone()), span)
+            } else {
+                miette::LabeledSpan::new_with_span(Some(l.text.clone()), span)
+            }
+        })))
+    }
+}

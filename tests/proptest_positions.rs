@@ -1,0 +1,256 @@
+//! Every output names the same place for every diagnostic: JSON's line and
+//! column, SARIF's region, and the human report's header (`[file:LINE:COL]`)
+//! and gutter, on damaged programs: invalid UTF-8, CR/CRLF/LF mixes, long lines,
+//! a byte-order mark, tabs, wide characters and emoji. And nothing panics.
+
+use proptest::prelude::*;
+use serde_json::Value;
+use tapc::diag::{render_human, render_json, render_sarif, Report, Severity};
+
+/// 256 cases keep the suite fast; `PROPTEST_CASES=100000` searches deeper.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(256)
+}
+
+/// Damage done to a program's bytes.
+#[derive(Clone, Debug)]
+enum Damage {
+    /// Bytes inserted at a position (a fraction of the length, in thousandths).
+    Insert(u16, Vec<u8>),
+    /// Every line end from the `n`th on written as `\r\n`, `\r` or `\n`, in turn.
+    LineEnds(usize, u8),
+}
+
+fn damage() -> impl Strategy<Value = Damage> {
+    let piece = prop::sample::select(vec![
+        b"\xFF".to_vec(),
+        b"\xC3".to_vec(),
+        b"\xE2\x82".to_vec(),
+        b"\xED\xA0\x80".to_vec(),
+        "\u{FEFF}".as_bytes().to_vec(),
+        b"\t\t".to_vec(),
+        b"\r".to_vec(),
+        b"\r\n".to_vec(),
+        "界".as_bytes().to_vec(),
+        "😀".as_bytes().to_vec(),
+        "e\u{301}".as_bytes().to_vec(),
+        b"\x1b[31m".to_vec(),
+        "\t".repeat(16_400).into_bytes(),
+        "x".repeat(70_000).into_bytes(),
+        "😀".repeat(300).into_bytes(),
+        b" } ".to_vec(),
+        b"\nservice".to_vec(),
+    ]);
+    prop_oneof![
+        4 => (0..=1000u16, piece).prop_map(|(at, bytes)| Damage::Insert(at, bytes)),
+        1 => (0..40usize, 0..3u8).prop_map(|(n, how)| Damage::LineEnds(n, how)),
+    ]
+}
+
+fn apply(mut bytes: Vec<u8>, damage: &[Damage]) -> Vec<u8> {
+    for d in damage {
+        match d {
+            Damage::Insert(at, piece) => {
+                let i = bytes.len() * usize::from(*at) / 1000;
+                bytes.splice(i..i, piece.iter().copied());
+            }
+            Damage::LineEnds(from, how) => {
+                let mut out = Vec::with_capacity(bytes.len());
+                let mut n = 0;
+                for &b in &bytes {
+                    if b != b'\n' {
+                        out.push(b);
+                        continue;
+                    }
+                    n += 1;
+                    let end: &[u8] = match (n >= *from, (n + usize::from(*how)) % 3) {
+                        (false, _) | (true, 0) => b"\n",
+                        (true, 1) => b"\r\n",
+                        _ => b"\r",
+                    };
+                    out.extend_from_slice(end);
+                }
+                bytes = out;
+            }
+        }
+    }
+    bytes
+}
+
+fn program() -> impl Strategy<Value = Vec<u8>> {
+    let examples = prop::sample::select(vec![
+        include_str!("../examples/trading.tap"),
+        include_str!("../examples/pilot-light.tap"),
+        include_str!("../examples/minimal.tap"),
+        "platform p {\n  rto = 5m\n}\nservice api fargate {\n}\n",
+    ]);
+    (examples, prop::collection::vec(damage(), 1..5))
+        .prop_map(|(text, damage)| apply(text.as_bytes().to_vec(), &damage))
+}
+
+/// `[file:LINE:COL]` of every snippet header of a human report.
+fn headers(report: &str) -> Vec<(u64, u64)> {
+    report
+        .lines()
+        .filter_map(|l| l.split_once("╭─[")?.1.strip_suffix(']'))
+        .filter_map(|h| {
+            let mut parts = h.rsplitn(3, ':');
+            let col = parts.next()?.parse().ok()?;
+            let line = parts.next()?.parse().ok()?;
+            Some((line, col))
+        })
+        .collect()
+}
+
+/// The line numbers in a human report's gutter.
+fn gutter(report: &str) -> Vec<u64> {
+    report
+        .lines()
+        .filter_map(|l| l.split_once(" │")?.0.trim().parse().ok())
+        .collect()
+}
+
+fn at(v: &Value, line: &str, col: &str) -> (u64, u64) {
+    (v[line].as_u64().unwrap(), v[col].as_u64().unwrap())
+}
+
+fn outputs_agree(bytes: &[u8]) -> Result<(), TestCaseError> {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("damaged.tap");
+    std::fs::write(&path, bytes).unwrap();
+    let (file, checked) = tapc::check_path(&path, &[])
+        .map_err(|e| TestCaseError::fail(format!("an I/O or usage error: {e}")))?;
+    prop_assert_eq!(file.text.len(), bytes.len(), "offsets must be the file's");
+    for d in &checked.diagnostics {
+        let one = std::slice::from_ref(d);
+        let report = [Report {
+            file: &file,
+            diagnostics: one,
+        }];
+        let json = render_json(&report);
+        let sarif = render_sarif(&report);
+        let human = render_human(&report, false);
+        let j = &json["diagnostics"][0];
+        let primary = at(j, "line", "column");
+        let labels: Vec<(u64, u64)> = j["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| at(l, "line", "column"))
+            .collect();
+        let result = &sarif["runs"][0]["results"][0];
+        let region = &result["locations"][0]["physicalLocation"]["region"];
+        prop_assert_eq!(at(region, "startLine", "startColumn"), primary, "SARIF");
+        prop_assert_eq!(
+            at(region, "endLine", "endColumn"),
+            at(j, "end_line", "end_column")
+        );
+        prop_assert_eq!(&region["byteOffset"], &j["offset"]);
+        for (i, related) in result["relatedLocations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            let region = &related["physicalLocation"]["region"];
+            prop_assert_eq!(at(region, "startLine", "startColumn"), labels[i + 1]);
+        }
+        let shown = headers(&human);
+        prop_assert!(
+            shown.contains(&primary),
+            "{}: JSON says {:?}, the report's headers {:?}\n{}",
+            d.code,
+            primary,
+            shown,
+            human
+        );
+        for h in &shown {
+            prop_assert!(labels.contains(h), "{}: header {:?} is no label", d.code, h);
+        }
+        let rows = gutter(&human);
+        for (line, _) in &labels {
+            prop_assert!(
+                rows.contains(line),
+                "{}: line {} is not in the gutter {:?}",
+                d.code,
+                line,
+                rows
+            );
+        }
+        prop_assert!(!rows.contains(&0), "line 0 in the gutter");
+        // Long lines are cut in snippets; syntax errors quote tokens cut short.
+        // (Messages of the checker still quote whole names.)
+        for row in human
+            .lines()
+            .filter(|l| l.contains(" │ ") || l.contains(" · "))
+        {
+            prop_assert!(
+                row.chars().count() < 1000,
+                "{}: a row of {} characters",
+                d.code,
+                row.len()
+            );
+        }
+        if d.code.starts_with("E00") {
+            prop_assert!(
+                human.len() < 16 * 1024,
+                "{}: a report of {} bytes",
+                d.code,
+                human.len()
+            );
+        }
+        prop_assert!(
+            !human.contains('\r'),
+            "a carriage return reached the report"
+        );
+    }
+    let errors = checked
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error);
+    // The model exists exactly when there is no error: exit status 0 or 1.
+    prop_assert_eq!(checked.model.is_some(), !errors);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn every_output_names_the_same_place(bytes in program()) {
+        outputs_agree(&bytes)?;
+    }
+}
+
+/// The same through the command line (`build` writes into the temporary
+/// directory): no panic, exit status 0 or 1 only.
+#[test]
+fn damaged_programs_exit_0_or_1() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("damaged.tap");
+    let mut runner = TestRunner::deterministic();
+    for _ in 0..24 {
+        let bytes = program().new_tree(&mut runner).unwrap().current();
+        std::fs::write(&path, &bytes).unwrap();
+        for command in ["check", "graph", "build"] {
+            let out = assert_cmd::Command::cargo_bin("tapc")
+                .unwrap()
+                .arg(command)
+                .arg(&path)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            let code = out.status.code();
+            assert!(
+                matches!(code, Some(0 | 1)),
+                "{command} exited {code:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
