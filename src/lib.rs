@@ -6,6 +6,7 @@
 //! Diagnostics of every stage are `diag::Diagnostic`.
 
 pub mod check;
+pub mod deploy;
 pub mod diag;
 pub mod explain;
 pub mod gen;

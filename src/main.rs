@@ -55,6 +55,22 @@ enum Command {
     },
     /// Print the long explanation of a diagnostic code
     Explain { code: String },
+    /// Deploy a build's stacks with `aws cloudformation deploy`, wave after wave
+    Deploy {
+        /// A directory written by `tapc build`
+        dir: PathBuf,
+        /// Print the commands instead of running them
+        #[arg(long)]
+        dry_run: bool,
+        /// How many stacks of one wave are deployed at a time
+        #[arg(long, value_name = "N", default_value = "4",
+              value_parser = clap::value_parser!(u16).range(1..))]
+        concurrency: u16,
+        /// Bucket for templates over 51,200 bytes: [REGION=]BUCKET, `{region}` in
+        /// the name stands for the stack's region
+        #[arg(long = "s3-bucket", value_name = "[REGION=]BUCKET")]
+        s3_buckets: Vec<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -101,6 +117,12 @@ fn main() -> ExitCode {
             params,
         } => graph(&file, format, &params),
         Command::Explain { code } => explain(&code),
+        Command::Deploy {
+            dir,
+            dry_run,
+            concurrency,
+            s3_buckets,
+        } => deploy(&dir, dry_run, usize::from(concurrency), &s3_buckets),
     };
     match result {
         Ok(code) => code,
@@ -257,6 +279,32 @@ fn usage(e: &clap::Error) -> ExitCode {
     let message = message.strip_prefix("error: ").unwrap_or(&message);
     eprintln!("tapc: {message} (see `tapc --help`)");
     ExitCode::from(2)
+}
+
+fn deploy(
+    dir: &std::path::Path,
+    dry_run: bool,
+    concurrency: usize,
+    buckets: &[String],
+) -> Result<ExitCode, String> {
+    let buckets = tapc::deploy::Buckets::parse(buckets)?;
+    let stacks = tapc::deploy::load(dir)?;
+    if dry_run {
+        print_out(&tapc::deploy::dry_run(&stacks, &buckets, concurrency)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Progress goes out line by line as stacks start and end; a closed pipe
+    // does not stop a deployment.
+    let say = |text: &str| {
+        let _ = print_out(text);
+    };
+    Ok(
+        if tapc::deploy::run(&stacks, &buckets, concurrency, &say)? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
 }
 
 fn explain(code: &str) -> Result<ExitCode, String> {
