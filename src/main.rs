@@ -85,6 +85,10 @@ enum Format {
     Human,
     Json,
     Sarif,
+    /// GitHub Actions workflow commands (annotations)
+    Github,
+    /// GitLab Code Quality report
+    Gitlab,
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -173,6 +177,8 @@ fn check(
         }
         Format::Json => print_out(&format!("{:#}\n", render_json(&reports)))?,
         Format::Sarif => print_out(&format!("{:#}\n", render_sarif(&reports)))?,
+        Format::Github => print_out(&tapc::diag::render_github(&reports))?,
+        Format::Gitlab => print_out(&format!("{:#}\n", tapc::diag::render_gitlab(&reports)))?,
     }
     let failed = errors > 0 || (deny_warnings && warnings > 0);
     Ok(if failed {
