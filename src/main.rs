@@ -27,9 +27,14 @@ enum Command {
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
-        /// Treat warnings as errors (exit status 1)
-        #[arg(long, value_name = "warnings", value_parser = ["warnings"])]
-        deny: Option<String>,
+        /// Make a warning an error (exit status 1): a code (W301), a prefix (W4)
+        /// or `warnings` for all of them; repeatable
+        #[arg(long, value_name = "CODE|warnings", value_parser = parse_deny)]
+        deny: Vec<String>,
+        /// Silence a warning: a code (W301) or a prefix (W4); repeatable. The
+        /// most specific of --allow and --deny wins
+        #[arg(long, value_name = "CODE", value_parser = parse_allow)]
+        allow: Vec<String>,
         /// Override a param: NAME=VALUE
         #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
         params: Vec<(String, String)>,
@@ -91,6 +96,74 @@ enum Format {
     Gitlab,
 }
 
+/// `--deny` takes `warnings` (every warning) or codes like `--allow`.
+fn parse_deny(s: &str) -> Result<String, String> {
+    if s == "warnings" {
+        return Ok("W".to_string());
+    }
+    parse_code(s)
+}
+
+/// `--allow` takes a warning code or a prefix of warning codes only: an error
+/// cannot be silenced.
+fn parse_allow(s: &str) -> Result<String, String> {
+    let code = parse_code(s)?;
+    if code.starts_with('E') {
+        return Err(format!(
+            "`{s}` names errors, which cannot be allowed (only W codes can)"
+        ));
+    }
+    Ok(code)
+}
+
+/// A code or a prefix of codes (case-insensitive) that names some code.
+fn parse_code(s: &str) -> Result<String, String> {
+    let code = s.to_ascii_uppercase();
+    if tapc::explain::CODES
+        .iter()
+        .any(|(c, _)| c.starts_with(&code))
+        && !code.is_empty()
+    {
+        Ok(code)
+    } else {
+        Err(format!(
+            "no diagnostic code is or starts with `{s}` (codes look like W301; `tapc explain CODE`)"
+        ))
+    }
+}
+
+/// What `--allow` and `--deny` make of warnings.
+struct Lints {
+    allow: Vec<String>,
+    deny: Vec<String>,
+}
+
+impl Lints {
+    /// Applies the most specific matching prefix to each warning (`--deny` on
+    /// a tie): dropped when allowed, made an error when denied.
+    fn apply(&self, diagnostics: &mut Vec<tapc::diag::Diagnostic>) {
+        let longest = |list: &[String], code: &str| {
+            list.iter()
+                .filter(|p| code.starts_with(p.as_str()))
+                .map(String::len)
+                .max()
+        };
+        diagnostics.retain_mut(|d| {
+            if d.severity != Severity::Warning {
+                return true;
+            }
+            match (longest(&self.allow, d.code), longest(&self.deny, d.code)) {
+                (Some(a), deny) if deny.is_none_or(|n| a > n) => false,
+                (_, Some(_)) => {
+                    d.severity = Severity::Error;
+                    true
+                }
+                _ => true,
+            }
+        });
+    }
+}
+
 fn parse_param(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
@@ -108,8 +181,9 @@ fn main() -> ExitCode {
             files,
             format,
             deny,
+            allow,
             params,
-        } => check(&files, format, deny.is_some(), &params),
+        } => check(&files, format, &Lints { allow, deny }, &params),
         Command::Build {
             file,
             output,
@@ -140,7 +214,7 @@ fn main() -> ExitCode {
 fn check(
     paths: &[PathBuf],
     format: Format,
-    deny_warnings: bool,
+    lints: &Lints,
     params: &[(String, String)],
 ) -> Result<ExitCode, String> {
     let mut files: Vec<(
@@ -149,7 +223,8 @@ fn check(
         Option<tapc::model::Model>,
     )> = Vec::new();
     for path in paths {
-        let (file, checked) = tapc::check_path(path, params)?;
+        let (file, mut checked) = tapc::check_path(path, params)?;
+        lints.apply(&mut checked.diagnostics);
         files.push((file, checked.diagnostics, checked.model));
     }
     let reports: Vec<Report> = files
@@ -180,7 +255,7 @@ fn check(
         Format::Github => print_out(&tapc::diag::render_github(&reports))?,
         Format::Gitlab => print_out(&format!("{:#}\n", tapc::diag::render_gitlab(&reports)))?,
     }
-    let failed = errors > 0 || (deny_warnings && warnings > 0);
+    let failed = errors > 0;
     Ok(if failed {
         ExitCode::from(1)
     } else {
