@@ -30,8 +30,14 @@ pub fn read_source(path: &std::path::Path) -> Result<(SourceFile, Option<Diagnos
     }
     let bytes =
         std::fs::read(path).map_err(|e| format!("cannot read `{shown}`: {}", io_reason(&e)))?;
+    Ok(source_from_bytes(shown.to_string(), bytes))
+}
+
+/// A program from bytes read elsewhere (standard input), named `name` in
+/// diagnostics; text that is not UTF-8 is read lossily and reported as E008.
+pub fn source_from_bytes(name: String, bytes: Vec<u8>) -> (SourceFile, Option<Diagnostic>) {
     match String::from_utf8(bytes) {
-        Ok(text) => Ok((SourceFile::new(shown.to_string(), text), None)),
+        Ok(text) => (SourceFile::new(name, text), None),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
@@ -43,7 +49,7 @@ pub fn read_source(path: &std::path::Path) -> Result<(SourceFile, Option<Diagnos
                     format!("invalid UTF-8 at byte {at}"),
                 )
                 .help("save the file as UTF-8; is this the right file?");
-            Ok((SourceFile::new(shown.to_string(), text), Some(d)))
+            (SourceFile::new(name, text), Some(d))
         }
     }
 }
@@ -62,7 +68,14 @@ pub fn check_path(
     path: &std::path::Path,
     params: &[(String, String)],
 ) -> Result<(SourceFile, check::Checked), String> {
-    let (file, encoding_error) = read_source(path)?;
+    check_read(read_source(path)?, params)
+}
+
+/// Checks a program read by `read_source` or `source_from_bytes`.
+pub fn check_read(
+    (file, encoding_error): (SourceFile, Option<Diagnostic>),
+    params: &[(String, String)],
+) -> Result<(SourceFile, check::Checked), String> {
     let checked = match encoding_error {
         Some(d) => check::Checked {
             model: None,

@@ -23,6 +23,7 @@ struct Cli {
 enum Command {
     /// Check programs and report every problem found
     Check {
+        /// Programs to check; `-` reads one from standard input
         #[arg(required = true)]
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "human")]
@@ -222,8 +223,26 @@ fn check(
         Vec<tapc::diag::Diagnostic>,
         Option<tapc::model::Model>,
     )> = Vec::new();
+    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err("`-` (standard input) can be given only once".to_string());
+    }
+    // A file that cannot be read is reported at once; the others are still
+    // checked and reported, and the exit status is 2 at the end.
+    let mut unreadable = 0;
     for path in paths {
-        let (file, mut checked) = tapc::check_path(path, params)?;
+        let checked = if path.as_os_str() == "-" {
+            read_stdin().and_then(|read| tapc::check_read(read, params))
+        } else {
+            tapc::check_path(path, params)
+        };
+        let (file, mut checked) = match checked {
+            Ok(checked) => checked,
+            Err(message) => {
+                eprintln!("tapc: {message}");
+                unreadable += 1;
+                continue;
+            }
+        };
         lints.apply(&mut checked.diagnostics);
         files.push((file, checked.diagnostics, checked.model));
     }
@@ -255,12 +274,28 @@ fn check(
         Format::Github => print_out(&tapc::diag::render_github(&reports))?,
         Format::Gitlab => print_out(&format!("{:#}\n", tapc::diag::render_gitlab(&reports)))?,
     }
-    let failed = errors > 0;
-    Ok(if failed {
+    if unreadable > 0 {
+        if paths.len() > 1 {
+            eprintln!(
+                "tapc: {unreadable} of {} files were not checked",
+                paths.len()
+            );
+        }
+        return Ok(ExitCode::from(2));
+    }
+    Ok(if errors > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Standard input as a program named `<stdin>`.
+fn read_stdin() -> Result<(SourceFile, Option<tapc::diag::Diagnostic>), String> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+        .map_err(|e| format!("cannot read standard input: {}", tapc::io_reason(&e)))?;
+    Ok(tapc::source_from_bytes("<stdin>".to_string(), bytes))
 }
 
 /// Reads and checks one program, printing its diagnostics to stderr; the model
