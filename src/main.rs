@@ -15,8 +15,37 @@ use tapc::diag::{render_human, render_json, render_sarif, Report, Severity, Sour
     about = "Compiles .tap disaster-recovery platforms to CloudFormation"
 )]
 struct Cli {
+    /// Colour in human diagnostics: `auto` only when standard error is a
+    /// terminal; never while the NO_COLOR environment variable is set
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    color: ColorChoice,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Whether human diagnostics are coloured, decided once from `--color`.
+static COLOR: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+fn color() -> bool {
+    *COLOR.get().unwrap_or(&false)
+}
+
+/// https://no-color.org: a non-empty NO_COLOR turns colour off.
+fn decide_color(choice: ColorChoice) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color
+        && match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::stderr().is_terminal(),
+        }
 }
 
 #[derive(Subcommand)]
@@ -177,6 +206,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage(&e),
     };
+    let _ = COLOR.set(decide_color(cli.color));
     let result = match cli.command {
         Command::Check {
             files,
@@ -254,10 +284,7 @@ fn check(
     let warnings: usize = reports.iter().map(|r| r.count(Severity::Warning)).sum();
     match format {
         Format::Human => {
-            eprint!(
-                "{}",
-                render_human(&reports, std::io::stderr().is_terminal())
-            );
+            eprint!("{}", render_human(&reports, color()));
             let mut out = String::new();
             for (_, _, model) in &files {
                 if let Some(model) = model {
@@ -309,7 +336,7 @@ fn checked_model(
         file: &file,
         diagnostics: &checked.diagnostics,
     }];
-    eprint!("{}", render_human(&report, std::io::stderr().is_terminal()));
+    eprint!("{}", render_human(&report, color()));
     Ok(checked.model.map(|m| (file, m)))
 }
 
@@ -333,7 +360,7 @@ fn build(
                 file: &file,
                 diagnostics: &diagnostics,
             }];
-            eprint!("{}", render_human(&report, std::io::stderr().is_terminal()));
+            eprint!("{}", render_human(&report, color()));
             eprintln!("tapc: nothing was written");
             return Ok(ExitCode::from(1));
         }
