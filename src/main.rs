@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use tapc::diag::{render_human, render_json, render_sarif, Report, Severity, SourceFile};
 
@@ -106,6 +106,11 @@ enum Command {
         #[arg(long = "s3-bucket", value_name = "[REGION=]BUCKET")]
         s3_buckets: Vec<String>,
     },
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff): `tapc man > tapc.1; man ./tapc.1`
+    #[command(hide = true)]
+    Man,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -232,6 +237,19 @@ fn main() -> ExitCode {
             concurrency,
             s3_buckets,
         } => deploy(&dir, dry_run, usize::from(concurrency), &s3_buckets),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tapc", &mut script);
+            print_out(&String::from_utf8_lossy(&script)).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(|e| format!("cannot render the manual page: {e}"))
+                .and_then(|()| print_out(&String::from_utf8_lossy(&page)))
+                .map(|()| ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,
