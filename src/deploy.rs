@@ -230,7 +230,7 @@ pub fn deploy_args(stack: &Stack, buckets: &Buckets) -> Result<Vec<String>, Stri
 /// A word as a POSIX shell reads it back: bare when it is made of safe
 /// characters only, else in single quotes.
 pub fn shell_quote(word: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%{}".contains(c);
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:+@%".contains(c);
     if !word.is_empty() && word.chars().all(safe) {
         word.to_string()
     } else {

@@ -426,3 +426,45 @@ fn a_directory_that_is_not_a_build_is_refused() {
     }
     assert!(!fake.log().exists(), "nothing was deployed");
 }
+
+#[test]
+fn without_the_aws_cli_nothing_is_deployed() {
+    let fake = Fake::new();
+    let out = fake.build(THREE_WAVES, &[]);
+    let empty = fake.dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let result = Command::cargo_bin("tapc")
+        .unwrap()
+        .env("PATH", &empty)
+        .arg("deploy")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = String::from_utf8(result.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        "tapc: cannot run `aws`: it is not on PATH (install the AWS CLI)\n"
+    );
+}
+
+#[test]
+fn shell_quoting_reads_back_as_the_same_words() {
+    for word in [
+        "plain-word_1.json",
+        "my build/x.json",
+        "it's",
+        "",
+        "a{b,c}",
+        "$HOME",
+        "-",
+    ] {
+        let quoted = tapc::deploy::shell_quote(word);
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf '%s' {quoted}"))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), word, "{quoted}");
+    }
+}
