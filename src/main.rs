@@ -15,8 +15,7 @@ use tapc::diag::{render_human, render_json, render_sarif, Report, Severity, Sour
     about = "Compiles .tap disaster-recovery platforms to CloudFormation"
 )]
 struct Cli {
-    /// Colour in human diagnostics: `auto` only when standard error is a
-    /// terminal; never while the NO_COLOR environment variable is set
+    /// Colour of diagnostics: `auto` only on a terminal; never while NO_COLOR is set
     #[arg(long, global = true, value_enum, default_value = "auto")]
     color: ColorChoice,
     #[command(subcommand)]
@@ -122,8 +121,11 @@ enum GraphFormat {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    /// Graphical reports on standard error
     Human,
+    /// One JSON document (with `format_version`)
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning
     Sarif,
     /// GitHub Actions workflow commands (annotations)
     Github,
