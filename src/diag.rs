@@ -291,34 +291,135 @@ pub fn render_json(reports: &[Report<'_>]) -> Json {
     })
 }
 
-/// A file name as the URI reference SARIF wants: `/` separators, and every byte
-/// outside the unreserved set and `/` percent-encoded (so `a b.tap` is
-/// `a%20b.tap`). A Windows drive path becomes a `file:///C:/...` URI.
-fn file_uri(name: &str) -> String {
-    let name = if cfg!(windows) {
-        name.replace('\\', "/")
-    } else {
-        name.to_string()
+/// Where the project's files are published: SARIF's `informationUri` and each
+/// rule's `helpUri` (the explanation of the code, as `tapc explain` prints it).
+pub const REPOSITORY: &str = "https://github.com/tapc/tapc";
+
+/// A stable fingerprint of every diagnostic, unique within one run: a hash of
+/// the code, the file name, the text under the primary label and the line that
+/// holds it (not the line number, so that an edit above does not change it),
+/// and how many diagnostics before it had the same hash.
+pub fn fingerprints(reports: &[Report<'_>]) -> Vec<Vec<String>> {
+    let mut seen: std::collections::HashMap<u128, usize> = Default::default();
+    reports
+        .iter()
+        .map(|report| {
+            report
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    let span = d.primary_span();
+                    let file = report.file;
+                    let text = file.text.get(span.start..span.end).unwrap_or("");
+                    let index = file.index();
+                    let line = index.line(span.start);
+                    let (lo, hi) = (index.line_start(line), index.line_end(line));
+                    let line_text = file.text.get(lo..hi).unwrap_or("").trim();
+                    let key = [d.code, &repo_path(&file.name), text, line_text].join("\0");
+                    let hash = hash128(key.as_bytes());
+                    let n = seen.entry(hash).or_default();
+                    *n += 1;
+                    format!("{:032x}", hash128(format!("{hash:x}:{n}").as_bytes()))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// FNV-1a, twice with different offsets: deterministic on every platform and
+/// in every release, which `std`'s hashers do not promise.
+fn hash128(bytes: &[u8]) -> u128 {
+    let fnv = |mut h: u64| {
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h
     };
-    let b = name.as_bytes();
-    let drive = b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/';
-    let (mut out, rest) = if drive {
-        (format!("file:///{}:", &name[..1]), &name[2..])
-    } else {
-        (String::new(), name.as_str())
-    };
-    for byte in rest.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
+    (u128::from(fnv(0xcbf2_9ce4_8422_2325)) << 64) | u128::from(fnv(0x6c62_272e_07bb_0142))
+}
+
+/// The message of a diagnostic with its primary label and help, for formats
+/// that show no source.
+fn full_message(d: &Diagnostic) -> String {
+    let mut message = d.message.clone();
+    if let Some(label) = d.labels.first().filter(|l| !l.text.is_empty()) {
+        message.push_str(": ");
+        message.push_str(&label.text);
+    }
+    if let Some(help) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    message
+}
+
+/// GitHub Actions workflow commands, one `::error` or `::warning` line per
+/// diagnostic, which GitHub shows as annotations on the file and line.
+/// https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands
+pub fn render_github(reports: &[Report<'_>]) -> String {
+    // The message escapes `%`, CR and LF; a property also `:` and `,`.
+    fn data(s: &str) -> String {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    }
+    fn property(s: &str) -> String {
+        data(s).replace(':', "%3A").replace(',', "%2C")
+    }
+    let mut out = String::new();
+    for report in reports {
+        for d in report.diagnostics {
+            let span = d.primary_span();
+            let (line, col) = report.file.line_col(span.start);
+            let (end_line, end_col) = report.file.line_col(span.end);
+            out.push_str(&format!(
+                "::{} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={}::{}\n",
+                d.severity.as_str(),
+                property(&repo_path(&report.file.name)),
+                property(d.code),
+                data(&full_message(d)),
+            ));
         }
     }
     out
 }
 
-/// SARIF 2.1.0, with a rule (and its explanation) for every code used.
+/// A GitLab Code Quality report: a JSON array with one issue per diagnostic.
+/// https://docs.gitlab.com/ci/testing/code_quality/#code-quality-report-format
+pub fn render_gitlab(reports: &[Report<'_>]) -> Json {
+    let fingerprints = fingerprints(reports);
+    let mut issues = Vec::new();
+    for (report, prints) in reports.iter().zip(&fingerprints) {
+        for (d, fingerprint) in report.diagnostics.iter().zip(prints) {
+            let span = d.primary_span();
+            let (begin, _) = report.file.line_col(span.start);
+            let (end, _) = report.file.line_col(span.end);
+            issues.push(json!({
+                "description": full_message(d),
+                "check_name": d.code,
+                "fingerprint": fingerprint,
+                "severity": match d.severity {
+                    Severity::Error => "major",
+                    Severity::Warning => "minor",
+                },
+                "location": {
+                    "path": repo_path(&report.file.name),
+                    "lines": { "begin": begin, "end": end },
+                },
+            }));
+        }
+    }
+    Json::Array(issues)
+}
+
+/// SARIF 2.1.0, with a rule (and its explanation) for every code used, as
+/// GitHub code scanning takes it: file names relative to the current directory
+/// (`%SRCROOT%`, the repository's root when run there), a fingerprint and a
+/// help link per result.
+/// https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning
 pub fn render_sarif(reports: &[Report<'_>]) -> Json {
+    let cwd = std::env::current_dir().ok();
     let mut codes: Vec<&str> = reports
         .iter()
         .flat_map(|r| r.diagnostics.iter().map(|d| d.code))
@@ -334,15 +435,18 @@ pub fn render_sarif(reports: &[Report<'_>]) -> Json {
                 "shortDescription": { "text": summary },
                 "fullDescription": { "text": crate::explain::text(code).unwrap_or(summary) },
                 "help": { "text": format!("Run `tapc explain {code}` for details.") },
+                "helpUri": format!("{REPOSITORY}/blob/main/src/explain/{code}.md"),
                 "defaultConfiguration": {
                     "level": if code.starts_with('W') { "warning" } else { "error" },
                 },
             })
         })
         .collect();
+    let fingerprints = fingerprints(reports);
     let mut results = Vec::new();
-    for report in reports {
-        for d in report.diagnostics {
+    for (report, prints) in reports.iter().zip(&fingerprints) {
+        let artifact = artifact_location(&report.file.name, cwd.as_deref());
+        for (d, fingerprint) in report.diagnostics.iter().zip(prints) {
             let region = |span: Span| {
                 let (line, col) = report.file.line_col(span.start);
                 let (end_line, end_col) = report.file.line_col(span.end);
@@ -354,7 +458,7 @@ pub fn render_sarif(reports: &[Report<'_>]) -> Json {
             };
             let physical = |span: Span| {
                 json!({
-                    "artifactLocation": { "uri": file_uri(&report.file.name) },
+                    "artifactLocation": artifact,
                     "region": region(span),
                 })
             };
@@ -383,21 +487,111 @@ pub fn render_sarif(reports: &[Report<'_>]) -> Json {
                 "message": { "text": message },
                 "locations": [{ "physicalLocation": physical(d.primary_span()) }],
                 "relatedLocations": related,
+                "partialFingerprints": { "tapcFingerprint/v1": fingerprint },
             }));
         }
+    }
+    let mut run = json!({
+        "tool": { "driver": {
+            "name": "tapc",
+            "version": env!("CARGO_PKG_VERSION"),
+            "informationUri": REPOSITORY,
+            "rules": rules,
+        }},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+    });
+    if let Some(root) = cwd.as_deref().and_then(dir_uri) {
+        run["originalUriBaseIds"] = json!({ "SRCROOT": { "uri": root } });
     }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "tapc",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/tapc/tapc",
-                "rules": rules,
-            }},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
+        "runs": [run],
     })
+}
+
+/// A file as SARIF locates it: relative to `%SRCROOT%` (the current directory)
+/// when it is inside it, else by its own URI.
+fn artifact_location(name: &str, cwd: Option<&std::path::Path>) -> Json {
+    let path = std::path::Path::new(name);
+    let relative = if path.is_absolute() {
+        cwd.and_then(|c| path.strip_prefix(c).ok())
+    } else if path
+        .components()
+        .any(|c| c == std::path::Component::ParentDir)
+    {
+        None
+    } else {
+        Some(path)
+    };
+    match relative {
+        Some(rel) => {
+            let rel = rel.to_string_lossy();
+            let rel = rel.strip_prefix("./").unwrap_or(&rel);
+            json!({ "uri": file_uri(rel), "uriBaseId": "SRCROOT" })
+        }
+        None => match cwd.filter(|_| !path.is_absolute()) {
+            Some(cwd) => json!({ "uri": absolute_uri(&cwd.join(path).to_string_lossy()) }),
+            None => json!({ "uri": absolute_uri(name) }),
+        },
+    }
+}
+
+/// An absolute path as a `file://` URI.
+fn absolute_uri(path: &str) -> String {
+    let uri = file_uri(path);
+    if uri.starts_with("file:") {
+        uri
+    } else {
+        format!("file://{uri}")
+    }
+}
+
+/// The current directory as the `file://` URI of a directory (ending in `/`).
+fn dir_uri(dir: &std::path::Path) -> Option<String> {
+    let mut uri = absolute_uri(dir.to_str()?);
+    if !uri.ends_with('/') {
+        uri.push('/');
+    }
+    Some(uri)
+}
+
+/// A file name as CI systems want it: relative to the current directory (the
+/// repository's root when run there) when it is inside it, without `./`.
+fn repo_path(name: &str) -> String {
+    let path = std::path::Path::new(name);
+    let cwd = std::env::current_dir().ok();
+    let relative = match cwd.as_deref() {
+        Some(cwd) if path.is_absolute() => path.strip_prefix(cwd).unwrap_or(path),
+        _ => path,
+    };
+    let text = relative.to_string_lossy();
+    text.strip_prefix("./").unwrap_or(&text).to_string()
+}
+
+/// A file name as the URI reference SARIF wants: `/` separators, and every byte
+/// outside the unreserved set and `/` percent-encoded (so `a b.tap` is
+/// `a%20b.tap`). A Windows drive path becomes a `file:///C:/...` URI.
+fn file_uri(name: &str) -> String {
+    let name = if cfg!(windows) {
+        name.replace('\\', "/")
+    } else {
+        name.to_string()
+    };
+    let b = name.as_bytes();
+    let drive = b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/';
+    let (mut out, rest) = if drive {
+        (format!("file:///{}:", &name[..1]), &name[2..])
+    } else {
+        (String::new(), name.as_str())
+    };
+    for byte in rest.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }

@@ -6,6 +6,7 @@
 //! Diagnostics of every stage are `diag::Diagnostic`.
 
 pub mod check;
+pub mod deploy;
 pub mod diag;
 pub mod explain;
 pub mod gen;
@@ -34,23 +35,31 @@ pub const MAX_SOURCE_BYTES: usize = 16 << 20;
 /// E009; one that is not UTF-8 is reported as E008. Either way the text keeps
 /// the file's byte offsets (see `decode`).
 pub fn read_source(path: &std::path::Path) -> Result<(SourceFile, Option<Diagnostic>), String> {
-    use std::io::Read;
     let shown = path.display();
     if path.is_dir() {
         return Err(format!("cannot read `{shown}`: it is a directory"));
     }
     let reason = |e: std::io::Error| format!("cannot read `{shown}`: {}", io_reason(&e));
+    let file = std::fs::File::open(path).map_err(reason)?;
+    read_program(shown.to_string(), file).map_err(reason)
+}
+
+/// Reads a program from `input` (a file, standard input), named `name` in
+/// diagnostics, as `read_source` does: at most one byte past the limit, so that
+/// `/dev/zero` and endless pipes stop.
+pub fn read_program(
+    name: String,
+    input: impl std::io::Read,
+) -> std::io::Result<(SourceFile, Option<Diagnostic>)> {
+    use std::io::Read;
     let mut bytes = Vec::new();
-    // A bounded reader: `/dev/zero` and pipes stop one byte past the limit.
-    std::fs::File::open(path)
-        .map_err(reason)?
+    input
         .take(MAX_SOURCE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(reason)?;
+        .read_to_end(&mut bytes)?;
     let too_large = bytes.len() > MAX_SOURCE_BYTES;
     bytes.truncate(MAX_SOURCE_BYTES);
     let (text, invalid) = decode(bytes);
-    let file = SourceFile::new(shown.to_string(), text);
+    let file = SourceFile::new(name, text);
     let limit = MAX_SOURCE_BYTES;
     let d = if too_large {
         Some(
@@ -116,7 +125,14 @@ pub fn check_path(
     path: &std::path::Path,
     params: &[(String, String)],
 ) -> Result<(SourceFile, check::Checked), String> {
-    let (file, read_error) = read_source(path)?;
+    check_read(read_source(path)?, params)
+}
+
+/// Checks a program read by `read_source` or `read_program`.
+pub fn check_read(
+    (file, read_error): (SourceFile, Option<Diagnostic>),
+    params: &[(String, String)],
+) -> Result<(SourceFile, check::Checked), String> {
     let checked = match read_error {
         Some(d) => check::Checked {
             model: None,

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use tapc::diag::{render_human, render_json, render_sarif, Report, Severity, SourceFile};
 
@@ -15,21 +15,55 @@ use tapc::diag::{render_human, render_json, render_sarif, Report, Severity, Sour
     about = "Compiles .tap disaster-recovery platforms to CloudFormation"
 )]
 struct Cli {
+    /// Colour of diagnostics: `auto` only on a terminal; never while NO_COLOR is set
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    color: ColorChoice,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Whether human diagnostics are coloured, decided once from `--color`.
+static COLOR: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+fn color() -> bool {
+    *COLOR.get().unwrap_or(&false)
+}
+
+/// https://no-color.org: a non-empty NO_COLOR turns colour off.
+fn decide_color(choice: ColorChoice) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color
+        && match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::stderr().is_terminal(),
+        }
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Check programs and report every problem found
     Check {
+        /// Programs to check; `-` reads one from standard input
         #[arg(required = true)]
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
-        /// Treat warnings as errors (exit status 1)
-        #[arg(long, value_name = "warnings", value_parser = ["warnings"])]
-        deny: Option<String>,
+        /// Make a warning an error (exit status 1): a code (W301), a prefix (W4)
+        /// or `warnings` for all of them; repeatable
+        #[arg(long, value_name = "CODE|warnings", value_parser = parse_deny)]
+        deny: Vec<String>,
+        /// Silence a warning: a code (W301) or a prefix (W4); repeatable. The
+        /// most specific of --allow and --deny wins
+        #[arg(long, value_name = "CODE", value_parser = parse_allow)]
+        allow: Vec<String>,
         /// Override a param: NAME=VALUE
         #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
         params: Vec<(String, String)>,
@@ -55,6 +89,27 @@ enum Command {
     },
     /// Print the long explanation of a diagnostic code
     Explain { code: String },
+    /// Deploy a build's stacks with `aws cloudformation deploy`, wave after wave
+    Deploy {
+        /// A directory written by `tapc build`
+        dir: PathBuf,
+        /// Print the commands instead of running them
+        #[arg(long)]
+        dry_run: bool,
+        /// How many stacks of one wave are deployed at a time
+        #[arg(long, value_name = "N", default_value = "4",
+              value_parser = clap::value_parser!(u16).range(1..))]
+        concurrency: u16,
+        /// Bucket for templates over 51,200 bytes: [REGION=]BUCKET, `{region}` in
+        /// the name stands for the stack's region
+        #[arg(long = "s3-bucket", value_name = "[REGION=]BUCKET")]
+        s3_buckets: Vec<String>,
+    },
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff): `tapc man > tapc.1; man ./tapc.1`
+    #[command(hide = true)]
+    Man,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -66,9 +121,84 @@ enum GraphFormat {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    /// Graphical reports on standard error
     Human,
+    /// One JSON document (with `format_version`)
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning
     Sarif,
+    /// GitHub Actions workflow commands (annotations)
+    Github,
+    /// GitLab Code Quality report
+    Gitlab,
+}
+
+/// `--deny` takes `warnings` (every warning) or codes like `--allow`.
+fn parse_deny(s: &str) -> Result<String, String> {
+    if s == "warnings" {
+        return Ok("W".to_string());
+    }
+    parse_code(s)
+}
+
+/// `--allow` takes a warning code or a prefix of warning codes only: an error
+/// cannot be silenced.
+fn parse_allow(s: &str) -> Result<String, String> {
+    let code = parse_code(s)?;
+    if code.starts_with('E') {
+        return Err(format!(
+            "`{s}` names errors, which cannot be allowed (only W codes can)"
+        ));
+    }
+    Ok(code)
+}
+
+/// A code or a prefix of codes (case-insensitive) that names some code.
+fn parse_code(s: &str) -> Result<String, String> {
+    let code = s.to_ascii_uppercase();
+    if tapc::explain::CODES
+        .iter()
+        .any(|(c, _)| c.starts_with(&code))
+        && !code.is_empty()
+    {
+        Ok(code)
+    } else {
+        Err(format!(
+            "no diagnostic code is or starts with `{s}` (codes look like W301; `tapc explain CODE`)"
+        ))
+    }
+}
+
+/// What `--allow` and `--deny` make of warnings.
+struct Lints {
+    allow: Vec<String>,
+    deny: Vec<String>,
+}
+
+impl Lints {
+    /// Applies the most specific matching prefix to each warning (`--deny` on
+    /// a tie): dropped when allowed, made an error when denied.
+    fn apply(&self, diagnostics: &mut Vec<tapc::diag::Diagnostic>) {
+        let longest = |list: &[String], code: &str| {
+            list.iter()
+                .filter(|p| code.starts_with(p.as_str()))
+                .map(String::len)
+                .max()
+        };
+        diagnostics.retain_mut(|d| {
+            if d.severity != Severity::Warning {
+                return true;
+            }
+            match (longest(&self.allow, d.code), longest(&self.deny, d.code)) {
+                (Some(a), deny) if deny.is_none_or(|n| a > n) => false,
+                (_, Some(_)) => {
+                    d.severity = Severity::Error;
+                    true
+                }
+                _ => true,
+            }
+        });
+    }
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -83,13 +213,15 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage(&e),
     };
+    let _ = COLOR.set(decide_color(cli.color));
     let result = match cli.command {
         Command::Check {
             files,
             format,
             deny,
+            allow,
             params,
-        } => check(&files, format, deny.is_some(), &params),
+        } => check(&files, format, &Lints { allow, deny }, &params),
         Command::Build {
             file,
             output,
@@ -101,6 +233,25 @@ fn main() -> ExitCode {
             params,
         } => graph(&file, format, &params),
         Command::Explain { code } => explain(&code),
+        Command::Deploy {
+            dir,
+            dry_run,
+            concurrency,
+            s3_buckets,
+        } => deploy(&dir, dry_run, usize::from(concurrency), &s3_buckets),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tapc", &mut script);
+            print_out(&String::from_utf8_lossy(&script)).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(|e| format!("cannot render the manual page: {e}"))
+                .and_then(|()| print_out(&String::from_utf8_lossy(&page)))
+                .map(|()| ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,
@@ -114,7 +265,7 @@ fn main() -> ExitCode {
 fn check(
     paths: &[PathBuf],
     format: Format,
-    deny_warnings: bool,
+    lints: &Lints,
     params: &[(String, String)],
 ) -> Result<ExitCode, String> {
     let mut files: Vec<(
@@ -122,8 +273,27 @@ fn check(
         Vec<tapc::diag::Diagnostic>,
         Option<tapc::model::Model>,
     )> = Vec::new();
+    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err("`-` (standard input) can be given only once".to_string());
+    }
+    // A file that cannot be read is reported at once; the others are still
+    // checked and reported, and the exit status is 2 at the end.
+    let mut unreadable = 0;
     for path in paths {
-        let (file, checked) = tapc::check_path(path, params)?;
+        let checked = if path.as_os_str() == "-" {
+            read_stdin().and_then(|read| tapc::check_read(read, params))
+        } else {
+            tapc::check_path(path, params)
+        };
+        let (file, mut checked) = match checked {
+            Ok(checked) => checked,
+            Err(message) => {
+                eprintln!("tapc: {message}");
+                unreadable += 1;
+                continue;
+            }
+        };
+        lints.apply(&mut checked.diagnostics);
         files.push((file, checked.diagnostics, checked.model));
     }
     let reports: Vec<Report> = files
@@ -134,10 +304,7 @@ fn check(
     let warnings: usize = reports.iter().map(|r| r.count(Severity::Warning)).sum();
     match format {
         Format::Human => {
-            eprint!(
-                "{}",
-                render_human(&reports, std::io::stderr().is_terminal())
-            );
+            eprint!("{}", render_human(&reports, color()));
             let mut out = String::new();
             for (_, _, model) in &files {
                 if let Some(model) = model {
@@ -151,13 +318,29 @@ fn check(
         }
         Format::Json => print_out(&format!("{:#}\n", render_json(&reports)))?,
         Format::Sarif => print_out(&format!("{:#}\n", render_sarif(&reports)))?,
+        Format::Github => print_out(&tapc::diag::render_github(&reports))?,
+        Format::Gitlab => print_out(&format!("{:#}\n", tapc::diag::render_gitlab(&reports)))?,
     }
-    let failed = errors > 0 || (deny_warnings && warnings > 0);
-    Ok(if failed {
+    if unreadable > 0 {
+        if paths.len() > 1 {
+            eprintln!(
+                "tapc: {unreadable} of {} files were not checked",
+                paths.len()
+            );
+        }
+        return Ok(ExitCode::from(2));
+    }
+    Ok(if errors > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Standard input as a program named `<stdin>`.
+fn read_stdin() -> Result<(SourceFile, Option<tapc::diag::Diagnostic>), String> {
+    tapc::read_program("<stdin>".to_string(), std::io::stdin().lock())
+        .map_err(|e| format!("cannot read standard input: {}", tapc::io_reason(&e)))
 }
 
 /// Reads and checks one program, printing its diagnostics to stderr; the model
@@ -171,7 +354,7 @@ fn checked_model(
         file: &file,
         diagnostics: &checked.diagnostics,
     }];
-    eprint!("{}", render_human(&report, std::io::stderr().is_terminal()));
+    eprint!("{}", render_human(&report, color()));
     Ok(checked.model.map(|m| (file, m)))
 }
 
@@ -195,7 +378,7 @@ fn build(
                 file: &file,
                 diagnostics: &diagnostics,
             }];
-            eprint!("{}", render_human(&report, std::io::stderr().is_terminal()));
+            eprint!("{}", render_human(&report, color()));
             eprintln!("tapc: nothing was written");
             return Ok(ExitCode::from(1));
         }
@@ -257,6 +440,32 @@ fn usage(e: &clap::Error) -> ExitCode {
     let message = message.strip_prefix("error: ").unwrap_or(&message);
     eprintln!("tapc: {message} (see `tapc --help`)");
     ExitCode::from(2)
+}
+
+fn deploy(
+    dir: &std::path::Path,
+    dry_run: bool,
+    concurrency: usize,
+    buckets: &[String],
+) -> Result<ExitCode, String> {
+    let buckets = tapc::deploy::Buckets::parse(buckets)?;
+    let stacks = tapc::deploy::load(dir)?;
+    if dry_run {
+        print_out(&tapc::deploy::dry_run(&stacks, &buckets, concurrency)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Progress goes out line by line as stacks start and end; a closed pipe
+    // does not stop a deployment.
+    let say = |text: &str| {
+        let _ = print_out(text);
+    };
+    Ok(
+        if tapc::deploy::run(&stacks, &buckets, concurrency, &say)? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
 }
 
 fn explain(code: &str) -> Result<ExitCode, String> {

@@ -206,3 +206,35 @@ fn sarif_of_several_files_and_of_a_clean_program_is_valid() {
     assert_valid(&doc);
     assert_rules_cover_results(&doc);
 }
+
+/// Run in the directory that holds the file (as in a repository's CI): the
+/// location is relative to `%SRCROOT%`, with a fingerprint and a help link.
+#[test]
+fn sarif_relative_to_the_current_directory_is_valid() {
+    let dir = tempfile::TempDir::new().unwrap();
+    std::fs::create_dir(dir.path().join("infra")).unwrap();
+    std::fs::write(dir.path().join("infra/bad program.tap"), BAD).unwrap();
+    let out = Command::cargo_bin("tapc")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["check", "--format", "sarif", "infra/bad program.tap"])
+        .output()
+        .unwrap();
+    let doc: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid(&doc);
+    assert_rules_cover_results(&doc);
+    let run = &doc["runs"][0];
+    assert!(run["originalUriBaseIds"]["SRCROOT"]["uri"]
+        .as_str()
+        .unwrap()
+        .starts_with("file:///"));
+    let result = &run["results"][0];
+    let artifact = &result["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(artifact["uri"], "infra/bad%20program.tap");
+    assert_eq!(artifact["uriBaseId"], "SRCROOT");
+    assert!(result["partialFingerprints"]["tapcFingerprint/v1"].is_string());
+    assert!(run["tool"]["driver"]["rules"][0]["helpUri"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://"));
+}
