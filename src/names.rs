@@ -211,25 +211,3 @@ pub fn violation(kind: NameKind, name: &str) -> Option<(String, Option<char>)> {
     }
     None
 }
-
-/// The names each service kind generates, per region.
-pub fn kinds_for(service_kind: &str) -> &'static [NameKind] {
-    match service_kind {
-        "fargate" => &[
-            NameKind::LoadBalancer,
-            NameKind::TargetGroup,
-            NameKind::LogGroup,
-            NameKind::EcsService,
-        ],
-        "aurora_postgres" => &[
-            NameKind::GlobalCluster,
-            NameKind::DbCluster,
-            NameKind::Alarm,
-            NameKind::Secret,
-        ],
-        "dynamodb" => &[NameKind::Table],
-        "s3" => &[NameKind::Bucket],
-        "eventbridge" => &[NameKind::EventBus, NameKind::Rule],
-        _ => &[],
-    }
-}
