@@ -147,6 +147,11 @@ fn rule(kind: NameKind) -> (usize, fn(char) -> bool, &'static str) {
     }
 }
 
+/// Names of `kind` carry the short region code (`use1`), for their limit.
+pub fn short_region_in(kind: NameKind) -> bool {
+    matches!(kind, NameKind::LoadBalancer | NameKind::TargetGroup)
+}
+
 pub fn max_len(kind: NameKind) -> usize {
     rule(kind).0
 }

@@ -117,9 +117,10 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
     };
     for svc in p.services.iter().flatten() {
         for &kind in svc.kind.imp.names() {
-            let region = match kind {
-                NameKind::LoadBalancer | NameKind::TargetGroup => short,
-                _ => full,
+            let region = if names::short_region_in(kind) {
+                short
+            } else {
+                full
             };
             // Forwarding to more than 5 regions takes rules `NAME-2`, ...
             let rules = svc
@@ -134,9 +135,6 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
         }
     }
     diags.extend(found.into_iter().map(|f| f.3));
-    for svc in p.services.iter().flatten() {
-        svc.kind.imp.check(p, svc, diags);
-    }
 }
 
 // AWS's limits on single resources that a program can drive, checked here or

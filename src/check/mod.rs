@@ -219,6 +219,10 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
     cycles::check(&ctx, &mut diags);
     let budget = budget::compute(&ctx, &mut diags);
     limits::check(&ctx, &mut diags);
+    // Each kind's own rules (its file under src/lower/).
+    for svc in ctx.services.iter().flatten() {
+        svc.kind.imp.check(&ctx, svc, &mut diags);
+    }
     lints::check(&ctx, &mut diags);
     notify::reach(&ctx, &mut diags);
 
