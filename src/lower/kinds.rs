@@ -10,7 +10,7 @@
 
 use super::json::Json;
 use super::runbook::{Action, Names};
-use super::{aurora, dynamodb, eventbridge, fargate, s3, Ctx};
+use super::{aurora, dynamodb, elasticache, eventbridge, fargate, s3, Ctx};
 use crate::check::Partial;
 use crate::diag::Diagnostic;
 use crate::graph::NodeKind;
@@ -18,12 +18,13 @@ use crate::model::{Model, Service};
 use crate::names::NameKind;
 
 /// Every implemented kind, in the order of the stdlib.
-pub(crate) static KINDS: [&dyn Behaviour; 5] = [
+pub(crate) static KINDS: [&dyn Behaviour; 6] = [
     &fargate::Fargate,
     &aurora::Aurora,
     &dynamodb::Dynamodb,
     &s3::S3,
     &eventbridge::Eventbridge,
+    &elasticache::Elasticache,
 ];
 
 /// The implementation of the stdlib kind `name`.

@@ -8,6 +8,7 @@
 mod aurora;
 mod dns;
 mod dynamodb;
+mod elasticache;
 mod eventbridge;
 mod fargate;
 mod json;
