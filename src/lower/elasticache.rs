@@ -231,6 +231,7 @@ impl Behaviour for Elasticache {
         check_version(svc, diags);
         check_secondaries(p, svc, diags);
         check_prefix(p, svc, diags);
+        check_active_active(p, svc, diags);
     }
 }
 
@@ -528,6 +529,33 @@ fn check_secondaries(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
         extra.join(", "),
         svc.name
     )));
+}
+
+/// W240: under `active_active` every region serves, but a global datastore
+/// takes writes only in its primary region: it has no write forwarding [K1].
+fn check_active_active(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
+    let Some(platform) = p.platform else { return };
+    if platform.strategy != crate::model::Strategy::ActiveActive || svc.replication.is_none() {
+        return;
+    }
+    let Some(strategy) = platform.attrs.origin("strategy") else {
+        return;
+    };
+    diags.push(
+        Diagnostic::warning(
+            "W240",
+            format!("`{}` takes writes only in the primary region", svc.name),
+        )
+        .label(strategy.span, "every region serves")
+        .label(
+            svc.span,
+            "a global datastore's secondaries are read-only until promoted",
+        )
+        .help(format!(
+            "write `{}` only from the primary region, or keep one serving region with `strategy = warm_standby`",
+            svc.name
+        )),
+    );
 }
 
 /// E244: the primary region's global datastore id prefix is not in the
