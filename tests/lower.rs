@@ -2115,6 +2115,25 @@ fn elasticache_global_datastore_in_three_regions() {
             "{region}: {arns:?}"
         );
     }
+    // Each secondary's runbook may promote exactly its own group in this datastore.
+    for region in b.secondaries() {
+        let (rs, _, doc) = b.find_in("AWS::SSM::Document", region)[0];
+        let role = att_of(
+            &doc["Content"]["parameters"]["AutomationAssumeRole"]["default"],
+            "Arn",
+        )
+        .expect("runbook role");
+        let (_, actions) = role_policy(b.stacks[rs].props(role));
+        let arns = &actions["elasticache:FailoverGlobalReplicationGroup"];
+        let (_, _, group) = b.find_in("AWS::ElastiCache::ReplicationGroup", region)[0];
+        let own = format!(
+            "arn:${{AWS::Partition}}:elasticache:{region}:${{AWS::AccountId}}:replicationgroup:{}",
+            s(&group["ReplicationGroupId"])
+        );
+        let datastore = "arn:${AWS::Partition}:elasticache::${AWS::AccountId}:globalreplicationgroup:ldgnf-sessions-cache";
+        assert!(arns.contains(&own), "{region}: {arns:?}");
+        assert!(arns.contains(datastore), "{region}: {arns:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------
