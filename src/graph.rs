@@ -24,12 +24,10 @@ pub enum NodeKind {
     Network,
     /// A service's resources in one region (for global kinds: the regional part).
     Service(usize),
-    /// `AWS::RDS::GlobalCluster` of an Aurora service, in the primary.
-    GlobalCluster(usize),
-    /// `AWS::DynamoDB::GlobalTable` with every replica, in the primary.
-    GlobalTable(usize),
-    /// The primary's EventBridge rule forwarding to every secondary bus.
-    Forward(usize),
+    /// A service's global part, in the primary: what its kind says
+    /// (`kinds::Behaviour::global`), as an Aurora global cluster, a DynamoDB
+    /// global table or EventBridge's forwarding rules.
+    Global(usize),
     /// The public hosted zone of an endpoint, in the primary.
     Zone(usize),
     /// An endpoint's failover record and health check for one region.
@@ -128,11 +126,12 @@ impl Builder {
 }
 
 /// The node that holds `service` as seen from `region`: its regional instance,
-/// or for a global table the table in the primary.
+/// or for a kind without regional nodes its global part in the primary.
 fn service_node(b: &Builder, model: &Model, service: usize, region: usize) -> Option<NodeIndex> {
-    match model.services[service].kind.name.as_str() {
-        "dynamodb" => b.get(NodeKind::GlobalTable(service), model.primary()),
-        _ => b.get(NodeKind::Service(service), region),
+    if model.services[service].kind.imp.regional() {
+        b.get(NodeKind::Service(service), region)
+    } else {
+        b.get(NodeKind::Global(service), model.primary())
     }
 }
 
@@ -161,21 +160,14 @@ pub fn plan(
         b.add(NodeKind::Network, r);
     }
     for (i, svc) in model.services.iter().enumerate() {
-        match svc.kind.name.as_str() {
-            "dynamodb" => {
-                b.add(NodeKind::GlobalTable(i), primary);
+        let kind = svc.kind.imp;
+        if kind.regional() {
+            for r in regions.clone() {
+                b.add(NodeKind::Service(i), r);
             }
-            kind => {
-                for r in regions.clone() {
-                    b.add(NodeKind::Service(i), r);
-                }
-                if kind == "aurora_postgres" {
-                    b.add(NodeKind::GlobalCluster(i), primary);
-                }
-                if kind == "eventbridge" {
-                    b.add(NodeKind::Forward(i), primary);
-                }
-            }
+        }
+        if kind.global().is_some() {
+            b.add(NodeKind::Global(i), primary);
         }
     }
     for (e, endpoint) in model.endpoints.iter().enumerate() {
@@ -198,12 +190,12 @@ pub fn plan(
     // Edges.
     let order = region_order(model);
     for (i, svc) in model.services.iter().enumerate() {
-        let kind = svc.kind.name.as_str();
+        let kind = svc.kind.imp;
         for r in regions.clone() {
             let Some(node) = b.get(NodeKind::Service(i), r) else {
                 continue;
             };
-            if matches!(kind, "fargate" | "aurora_postgres") {
+            if kind.in_vpc() {
                 let net = b.get(NodeKind::Network, r);
                 b.edge(node, net, EdgeKind::Network);
             }
@@ -211,36 +203,21 @@ pub fn plan(
                 let target = service_node(&b, model, dep, r);
                 b.edge(node, target, EdgeKind::Needs);
             }
-            match kind {
-                "aurora_postgres" if r != primary => {
-                    let global = b.get(NodeKind::GlobalCluster(i), primary);
-                    b.edge(node, global, EdgeKind::Replication);
-                }
-                "s3" if r == primary => {
-                    for s in model.secondaries() {
-                        let dest = b.get(NodeKind::Service(i), s);
-                        b.edge(node, dest, EdgeKind::Replication);
-                    }
-                }
-                _ => {}
+            for (to, region) in kind.regional_edges(model, i, r) {
+                let to = b.get(to, region);
+                b.edge(node, to, EdgeKind::Replication);
             }
         }
-        if let Some(global) = b.get(NodeKind::GlobalCluster(i), primary) {
-            let source = b.get(NodeKind::Service(i), primary);
-            b.edge(global, source, EdgeKind::Replication);
-        }
-        if let Some(table) = b.get(NodeKind::GlobalTable(i), primary) {
-            for &(dep, _) in &svc.needs {
-                let target = service_node(&b, model, dep, primary);
-                b.edge(table, target, EdgeKind::Needs);
+        if let Some(global) = b.get(NodeKind::Global(i), primary) {
+            for (to, region) in kind.global_edges(model, i) {
+                let to = b.get(to, region);
+                b.edge(global, to, EdgeKind::Replication);
             }
-        }
-        if let Some(fwd) = b.get(NodeKind::Forward(i), primary) {
-            let own = b.get(NodeKind::Service(i), primary);
-            b.edge(fwd, own, EdgeKind::Replication);
-            for s in model.secondaries() {
-                let dest = b.get(NodeKind::Service(i), s);
-                b.edge(fwd, dest, EdgeKind::Replication);
+            if !kind.regional() {
+                for &(dep, _) in &svc.needs {
+                    let target = service_node(&b, model, dep, primary);
+                    b.edge(global, target, EdgeKind::Needs);
+                }
             }
         }
     }
@@ -463,9 +440,7 @@ impl Ranks {
         match kind {
             NodeKind::Network => (0, 0, 0),
             NodeKind::Service(i) => (1, svc(i), 0),
-            NodeKind::GlobalCluster(i) | NodeKind::GlobalTable(i) | NodeKind::Forward(i) => {
-                (1, svc(i), 1)
-            }
+            NodeKind::Global(i) => (1, svc(i), 1),
             NodeKind::Zone(e) => (2, ep(e), 0),
             NodeKind::Record(e) => (2, ep(e), 1),
             NodeKind::Chain(e, level) => (2, ep(e), 1 + level),
@@ -482,9 +457,11 @@ impl NodeKind {
         match self {
             NodeKind::Network => "network".into(),
             NodeKind::Service(i) => svc(i).into(),
-            NodeKind::GlobalCluster(i) => format!("{}/global-cluster", svc(i)),
-            NodeKind::GlobalTable(i) => format!("{}/global-table", svc(i)),
-            NodeKind::Forward(i) => format!("{}/forward-rule", svc(i)),
+            NodeKind::Global(i) => format!(
+                "{}/{}",
+                svc(i),
+                model.services[i].kind.imp.global().unwrap_or("global")
+            ),
             NodeKind::Zone(i) => format!("endpoint:{}/zone", ep(i)),
             NodeKind::Record(i) => format!("endpoint:{}/record", ep(i)),
             NodeKind::Chain(i, level) => format!("endpoint:{}/chain-{level}", ep(i)),

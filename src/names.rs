@@ -22,6 +22,13 @@ pub enum NameKind {
     /// The Aurora master user's secret, the same name in every region it is
     /// replicated to.
     Secret,
+    /// An ElastiCache replication group, one per region.
+    ReplicationGroup,
+    /// The suffix of an ElastiCache global datastore's id (ElastiCache puts
+    /// the creating region's prefix before it).
+    GlobalDatastore,
+    /// The ElastiCache AUTH token's secret, replicated like `Secret`.
+    AuthSecret,
 }
 
 impl NameKind {
@@ -39,7 +46,9 @@ impl NameKind {
             NameKind::EcsCluster => "ECS cluster name",
             NameKind::EcsService => "ECS service name",
             NameKind::Alarm => "alarm name",
-            NameKind::Secret => "secret name",
+            NameKind::Secret | NameKind::AuthSecret => "secret name",
+            NameKind::ReplicationGroup => "replication group id",
+            NameKind::GlobalDatastore => "global datastore id suffix",
         }
     }
 }
@@ -88,6 +97,12 @@ pub fn name(kind: NameKind, prefix: &str, service: &str, region: &str, account: 
         // Not ending in `-` and six characters: Secrets Manager appends those
         // to the ARN, and partial-ARN lookups would be ambiguous (CreateSecret).
         NameKind::Secret => format!("tap/{prefix}/{service}/master-user"),
+        NameKind::AuthSecret => format!("tap/{prefix}/{service}/auth-token"),
+        // ElastiCache stores the ids in lowercase; ARNs and API calls use them so.
+        NameKind::ReplicationGroup => {
+            format!("{prefix}-{service}-{}", short_region(region)).to_lowercase()
+        }
+        NameKind::GlobalDatastore => format!("{prefix}-{service}").to_lowercase(),
     }
 }
 
@@ -139,12 +154,27 @@ fn rule(kind: NameKind) -> (usize, fn(char) -> bool, &'static str) {
         NameKind::Alarm => (255, |c: char| !c.is_control(), "printable characters"),
         // Secrets Manager `CreateSecret`: 1-512 characters of letters, digits
         // and `/_+=.@-`.
-        NameKind::Secret => (
+        // ReplicationGroupId: 1 to 40 letters, digits or hyphens, a letter
+        // first, no `--`, no `-` at the end
+        // (https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateReplicationGroup.html).
+        // The global datastore's suffix is held to the same rule, with room for
+        // the 5-letter region prefix and its hyphen within the 40.
+        NameKind::ReplicationGroup => (40, alnum_dash, "letters, digits and `-`"),
+        NameKind::GlobalDatastore => (34, alnum_dash, "letters, digits and `-`"),
+        NameKind::Secret | NameKind::AuthSecret => (
             512,
             |c: char| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c),
             "letters, digits, `/`, `_`, `+`, `=`, `.`, `@` and `-`",
         ),
     }
+}
+
+/// Names of `kind` carry the short region code (`use1`), for their limit.
+pub fn short_region_in(kind: NameKind) -> bool {
+    matches!(
+        kind,
+        NameKind::LoadBalancer | NameKind::TargetGroup | NameKind::ReplicationGroup
+    )
 }
 
 pub fn max_len(kind: NameKind) -> usize {
@@ -193,7 +223,10 @@ pub fn violation(kind: NameKind, name: &str) -> Option<(String, Option<char>)> {
         NameKind::LoadBalancer | NameKind::TargetGroup if first == '-' => {
             return Some(("must not start with `-`".into(), Some('-')));
         }
-        NameKind::DbCluster | NameKind::GlobalCluster => {
+        NameKind::DbCluster
+        | NameKind::GlobalCluster
+        | NameKind::ReplicationGroup
+        | NameKind::GlobalDatastore => {
             if !first.is_ascii_alphabetic() {
                 return Some(("must start with a letter".into(), Some(first)));
             }
@@ -210,26 +243,4 @@ pub fn violation(kind: NameKind, name: &str) -> Option<(String, Option<char>)> {
         return Some(("must not end with `-`".into(), Some('-')));
     }
     None
-}
-
-/// The names each service kind generates, per region.
-pub fn kinds_for(service_kind: &str) -> &'static [NameKind] {
-    match service_kind {
-        "fargate" => &[
-            NameKind::LoadBalancer,
-            NameKind::TargetGroup,
-            NameKind::LogGroup,
-            NameKind::EcsService,
-        ],
-        "aurora_postgres" => &[
-            NameKind::GlobalCluster,
-            NameKind::DbCluster,
-            NameKind::Alarm,
-            NameKind::Secret,
-        ],
-        "dynamodb" => &[NameKind::Table],
-        "s3" => &[NameKind::Bucket],
-        "eventbridge" => &[NameKind::EventBus, NameKind::Rule],
-        _ => &[],
-    }
 }

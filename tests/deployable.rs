@@ -144,6 +144,54 @@ const RULES: &[Rule] = &[
         source: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html",
         check: at_most_five_targets,
     },
+    Rule {
+        ty: "AWS::ElastiCache::ReplicationGroup",
+        rule: "a replication group outlives its stack",
+        source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html",
+        check: retain,
+    },
+    Rule {
+        ty: "AWS::ElastiCache::ReplicationGroup",
+        rule: "a replication group is encrypted at rest with a key of its template and in transit",
+        source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticache-replicationgroup.html",
+        check: cache_encrypted,
+    },
+    Rule {
+        ty: "AWS::ElastiCache::ReplicationGroup",
+        rule: "the AUTH token is a dynamic reference to a secret, and only with encryption in transit",
+        source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticache-replicationgroup.html",
+        check: cache_auth_token,
+    },
+    Rule {
+        ty: "AWS::ElastiCache::ReplicationGroup",
+        rule: "a secondary group takes engine, version, node type and shards from the global datastore it joins",
+        source: "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Redis-Global-Datastores-Getting-Started.html",
+        check: cache_secondary_inherits,
+    },
+    Rule {
+        ty: "AWS::ElastiCache::ReplicationGroup",
+        rule: "a global datastore's node is M5, M6g, M7g, R5, R6g, R6gd, R7g or C7gn, large or bigger",
+        source: "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Redis-Global-Datastores-Getting-Started.html",
+        check: cache_global_node,
+    },
+    Rule {
+        ty: "AWS::ElastiCache::ReplicationGroup",
+        rule: "a sharded (cluster mode) group fails over automatically and uses a `.cluster.on` parameter group",
+        source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticache-replicationgroup.html",
+        check: cache_cluster_mode,
+    },
+    Rule {
+        ty: "AWS::ElastiCache::GlobalReplicationGroup",
+        rule: "the global datastore outlives its stack",
+        source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html",
+        check: retain,
+    },
+    Rule {
+        ty: "AWS::ElastiCache::GlobalReplicationGroup",
+        rule: "the global datastore is created in the primary from its one PRIMARY member there",
+        source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticache-globalreplicationgroup.html",
+        check: datastore_primary_member,
+    },
 ];
 
 fn no_managed_password(r: &Res) -> Result<(), String> {
@@ -327,6 +375,107 @@ fn at_most_five_targets(r: &Res) -> Result<(), String> {
 }
 
 /// Calls `f` with every key and value under `v`.
+fn cache_encrypted(r: &Res) -> Result<(), String> {
+    let p = r.props();
+    if p["AtRestEncryptionEnabled"] != true || p["TransitEncryptionEnabled"] != true {
+        return Err("not encrypted at rest and in transit".into());
+    }
+    let key = p["KmsKeyId"]["Fn::GetAtt"][0].as_str().unwrap_or_default();
+    match r.sibling(key).map(|k| k["Type"].clone()) {
+        Some(t) if t == "AWS::KMS::Key" => Ok(()),
+        _ => Err(format!(
+            "KmsKeyId is not a key of the template: {}",
+            p["KmsKeyId"]
+        )),
+    }
+}
+
+fn cache_auth_token(r: &Res) -> Result<(), String> {
+    let p = r.props();
+    let token = p["AuthToken"].as_str().unwrap_or_default();
+    if !token.starts_with("{{resolve:secretsmanager:") {
+        return Err(format!("AuthToken is not a dynamic reference: {token}"));
+    }
+    match p["TransitEncryptionEnabled"] == true {
+        true => Ok(()),
+        false => Err("AuthToken without encryption in transit".into()),
+    }
+}
+
+fn cache_secondary_inherits(r: &Res) -> Result<(), String> {
+    let p = r.props();
+    let joins = p.get("GlobalReplicationGroupId").is_some();
+    if r.stack.primary == joins {
+        return Err(format!(
+            "{} joins a global datastore",
+            if joins {
+                "the primary group"
+            } else {
+                "a secondary group never"
+            }
+        ));
+    }
+    for inherited in [
+        "Engine",
+        "EngineVersion",
+        "CacheNodeType",
+        "NumNodeGroups",
+        "CacheParameterGroupName",
+    ] {
+        if joins && p.get(inherited).is_some() {
+            return Err(format!("a secondary group sets {inherited}"));
+        }
+    }
+    Ok(())
+}
+
+fn cache_global_node(r: &Res) -> Result<(), String> {
+    let Some(node) = r.props()["CacheNodeType"].as_str() else {
+        return Ok(()); // a secondary: the datastore's node type
+    };
+    let mut parts = node.split('.');
+    let (cache, family, size) = (parts.next(), parts.next(), parts.next());
+    let family_ok = matches!(
+        family,
+        Some("m5" | "m6g" | "m7g" | "r5" | "r6g" | "r6gd" | "r7g" | "c7gn")
+    );
+    let size_ok = size
+        .is_some_and(|s| s.trim_start_matches(|c: char| c.is_ascii_digit() || c == 'x') == "large");
+    match cache == Some("cache") && family_ok && size_ok && parts.next().is_none() {
+        true => Ok(()),
+        false => Err(format!("node type {node} in a global datastore")),
+    }
+}
+
+fn cache_cluster_mode(r: &Res) -> Result<(), String> {
+    let p = r.props();
+    if p["NumNodeGroups"].as_u64().unwrap_or(1) <= 1 {
+        return Ok(());
+    }
+    let group = p["CacheParameterGroupName"].as_str().unwrap_or_default();
+    match p["AutomaticFailoverEnabled"] == true && group.ends_with(".cluster.on") {
+        true => Ok(()),
+        false => Err(format!(
+            "sharded without automatic failover or with parameter group {group:?}"
+        )),
+    }
+}
+
+fn datastore_primary_member(r: &Res) -> Result<(), String> {
+    let members = r.props()["Members"].as_array().cloned().unwrap_or_default();
+    let [member] = members.as_slice() else {
+        return Err(format!("{} members", members.len()));
+    };
+    let region_ok = member["ReplicationGroupRegion"] == r.stack.region.as_str();
+    match r.stack.primary && region_ok && member["Role"] == "PRIMARY" {
+        true => Ok(()),
+        false => Err(format!(
+            "member {member} of a datastore in {}",
+            r.stack.region
+        )),
+    }
+}
+
 fn walk(v: &Json, f: &mut dyn FnMut(&str, &Json)) {
     match v {
         Json::Object(map) => {
@@ -477,35 +626,45 @@ fn every_emitted_resource_keeps_the_deploy_time_rules() {
 /// A defect to make: in a primary template or not, of a resource type.
 type Defect = (bool, &'static str, fn(&mut Json));
 
+/// The rules of `b`'s first resource of type `ty` (in a primary template or
+/// not) that fail once `change` is made to it.
+fn failed_rules(
+    b: &Build,
+    primary: bool,
+    ty: &str,
+    change: &dyn Fn(&mut Json),
+) -> Vec<&'static str> {
+    let (stack, body) = b
+        .stacks
+        .iter()
+        .filter(|s| s.primary == primary)
+        .flat_map(|s| {
+            let resources = s.template["Resources"].as_object().unwrap();
+            resources.values().map(move |v| (s, v))
+        })
+        .find(|(_, v)| v["Type"] == ty)
+        .unwrap_or_else(|| panic!("a {ty} (primary: {primary})"));
+    let mut body = body.clone();
+    change(&mut body);
+    let res = Res {
+        build: b,
+        stack,
+        body: &body,
+    };
+    RULES
+        .iter()
+        .filter(|r| r.ty == "*" || r.ty == ty)
+        .filter(|r| (r.check)(&res).is_err())
+        .map(|r| r.rule)
+        .collect()
+}
+
 /// The rules catch what they are about: a template with each defect fails.
 #[test]
 fn the_rules_fail_on_the_defects_they_describe() {
     let b = build("fan-out", &fan_out());
-    let defect = |primary: bool, ty: &str, change: &dyn Fn(&mut Json)| -> Vec<&'static str> {
-        let (stack, body) = b
-            .stacks
-            .iter()
-            .filter(|s| s.primary == primary)
-            .flat_map(|s| {
-                let resources = s.template["Resources"].as_object().unwrap();
-                resources.values().map(move |v| (s, v))
-            })
-            .find(|(_, v)| v["Type"] == ty)
-            .unwrap_or_else(|| panic!("a {ty} (primary: {primary})"));
-        let mut body = body.clone();
-        change(&mut body);
-        let res = Res {
-            build: &b,
-            stack,
-            body: &body,
-        };
-        RULES
-            .iter()
-            .filter(|r| r.ty == "*" || r.ty == ty)
-            .filter(|r| (r.check)(&res).is_err())
-            .map(|r| r.rule)
-            .collect()
-    };
+    let defect =
+        |primary: bool, ty: &str, change: &dyn Fn(&mut Json)| failed_rules(&b, primary, ty, change);
     let cases: &[Defect] = &[
         (true, "AWS::RDS::DBCluster", |v| {
             v["Properties"]["ManageMasterUserPassword"] = true.into()
@@ -548,6 +707,54 @@ fn the_rules_fail_on_the_defects_they_describe() {
     ];
     for &(primary, ty, change) in cases {
         let failed = defect(primary, ty, &change);
+        assert!(!failed.is_empty(), "a defect of {ty} passes every rule");
+    }
+}
+
+/// The same for the global datastore's resources, on the cache example.
+#[test]
+fn the_cache_rules_fail_on_the_defects_they_describe() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cache.tap"))
+            .unwrap();
+    let b = build("cache", &text);
+    let group = "AWS::ElastiCache::ReplicationGroup";
+    let cases: &[Defect] = &[
+        (true, group, |v| v["DeletionPolicy"] = "Delete".into()),
+        (false, group, |v| {
+            v["Properties"]["AtRestEncryptionEnabled"] = false.into()
+        }),
+        (false, group, |v| {
+            v["Properties"]["KmsKeyId"] = "alias/aws/elasticache".into()
+        }),
+        (true, group, |v| {
+            v["Properties"]["TransitEncryptionEnabled"] = false.into()
+        }),
+        (true, group, |v| {
+            v["Properties"]["AuthToken"] = "hunter2hunter2hunter2".into()
+        }),
+        (false, group, |v| {
+            v["Properties"]["EngineVersion"] = "8.2".into()
+        }),
+        (true, group, |v| {
+            v["Properties"]["GlobalReplicationGroupId"] = "ldgnf-x".into()
+        }),
+        (true, group, |v| {
+            v["Properties"]["CacheNodeType"] = "cache.t4g.large".into()
+        }),
+        (true, group, |v| {
+            v["Properties"]["CacheNodeType"] = "cache.r7g.medium".into()
+        }),
+        (true, group, |v| v["Properties"]["NumNodeGroups"] = 3.into()),
+        (true, "AWS::ElastiCache::GlobalReplicationGroup", |v| {
+            v["UpdateReplacePolicy"] = Json::Null
+        }),
+        (true, "AWS::ElastiCache::GlobalReplicationGroup", |v| {
+            v["Properties"]["Members"][0]["Role"] = "SECONDARY".into()
+        }),
+    ];
+    for &(primary, ty, change) in cases {
+        let failed = failed_rules(&b, primary, ty, &change);
         assert!(!failed.is_empty(), "a defect of {ty} passes every rule");
     }
 }

@@ -270,11 +270,7 @@ fn rto_budget(
         }
     }
 
-    let has_compute = p
-        .services
-        .iter()
-        .flatten()
-        .any(|s| s.kind.name == "fargate");
+    let has_compute = p.services.iter().flatten().any(|s| s.kind.imp.compute());
     let strategy_span = span_of(attrs, "strategy");
     let compute = match platform.strategy {
         Strategy::PilotLight if has_compute => Term {

@@ -116,10 +116,11 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
         return;
     };
     for svc in p.services.iter().flatten() {
-        for &kind in names::kinds_for(&svc.kind.name) {
-            let region = match kind {
-                NameKind::LoadBalancer | NameKind::TargetGroup => short,
-                _ => full,
+        for &kind in svc.kind.imp.names() {
+            let region = if names::short_region_in(kind) {
+                short
+            } else {
+                full
             };
             // Forwarding to more than 5 regions takes rules `NAME-2`, ...
             let rules = svc
@@ -134,111 +135,31 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
         }
     }
     diags.extend(found.into_iter().map(|f| f.3));
-    resources(p, diags);
 }
 
-/// AWS's limits on single resources that a program can drive, checked here or
-/// kept by the lowering. Account-level quotas (rules per bus, health checks per
-/// account, ...) are not a program's to check.
-///
-/// | resource, property | limit | tapc | source |
-/// |---|---|---|---|
-/// | RDS global cluster, secondary regions | 10 | E605 at the 11th region of `replicate` | https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.configuration.requirements.html |
-/// | EventBridge rule, `Targets` | 5 | the lowering splits into rules of 5 | https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html |
-/// | EventBridge rule, `EventPattern` | 2,048 characters (adjustable to 4,096) | W602 over 2,048, E606 over 4,096, at `detail_types` | same page |
-/// | every taggable resource, `Tags` | 50 tags, key 128, value 256 | E604 at `tags` | https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html |
-/// | IAM role, inline policies | 10,240 characters | E603 at `needs`; runbooks split | https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html |
-/// | SSM document, content | 64 KB | runbooks split | https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html |
-/// | CloudFormation template | 500 resources, 200 outputs, 1 MB | stacks cut; E602 | https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html |
-/// | physical names (bucket, ALB, target group, cluster, secret, ...) | per kind | E601 (`names.rs`) | per kind, in `names.rs` |
-/// | Route 53, failover records per name | one PRIMARY, one SECONDARY | the lowering chains `failover-K` names | https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-values-failover.html |
-/// | SNS topic, `DisplayName` | 100 characters | the lowering truncates | https://docs.aws.amazon.com/sns/latest/api/API_SetTopicAttributes.html |
-/// | EC2 security group, inbound rules | 60 | at most 2 emitted | https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html |
-/// | S3 bucket, replication rules | 1,000 | one per secondary (fewer than AWS has regions) | https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-how-setup.html |
-/// | Secrets Manager, `ReplicaRegions` | one per region other than the secret's | one per secondary | https://docs.aws.amazon.com/secretsmanager/latest/userguide/create-manage-multi-region-secrets.html |
-/// | Route 53 health checks | 200 per account (adjustable): one per region and endpoint | not checked: an account quota | https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html |
-/// | SNS topic, subscriptions | 12,500,000 | one per `notify` address | https://docs.aws.amazon.com/general/latest/gr/sns.html |
-/// | DynamoDB global table, `Replicas` | one replica added or removed per stack update | not checked: an update-time rule (see README) | https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-globaltable.html |
-fn resources(p: &Partial, diags: &mut Vec<Diagnostic>) {
-    for svc in p.services.iter().flatten() {
-        let Some(rep) = &svc.replication else {
-            continue;
-        };
-        match svc.kind.name.as_str() {
-            "aurora_postgres" if rep.regions.len() > MAX_GLOBAL_SECONDARIES => {
-                let mut d = Diagnostic::error(
-                    "E605",
-                    format!(
-                        "`{}` replicates to {} secondary regions; an Aurora global database has at most {MAX_GLOBAL_SECONDARIES}",
-                        svc.name,
-                        rep.regions.len()
-                    ),
-                );
-                for &span in &rep.region_spans[MAX_GLOBAL_SECONDARIES..] {
-                    d = d.label(
-                        span,
-                        format!("beyond the {MAX_GLOBAL_SECONDARIES}th secondary"),
-                    );
-                }
-                // Every stateful service reaches every secondary (E304): the
-                // platform itself must have at most 10 secondaries.
-                let extra: Vec<String> = rep.regions[MAX_GLOBAL_SECONDARIES..]
-                    .iter()
-                    .map(|&r| format!("`{}`", p.regions[r].code))
-                    .collect();
-                diags.push(d.help(format!(
-                    "keep at most {MAX_GLOBAL_SECONDARIES} secondary regions: remove the region {} from the platform and from this `replicate`, or give `{}` a platform of its own",
-                    extra.join(", "),
-                    svc.name
-                )));
-            }
-            "eventbridge" => {
-                let source = svc.attrs.str("source").unwrap_or_default();
-                let types = svc.attrs.strings("detail_types");
-                let length = event_pattern_len(source, &types);
-                if length <= MAX_PATTERN {
-                    continue;
-                }
-                let at = svc
-                    .attrs
-                    .origin("detail_types")
-                    .or(svc.attrs.origin("source"))
-                    .map_or(svc.span, |o| o.span);
-                let label = format!("the forwarding rule's event pattern is {length} characters");
-                let help = format!(
-                    "list fewer or shorter detail types, or split `{}` into several buses",
-                    svc.name
-                );
-                diags.push(if length > MAX_PATTERN_RAISED {
-                    Diagnostic::error("E606", format!("the event pattern of `{}` is longer than EventBridge allows", svc.name))
-                        .label(at, format!("{label}; EventBridge allows at most {MAX_PATTERN_RAISED}"))
-                        .help(help)
-                } else {
-                    Diagnostic::warning("W602", format!("the event pattern of `{}` is over EventBridge's default quota", svc.name))
-                        .label(at, format!("{label}; the default quota is {MAX_PATTERN}"))
-                        .help(format!("{help}; or raise the account's \"Event pattern size\" quota (up to {MAX_PATTERN_RAISED}) before deploying"))
-                });
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Secondary regions of one Aurora global database.
-const MAX_GLOBAL_SECONDARIES: usize = 10;
-/// Characters of an EventBridge event pattern: the default quota, and the most
-/// it can be raised to.
-const MAX_PATTERN: usize = 2048;
-const MAX_PATTERN_RAISED: usize = 4096;
-
-/// The length of the compact event pattern the lowering emits for a bus.
-fn event_pattern_len(source: &str, types: &[&str]) -> usize {
-    let mut pattern = serde_json::json!({ "source": [source] });
-    if !types.is_empty() {
-        pattern["detail-type"] = serde_json::json!(types);
-    }
-    pattern.to_string().len()
-}
+// AWS's limits on single resources that a program can drive, checked here or
+// kept by the lowering; the checks of one kind's resources are its `check`
+// (src/lower/KIND.rs). Account-level quotas (rules per bus, health checks per
+// account, ...) are not a program's to check.
+//
+// | resource, property | limit | tapc | source |
+// |---|---|---|---|
+// | RDS global cluster, secondary regions | 10 | E605 at the 11th region of `replicate` | https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.configuration.requirements.html |
+// | EventBridge rule, `Targets` | 5 | the lowering splits into rules of 5 | https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html |
+// | EventBridge rule, `EventPattern` | 2,048 characters (adjustable to 4,096) | W602 over 2,048, E606 over 4,096, at `detail_types` | same page |
+// | every taggable resource, `Tags` | 50 tags, key 128, value 256 | E604 at `tags` | https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html |
+// | IAM role, inline policies | 10,240 characters | E603 at `needs`; runbooks split | https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html |
+// | SSM document, content | 64 KB | runbooks split | https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html |
+// | CloudFormation template | 500 resources, 200 outputs, 1 MB | stacks cut; E602 | https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html |
+// | physical names (bucket, ALB, target group, cluster, secret, ...) | per kind | E601 (`names.rs`) | per kind, in `names.rs` |
+// | Route 53, failover records per name | one PRIMARY, one SECONDARY | the lowering chains `failover-K` names | https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-values-failover.html |
+// | SNS topic, `DisplayName` | 100 characters | the lowering truncates | https://docs.aws.amazon.com/sns/latest/api/API_SetTopicAttributes.html |
+// | EC2 security group, inbound rules | 60 | at most 2 emitted | https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html |
+// | S3 bucket, replication rules | 1,000 | one per secondary (fewer than AWS has regions) | https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-how-setup.html |
+// | Secrets Manager, `ReplicaRegions` | one per region other than the secret's | one per secondary | https://docs.aws.amazon.com/secretsmanager/latest/userguide/create-manage-multi-region-secrets.html |
+// | Route 53 health checks | 200 per account (adjustable): one per region and endpoint | not checked: an account quota | https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html |
+// | SNS topic, subscriptions | 12,500,000 | one per `notify` address | https://docs.aws.amazon.com/general/latest/gr/sns.html |
+// | DynamoDB global table, `Replicas` | one replica added or removed per stack update | not checked: an update-time rule (see README) | https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-globaltable.html |
 
 fn names_pattern(kind: NameKind) -> String {
     names::name(kind, "PLATFORM-SUFFIX", "SERVICE", "REGION", "ACCOUNT")

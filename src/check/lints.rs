@@ -43,7 +43,8 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
                 }
             }
         }
-        if svc.kind.name == "fargate" {
+        // Tasks: certificates on their load balancers, images pulled from outside.
+        if svc.kind.imp.compute() {
             let certs = svc.attrs.map("certificates");
             if !certs.is_empty() {
                 for r in p

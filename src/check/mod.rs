@@ -126,7 +126,10 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
                     continue;
                 };
                 let (target_name, target_kind, _) = service_decls[target];
-                if target_kind.name != "fargate" {
+                if !schema
+                    .kind(target_kind.name)
+                    .is_some_and(|k| k.imp.load_balanced())
+                {
                     diags.push(
                         Diagnostic::error("E205", format!("endpoint `{}` targets `{}`, {}", name.name, target_name.name, a_kind(target_kind.name)))
                             .label(target_span, "not a load-balanced service")
@@ -216,6 +219,10 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
     cycles::check(&ctx, &mut diags);
     let budget = budget::compute(&ctx, &mut diags);
     limits::check(&ctx, &mut diags);
+    // Each kind's own rules (its file under src/lower/).
+    for svc in ctx.services.iter().flatten() {
+        svc.kind.imp.check(&ctx, svc, &mut diags);
+    }
     lints::check(&ctx, &mut diags);
     notify::reach(&ctx, &mut diags);
 
@@ -249,7 +256,10 @@ pub(crate) struct Partial<'a> {
 
 /// "a `fargate` service", "an `s3` service".
 pub(crate) fn a_kind(kind: &str) -> String {
-    let an = kind.starts_with(['a', 'e', 'i', 'o', 'u']) || kind == "s3";
+    // A letter followed by a digit is read as the letter's name (`s3`: "ess").
+    let spelled = kind.chars().nth(1).is_some_and(|c| c.is_ascii_digit());
+    let an = kind.starts_with(['a', 'e', 'i', 'o', 'u'])
+        || (spelled && kind.starts_with(['f', 'h', 'l', 'm', 'n', 'r', 's', 'x']));
     format!("{} `{kind}` service", if an { "an" } else { "a" })
 }
 

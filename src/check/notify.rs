@@ -98,7 +98,7 @@ pub(super) fn reach(p: &Partial, diags: &mut Vec<Diagnostic>) {
         .services
         .iter()
         .flatten()
-        .filter(|s| s.kind.name == "aurora_postgres")
+        .filter(|s| s.kind.imp.lag_alarm())
         .filter(|s| {
             s.replication
                 .as_ref()

@@ -318,8 +318,6 @@ pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic
         }
     }
 
-    write_forwarding(p, diags);
-
     for r in p.regions {
         if let (Some(nat), Some(azs)) = (r.attrs.int("nat_gateways"), r.attrs.int("azs")) {
             if nat > azs {
@@ -375,55 +373,6 @@ pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic
                 .label(at(a), format!("overlaps the network of `{}`", b.code))
                 .label(at(b), format!("the network of `{}`", b.code))
                 .help("give each region its own block (e.g. 10.0.0.0/16 and 10.1.0.0/16) so the VPCs can be peered later"),
-        );
-    }
-}
-
-/// Under `active_active` every region serves, so an Aurora secondary must send
-/// its writes to the writer: global write forwarding (LANGUAGE.md section 4).
-/// Which versions have it is the stdlib's engine-version table (16.x, 15.4+,
-/// 14.9+ [A16]); a version the table does not list is for the engine-version
-/// rules to report.
-fn write_forwarding(p: &Partial, diags: &mut Vec<Diagnostic>) {
-    let Some(platform) = p.platform else { return };
-    if platform.strategy != crate::model::Strategy::ActiveActive {
-        return;
-    }
-    let Some(strategy) = platform.attrs.origin("strategy") else {
-        return;
-    };
-    for svc in p.services.iter().flatten() {
-        if svc.kind.name != "aurora_postgres" || svc.replication.is_none() {
-            continue;
-        }
-        let Some(version) = svc.attrs.str("version") else {
-            continue;
-        };
-        if crate::stdlib::schema()
-            .engine_versions
-            .write_forwarding(version)
-            != Some(false)
-        {
-            continue;
-        }
-        let at = svc.attrs.origin("version").map_or(svc.span, |o| o.span);
-        diags.push(
-            Diagnostic::error(
-                "E309",
-                format!(
-                    "`{}` cannot take writes in its secondary regions: Aurora PostgreSQL {version} has no global write forwarding",
-                    svc.name
-                ),
-            )
-            .label(strategy.span, "every region serves, so every region writes")
-            .label(
-                at,
-                "global write forwarding needs 16 or later, 15.4+ or 14.9+",
-            )
-            .help(format!(
-                "use a version with global write forwarding on `{}`, e.g. `version = \"16.8\"`; or keep one writing region with `strategy = warm_standby`",
-                svc.name
-            )),
         );
     }
 }

@@ -8,8 +8,13 @@
 
 use super::json::{json, Json};
 
+use super::kinds::{Behaviour, Part};
+use super::runbook::{Action, Names};
 use super::{get_att, r#ref, retain, sub, Ctx, Tags};
+use crate::check::Partial;
+use crate::diag::Diagnostic;
 use crate::graph::NodeKind;
+use crate::model::{Model, Role, Service};
 use crate::names::NameKind;
 
 pub const ENGINE: &str = "aurora-postgresql";
@@ -20,7 +25,7 @@ pub const MASTER_USER: &str = "tap_admin";
 /// space (`MasterUserPassword`, AWS::RDS::DBCluster).
 const EXCLUDED: &str = "/\"@ ";
 
-pub fn lower_global(ctx: &mut Ctx, i: usize) {
+fn lower_global(ctx: &mut Ctx, i: usize) {
     let source = ctx.value(NodeKind::Service(i), "ClusterId");
     let name = ctx.name(NameKind::GlobalCluster, i, "");
     ctx.add(
@@ -31,7 +36,7 @@ pub fn lower_global(ctx: &mut Ctx, i: usize) {
     );
 }
 
-pub fn lower_cluster(ctx: &mut Ctx, i: usize) {
+fn lower_cluster(ctx: &mut Ctx, i: usize) {
     let svc = ctx.service(i);
     let region = ctx.region_code();
     let primary_code = &ctx.model.regions[ctx.model.primary()].code;
@@ -237,4 +242,229 @@ pub(crate) fn alarm_topic(ctx: &mut Ctx, logical: &str, service: &str) {
             Tags::None,
         );
     }
+}
+
+/// The `aurora_postgres` kind.
+#[derive(Debug)]
+pub(crate) struct Aurora;
+
+/// Secondary regions of one Aurora global database
+/// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.configuration.requirements.html).
+const MAX_GLOBAL_SECONDARIES: usize = 10;
+
+impl Behaviour for Aurora {
+    fn name(&self) -> &'static str {
+        "aurora_postgres"
+    }
+    fn global(&self) -> Option<&'static str> {
+        Some("global-cluster")
+    }
+    fn in_vpc(&self) -> bool {
+        true
+    }
+    /// A secondary cluster joins the global cluster, which adopts the primary's.
+    fn regional_edges(&self, model: &Model, i: usize, region: usize) -> Vec<(NodeKind, usize)> {
+        let primary = model.primary();
+        if region == primary {
+            Vec::new()
+        } else {
+            vec![(NodeKind::Global(i), primary)]
+        }
+    }
+    fn global_edges(&self, model: &Model, i: usize) -> Vec<(NodeKind, usize)> {
+        vec![(NodeKind::Service(i), model.primary())]
+    }
+    fn size(&self, model: &Model, i: usize, region: usize, part: Part) -> (usize, usize) {
+        if part == Part::Global {
+            return (1, 0);
+        }
+        let svc = &model.services[i];
+        let primary = model.regions[region].role == Role::Primary;
+        let instances = svc.attrs.int("instances").unwrap_or(2) as usize;
+        // The secret in the primary; in a secondary the lag alarm,
+        // its topic and a subscription per `notify` address.
+        let notify = model.platform.attrs.strings("notify").len();
+        (4 + instances + if primary { 1 } else { 2 + notify }, 2)
+    }
+    fn lower(&self, ctx: &mut Ctx, i: usize, part: Part) {
+        match part {
+            Part::Regional => lower_cluster(ctx, i),
+            Part::Global => lower_global(ctx, i),
+        }
+    }
+    fn value(&self, ctx: &Ctx, i: usize, key: &str) -> Option<(Json, bool)> {
+        match key {
+            "ClusterId" => Some((r#ref(&ctx.id(i, "Cluster")), false)),
+            "Endpoint" => Some((get_att(&ctx.id(i, "Cluster"), "Endpoint.Address"), false)),
+            _ => None,
+        }
+    }
+    fn outputs(&self, ctx: &mut Ctx, i: usize, part: Part) {
+        if part == Part::Regional {
+            ctx.output(
+                &ctx.id(i, "Endpoint"),
+                "Aurora cluster writer endpoint (reader until promoted in a secondary)",
+                get_att(&ctx.id(i, "Cluster"), "Endpoint.Address"),
+            );
+        }
+    }
+    fn provide(
+        &self,
+        ctx: &mut Ctx,
+        i: usize,
+        var: &str,
+        env: &mut Vec<Json>,
+        _statements: &mut Vec<Json>,
+    ) {
+        let endpoint = ctx.value(NodeKind::Service(i), "Endpoint");
+        env.push(json!({ "Name": format!("{var}_ENDPOINT"), "Value": endpoint }));
+    }
+    /// `FailoverGlobalCluster` to this region's cluster, then a wait until the
+    /// global cluster is available again (aws-dr.md 1.1).
+    fn failover(&self, names: &Names, i: usize, region: usize) -> Option<Action> {
+        let model = names.model;
+        let code = &model.regions[region].code;
+        let primary = &model.regions[model.primary()].code;
+        let global = names.name(NameKind::GlobalCluster, i, "");
+        let target = format!(
+            "arn:${{AWS::Partition}}:rds:{code}:${{AWS::AccountId}}:cluster:{}",
+            names.name(NameKind::DbCluster, i, code)
+        );
+        Some(Action {
+            service: i,
+            start: json!({
+                "name": format!("Failover{}", names.id(i)),
+                "action": "aws:executeAwsApi",
+                "inputs": {
+                    "Service": "rds",
+                    "Api": "FailoverGlobalCluster",
+                    "GlobalClusterIdentifier": &global,
+                    "TargetDbClusterIdentifier": sub(target.clone()),
+                    "AllowDataLoss": true,
+                },
+            }),
+            wait: Some(json!({
+                "name": format!("WaitFor{}", names.id(i)),
+                "action": "aws:waitForAwsResourceProperty",
+                "timeoutSeconds": 900,
+                "inputs": {
+                    "Service": "rds",
+                    "Api": "DescribeGlobalClusters",
+                    "GlobalClusterIdentifier": &global,
+                    "PropertySelector": "$.GlobalClusters[0].Status",
+                    "DesiredValues": ["available"],
+                },
+            })),
+            statement: json!({
+                "Effect": "Allow",
+                "Action": ["rds:DescribeGlobalClusters", "rds:FailoverGlobalCluster"],
+                "Resource": [
+                    sub(format!("arn:${{AWS::Partition}}:rds::${{AWS::AccountId}}:global-cluster:{global}")),
+                    sub(target),
+                    sub(format!(
+                        "arn:${{AWS::Partition}}:rds:{primary}:${{AWS::AccountId}}:cluster:{}",
+                        names.name(NameKind::DbCluster, i, primary)
+                    )),
+                ],
+            }),
+        })
+    }
+    fn secret(&self) -> Option<(NameKind, &'static [&'static str])> {
+        Some((NameKind::Secret, &["username", "password"]))
+    }
+    fn names(&self) -> &'static [NameKind] {
+        &[
+            NameKind::GlobalCluster,
+            NameKind::DbCluster,
+            NameKind::Alarm,
+            NameKind::Secret,
+        ]
+    }
+    fn lag_alarm(&self) -> bool {
+        true
+    }
+    fn check(&self, p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
+        write_forwarding(p, svc, diags);
+        secondaries(p, svc, diags);
+    }
+}
+
+/// E605: more secondary regions than a global database has.
+fn secondaries(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
+    let Some(rep) = &svc.replication else { return };
+    if rep.regions.len() <= MAX_GLOBAL_SECONDARIES {
+        return;
+    }
+    let mut d = Diagnostic::error(
+        "E605",
+        format!(
+            "`{}` replicates to {} secondary regions; an Aurora global database has at most {MAX_GLOBAL_SECONDARIES}",
+            svc.name,
+            rep.regions.len()
+        ),
+    );
+    for &span in &rep.region_spans[MAX_GLOBAL_SECONDARIES..] {
+        d = d.label(
+            span,
+            format!("beyond the {MAX_GLOBAL_SECONDARIES}th secondary"),
+        );
+    }
+    // Every stateful service reaches every secondary (E304): the
+    // platform itself must have at most 10 secondaries.
+    let extra: Vec<String> = rep.regions[MAX_GLOBAL_SECONDARIES..]
+        .iter()
+        .map(|&r| format!("`{}`", p.regions[r].code))
+        .collect();
+    diags.push(d.help(format!(
+        "keep at most {MAX_GLOBAL_SECONDARIES} secondary regions: remove the region {} from the platform and from this `replicate`, or give `{}` a platform of its own",
+        extra.join(", "),
+        svc.name
+    )));
+}
+
+/// Under `active_active` every region serves, so an Aurora secondary must send
+/// its writes to the writer: global write forwarding (LANGUAGE.md section 4).
+/// Which versions have it is the stdlib's engine-version table (16.x, 15.4+,
+/// 14.9+ [A16]); a version the table does not list is for the engine-version
+/// rules to report.
+fn write_forwarding(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
+    let Some(platform) = p.platform else { return };
+    if platform.strategy != crate::model::Strategy::ActiveActive {
+        return;
+    }
+    let Some(strategy) = platform.attrs.origin("strategy") else {
+        return;
+    };
+    if svc.replication.is_none() {
+        return;
+    }
+    let Some(version) = svc.attrs.str("version") else {
+        return;
+    };
+    if crate::stdlib::schema()
+        .engine_versions
+        .write_forwarding(version)
+        != Some(false)
+    {
+        return;
+    }
+    let at = svc.attrs.origin("version").map_or(svc.span, |o| o.span);
+    diags.push(
+        Diagnostic::error(
+            "E309",
+            format!(
+                "`{}` cannot take writes in its secondary regions: Aurora PostgreSQL {version} has no global write forwarding",
+                svc.name
+            ),
+        )
+        .label(strategy.span, "every region serves, so every region writes")
+        .label(
+            at,
+            "global write forwarding needs 16 or later, 15.4+ or 14.9+",
+        )
+        .help(format!(
+            "use a version with global write forwarding on `{}`, e.g. `version = \"16.8\"`; or keep one writing region with `strategy = warm_standby`",
+            svc.name
+        )),
+    );
 }

@@ -4,8 +4,10 @@
 
 use super::json::{json, Json};
 
-use super::{retain, Ctx, Tags};
+use super::kinds::{Behaviour, Part};
+use super::{r#ref, retain, sub, Ctx, Tags};
 use crate::graph::region_order;
+use crate::model::Model;
 use crate::names::NameKind;
 
 fn attribute_type(t: &str) -> &'static str {
@@ -16,7 +18,7 @@ fn attribute_type(t: &str) -> &'static str {
     }
 }
 
-pub fn lower(ctx: &mut Ctx, i: usize) {
+fn lower(ctx: &mut Ctx, i: usize) {
     let svc = ctx.service(i);
     let key = svc.attrs.str("key").unwrap_or("id");
     let mut attributes = vec![
@@ -58,4 +60,55 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
         props,
         Tags::None,
     ));
+}
+
+/// The `dynamodb` kind: no regional node, the global table stands for it.
+#[derive(Debug)]
+pub(crate) struct Dynamodb;
+
+impl Behaviour for Dynamodb {
+    fn name(&self) -> &'static str {
+        "dynamodb"
+    }
+    fn regional(&self) -> bool {
+        false
+    }
+    fn global(&self) -> Option<&'static str> {
+        Some("global-table")
+    }
+    fn size(&self, _model: &Model, _i: usize, _region: usize, _part: Part) -> (usize, usize) {
+        (1, 1)
+    }
+    fn lower(&self, ctx: &mut Ctx, i: usize, _part: Part) {
+        lower(ctx, i);
+    }
+    fn outputs(&self, ctx: &mut Ctx, i: usize, _part: Part) {
+        ctx.output(
+            &ctx.id(i, "TableName"),
+            "Global table name",
+            r#ref(&ctx.id(i, "Table")),
+        );
+    }
+    fn provide(
+        &self,
+        ctx: &mut Ctx,
+        i: usize,
+        var: &str,
+        env: &mut Vec<Json>,
+        statements: &mut Vec<Json>,
+    ) {
+        let region = ctx.region_code();
+        let table = ctx.name(NameKind::Table, i, region);
+        let arn =
+            format!("arn:${{AWS::Partition}}:dynamodb:{region}:${{AWS::AccountId}}:table/{table}");
+        env.push(json!({ "Name": format!("{var}_TABLE"), "Value": table }));
+        statements.push(json!({
+            "Effect": "Allow",
+            "Action": ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+            "Resource": [sub(arn.clone()), sub(format!("{arn}/index/*"))],
+        }));
+    }
+    fn names(&self) -> &'static [NameKind] {
+        &[NameKind::Table]
+    }
 }

@@ -4,15 +4,19 @@
 
 use super::json::{json, Json};
 
-use super::{get_att, sub, Ctx, Tags};
+use super::kinds::{Behaviour, Part};
+use super::{get_att, r#ref, sub, Ctx, Tags};
+use crate::check::Partial;
+use crate::diag::Diagnostic;
 use crate::graph::NodeKind;
+use crate::model::{Model, Service};
 use crate::names::NameKind;
 
 /// Targets of one EventBridge rule ("Targets per rule: 5", not adjustable;
 /// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html).
 pub const MAX_TARGETS: usize = 5;
 
-pub fn lower_bus(ctx: &mut Ctx, i: usize) {
+fn lower_bus(ctx: &mut Ctx, i: usize) {
     let name = ctx.name(NameKind::EventBus, i, ctx.region_code());
     ctx.add(
         &ctx.id(i, "Bus"),
@@ -22,7 +26,7 @@ pub fn lower_bus(ctx: &mut Ctx, i: usize) {
     );
 }
 
-pub fn lower_forward(ctx: &mut Ctx, i: usize) {
+fn lower_forward(ctx: &mut Ctx, i: usize) {
     let svc = ctx.service(i);
     let Some(rep) = &svc.replication else { return };
     let bus = ctx.value(NodeKind::Service(i), "BusName");
@@ -90,4 +94,118 @@ pub fn lower_forward(ctx: &mut Ctx, i: usize) {
 /// The rules that forward to `targets` secondaries.
 pub fn rules(targets: usize) -> usize {
     targets.div_ceil(MAX_TARGETS)
+}
+
+/// The `eventbridge` kind.
+#[derive(Debug)]
+pub(crate) struct Eventbridge;
+
+impl Behaviour for Eventbridge {
+    fn name(&self) -> &'static str {
+        "eventbridge"
+    }
+    fn global(&self) -> Option<&'static str> {
+        Some("forward-rule")
+    }
+    /// The forwarding rules need their own bus and every secondary bus.
+    fn global_edges(&self, model: &Model, i: usize) -> Vec<(NodeKind, usize)> {
+        std::iter::once(model.primary())
+            .chain(model.secondaries())
+            .map(|r| (NodeKind::Service(i), r))
+            .collect()
+    }
+    fn size(&self, model: &Model, i: usize, _region: usize, part: Part) -> (usize, usize) {
+        match (part, &model.services[i].replication) {
+            (Part::Regional, _) => (1, 1),
+            (Part::Global, Some(r)) => (1 + rules(r.regions.len()), 0),
+            (Part::Global, None) => (0, 0),
+        }
+    }
+    fn lower(&self, ctx: &mut Ctx, i: usize, part: Part) {
+        match part {
+            Part::Regional => lower_bus(ctx, i),
+            Part::Global => lower_forward(ctx, i),
+        }
+    }
+    fn value(&self, ctx: &Ctx, i: usize, key: &str) -> Option<(Json, bool)> {
+        (key == "BusName").then(|| (r#ref(&ctx.id(i, "Bus")), false))
+    }
+    fn outputs(&self, ctx: &mut Ctx, i: usize, part: Part) {
+        if part == Part::Regional {
+            ctx.output(
+                &ctx.id(i, "BusName"),
+                "Event bus name",
+                r#ref(&ctx.id(i, "Bus")),
+            );
+        }
+    }
+    fn provide(
+        &self,
+        ctx: &mut Ctx,
+        i: usize,
+        var: &str,
+        env: &mut Vec<Json>,
+        statements: &mut Vec<Json>,
+    ) {
+        let region = ctx.region_code();
+        let bus = ctx.name(NameKind::EventBus, i, region);
+        env.push(json!({ "Name": format!("{var}_BUS"), "Value": &bus }));
+        statements.push(json!({
+            "Effect": "Allow",
+            "Action": ["events:PutEvents"],
+            "Resource": sub(format!("arn:${{AWS::Partition}}:events:{region}:${{AWS::AccountId}}:event-bus/{bus}")),
+        }));
+    }
+    fn names(&self) -> &'static [NameKind] {
+        &[NameKind::EventBus, NameKind::Rule]
+    }
+    fn check(&self, _p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
+        if svc.replication.is_some() {
+            event_pattern(svc, diags);
+        }
+    }
+}
+
+/// Characters of an EventBridge event pattern: the default quota, and the most
+/// it can be raised to
+/// (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html).
+const MAX_PATTERN: usize = 2048;
+const MAX_PATTERN_RAISED: usize = 4096;
+
+/// The length of the compact event pattern the lowering emits for a bus.
+fn event_pattern_len(source: &str, types: &[&str]) -> usize {
+    let mut pattern = serde_json::json!({ "source": [source] });
+    if !types.is_empty() {
+        pattern["detail-type"] = serde_json::json!(types);
+    }
+    pattern.to_string().len()
+}
+
+/// W602, E606: the forwarding rule's event pattern over EventBridge's quota.
+fn event_pattern(svc: &Service, diags: &mut Vec<Diagnostic>) {
+    let source = svc.attrs.str("source").unwrap_or_default();
+    let types = svc.attrs.strings("detail_types");
+    let length = event_pattern_len(source, &types);
+    if length <= MAX_PATTERN {
+        return;
+    }
+    let at = svc
+        .attrs
+        .origin("detail_types")
+        .or(svc.attrs.origin("source"))
+        .map_or(svc.span, |o| o.span);
+    let label = format!("the forwarding rule's event pattern is {length} characters");
+    let help = format!(
+        "list fewer or shorter detail types, or split `{}` into several buses",
+        svc.name
+    );
+    diags.push(if length > MAX_PATTERN_RAISED {
+        Diagnostic::error("E606", format!("the event pattern of `{}` is longer than EventBridge allows", svc.name))
+            .label(at, format!("{label}; EventBridge allows at most {MAX_PATTERN_RAISED}"))
+            .help(help)
+    } else {
+        Diagnostic::warning("W602", format!("the event pattern of `{}` is over EventBridge's default quota", svc.name))
+            .label(at, format!("{label}; the default quota is {MAX_PATTERN}"))
+            .help(format!("{help}; or raise the account's \"Event pattern size\" quota (up to {MAX_PATTERN_RAISED}) before deploying"))
+    });
 }

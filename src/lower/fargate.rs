@@ -3,6 +3,8 @@
 
 use super::json::{json, Json};
 
+use super::kinds::{Behaviour, Part};
+use super::runbook::{Action, Names};
 use super::{get_att, policy_len, r#ref, sub, Ctx, Tags, MAX_POLICY};
 use crate::diag::Diagnostic;
 use crate::graph::NodeKind;
@@ -24,7 +26,7 @@ pub fn desired_count(model: &Model, i: usize, region: usize) -> i64 {
     }
 }
 
-pub fn lower(ctx: &mut Ctx, i: usize) {
+fn lower(ctx: &mut Ctx, i: usize) {
     let svc = ctx.service(i);
     let region = ctx.region_code();
     let stem = ctx.id(i, "");
@@ -256,53 +258,108 @@ fn assume(service: &str) -> Json {
 /// Environment variables naming what the service needs, and the IAM statements
 /// that allow exactly that use.
 fn dependencies(ctx: &mut Ctx, i: usize) -> (Vec<Json>, Vec<Json>) {
-    let region = ctx.region_code();
     let (mut env, mut statements) = (Vec::new(), Vec::new());
     for &(dep, _) in &ctx.service(i).needs {
         let d = ctx.service(dep);
         let var = d.name.to_uppercase().replace('-', "_");
-        match d.kind.name.as_str() {
-            "aurora_postgres" => {
-                let endpoint = ctx.value(NodeKind::Service(dep), "Endpoint");
-                env.push(json!({ "Name": format!("{var}_ENDPOINT"), "Value": endpoint }));
-            }
-            "dynamodb" => {
-                let table = ctx.name(NameKind::Table, dep, region);
-                let arn = format!(
-                    "arn:${{AWS::Partition}}:dynamodb:{region}:${{AWS::AccountId}}:table/{table}"
-                );
-                env.push(json!({ "Name": format!("{var}_TABLE"), "Value": table }));
-                statements.push(json!({
-                    "Effect": "Allow",
-                    "Action": ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
-                    "Resource": [sub(arn.clone()), sub(format!("{arn}/index/*"))],
-                }));
-            }
-            "s3" => {
-                let bucket = ctx.name(NameKind::Bucket, dep, region);
-                env.push(json!({ "Name": format!("{var}_BUCKET"), "Value": sub(bucket.clone()) }));
-                statements.push(json!({ "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": sub(format!("arn:${{AWS::Partition}}:s3:::{bucket}")) }));
-                statements.push(json!({
-                    "Effect": "Allow",
-                    "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-                    "Resource": sub(format!("arn:${{AWS::Partition}}:s3:::{bucket}/*")),
-                }));
-            }
-            "eventbridge" => {
-                let bus = ctx.name(NameKind::EventBus, dep, region);
-                env.push(json!({ "Name": format!("{var}_BUS"), "Value": &bus }));
-                statements.push(json!({
-                    "Effect": "Allow",
-                    "Action": ["events:PutEvents"],
-                    "Resource": sub(format!("arn:${{AWS::Partition}}:events:{region}:${{AWS::AccountId}}:event-bus/{bus}")),
-                }));
-            }
-            "fargate" => {
-                let dns = ctx.value(NodeKind::Service(dep), "LoadBalancerDnsName");
-                env.push(json!({ "Name": format!("{var}_URL"), "Value": { "Fn::Join": ["", ["http://", dns]] } }));
-            }
-            _ => {}
-        }
+        d.kind
+            .imp
+            .provide(ctx, dep, &var, &mut env, &mut statements);
     }
     (env, statements)
+}
+
+/// The `fargate` kind.
+#[derive(Debug)]
+pub(crate) struct Fargate;
+
+impl Behaviour for Fargate {
+    fn name(&self) -> &'static str {
+        "fargate"
+    }
+    fn in_vpc(&self) -> bool {
+        true
+    }
+    fn size(&self, model: &Model, i: usize, region: usize, _part: Part) -> (usize, usize) {
+        let code = &model.regions[region].code;
+        let https = model.services[i]
+            .attrs
+            .map("certificates")
+            .iter()
+            .any(|(k, _)| k == code);
+        (11 + usize::from(https), 3)
+    }
+    fn lower(&self, ctx: &mut Ctx, i: usize, _part: Part) {
+        lower(ctx, i);
+    }
+    fn value(&self, ctx: &Ctx, i: usize, key: &str) -> Option<(Json, bool)> {
+        let lb = ctx.id(i, "LoadBalancer");
+        match key {
+            "LoadBalancerDnsName" => Some((get_att(&lb, "DNSName"), false)),
+            "LoadBalancerZoneId" => Some((get_att(&lb, "CanonicalHostedZoneID"), false)),
+            _ => None,
+        }
+    }
+    fn outputs(&self, ctx: &mut Ctx, i: usize, _part: Part) {
+        ctx.output(
+            &ctx.id(i, "LoadBalancerDnsName"),
+            "Load balancer DNS name",
+            get_att(&ctx.id(i, "LoadBalancer"), "DNSName"),
+        );
+        ctx.output(
+            &ctx.id(i, "ClusterName"),
+            "ECS cluster name",
+            r#ref(&ctx.id(i, "Cluster")),
+        );
+    }
+    fn provide(
+        &self,
+        ctx: &mut Ctx,
+        i: usize,
+        var: &str,
+        env: &mut Vec<Json>,
+        _statements: &mut Vec<Json>,
+    ) {
+        let dns = ctx.value(NodeKind::Service(i), "LoadBalancerDnsName");
+        env.push(json!({ "Name": format!("{var}_URL"), "Value": { "Fn::Join": ["", ["http://", dns]] } }));
+    }
+    /// Scales the service up to `count` where the strategy keeps it lower.
+    fn failover(&self, names: &Names, i: usize, region: usize) -> Option<Action> {
+        let model = names.model;
+        let code = &model.regions[region].code;
+        let count = model.services[i].attrs.int("count").unwrap_or(1);
+        if desired_count(model, i, region) >= count {
+            return None;
+        }
+        let cluster = names.name(NameKind::EcsCluster, i, code);
+        let service = names.name(NameKind::EcsService, i, code);
+        Some(Action {
+            service: i,
+            start: json!({
+                "name": format!("ScaleUp{}", names.id(i)),
+                "action": "aws:executeAwsApi",
+                "inputs": { "Service": "ecs", "Api": "UpdateService", "cluster": &cluster, "service": &service, "desiredCount": count },
+            }),
+            wait: None,
+            statement: json!({
+                "Effect": "Allow",
+                "Action": ["ecs:UpdateService"],
+                "Resource": sub(format!("arn:${{AWS::Partition}}:ecs:{code}:${{AWS::AccountId}}:service/{cluster}/{service}")),
+            }),
+        })
+    }
+    fn names(&self) -> &'static [NameKind] {
+        &[
+            NameKind::LoadBalancer,
+            NameKind::TargetGroup,
+            NameKind::LogGroup,
+            NameKind::EcsService,
+        ]
+    }
+    fn load_balanced(&self) -> bool {
+        true
+    }
+    fn compute(&self) -> bool {
+        true
+    }
 }

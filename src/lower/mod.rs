@@ -8,11 +8,13 @@
 mod aurora;
 mod dns;
 mod dynamodb;
+mod elasticache;
 mod eventbridge;
 mod fargate;
 mod json;
+pub(crate) mod kinds;
 mod network;
-mod runbook;
+pub(crate) mod runbook;
 mod s3;
 
 use std::sync::{Arc, Mutex};
@@ -21,6 +23,7 @@ use petgraph::graph::NodeIndex;
 use serde_json::Value;
 
 use json::{json, Json, Obj};
+use kinds::Part;
 
 use crate::diag::Diagnostic;
 use crate::graph::{self, NodeKind, Plan};
@@ -287,41 +290,22 @@ fn platform_prefix(model: &Model) -> String {
 /// CloudFormation's quotas. `tests/lower.rs` checks the resources against the output.
 pub fn size(model: &Model, kind: NodeKind, region: usize) -> (usize, usize) {
     let r = &model.regions[region];
-    let primary = r.role == Role::Primary;
     match kind {
         NodeKind::Network => {
             let azs = r.attrs.int("azs").unwrap_or(2) as usize;
             let nats = r.attrs.int("nat_gateways").unwrap_or(1) as usize;
             (5 + azs * (5 + usize::from(nats > 0)) + 2 * nats, 4)
         }
-        NodeKind::Service(i) => {
-            let svc = &model.services[i];
-            match svc.kind.name.as_str() {
-                "fargate" => {
-                    let https = svc
-                        .attrs
-                        .map("certificates")
-                        .iter()
-                        .any(|(k, _)| *k == r.code);
-                    (11 + usize::from(https), 3)
-                }
-                "aurora_postgres" => {
-                    let instances = svc.attrs.int("instances").unwrap_or(2) as usize;
-                    // The secret in the primary; in a secondary the lag alarm,
-                    // its topic and a subscription per `notify` address.
-                    let notify = model.platform.attrs.strings("notify").len();
-                    (4 + instances + if primary { 1 } else { 2 + notify }, 2)
-                }
-                "s3" => (2 + usize::from(primary && svc.replication.is_some()), 1),
-                _ => (1, 1),
-            }
-        }
-        NodeKind::GlobalTable(_) | NodeKind::Zone(_) => (1, 1),
-        NodeKind::GlobalCluster(_) | NodeKind::Chain(..) => (1, 0),
-        NodeKind::Forward(i) => match &model.services[i].replication {
-            Some(r) => (1 + eventbridge::rules(r.regions.len()), 0),
-            None => (0, 0),
-        },
+        NodeKind::Service(i) => model.services[i]
+            .kind
+            .imp
+            .size(model, i, region, Part::Regional),
+        NodeKind::Global(i) => model.services[i]
+            .kind
+            .imp
+            .size(model, i, region, Part::Global),
+        NodeKind::Zone(_) => (1, 1),
+        NodeKind::Chain(..) => (1, 0),
         NodeKind::Record(_) => (2, 0),
         NodeKind::Runbook(_) => (2, 0),
     }
@@ -375,17 +359,17 @@ fn manifest(model: &Model, stacks: Vec<Value>, runbooks: &[(usize, String)]) -> 
     let secrets: Vec<Value> = model
         .services
         .iter()
-        .filter(|s| s.kind.name == "aurora_postgres")
-        .map(|s| {
+        .filter_map(|s| Some((s, s.kind.imp.secret()?)))
+        .map(|(s, (secret, fields))| {
             let regions: Vec<&str> = std::iter::once(model.primary())
                 .chain(s.replication.iter().flat_map(|r| r.regions.iter().copied()))
                 .map(|r| model.regions[r].code.as_str())
                 .collect();
             json!({
                 "service": s.name,
-                "name": names::name(NameKind::Secret, &prefix, &s.name, "", ""),
+                "name": names::name(secret, &prefix, &s.name, "", ""),
                 "regions": regions,
-                "fields": ["username", "password"],
+                "fields": fields,
             })
         })
         .collect();
@@ -486,16 +470,11 @@ impl<'m> Ctx<'m> {
     fn lower_node(&mut self, n: NodeIndex) {
         match self.plan.graph[n].kind {
             NodeKind::Network => network::lower(self),
-            NodeKind::Service(i) => match self.model.services[i].kind.name.as_str() {
-                "fargate" => fargate::lower(self, i),
-                "aurora_postgres" => aurora::lower_cluster(self, i),
-                "s3" => s3::lower(self, i),
-                "eventbridge" => eventbridge::lower_bus(self, i),
-                other => unreachable!("no regional resources for kind {other}"),
-            },
-            NodeKind::GlobalCluster(i) => aurora::lower_global(self, i),
-            NodeKind::GlobalTable(i) => dynamodb::lower(self, i),
-            NodeKind::Forward(i) => eventbridge::lower_forward(self, i),
+            NodeKind::Service(i) => self.model.services[i]
+                .kind
+                .imp
+                .lower(self, i, Part::Regional),
+            NodeKind::Global(i) => self.model.services[i].kind.imp.lower(self, i, Part::Global),
             NodeKind::Zone(e) => dns::lower_zone(self, e),
             NodeKind::Record(e) => dns::lower_record(self, e),
             NodeKind::Chain(e, level) => dns::lower_chain(self, e, level),
@@ -642,18 +621,11 @@ impl<'m> Ctx<'m> {
                 )
             }
             (NodeKind::Zone(e), "ZoneId") => (r#ref(&dns::zone_id(self.model, e)), false),
-            (NodeKind::Service(i), "LoadBalancerDnsName") => {
-                (get_att(&self.id(i, "LoadBalancer"), "DNSName"), false)
-            }
-            (NodeKind::Service(i), "LoadBalancerZoneId") => (
-                get_att(&self.id(i, "LoadBalancer"), "CanonicalHostedZoneID"),
-                false,
-            ),
-            (NodeKind::Service(i), "ClusterId") => (r#ref(&self.id(i, "Cluster")), false),
-            (NodeKind::Service(i), "Endpoint") => {
-                (get_att(&self.id(i, "Cluster"), "Endpoint.Address"), false)
-            }
-            (NodeKind::Service(i), "BusName") => (r#ref(&self.id(i, "Bus")), false),
+            (NodeKind::Service(i), _) => self.model.services[i]
+                .kind
+                .imp
+                .value(self, i, key)
+                .unwrap_or_else(|| unreachable!("no value {key} on {kind:?}")),
             _ => unreachable!("no value {key} on {kind:?}"),
         }
     }
@@ -708,40 +680,17 @@ impl<'m> Ctx<'m> {
         for &n in &stack.nodes {
             match self.plan.graph[n].kind {
                 NodeKind::Service(i) => {
-                    match self.model.services[i].kind.name.as_str() {
-                        "fargate" => {
-                            self.output(
-                                &self.id(i, "LoadBalancerDnsName"),
-                                "Load balancer DNS name",
-                                get_att(&self.id(i, "LoadBalancer"), "DNSName"),
-                            );
-                            self.output(
-                                &self.id(i, "ClusterName"),
-                                "ECS cluster name",
-                                r#ref(&self.id(i, "Cluster")),
-                            );
-                        }
-                        "aurora_postgres" => {
-                            self.output(&self.id(i, "Endpoint"), "Aurora cluster writer endpoint (reader until promoted in a secondary)", get_att(&self.id(i, "Cluster"), "Endpoint.Address"));
-                        }
-                        "s3" => self.output(
-                            &self.id(i, "BucketName"),
-                            "Bucket name",
-                            r#ref(&self.id(i, "Bucket")),
-                        ),
-                        "eventbridge" => self.output(
-                            &self.id(i, "BusName"),
-                            "Event bus name",
-                            r#ref(&self.id(i, "Bus")),
-                        ),
-                        _ => {}
-                    }
+                    self.model.services[i]
+                        .kind
+                        .imp
+                        .outputs(self, i, Part::Regional);
                 }
-                NodeKind::GlobalTable(i) => self.output(
-                    &self.id(i, "TableName"),
-                    "Global table name",
-                    r#ref(&self.id(i, "Table")),
-                ),
+                NodeKind::Global(i) => {
+                    self.model.services[i]
+                        .kind
+                        .imp
+                        .outputs(self, i, Part::Global);
+                }
                 NodeKind::Zone(e) => self.output(
                     &format!("{}Id", dns::zone_id(self.model, e)),
                     "Hosted zone id",
@@ -763,7 +712,7 @@ pub(crate) enum Tags {
 
 fn key_of(kind: NodeKind, key: &str, ids: &[String], model: &Model) -> String {
     match kind {
-        NodeKind::Service(i) | NodeKind::GlobalTable(i) => format!("{}{key}", ids[i]),
+        NodeKind::Service(i) | NodeKind::Global(i) => format!("{}{key}", ids[i]),
         NodeKind::Zone(e) => format!("{}{key}", dns::stem(model, e)),
         _ => key.to_string(),
     }

@@ -1,16 +1,17 @@
 //! The failover runbook the RTO budget assumes: SSM Automation in each
-//! secondary that promotes it. It starts the failover of every Aurora global
-//! database to this region (`FailoverGlobalCluster`, aws-dr.md 1.1) and the
-//! scale-up of compute the strategy keeps at reduced or zero capacity, then
-//! waits for the databases: promotion and compute run side by side, as the
-//! budget's `max(promote, compute)` counts them.
+//! secondary that promotes it. It starts the step of every service whose kind
+//! has one (`Behaviour::failover`: an Aurora global database fails over to this
+//! region with `FailoverGlobalCluster`, aws-dr.md 1.1; compute the strategy
+//! keeps at reduced or zero capacity scales up), then waits for those that
+//! report completion: promotion and compute run side by side, as the budget's
+//! `max(promote, compute)` counts them.
 //!
 //! SSM caps a document at 64 KB and IAM a role's inline policies at 10,240
 //! characters, so a large platform gets several runbooks per region, each with
 //! its own role. They are independent and are started together.
 
 use super::json::{json, Json};
-use super::{fargate, get_att, policy_len, sub, MAX_POLICY};
+use super::{get_att, policy_len, MAX_POLICY};
 use crate::model::Model;
 use crate::names::{self, NameKind};
 
@@ -29,12 +30,39 @@ pub struct Runbook {
     pub services: Vec<usize>,
 }
 
-/// What one service adds to a runbook.
-struct Action {
-    service: usize,
-    start: Json,
-    wait: Option<Json>,
-    statement: Json,
+/// What one service adds to a runbook: a step that starts its failover, a
+/// step that waits for it (after every start), and the IAM statement the
+/// runbook's role needs for both.
+pub(crate) struct Action {
+    pub service: usize,
+    pub start: Json,
+    pub wait: Option<Json>,
+    pub statement: Json,
+}
+
+/// What a kind needs to build its runbook step: the model, and the physical
+/// names and logical-ID stems of the services.
+pub(crate) struct Names<'a> {
+    pub model: &'a Model,
+    prefix: &'a str,
+    ids: &'a [String],
+}
+
+impl Names<'_> {
+    /// The physical name of a resource of service `i` in `region`.
+    pub fn name(&self, kind: NameKind, i: usize, region: &str) -> String {
+        names::name(
+            kind,
+            self.prefix,
+            &self.model.services[i].name,
+            region,
+            "${AWS::AccountId}",
+        )
+    }
+    /// The logical-ID stem of service `i`, which names its steps.
+    pub fn id(&self, i: usize) -> &str {
+        &self.ids[i]
+    }
 }
 
 /// The runbooks of `region` (a secondary), none if there is nothing to promote
@@ -73,93 +101,13 @@ pub fn runbooks(model: &Model, prefix: &str, ids: &[String], region: usize) -> V
 /// The actions of `region`, by service name (so the order of the program's
 /// items does not matter).
 fn actions(model: &Model, prefix: &str, ids: &[String], region: usize) -> Vec<Action> {
-    let code = &model.regions[region].code;
-    let primary = &model.regions[model.primary()].code;
-    let name = |kind, i: usize, region: &str| {
-        names::name(
-            kind,
-            prefix,
-            &model.services[i].name,
-            region,
-            "${AWS::AccountId}",
-        )
-    };
+    let names = Names { model, prefix, ids };
     let mut services: Vec<_> = model.services.iter().enumerate().collect();
     services.sort_by(|a, b| a.1.name.cmp(&b.1.name));
-    let mut out = Vec::new();
-    for (i, svc) in services {
-        match svc.kind.name.as_str() {
-            "aurora_postgres" => {
-                let global = name(NameKind::GlobalCluster, i, "");
-                let target = format!(
-                    "arn:${{AWS::Partition}}:rds:{code}:${{AWS::AccountId}}:cluster:{}",
-                    name(NameKind::DbCluster, i, code)
-                );
-                out.push(Action {
-                    service: i,
-                    start: json!({
-                        "name": format!("Failover{}", ids[i]),
-                        "action": "aws:executeAwsApi",
-                        "inputs": {
-                            "Service": "rds",
-                            "Api": "FailoverGlobalCluster",
-                            "GlobalClusterIdentifier": &global,
-                            "TargetDbClusterIdentifier": sub(target.clone()),
-                            "AllowDataLoss": true,
-                        },
-                    }),
-                    wait: Some(json!({
-                        "name": format!("WaitFor{}", ids[i]),
-                        "action": "aws:waitForAwsResourceProperty",
-                        "timeoutSeconds": 900,
-                        "inputs": {
-                            "Service": "rds",
-                            "Api": "DescribeGlobalClusters",
-                            "GlobalClusterIdentifier": &global,
-                            "PropertySelector": "$.GlobalClusters[0].Status",
-                            "DesiredValues": ["available"],
-                        },
-                    })),
-                    statement: json!({
-                        "Effect": "Allow",
-                        "Action": ["rds:DescribeGlobalClusters", "rds:FailoverGlobalCluster"],
-                        "Resource": [
-                            sub(format!("arn:${{AWS::Partition}}:rds::${{AWS::AccountId}}:global-cluster:{global}")),
-                            sub(target),
-                            sub(format!(
-                                "arn:${{AWS::Partition}}:rds:{primary}:${{AWS::AccountId}}:cluster:{}",
-                                name(NameKind::DbCluster, i, primary)
-                            )),
-                        ],
-                    }),
-                });
-            }
-            "fargate" => {
-                let count = svc.attrs.int("count").unwrap_or(1);
-                if fargate::desired_count(model, i, region) >= count {
-                    continue;
-                }
-                let cluster = name(NameKind::EcsCluster, i, code);
-                let service = name(NameKind::EcsService, i, code);
-                out.push(Action {
-                    service: i,
-                    start: json!({
-                        "name": format!("ScaleUp{}", ids[i]),
-                        "action": "aws:executeAwsApi",
-                        "inputs": { "Service": "ecs", "Api": "UpdateService", "cluster": &cluster, "service": &service, "desiredCount": count },
-                    }),
-                    wait: None,
-                    statement: json!({
-                        "Effect": "Allow",
-                        "Action": ["ecs:UpdateService"],
-                        "Resource": sub(format!("arn:${{AWS::Partition}}:ecs:{code}:${{AWS::AccountId}}:service/{cluster}/{service}")),
-                    }),
-                });
-            }
-            _ => {}
-        }
-    }
-    out
+    services
+        .into_iter()
+        .filter_map(|(i, svc)| svc.kind.imp.failover(&names, i, region))
+        .collect()
 }
 
 /// Runbook `k` of `region`: every action starts, then the waits.

@@ -4,14 +4,17 @@
 
 use super::json::{json, Json};
 
+use super::kinds::{Behaviour, Part};
 use super::{get_att, r#ref, retain, sub, Ctx, Tags};
+use crate::graph::NodeKind;
+use crate::model::{Model, Role};
 use crate::names::NameKind;
 
 fn arn(bucket: &str) -> String {
     format!("arn:${{AWS::Partition}}:s3:::{bucket}")
 }
 
-pub fn lower(ctx: &mut Ctx, i: usize) {
+fn lower(ctx: &mut Ctx, i: usize) {
     let svc = ctx.service(i);
     let region = ctx.region_code();
     let name = ctx.name(NameKind::Bucket, i, region);
@@ -92,4 +95,59 @@ pub fn lower(ctx: &mut Ctx, i: usize) {
         }),
         Tags::None,
     );
+}
+
+/// The `s3` kind.
+#[derive(Debug)]
+pub(crate) struct S3;
+
+impl Behaviour for S3 {
+    fn name(&self) -> &'static str {
+        "s3"
+    }
+    /// The primary bucket's replication rules name every secondary bucket.
+    fn regional_edges(&self, model: &Model, i: usize, region: usize) -> Vec<(NodeKind, usize)> {
+        if region != model.primary() {
+            return Vec::new();
+        }
+        model
+            .secondaries()
+            .map(|s| (NodeKind::Service(i), s))
+            .collect()
+    }
+    fn size(&self, model: &Model, i: usize, region: usize, _part: Part) -> (usize, usize) {
+        let primary = model.regions[region].role == Role::Primary;
+        let replicated = model.services[i].replication.is_some();
+        (2 + usize::from(primary && replicated), 1)
+    }
+    fn lower(&self, ctx: &mut Ctx, i: usize, _part: Part) {
+        lower(ctx, i);
+    }
+    fn outputs(&self, ctx: &mut Ctx, i: usize, _part: Part) {
+        ctx.output(
+            &ctx.id(i, "BucketName"),
+            "Bucket name",
+            r#ref(&ctx.id(i, "Bucket")),
+        );
+    }
+    fn provide(
+        &self,
+        ctx: &mut Ctx,
+        i: usize,
+        var: &str,
+        env: &mut Vec<Json>,
+        statements: &mut Vec<Json>,
+    ) {
+        let bucket = ctx.name(NameKind::Bucket, i, ctx.region_code());
+        env.push(json!({ "Name": format!("{var}_BUCKET"), "Value": sub(bucket.clone()) }));
+        statements.push(json!({ "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": sub(arn(&bucket)) }));
+        statements.push(json!({
+            "Effect": "Allow",
+            "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+            "Resource": sub(format!("{}/*", arn(&bucket))),
+        }));
+    }
+    fn names(&self) -> &'static [NameKind] {
+        &[NameKind::Bucket]
+    }
 }

@@ -1,0 +1,595 @@
+//! `elasticache`: an ElastiCache (Valkey or Redis OSS) global datastore. Each
+//! region holds a replication group in its private subnets, encrypted at rest
+//! with a key of its own region and in transit, behind an AUTH token. The
+//! primary region also holds the token's secret (replicated to every
+//! secondary) and the `AWS::ElastiCache::GlobalReplicationGroup`, whose only
+//! member is the primary replication group; each secondary's group joins it
+//! by `GlobalReplicationGroupId`, in a later wave (the datastore must exist).
+//! The id is ElastiCache's prefix of the primary region and our suffix: a
+//! literal, as values cross regions only so.
+//!
+//! AUTH rather than IAM or RBAC users: Redis OSS before 7.0 has no IAM
+//! authentication, and a token in one replicated secret needs no user groups
+//! per region. Keys, the secret, the groups and the datastore outlive their
+//! stacks. Sources: [K1] to [K9] of docs/aws-dr.md.
+
+use super::json::{json, Json};
+
+use super::kinds::{Behaviour, Part};
+use super::runbook::{Action, Names};
+use super::{get_att, r#ref, retain, sub, Ctx, Tags};
+use crate::check::Partial;
+use crate::diag::Diagnostic;
+use crate::graph::NodeKind;
+use crate::model::{Model, Role, Service, Val};
+use crate::names::NameKind;
+use crate::stdlib::Kind;
+
+const PORT: u16 = 6379;
+
+/// The `elasticache` kind.
+#[derive(Debug)]
+pub(crate) struct Elasticache;
+
+/// A row of the stdlib's `versions` table.
+struct Version<'a> {
+    engine: &'a str,
+    version: &'a str,
+    family: &'a str,
+}
+
+/// A string or symbol of a table row.
+fn field<'a>(pairs: &'a [(String, Val)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| match v {
+            Val::Str(s) | Val::Symbol(s) => Some(s.as_str()),
+            _ => None,
+        })
+}
+
+fn versions(kind: &Kind) -> Vec<Version<'_>> {
+    let Some(Val::List(rows)) = kind.data("versions") else {
+        return Vec::new();
+    };
+    rows.iter()
+        .filter_map(|row| match row {
+            Val::Map(pairs) => Some(Version {
+                engine: field(pairs, "engine")?,
+                version: field(pairs, "version")?,
+                family: field(pairs, "family")?,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The service's engine, and its version: the one given, or the newest of
+/// the engine in the table.
+fn engine(svc: &Service) -> (&str, Option<&str>) {
+    let engine = svc.attrs.str("engine").unwrap_or("valkey");
+    let version = svc.attrs.str("version").or_else(|| {
+        versions(svc.kind)
+            .into_iter()
+            .rev()
+            .find(|v| v.engine == engine)
+            .map(|v| v.version)
+    });
+    (engine, version)
+}
+
+/// ElastiCache's prefix of global datastore ids created in `region`.
+fn id_prefix<'k>(kind: &'k Kind, region: &str) -> Option<&'k str> {
+    match kind.data("prefixes")? {
+        Val::Map(pairs) => pairs
+            .iter()
+            .find(|(k, _)| k == region)
+            .and_then(|(_, v)| match v {
+                Val::Str(s) => Some(s.as_str()),
+                _ => None,
+            }),
+        _ => None,
+    }
+}
+
+/// The global datastore's full id: the primary region's prefix and our suffix.
+fn datastore_id(model: &Model, i: usize, suffix: &str) -> String {
+    let primary = &model.regions[model.primary()].code;
+    let prefix = id_prefix(model.services[i].kind, primary).unwrap_or("");
+    format!("{prefix}-{suffix}")
+}
+
+fn max_secondaries(kind: &Kind) -> usize {
+    match kind.data("max_secondaries") {
+        Some(Val::Int(n)) => usize::try_from(*n).unwrap_or(0),
+        _ => 0,
+    }
+}
+
+impl Behaviour for Elasticache {
+    fn name(&self) -> &'static str {
+        "elasticache"
+    }
+    fn global(&self) -> Option<&'static str> {
+        Some("global-datastore")
+    }
+    fn in_vpc(&self) -> bool {
+        true
+    }
+    /// A secondary group joins the datastore, which the primary group founds.
+    fn regional_edges(&self, model: &Model, i: usize, region: usize) -> Vec<(NodeKind, usize)> {
+        let primary = model.primary();
+        if region == primary {
+            Vec::new()
+        } else {
+            vec![(NodeKind::Global(i), primary)]
+        }
+    }
+    fn global_edges(&self, model: &Model, i: usize) -> Vec<(NodeKind, usize)> {
+        vec![(NodeKind::Service(i), model.primary())]
+    }
+    fn size(&self, model: &Model, _i: usize, region: usize, part: Part) -> (usize, usize) {
+        match part {
+            Part::Global => (1, 0),
+            // Key, subnet group, security group, replication group, and in
+            // the primary the token's secret; the endpoints as outputs.
+            Part::Regional => {
+                let primary = model.regions[region].role == Role::Primary;
+                (4 + usize::from(primary), 2)
+            }
+        }
+    }
+    fn lower(&self, ctx: &mut Ctx, i: usize, part: Part) {
+        match part {
+            Part::Regional => lower_group(ctx, i),
+            Part::Global => lower_datastore(ctx, i),
+        }
+    }
+    fn value(&self, ctx: &Ctx, i: usize, key: &str) -> Option<(Json, bool)> {
+        let group = ctx.id(i, "ReplicationGroup");
+        let sharded = ctx.service(i).attrs.int("shards").unwrap_or(1) > 1;
+        match key {
+            "ReplicationGroupId" => Some((r#ref(&group), false)),
+            // A sharded (cluster mode) group has one configuration endpoint.
+            "Endpoint" if sharded => {
+                Some((get_att(&group, "ConfigurationEndPoint.Address"), false))
+            }
+            "Endpoint" => Some((get_att(&group, "PrimaryEndPoint.Address"), false)),
+            "ReaderEndpoint" if !sharded => {
+                Some((get_att(&group, "ReaderEndPoint.Address"), false))
+            }
+            _ => None,
+        }
+    }
+    fn outputs(&self, ctx: &mut Ctx, i: usize, part: Part) {
+        if part == Part::Global {
+            return;
+        }
+        let sharded = ctx.service(i).attrs.int("shards").unwrap_or(1) > 1;
+        let group = ctx.id(i, "ReplicationGroup");
+        if sharded {
+            ctx.output(
+                &ctx.id(i, "Endpoint"),
+                "Cache configuration endpoint (read-only until promoted in a secondary)",
+                get_att(&group, "ConfigurationEndPoint.Address"),
+            );
+        } else {
+            ctx.output(
+                &ctx.id(i, "Endpoint"),
+                "Cache primary endpoint (read-only until promoted in a secondary)",
+                get_att(&group, "PrimaryEndPoint.Address"),
+            );
+            ctx.output(
+                &ctx.id(i, "ReaderEndpoint"),
+                "Cache reader endpoint",
+                get_att(&group, "ReaderEndPoint.Address"),
+            );
+        }
+    }
+    /// The region's endpoints, its port, and the name of the AUTH token's
+    /// secret with the right to read it (the replica in this region).
+    fn provide(
+        &self,
+        ctx: &mut Ctx,
+        i: usize,
+        var: &str,
+        env: &mut Vec<Json>,
+        statements: &mut Vec<Json>,
+    ) {
+        let endpoint = ctx.value(NodeKind::Service(i), "Endpoint");
+        env.push(json!({ "Name": format!("{var}_ENDPOINT"), "Value": endpoint }));
+        if ctx.service(i).attrs.int("shards").unwrap_or(1) == 1 {
+            let reader = ctx.value(NodeKind::Service(i), "ReaderEndpoint");
+            env.push(json!({ "Name": format!("{var}_READER_ENDPOINT"), "Value": reader }));
+        }
+        env.push(json!({ "Name": format!("{var}_PORT"), "Value": PORT.to_string() }));
+        let secret = ctx.name(NameKind::AuthSecret, i, "");
+        env.push(json!({ "Name": format!("{var}_AUTH_SECRET"), "Value": &secret }));
+        let region = ctx.region_code();
+        // Secrets Manager appends `-` and six characters to a secret's ARN.
+        statements.push(json!({
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": sub(format!("arn:${{AWS::Partition}}:secretsmanager:{region}:${{AWS::AccountId}}:secret:{secret}-??????")),
+        }));
+    }
+    fn failover(&self, names: &Names, i: usize, region: usize) -> Option<Action> {
+        Some(promote(names, i, region))
+    }
+    fn secret(&self) -> Option<(NameKind, &'static [&'static str])> {
+        Some((NameKind::AuthSecret, &["token"]))
+    }
+    fn names(&self) -> &'static [NameKind] {
+        &[
+            NameKind::ReplicationGroup,
+            NameKind::GlobalDatastore,
+            NameKind::AuthSecret,
+        ]
+    }
+    fn check(&self, p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
+        check_version(svc, diags);
+        check_secondaries(p, svc, diags);
+        check_prefix(p, svc, diags);
+        check_active_active(p, svc, diags);
+    }
+}
+
+/// The runbook step that makes `target`'s replication group the datastore's
+/// primary (`FailoverGlobalReplicationGroup` [K9]), and the wait until the
+/// datastore is available again. A failback promotes the primary region's
+/// group the same way.
+pub(crate) fn promote(names: &Names, i: usize, target: usize) -> Action {
+    let model = names.model;
+    let code = &model.regions[target].code;
+    let primary = &model.regions[model.primary()].code;
+    let id = datastore_id(model, i, &names.name(NameKind::GlobalDatastore, i, ""));
+    let group = names.name(NameKind::ReplicationGroup, i, code);
+    let group_arn = |region: &str, group: &str| {
+        sub(format!(
+            "arn:${{AWS::Partition}}:elasticache:{region}:${{AWS::AccountId}}:replicationgroup:{group}"
+        ))
+    };
+    Action {
+        service: i,
+        start: json!({
+            "name": format!("Failover{}", names.id(i)),
+            "action": "aws:executeAwsApi",
+            "inputs": {
+                "Service": "elasticache",
+                "Api": "FailoverGlobalReplicationGroup",
+                "GlobalReplicationGroupId": &id,
+                "PrimaryRegion": code,
+                "PrimaryReplicationGroupId": &group,
+            },
+        }),
+        wait: Some(json!({
+            "name": format!("WaitFor{}", names.id(i)),
+            "action": "aws:waitForAwsResourceProperty",
+            "timeoutSeconds": 900,
+            "inputs": {
+                "Service": "elasticache",
+                "Api": "DescribeGlobalReplicationGroups",
+                "GlobalReplicationGroupId": &id,
+                "PropertySelector": "$.GlobalReplicationGroups[0].Status",
+                "DesiredValues": ["available"],
+            },
+        })),
+        statement: json!({
+            "Effect": "Allow",
+            "Action": ["elasticache:DescribeGlobalReplicationGroups", "elasticache:FailoverGlobalReplicationGroup"],
+            "Resource": [
+                sub(format!("arn:${{AWS::Partition}}:elasticache::${{AWS::AccountId}}:globalreplicationgroup:{id}")),
+                group_arn(code, &group),
+                group_arn(primary, &names.name(NameKind::ReplicationGroup, i, primary)),
+            ],
+        }),
+    }
+}
+
+fn lower_datastore(ctx: &mut Ctx, i: usize) {
+    let svc = ctx.service(i);
+    let group = ctx.value(NodeKind::Service(i), "ReplicationGroupId");
+    let primary = ctx.region_code();
+    retain(ctx.add(
+        &ctx.id(i, "GlobalDatastore"),
+        "AWS::ElastiCache::GlobalReplicationGroup",
+        json!({
+            "GlobalReplicationGroupIdSuffix": ctx.name(NameKind::GlobalDatastore, i, ""),
+            "GlobalReplicationGroupDescription": format!("Global datastore of {}", svc.name),
+            // The secondaries join by id from their own stacks, later: listing
+            // them here would need them to exist first.
+            "Members": [{ "ReplicationGroupId": group, "ReplicationGroupRegion": primary, "Role": "PRIMARY" }],
+        }),
+        Tags::None,
+    ));
+}
+
+fn lower_group(ctx: &mut Ctx, i: usize) {
+    let svc = ctx.service(i);
+    let region = ctx.region_code();
+    let stem = ctx.id(i, "");
+    let id = |what: &str| format!("{stem}{what}");
+    let (key, subnets, sg, group, secret) = (
+        id("Key"),
+        id("SubnetGroup"),
+        id("SecurityGroup"),
+        id("ReplicationGroup"),
+        id("AuthSecret"),
+    );
+    let private = ctx.value(NodeKind::Network, "PrivateSubnets");
+    let vpc = ctx.value(NodeKind::Network, "VpcId");
+    let vpc_cidr = ctx.value(NodeKind::Network, "VpcCidr");
+    // Retained: a deleted key would make the retained groups unreadable.
+    retain(ctx.add(
+        &key,
+        "AWS::KMS::Key",
+        json!({
+            "Description": format!("Encryption at rest of the cache {} in {region}", svc.name),
+            "EnableKeyRotation": true,
+            "KeyPolicy": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "AccountAdministers",
+                    "Effect": "Allow",
+                    "Principal": { "AWS": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root") },
+                    "Action": "kms:*",
+                    "Resource": "*",
+                }],
+            },
+        }),
+        Tags::List("Tags"),
+    ));
+    ctx.add(
+        &subnets,
+        "AWS::ElastiCache::SubnetGroup",
+        json!({ "Description": format!("Private subnets of {}", svc.name), "SubnetIds": private }),
+        Tags::List("Tags"),
+    );
+    ctx.add(
+        &sg,
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": format!("Cache {}", svc.name),
+            "VpcId": vpc,
+            "SecurityGroupIngress": [{ "IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT, "CidrIp": vpc_cidr, "Description": "Valkey/Redis OSS from the VPC" }],
+        }),
+        Tags::List("Tags"),
+    );
+    let secret_name = ctx.name(NameKind::AuthSecret, i, "");
+    let shards = svc.attrs.int("shards").unwrap_or(1);
+    let replicas = svc.attrs.int("replicas").unwrap_or(1);
+    let mut props = json!({
+        "ReplicationGroupId": ctx.name(NameKind::ReplicationGroup, i, region),
+        "ReplicationGroupDescription": format!("{} in {region}", svc.name),
+        "CacheSubnetGroupName": r#ref(&subnets),
+        "SecurityGroupIds": [get_att(&sg, "GroupId")],
+        "Port": PORT,
+        "AutomaticFailoverEnabled": true,
+        "MultiAZEnabled": true,
+        "AtRestEncryptionEnabled": true,
+        "KmsKeyId": get_att(&key, "Arn"),
+        "TransitEncryptionEnabled": true,
+        // The replica of the secret has the same name in every region.
+        "AuthToken": format!("{{{{resolve:secretsmanager:{secret_name}:SecretString:token}}}}"),
+    });
+    if shards > 1 {
+        props["ReplicasPerNodeGroup"] = json!(replicas);
+    } else {
+        props["NumCacheClusters"] = json!(replicas + 1);
+    }
+    if ctx.is_primary() {
+        auth_secret(ctx, i, &secret, &secret_name);
+        let (engine, version) = engine(svc);
+        props["Engine"] = json!(engine);
+        props["EngineVersion"] = json!(version.unwrap_or_default());
+        props["CacheNodeType"] = json!(svc.attrs.str("node").unwrap_or_default());
+        if shards > 1 {
+            let family = versions(svc.kind)
+                .into_iter()
+                .find(|v| v.engine == engine && Some(v.version) == version)
+                .map_or("", |v| v.family);
+            props["NumNodeGroups"] = json!(shards);
+            props["CacheParameterGroupName"] = json!(format!("default.{family}.cluster.on"));
+        }
+    } else {
+        // Engine, version, node type and shards are the datastore's [K1].
+        props["GlobalReplicationGroupId"] = json!(datastore_id(
+            ctx.model,
+            i,
+            &ctx.name(NameKind::GlobalDatastore, i, "")
+        ));
+    }
+    let primary = ctx.is_primary();
+    let g = ctx.add(
+        &group,
+        "AWS::ElastiCache::ReplicationGroup",
+        props,
+        Tags::List("Tags"),
+    );
+    retain(g);
+    if primary {
+        // A dynamic reference by name makes no dependency by itself.
+        g.insert("DependsOn", json!([secret]));
+    }
+}
+
+/// The AUTH token's secret, in the primary region, replicated to every
+/// secondary. Encrypted with the AWS managed key `aws/secretsmanager` in every
+/// region: a secondary's own key does not exist yet when the replica is made,
+/// and services that need the cache read the token with `GetSecretValue`
+/// alone. Letters and digits only: a token's other characters are
+/// restricted [K5].
+fn auth_secret(ctx: &mut Ctx, i: usize, logical: &str, name: &str) {
+    let svc = ctx.service(i);
+    let replicas: Vec<Json> = svc
+        .replication
+        .iter()
+        .flat_map(|r| &r.regions)
+        .map(|&r| json!({ "Region": &ctx.model.regions[r].code, "KmsKeyId": "alias/aws/secretsmanager" }))
+        .collect();
+    let mut props = json!({
+        "Name": name,
+        "Description": format!("AUTH token of the cache {}", svc.name),
+        "GenerateSecretString": {
+            "SecretStringTemplate": "{}",
+            "GenerateStringKey": "token",
+            "PasswordLength": 64,
+            "ExcludePunctuation": true,
+        },
+    });
+    if !replicas.is_empty() {
+        props["ReplicaRegions"] = Json::Arr(replicas);
+    }
+    retain(ctx.add(
+        logical,
+        "AWS::SecretsManager::Secret",
+        props,
+        Tags::List("Tags"),
+    ));
+}
+
+/// E242: a version the table does not list for the engine (or one without
+/// global datastores).
+fn check_version(svc: &Service, diags: &mut Vec<Diagnostic>) {
+    let Some(version) = svc.attrs.str("version") else {
+        return;
+    };
+    let engine = svc.attrs.str("engine").unwrap_or("valkey");
+    let table = versions(svc.kind);
+    if table
+        .iter()
+        .any(|v| v.engine == engine && v.version == version)
+    {
+        return;
+    }
+    let known: Vec<String> = table
+        .iter()
+        .filter(|v| v.engine == engine)
+        .map(|v| format!("\"{}\"", v.version))
+        .collect();
+    let newest = table
+        .iter()
+        .rev()
+        .find(|v| v.engine == engine)
+        .map_or("", |v| v.version);
+    let other = table
+        .iter()
+        .find(|v| v.engine != engine && v.version == version)
+        .map(|v| v.engine);
+    let at = svc.attrs.origin("version").map_or(svc.span, |o| o.span);
+    let label = match other {
+        Some(other) => format!("a {other} version, not a {engine} one"),
+        None => format!(
+            "not a {engine} version tapc knows for a global datastore: {}",
+            known.join(", ")
+        ),
+    };
+    diags.push(
+        Diagnostic::error(
+            "E242",
+            format!(
+                "`{}` cannot be a global datastore on {engine} {version}",
+                svc.name
+            ),
+        )
+        .label(at, label)
+        .help(format!(
+            "use a version of {engine} with global datastores, e.g. `version = \"{newest}\"`"
+        )),
+    );
+}
+
+/// E243: more secondary regions than a global datastore has [K1].
+fn check_secondaries(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
+    let Some(rep) = &svc.replication else { return };
+    let max = max_secondaries(svc.kind);
+    if rep.regions.len() <= max {
+        return;
+    }
+    let mut d = Diagnostic::error(
+        "E243",
+        format!(
+            "`{}` replicates to {} secondary regions; an ElastiCache global datastore has at most {max}",
+            svc.name,
+            rep.regions.len()
+        ),
+    );
+    for &span in &rep.region_spans[max..] {
+        d = d.label(span, format!("beyond the first {max} secondaries"));
+    }
+    let extra: Vec<String> = rep.regions[max..]
+        .iter()
+        .map(|&r| format!("`{}`", p.regions[r].code))
+        .collect();
+    // Every stateful service reaches every secondary (E304), so the platform
+    // itself must have at most `max` secondaries.
+    diags.push(d.help(format!(
+        "keep at most {max} secondary regions: remove {} from the platform and from this `replicate`, or give `{}` a platform of its own",
+        extra.join(", "),
+        svc.name
+    )));
+}
+
+/// W240: under `active_active` every region serves, but a global datastore
+/// takes writes only in its primary region: it has no write forwarding [K1].
+fn check_active_active(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
+    let Some(platform) = p.platform else { return };
+    if platform.strategy != crate::model::Strategy::ActiveActive || svc.replication.is_none() {
+        return;
+    }
+    let Some(strategy) = platform.attrs.origin("strategy") else {
+        return;
+    };
+    diags.push(
+        Diagnostic::warning(
+            "W240",
+            format!("`{}` takes writes only in the primary region", svc.name),
+        )
+        .label(strategy.span, "every region serves")
+        .label(
+            svc.span,
+            "a global datastore's secondaries are read-only until promoted",
+        )
+        .help(format!(
+            "write `{}` only from the primary region, or keep one serving region with `strategy = warm_standby`",
+            svc.name
+        )),
+    );
+}
+
+/// E244: the primary region's global datastore id prefix is not in the
+/// table, so the secondaries cannot name the datastore [K3].
+fn check_prefix(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
+    if svc.replication.is_none() {
+        return;
+    }
+    let Some(primary) = p.regions.iter().find(|r| r.role == Role::Primary) else {
+        return;
+    };
+    if id_prefix(svc.kind, &primary.code).is_some() {
+        return;
+    }
+    let known: Vec<&str> = match svc.kind.data("prefixes") {
+        Some(Val::Map(pairs)) => pairs.iter().map(|(k, _)| k.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    diags.push(
+        Diagnostic::error(
+            "E244",
+            format!(
+                "`{}` cannot be a global datastore with its primary in {}",
+                svc.name, primary.code
+            ),
+        )
+        .label(
+            primary.span,
+            "tapc does not know the global datastore id prefix of this region",
+        )
+        .label(svc.span, "a global datastore")
+        .help(format!(
+            "give `role = primary` to a region whose prefix tapc knows: {}",
+            known.join(", ")
+        )),
+    );
+}

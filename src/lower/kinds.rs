@@ -1,0 +1,146 @@
+//! What a service kind is, beyond the fields the stdlib declares: its nodes and
+//! edges in the deployment graph, its resources, values and outputs, what a
+//! service that `needs` it receives, its failover runbook step, the names it
+//! generates and its own checks. Each kind implements `Behaviour` in its own
+//! file; `KINDS` registers them, once. The graph, the lowering, the runbook and
+//! the checker ask the kind and know none by name.
+//!
+//! The stdlib loader pairs every stdlib kind with its implementation here and
+//! fails on a kind without one (`stdlib::load`); a unit test asserts both ways.
+
+use super::json::Json;
+use super::runbook::{Action, Names};
+use super::{aurora, dynamodb, elasticache, eventbridge, fargate, s3, Ctx};
+use crate::check::Partial;
+use crate::diag::Diagnostic;
+use crate::graph::NodeKind;
+use crate::model::{Model, Service};
+use crate::names::NameKind;
+
+/// Every implemented kind, in the order of the stdlib.
+pub(crate) static KINDS: [&dyn Behaviour; 6] = [
+    &fargate::Fargate,
+    &aurora::Aurora,
+    &dynamodb::Dynamodb,
+    &s3::S3,
+    &eventbridge::Eventbridge,
+    &elasticache::Elasticache,
+];
+
+/// The implementation of the stdlib kind `name`.
+pub(crate) fn find(name: &str) -> Option<&'static dyn Behaviour> {
+    KINDS.iter().copied().find(|k| k.name() == name)
+}
+
+/// Which of a service's nodes: the one in each region (`NodeKind::Service`),
+/// or the global part in the primary (`NodeKind::Global`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Part {
+    Regional,
+    Global,
+}
+
+pub(crate) trait Behaviour: Sync + std::fmt::Debug {
+    /// The stdlib kind this implements.
+    fn name(&self) -> &'static str;
+
+    // The deployment graph.
+
+    /// Whether the service has a node in every region. Without one, its
+    /// global part stands for it (and carries its `needs`).
+    fn regional(&self) -> bool {
+        true
+    }
+    /// The label of the node in the primary that holds the global part, if any
+    /// (`ledger/global-cluster`).
+    fn global(&self) -> Option<&'static str> {
+        None
+    }
+    /// The regional node is in the region's VPC.
+    fn in_vpc(&self) -> bool {
+        false
+    }
+    /// Nodes the service's node in `region` depends on for replication.
+    fn regional_edges(&self, _model: &Model, _i: usize, _region: usize) -> Vec<(NodeKind, usize)> {
+        Vec::new()
+    }
+    /// Nodes the global part depends on for replication.
+    fn global_edges(&self, _model: &Model, _i: usize) -> Vec<(NodeKind, usize)> {
+        Vec::new()
+    }
+
+    // The lowering.
+
+    /// Resources `lower` emits for `part` in `region`, and at most how many
+    /// outputs (operator outputs and exports).
+    fn size(&self, model: &Model, i: usize, region: usize, part: Part) -> (usize, usize);
+    /// Adds the resources of `part` in the context's region.
+    fn lower(&self, ctx: &mut Ctx, i: usize, part: Part);
+    /// A value other stacks of the region import, as an expression in the
+    /// stack of the regional node, and whether it is a list.
+    fn value(&self, _ctx: &Ctx, _i: usize, _key: &str) -> Option<(Json, bool)> {
+        None
+    }
+    /// The outputs operators look up, in the stack of `part`.
+    fn outputs(&self, _ctx: &mut Ctx, _i: usize, _part: Part) {}
+    /// What a service that needs service `i` receives: environment variables
+    /// (named from `var`) and IAM statements that allow exactly that use.
+    fn provide(
+        &self,
+        _ctx: &mut Ctx,
+        _i: usize,
+        _var: &str,
+        _env: &mut Vec<Json>,
+        _statements: &mut Vec<Json>,
+    ) {
+    }
+    /// The step of the failover runbook of `region` (a secondary), if any.
+    fn failover(&self, _names: &Names, _i: usize, _region: usize) -> Option<Action> {
+        None
+    }
+    /// The secret operators read the credentials from (named the same in
+    /// every region it is replicated to), and its fields.
+    fn secret(&self) -> Option<(NameKind, &'static [&'static str])> {
+        None
+    }
+
+    // The checker.
+
+    /// The physical names the kind generates (checked against AWS's rules).
+    fn names(&self) -> &'static [NameKind];
+    /// An endpoint may target it: it has a load balancer in every region.
+    fn load_balanced(&self) -> bool {
+        false
+    }
+    /// Compute that pilot light keeps at zero and the runbook starts.
+    fn compute(&self) -> bool {
+        false
+    }
+    /// It has a replication-lag alarm in every secondary.
+    fn lag_alarm(&self) -> bool {
+        false
+    }
+    /// Rules of the kind that span attributes, items or AWS limits.
+    fn check(&self, _p: &Partial, _svc: &Service, _diags: &mut Vec<Diagnostic>) {}
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_stdlib_kind_has_an_implementation_and_every_implementation_a_stdlib_kind() {
+        let stdlib: Vec<&str> = crate::stdlib::schema()
+            .kinds
+            .iter()
+            .map(|k| k.name.as_str())
+            .collect();
+        let implemented: Vec<&str> = super::KINDS.iter().map(|k| k.name()).collect();
+        assert_eq!(stdlib, implemented);
+    }
+
+    #[test]
+    fn a_stdlib_kind_without_an_implementation_fails_to_load() {
+        let source = crate::stdlib::SOURCE.replace("schema s3 {", "schema s4 {");
+        let err = crate::stdlib::load(&source).expect_err("s4 has no implementation");
+        assert!(err.contains("s4"), "{err}");
+    }
+}
