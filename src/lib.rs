@@ -8,6 +8,7 @@
 pub mod check;
 pub mod diag;
 pub mod explain;
+pub mod fmt;
 pub mod gen;
 pub mod graph;
 pub mod lower;
