@@ -213,7 +213,7 @@ fn damage(src: &str, choices: &[u8], crlf: bool) -> String {
                 let comment = COMMENTS[next() % COMMENTS.len()];
                 match next() % 6 {
                     1 if !in_comment => {
-                        out.push_str(" ");
+                        out.push(' ');
                         out.push_str(comment);
                         out.push('\n');
                     }
