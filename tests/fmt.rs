@@ -283,6 +283,21 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    /// Whatever the text, formatting answers (a layout or the parser's
+    /// diagnostics) and never panics; the layout alone never panics either.
+    #[test]
+    fn any_text_formats_or_is_refused(src in "[ -~\t\r\n{}\\[\\]#\"ü]{0,200}") {
+        let _ = tapc::fmt::layout(&src);
+        if let Ok(once) = tapc::fmt::format(&src) {
+            prop_assert_eq!(&fmt(&once), &once);
+            prop_assert_eq!(comments(&src), comments(&once));
+        }
+    }
+}
+
 fn tapc() -> Command {
     let mut cmd = Command::cargo_bin("tapc").expect("binary built");
     cmd.env("NO_COLOR", "1");
