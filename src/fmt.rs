@@ -18,7 +18,8 @@
 //!   maps and blocks; none inside `[ ]`;
 //! - a list or map on one line when it has no comment and its line is at most
 //!   `WIDTH` columns (counted without the `=` alignment, so that alignment never
-//!   decides the layout), otherwise one item a line, each with a trailing comma;
+//!   decides the layout, and without a trailing comment), otherwise one item a
+//!   line, each with a trailing comma;
 //! - a block written on one line (`{ lag_alarm = 60s }`) stays on one line if it
 //!   fits; any other block has one row a line;
 //! - literals exactly as written; comments where they were, their trailing

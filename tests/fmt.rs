@@ -137,14 +137,16 @@ fn a_byte_order_mark_and_lone_carriage_returns_go() {
     assert_eq!(fmt(src), "param a: int = 1\n\nparam b: int = 2\n");
 }
 
-/// Programs to damage: the examples, the valid test programs, small generated
-/// platforms, each in its formatted form (one space where blanks may go).
+/// Programs to damage: the examples, the valid test programs, the golden pairs
+/// (long lists and maps, comments everywhere), small generated platforms, each
+/// in its formatted form (one space where blanks may go).
 fn bases() -> &'static [String] {
     static BASES: OnceLock<Vec<String>> = OnceLock::new();
     BASES.get_or_init(|| {
         let mut texts: Vec<String> = tap_files("examples")
             .iter()
             .chain(&tap_files("tests/good"))
+            .chain(&tap_files("tests/fmt"))
             .map(|p| read(p))
             .collect();
         texts.extend((1..=6).map(tapc::gen::platform));
