@@ -65,6 +65,16 @@ pub fn layout(src: &str) -> Result<String, String> {
     let file = reader.seq(Kind::File)?;
     let mut out = String::with_capacity(src.len() + src.len() / 8);
     render_rows(&file.rows, 0, Kind::File, &mut out);
+    // A cheap guard against a bug in the layout: the same words, punctuation
+    // and comments in the same order, but for newlines and commas.
+    let kept = |t: &&Token<'_>| !matches!(t, Token::Newline | Token::Punct(","));
+    if !lex(&out)?
+        .iter()
+        .filter(kept)
+        .eq(reader.tokens.iter().filter(kept))
+    {
+        return Err("the layout would change the program's tokens".to_string());
+    }
     Ok(out)
 }
 
