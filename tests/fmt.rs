@@ -493,3 +493,20 @@ fn the_build_of_a_formatted_program_is_byte_identical() {
         assert!(a == b, "{name} differs");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_stays_a_link_to_the_rewritten_file() {
+    let dir = dir_with(&[("a.tap", MESSY)]);
+    std::os::unix::fs::symlink("a.tap", dir.path().join("link.tap")).expect("symlink");
+    tapc()
+        .current_dir(dir.path())
+        .args(["fmt", "link.tap"])
+        .assert()
+        .success()
+        .stdout("link.tap\n");
+    assert_eq!(read(&dir.path().join("a.tap")), TIDY);
+    let link = std::fs::symlink_metadata(dir.path().join("link.tap")).expect("metadata");
+    assert!(link.file_type().is_symlink());
+    assert_eq!(names_in(dir.path()), ["a.tap", "link.tap"]);
+}
