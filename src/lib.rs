@@ -9,6 +9,7 @@ pub mod check;
 pub mod deploy;
 pub mod diag;
 pub mod explain;
+pub mod fmt;
 pub mod gen;
 pub mod graph;
 pub mod lower;

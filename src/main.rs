@@ -110,6 +110,14 @@ enum Command {
     /// Print the manual page (roff): `tapc man > tapc.1; man ./tapc.1`
     #[command(hide = true)]
     Man,
+    /// Rewrite programs in the canonical layout (`-`: standard input to standard output)
+    Fmt {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write nothing; list the files whose layout would change (exit status 1)
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -252,6 +260,7 @@ fn main() -> ExitCode {
                 .and_then(|()| print_out(&String::from_utf8_lossy(&page)))
                 .map(|()| ExitCode::SUCCESS)
         }
+        Command::Fmt { files, check } => fmt(&files, check),
     };
     match result {
         Ok(code) => code,
@@ -466,6 +475,72 @@ fn deploy(
             ExitCode::from(1)
         },
     )
+}
+
+/// Formats each file in place (or, with `check`, only lists the ones that would
+/// change), listing the files it changes; a file with syntax errors is reported
+/// and left as it is. `-` is standard input, formatted to standard output.
+fn fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode, String> {
+    use tapc::fmt::Outcome;
+    let mut status = 0;
+    for path in paths {
+        let outcome = if path.as_os_str() == "-" {
+            fmt_stdin(check)
+        } else {
+            tapc::fmt::format_file(path, !check)
+        };
+        match outcome {
+            Ok(Outcome::Unchanged) => {}
+            Ok(Outcome::Changed) => {
+                print_out(&format!("{}\n", path.display()))?;
+                if check {
+                    status = status.max(1);
+                }
+            }
+            Ok(Outcome::Invalid(file, diagnostics)) => {
+                let report = [Report {
+                    file: &file,
+                    diagnostics: &diagnostics,
+                }];
+                eprint!("{}", render_human(&report, std::io::stderr().is_terminal()));
+                eprintln!("tapc: {} has errors; it is left as it is", path.display());
+                status = status.max(1);
+            }
+            Err(message) => {
+                eprintln!("tapc: {message}");
+                status = 2;
+            }
+        }
+    }
+    Ok(ExitCode::from(status))
+}
+
+/// Standard input formatted to standard output (nothing is printed under
+/// `check`; `Changed` then lists `-`).
+fn fmt_stdin(check: bool) -> Result<tapc::fmt::Outcome, String> {
+    use std::io::Read;
+    use tapc::fmt::{Error, Outcome};
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read standard input: {}", tapc::io_reason(&e)))?;
+    let text = String::from_utf8(bytes).map_err(|_| "standard input is not UTF-8 text")?;
+    match tapc::fmt::format(&text) {
+        Ok(formatted) if check => Ok(if formatted == text {
+            Outcome::Unchanged
+        } else {
+            Outcome::Changed
+        }),
+        Ok(formatted) => {
+            print_out(&formatted)?;
+            Ok(Outcome::Unchanged)
+        }
+        Err(Error::Syntax(diagnostics)) => Ok(Outcome::Invalid(
+            SourceFile::new("<stdin>", text),
+            diagnostics,
+        )),
+        Err(Error::Layout(why)) => Err(format!("cannot format standard input: {why}")),
+    }
 }
 
 fn explain(code: &str) -> Result<ExitCode, String> {
