@@ -480,25 +480,59 @@ fn node_id(plan: &Plan, model: &Model, n: NodeIndex) -> String {
     )
 }
 
-/// The DAG as Graphviz dot, one cluster per stack.
+/// The DAG as Graphviz dot, one cluster per stack inside one per wave.
 pub fn to_dot(plan: &Plan, model: &Model) -> String {
-    let mut out = String::from("digraph tap {\n  rankdir=RL;\n  node [shape=box];\n");
-    for (i, s) in plan.stacks.iter().enumerate() {
+    // Deployment reads left to right: each wave a column, kept apart by an
+    // invisible post between waves that every node of one wave precedes and
+    // every node of the next follows. Each edge is laid out from what is
+    // needed to what needs it (`dir=back` keeps the arrow on what is needed).
+    let mut out =
+        String::from("digraph tap {\n  rankdir=LR;\n  newrank=true;\n  node [shape=box];\n");
+    let waves = by_wave(plan);
+    for (&wave, stacks) in &waves {
         out.push_str(&format!(
-            "  subgraph cluster_{i} {{\n    label={:?};\n",
-            s.name
+            "  subgraph cluster_wave_{wave} {{\n    label=\"wave {}\";\n    style=dashed;\n",
+            wave + 1
         ));
-        for &n in &s.nodes {
-            out.push_str(&format!("    {:?};\n", node_id(plan, model, n)));
+        for &i in stacks {
+            let s = &plan.stacks[i];
+            out.push_str(&format!(
+                "    subgraph cluster_{i} {{\n      label={:?};\n      style=solid;\n",
+                s.name
+            ));
+            for &n in &s.nodes {
+                out.push_str(&format!("      {:?};\n", node_id(plan, model, n)));
+            }
+            out.push_str("    }\n");
         }
         out.push_str("  }\n");
+    }
+    let mut waves = waves.values().peekable();
+    let mut post = 0;
+    while let Some(stacks) = waves.next() {
+        let Some(next) = waves.peek() else { break };
+        out.push_str(&format!("  post{post} [shape=point, style=invis];\n"));
+        let nodes = |stacks: &Vec<usize>| -> Vec<String> {
+            stacks
+                .iter()
+                .flat_map(|&i| &plan.stacks[i].nodes)
+                .map(|&n| format!("{:?}", node_id(plan, model, n)))
+                .collect()
+        };
+        for n in nodes(stacks) {
+            out.push_str(&format!("  {n} -> post{post} [style=invis];\n"));
+        }
+        for n in nodes(next) {
+            out.push_str(&format!("  post{post} -> {n} [style=invis];\n"));
+        }
+        post += 1;
     }
     for e in plan.graph.edge_indices() {
         let (a, b) = plan.graph.edge_endpoints(e).expect("edge exists");
         out.push_str(&format!(
-            "  {:?} -> {:?} [label={:?}];\n",
-            node_id(plan, model, a),
+            "  {:?} -> {:?} [label={:?}, dir=back];\n",
             node_id(plan, model, b),
+            node_id(plan, model, a),
             plan.graph[e].as_str()
         ));
     }
@@ -506,17 +540,33 @@ pub fn to_dot(plan: &Plan, model: &Model) -> String {
     out
 }
 
-/// The DAG as a Mermaid flowchart, one subgraph per stack.
+/// Stack indices grouped by wave, waves in order, regions in model order.
+fn by_wave(plan: &Plan) -> BTreeMap<usize, Vec<usize>> {
+    let mut waves: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, s) in plan.stacks.iter().enumerate() {
+        waves.entry(s.wave).or_default().push(i);
+    }
+    for stacks in waves.values_mut() {
+        stacks.sort_by_key(|&i| (plan.stacks[i].region, i));
+    }
+    waves
+}
+
+/// The DAG as a Mermaid flowchart, one subgraph per stack inside one per wave.
 pub fn to_mermaid(plan: &Plan, model: &Model) -> String {
     let mut out = String::from("flowchart RL\n");
-    for (i, s) in plan.stacks.iter().enumerate() {
-        out.push_str(&format!("  subgraph s{i}[\"{}\"]\n", s.name));
-        for &n in &s.nodes {
-            out.push_str(&format!(
-                "    n{}[\"{}\"]\n",
-                n.index(),
-                node_id(plan, model, n)
-            ));
+    for (wave, stacks) in by_wave(plan) {
+        out.push_str(&format!("  subgraph w{wave}[\"wave {}\"]\n", wave + 1));
+        for i in stacks {
+            out.push_str(&format!("    subgraph s{i}[\"{}\"]\n", plan.stacks[i].name));
+            for &n in &plan.stacks[i].nodes {
+                out.push_str(&format!(
+                    "      n{}[\"{}\"]\n",
+                    n.index(),
+                    node_id(plan, model, n)
+                ));
+            }
+            out.push_str("    end\n");
         }
         out.push_str("  end\n");
     }

@@ -16,6 +16,7 @@ pub mod lower;
 pub mod model;
 pub mod names;
 pub mod output;
+pub mod sketch;
 pub mod stdlib;
 pub mod suggest;
 pub mod summary;

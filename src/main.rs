@@ -357,14 +357,14 @@ fn read_stdin() -> Result<(SourceFile, Option<tapc::diag::Diagnostic>), String> 
 fn checked_model(
     path: &std::path::Path,
     params: &[(String, String)],
-) -> Result<Option<(SourceFile, tapc::model::Model)>, String> {
+) -> Result<(SourceFile, Option<tapc::model::Model>), String> {
     let (file, checked) = tapc::check_path(path, params)?;
     let report = [Report {
         file: &file,
         diagnostics: &checked.diagnostics,
     }];
     eprint!("{}", render_human(&report, color()));
-    Ok(checked.model.map(|m| (file, m)))
+    Ok((file, checked.model))
 }
 
 fn build(
@@ -372,7 +372,7 @@ fn build(
     out: &std::path::Path,
     params: &[(String, String)],
 ) -> Result<ExitCode, String> {
-    let Some((file, model)) = checked_model(path, params)? else {
+    let (file, Some(model)) = checked_model(path, params)? else {
         eprintln!("tapc: {} has errors; nothing was written", path.display());
         return Ok(ExitCode::from(1));
     };
@@ -402,7 +402,20 @@ fn graph(
     format: GraphFormat,
     params: &[(String, String)],
 ) -> Result<ExitCode, String> {
-    let Some((_, model)) = checked_model(path, params)? else {
+    let (file, model) = checked_model(path, params)?;
+    let Some(model) = model else {
+        // What resolves, drawn all the same: a `needs` cycle is best seen.
+        let (ast, _) = tapc::syntax::parse(&file.text);
+        let sketch = tapc::sketch::sketch(&ast);
+        print_out(&match format {
+            GraphFormat::Dot => sketch.to_dot(),
+            GraphFormat::Mermaid => sketch.to_mermaid(),
+            GraphFormat::Json => format!("{:#}\n", sketch.to_json()),
+        })?;
+        eprintln!(
+            "tapc: {} has errors; the graph shows its services and needs as written",
+            path.display()
+        );
         return Ok(ExitCode::from(1));
     };
     let plan = tapc::lower::plan(&model);

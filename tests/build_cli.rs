@@ -370,13 +370,84 @@ fn graph_dot_and_mermaid() {
 }
 
 #[test]
-fn graph_of_a_program_with_errors_exits_1() {
+fn graph_of_a_program_with_errors_draws_its_services_and_exits_1() {
     let tmp = TempDir::new().expect("temp dir");
     let program = tmp.path().join("bad.tap");
     fs::write(&program, ERRORS).expect("write program");
     let run = tapc().arg("graph").arg(&program).output().expect("runs");
     assert_eq!(run.status.code(), Some(1), "{run:?}");
-    assert!(run.stdout.is_empty());
+    let text = String::from_utf8(run.stdout).expect("UTF-8");
+    assert!(text.starts_with("digraph"), "{text}");
+    assert!(String::from_utf8_lossy(&run.stderr).contains("has errors"));
+}
+
+/// A `needs` cycle stops the checker, yet `tapc graph` shows it: the edges on
+/// the cycle in red, in every format, and the edge off it plain.
+#[test]
+fn graph_marks_a_needs_cycle() {
+    let tmp = TempDir::new().expect("temp dir");
+    let program = tmp.path().join("cycle.tap");
+    fs::write(
+        &program,
+        "service api: fargate {\n  image = \"amazon/amazon-ecs-sample\"\n  needs = [worker]\n}\n\n\
+         service worker: fargate {\n  image = \"amazon/amazon-ecs-sample\"\n  needs = [api, table]\n}\n\n\
+         service table: dynamodb {\n  key = \"id\"\n}\n",
+    )
+    .expect("write program");
+    let graph = |format: &str| {
+        let run = tapc()
+            .args(["graph", "--format", format])
+            .arg(&program)
+            .output()
+            .expect("runs");
+        assert_eq!(run.status.code(), Some(1), "{run:?}");
+        String::from_utf8(run.stdout).expect("UTF-8")
+    };
+    let dot = graph("dot");
+    assert!(
+        dot.contains(r#""api" -> "worker" [label="needs (cycle)", color=red"#),
+        "{dot}"
+    );
+    assert!(
+        dot.contains(r#""worker" -> "api" [label="needs (cycle)", color=red"#),
+        "{dot}"
+    );
+    assert!(
+        dot.contains(r#""worker" -> "table" [label="needs"]"#),
+        "{dot}"
+    );
+    let mermaid = graph("mermaid");
+    assert_eq!(mermaid.matches("|needs (cycle)|").count(), 2, "{mermaid}");
+    assert_eq!(mermaid.matches("stroke:red").count(), 2, "{mermaid}");
+    let json: Json = serde_json::from_str(&graph("json")).expect("JSON");
+    assert_eq!(json["complete"], false);
+    let cycle: Vec<bool> = json["needs"]
+        .as_array()
+        .expect("needs")
+        .iter()
+        .map(|e| e["cycle"].as_bool().expect("bool"))
+        .collect();
+    assert_eq!(cycle, [true, true, false]);
+}
+
+/// Stacks are grouped by wave, waves in deployment order, and every node of a
+/// wave is laid out before an invisible post that every node of the next wave
+/// follows: a three-region graph reads left to right.
+#[test]
+fn graph_dot_lays_waves_out_left_to_right() {
+    let run = tapc()
+        .args(["graph", "examples/global.tap", "--format", "dot"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8(run.stdout).expect("UTF-8");
+    assert!(text.contains("rankdir=LR;"), "{text}");
+    let at = |s: &str| text.find(s).unwrap_or_else(|| panic!("no {s}"));
+    assert!(at("label=\"wave 1\"") < at("label=\"wave 2\""));
+    assert!(at("label=\"wave 2\"") < at("label=\"wave 3\""));
+    assert!(at("payments-prod-us-east-1-w1") < at("payments-prod-eu-west-1-w2"));
+    assert!(text.contains("\"network@us-east-1\" -> post0 [style=invis]"));
+    assert!(text.contains("post0 -> \"network@eu-west-1\" [style=invis]"));
+    assert!(text.contains("post1 -> \"network@us-west-2\" [style=invis]"));
 }
 
 /// Every `.tap` file under `dir`, recursively, sorted.
