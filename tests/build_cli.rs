@@ -348,8 +348,8 @@ fn graph_dot_and_mermaid() {
         assert!(text.ends_with('\n'));
         for stack in [
             "payments-prod-us-east-1-w1",
-            "payments-prod-eu-west-1-w2",
-            "payments-prod-us-west-2-w3",
+            "payments-prod-us-west-2-w2",
+            "payments-prod-eu-west-1-w3",
         ] {
             assert!(text.contains(stack), "{format}: no stack {stack}");
         }

@@ -325,28 +325,18 @@ impl Behaviour for Fargate {
     }
     /// Scales the service up to `count` where the strategy keeps it lower.
     fn failover(&self, names: &Names, i: usize, region: usize) -> Option<Action> {
-        let model = names.model;
-        let code = &model.regions[region].code;
-        let count = model.services[i].attrs.int("count").unwrap_or(1);
-        if desired_count(model, i, region) >= count {
-            return None;
-        }
-        let cluster = names.name(NameKind::EcsCluster, i, code);
-        let service = names.name(NameKind::EcsService, i, code);
-        Some(Action {
-            service: i,
-            start: json!({
-                "name": format!("ScaleUp{}", names.id(i)),
-                "action": "aws:executeAwsApi",
-                "inputs": { "Service": "ecs", "Api": "UpdateService", "cluster": &cluster, "service": &service, "desiredCount": count },
-            }),
-            wait: None,
-            statement: json!({
-                "Effect": "Allow",
-                "Action": ["ecs:UpdateService"],
-                "Resource": sub(format!("arn:${{AWS::Partition}}:ecs:{code}:${{AWS::AccountId}}:service/{cluster}/{service}")),
-            }),
-        })
+        let count = names.model.services[i].attrs.int("count").unwrap_or(1);
+        scale(names, i, region, count, "ScaleUp")
+    }
+    /// Back to the standby size once traffic has left (pilot light: 0).
+    fn failback(&self, names: &Names, i: usize, region: usize) -> Option<Action> {
+        scale(
+            names,
+            i,
+            region,
+            desired_count(names.model, i, region),
+            "ScaleDown",
+        )
     }
     fn names(&self) -> &'static [NameKind] {
         &[
@@ -362,4 +352,31 @@ impl Behaviour for Fargate {
     fn compute(&self) -> bool {
         true
     }
+}
+
+/// The runbook step that sets the service's task count in `region`, none
+/// where the strategy already runs the full count there.
+fn scale(names: &Names, i: usize, region: usize, to: i64, step: &str) -> Option<Action> {
+    let model = names.model;
+    let code = &model.regions[region].code;
+    let count = model.services[i].attrs.int("count").unwrap_or(1);
+    if desired_count(model, i, region) >= count {
+        return None;
+    }
+    let cluster = names.name(NameKind::EcsCluster, i, code);
+    let service = names.name(NameKind::EcsService, i, code);
+    Some(Action {
+        service: i,
+        start: json!({
+            "name": format!("{step}{}", names.id(i)),
+            "action": "aws:executeAwsApi",
+            "inputs": { "Service": "ecs", "Api": "UpdateService", "cluster": &cluster, "service": &service, "desiredCount": to },
+        }),
+        wait: Vec::new(),
+        statement: json!({
+            "Effect": "Allow",
+            "Action": ["ecs:UpdateService"],
+            "Resource": sub(format!("arn:${{AWS::Partition}}:ecs:{code}:${{AWS::AccountId}}:service/{cluster}/{service}")),
+        }),
+    })
 }

@@ -98,6 +98,13 @@ pub(crate) trait Behaviour: Sync + std::fmt::Debug {
     fn failover(&self, _names: &Names, _i: usize, _region: usize) -> Option<Action> {
         None
     }
+    /// The step of the failback runbook of `region` (a secondary) that
+    /// returns the service to the primary region, if any: a planned switch
+    /// without data loss for data, the standby size for compute. A kind with
+    /// a failover step has one.
+    fn failback(&self, _names: &Names, _i: usize, _region: usize) -> Option<Action> {
+        None
+    }
     /// The secret operators read the credentials from (named the same in
     /// every region it is replicated to), and its fields.
     fn secret(&self) -> Option<(NameKind, &'static [&'static str])> {
