@@ -43,7 +43,7 @@ pub fn budget(model: &Model) -> String {
     if let Some(rto) = &model.budget.rto {
         let _ = writeln!(
             out,
-            "  RTO budget: detect + trigger + max(promote, compute) + dns"
+            "  RTO budget: detect + trigger + max(promote, compute, traffic) + dns"
         );
         for t in &rto.terms {
             let _ = writeln!(out, "    {:<8} {:>7}  {}", t.name, duration(t.ms), t.how);

@@ -112,6 +112,8 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
     // The serving alarm of this secondary, once (with the first endpoint).
     if e == 0 && !ctx.is_primary() {
         let name = serving_alarm(ctx.prefix, region);
+        // People on call hear that traffic moved here, and that it left.
+        super::aurora::alarm_topic(ctx, "ServingTopic", &format!("traffic in {region}"));
         ctx.add(
             "ServingAlarm",
             "AWS::CloudWatch::Alarm",
@@ -129,6 +131,8 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
                 // The metric is published once per switch: the alarm keeps its
                 // state between data points.
                 "TreatMissingData": "ignore",
+                "AlarmActions": [{ "Ref": "ServingTopic" }],
+                "OKActions": [{ "Ref": "ServingTopic" }],
             }),
             Tags::None,
         );

@@ -313,7 +313,9 @@ pub fn size(model: &Model, kind: NodeKind, region: usize) -> (usize, usize) {
             let order = graph::region_order(model);
             let k = order.iter().position(|&o| o == region).unwrap_or(0);
             let later = order.len() - k - 1;
-            let alarm = usize::from(e == 0 && r.role == Role::Secondary);
+            // The alarm, its topic and a subscription per `notify` address.
+            let notify = model.platform.attrs.strings("notify").len();
+            let alarm = usize::from(e == 0 && r.role == Role::Secondary) * (2 + notify);
             (2 + later + usize::from(later > 0) + alarm, 0)
         }
         // The role and the failover and failback documents.

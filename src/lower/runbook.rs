@@ -3,13 +3,17 @@
 //! The failover runbook of a secondary S starts the step of every service whose
 //! kind has one (`Behaviour::failover`: an Aurora global database fails over to
 //! S with `FailoverGlobalCluster`, aws-dr.md 1.1; compute the strategy keeps at
-//! reduced or zero capacity scales up), waits for those that report
-//! completion (promotion and compute run side by side, as the budget's
-//! `max(promote, compute)` counts them), then moves traffic: it publishes the
-//! `Serving` metric (1 in S, 0 in every other secondary that answers), which
-//! turns S's serving alarm to ALARM and with it the Route 53 checks that keep
-//! the other regions out of DNS (`dns.rs`). `cloudwatch:PutMetricData` is a
-//! regional data-plane call made in S, never in the failed region.
+//! reduced or zero capacity scales up), moves traffic, then waits for those
+//! that report completion, and fails unless S's cluster is the writer.
+//! Moving traffic publishes the `Serving` metric (1 in S, 0 in every other
+//! secondary that answers), which turns S's serving alarm to ALARM and with it
+//! the Route 53 checks that keep the other regions out of DNS (`dns.rs`).
+//! `cloudwatch:PutMetricData` is a regional data-plane call made in S, never in
+//! the failed region. It is made right after the promotions start so that the
+//! alarm's period and Route 53 following it (about 90 s) overlap the promotion
+//! (about 1 min), as the budget's `max(promote, compute, traffic)` counts
+//! them: by the time answers point at S, S is (nearly) the writer, and writes
+//! fail in the meantime wherever they land.
 //!
 //! The failback runbook of S returns to the original primary: a planned
 //! switchover of every stateful service (`Behaviour::failback`), waits until
@@ -231,8 +235,10 @@ fn secondaries(model: &Model) -> Vec<&str> {
         .collect()
 }
 
-/// Runbook `k` of `region`: every action starts, then the waits, then (in the
-/// last runbook of the region) the traffic step.
+/// Runbook `k` of `region`: every action starts, then (in the last runbook of
+/// the region) the traffic step, then the waits. Its failback: the data
+/// switches back and their waits, traffic back, a pause for cached answers,
+/// then compute down to its standby size.
 fn runbook(
     model: &Model,
     prefix: &str,
@@ -276,13 +282,13 @@ fn runbook(
             statements.push(back.statement);
         }
     }
-    steps.extend(waits);
     back_steps.extend(back_waits);
     if traffic {
         steps.push(publish("MoveTraffic", prefix, Some(code), &secondaries));
         back_steps.push(publish("MoveTrafficBack", prefix, None, &secondaries));
         statements.push(publish_statement());
     }
+    steps.extend(waits);
     if !back_compute.is_empty() {
         if traffic {
             back_steps.push(json!({
