@@ -161,8 +161,10 @@ fn build_file(name: &str, file: &SourceFile) -> Built {
     let model = checked.model.expect("a model without errors");
     let output =
         tapc::lower::lower(&model).unwrap_or_else(|d| panic!("{name}: lowering failed: {d:#?}"));
-    let (last, templates) = output.files.split_last().expect("files");
-    assert_eq!(last.0, "manifest.json", "{name}: manifest.json comes last");
+    let (guide, files) = output.files.split_last().expect("files");
+    assert_eq!(guide.0, "RUNBOOK.md", "{name}: RUNBOOK.md comes last");
+    let (last, templates) = files.split_last().expect("files");
+    assert_eq!(last.0, "manifest.json", "{name}: then manifest.json");
     let manifest: Json = serde_json::from_str(&last.1).expect("manifest.json parses");
     assert_eq!(
         manifest, output.manifest,
@@ -2240,7 +2242,7 @@ fn stack_sizes_match_what_the_lowering_emits() {
             .model
             .expect("valid program");
         let output = tapc::lower::lower(&model).unwrap_or_else(|d| panic!("{name}: {d:#?}"));
-        assert_eq!(output.plan.stacks.len() + 1, output.files.len());
+        assert_eq!(output.plan.stacks.len() + 2, output.files.len());
         for (stack, (_, text)) in output.plan.stacks.iter().zip(&output.files) {
             let template: serde_json::Value = serde_json::from_str(text).unwrap();
             let (resources, outputs) = stack

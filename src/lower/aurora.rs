@@ -9,7 +9,7 @@
 use super::json::{json, Json};
 
 use super::kinds::{Behaviour, Part};
-use super::runbook::{writer_check, Action, Names};
+use super::runbook::{writer_check, Action, Check, Names};
 use super::{get_att, r#ref, retain, sub, Ctx, Tags};
 use crate::check::Partial;
 use crate::diag::Diagnostic;
@@ -334,6 +334,18 @@ impl Behaviour for Aurora {
             names.model.primary(),
             "SwitchoverGlobalCluster",
         ))
+    }
+    fn verify(&self, names: &Names, i: usize, region: usize, back: bool) -> Vec<Check> {
+        let model = names.model;
+        let code = &model.regions[region].code;
+        let target = if back { model.primary() } else { region };
+        let target = &model.regions[target].code;
+        let global = names.name(NameKind::GlobalCluster, i, "");
+        vec![Check {
+            what: format!("the writer of the global database `{global}`"),
+            command: format!("aws rds describe-global-clusters --region {code} --global-cluster-identifier {global} --query 'GlobalClusters[0].[Status, GlobalClusterMembers[?IsWriter].DBClusterArn | [0]]' --output text"),
+            expect: format!("`available` and an ARN ending in `:cluster:{}` (in {target})", names.name(NameKind::DbCluster, i, target)),
+        }]
     }
     fn secret(&self) -> Option<(NameKind, &'static [&'static str])> {
         Some((NameKind::Secret, &["username", "password"]))

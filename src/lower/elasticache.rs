@@ -16,7 +16,7 @@
 use super::json::{json, Json};
 
 use super::kinds::{Behaviour, Part};
-use super::runbook::{Action, Names};
+use super::runbook::{Action, Check, Names};
 use super::{get_att, r#ref, retain, sub, Ctx, Tags};
 use crate::check::Partial;
 use crate::diag::Diagnostic;
@@ -219,6 +219,17 @@ impl Behaviour for Elasticache {
     }
     fn failback(&self, names: &Names, i: usize, _region: usize) -> Option<Action> {
         Some(promote(names, i, names.model.primary()))
+    }
+    fn verify(&self, names: &Names, i: usize, region: usize, back: bool) -> Vec<Check> {
+        let model = names.model;
+        let code = &model.regions[region].code;
+        let target = if back { model.primary() } else { region };
+        let id = datastore_id(model, i, &names.name(NameKind::GlobalDatastore, i, ""));
+        vec![Check {
+            what: format!("the primary of the global datastore `{id}`"),
+            command: format!("aws elasticache describe-global-replication-groups --region {code} --global-replication-group-id {id} --show-member-info --query 'GlobalReplicationGroups[0].[Status, Members[?Role==`PRIMARY`].ReplicationGroupRegion | [0]]' --output text"),
+            expect: format!("`available` and `{}`", model.regions[target].code),
+        }]
     }
     fn secret(&self) -> Option<(NameKind, &'static [&'static str])> {
         Some((NameKind::AuthSecret, &["token"]))

@@ -4,7 +4,7 @@
 use super::json::{json, Json};
 
 use super::kinds::{Behaviour, Part};
-use super::runbook::{Action, Names};
+use super::runbook::{Action, Check, Names};
 use super::{get_att, policy_len, r#ref, sub, Ctx, Tags, MAX_POLICY};
 use crate::diag::Diagnostic;
 use crate::graph::NodeKind;
@@ -327,6 +327,28 @@ impl Behaviour for Fargate {
     fn failover(&self, names: &Names, i: usize, region: usize) -> Option<Action> {
         let count = names.model.services[i].attrs.int("count").unwrap_or(1);
         scale(names, i, region, count, "ScaleUp")
+    }
+    fn verify(&self, names: &Names, i: usize, region: usize, back: bool) -> Vec<Check> {
+        let model = names.model;
+        let count = model.services[i].attrs.int("count").unwrap_or(1);
+        let to = if back {
+            desired_count(model, i, region)
+        } else {
+            count
+        };
+        match scale(names, i, region, to, "") {
+            None => Vec::new(),
+            Some(_) => {
+                let code = &model.regions[region].code;
+                let cluster = names.name(NameKind::EcsCluster, i, code);
+                let service = names.name(NameKind::EcsService, i, code);
+                vec![Check {
+                    what: format!("the tasks of `{}` in {code}", model.services[i].name),
+                    command: format!("aws ecs describe-services --region {code} --cluster {cluster} --services {service} --query 'services[0].[desiredCount, runningCount]' --output text"),
+                    expect: format!("`{to}` and `{to}` (running catches up with desired)"),
+                }]
+            }
+        }
     }
     /// Back to the standby size once traffic has left (pilot light: 0).
     fn failback(&self, names: &Names, i: usize, region: usize) -> Option<Action> {

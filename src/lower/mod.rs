@@ -11,6 +11,7 @@ mod dynamodb;
 mod elasticache;
 mod eventbridge;
 mod fargate;
+mod guide;
 mod json;
 pub(crate) mod kinds;
 mod network;
@@ -43,7 +44,8 @@ pub const MAX_INLINE_BYTES: usize = 51_200;
 pub const MAX_POLICY: usize = 10_240;
 
 pub struct Output {
-    /// File name and contents, in deployment order, then `manifest.json`.
+    /// File name and contents, in deployment order, then `manifest.json` and
+    /// `RUNBOOK.md`.
     pub files: Vec<(String, String)>,
     pub plan: Plan,
     pub manifest: Value,
@@ -115,7 +117,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 type Made = (usize, Vec<String>, usize);
 
 /// Lowers, handing each file to `emit` as soon as it is final: its index in
-/// deployment order (`manifest.json` last), name and text. Regions are lowered
+/// deployment order (`manifest.json`, then `RUNBOOK.md` last), name and text. Regions are lowered
 /// on threads of their own, which call `emit` concurrently, so templates come
 /// in no set order, each once the last stack importing from it is lowered;
 /// only a few are in memory at a time.
@@ -217,6 +219,11 @@ pub fn lower_with(
     let mut text = serde_json::to_string_pretty(&manifest).expect("a JSON value serializes");
     text.push('\n');
     emit(plan.stacks.len(), "manifest.json".into(), text);
+    emit(
+        plan.stacks.len() + 1,
+        "RUNBOOK.md".into(),
+        guide::write(model, &prefix, &ids, &runbooks),
+    );
     Ok(Lowered { plan, manifest })
 }
 

@@ -69,12 +69,20 @@ pub(crate) struct Action {
     pub statement: Json,
 }
 
+/// How an operator checks a runbook's work on one service (RUNBOOK.md): what
+/// to look at, the command, and the answer when it is done.
+pub(crate) struct Check {
+    pub what: String,
+    pub command: String,
+    pub expect: String,
+}
+
 /// What a kind needs to build its runbook step: the model, and the physical
 /// names and logical-ID stems of the services.
 pub(crate) struct Names<'a> {
     pub model: &'a Model,
-    prefix: &'a str,
-    ids: &'a [String],
+    pub prefix: &'a str,
+    pub ids: &'a [String],
 }
 
 impl Names<'_> {
