@@ -140,25 +140,51 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
     // One check per later secondary: healthy while its alarm is OK. Without
     // data (never published, or no data point in the last period) Route 53
     // keeps the last status, healthy for a new check.
+    let metric_check = |code: &str, inverted: bool| {
+        let mut config = json!({
+            "Type": "CLOUDWATCH_METRIC",
+            "AlarmIdentifier": { "Name": serving_alarm(ctx.prefix, code), "Region": code },
+            "InsufficientDataHealthStatus": "LastKnownStatus",
+        });
+        if inverted {
+            config["Inverted"] = json!(true);
+        }
+        json!({ "HealthCheckConfig": config })
+    };
+    let later = &order[k + 1..];
     let mut children = vec![json!({ "Ref": &check })];
-    for &s in &order[k + 1..] {
-        let code = &ctx.model.regions[s].code;
-        let id = format!("{stem}Standby{}", camel(code));
+    // A secondary with later ones also counts its own serving (the check on
+    // its alarm, inverted): it keeps answering while it serves even if a
+    // later secondary that failed still reports serving, which no runbook
+    // could clear in a region that is down.
+    if !later.is_empty() && !ctx.is_primary() {
+        let id = format!("{stem}Serving");
+        let props = metric_check(region, true);
         ctx.add(
             &id,
             "AWS::Route53::HealthCheck",
-            json!({ "HealthCheckConfig": {
-                "Type": "CLOUDWATCH_METRIC",
-                "AlarmIdentifier": { "Name": serving_alarm(ctx.prefix, code), "Region": code },
-                "InsufficientDataHealthStatus": "LastKnownStatus",
-            } }),
+            props,
+            Tags::List("HealthCheckTags"),
+        );
+        children.push(json!({ "Ref": id }));
+    }
+    for &s in later {
+        let code = &ctx.model.regions[s].code;
+        let id = format!("{stem}Standby{}", camel(code));
+        let props = metric_check(code, false);
+        ctx.add(
+            &id,
+            "AWS::Route53::HealthCheck",
+            props,
             Tags::List("HealthCheckTags"),
         );
         children.push(json!({ "Ref": id }));
     }
     let answer = if children.len() > 1 {
+        // The load balancer and every later secondary standing by; for a
+        // secondary, its own serving may stand in for one of them.
         let id = format!("{stem}WriterCheck");
-        let threshold = children.len();
+        let threshold = 1 + later.len();
         ctx.add(
             &id,
             "AWS::Route53::HealthCheck",

@@ -323,7 +323,8 @@ pub fn size(model: &Model, kind: NodeKind, region: usize) -> (usize, usize) {
             // The alarm, its topic and a subscription per `notify` address.
             let notify = model.platform.attrs.strings("notify").len();
             let alarm = usize::from(e == 0 && r.role == Role::Secondary) * (2 + notify);
-            (2 + later + usize::from(later > 0) + alarm, 0)
+            let serving = usize::from(later > 0 && r.role == Role::Secondary);
+            (2 + later + usize::from(later > 0) + serving + alarm, 0)
         }
         // The role and the failover and failback documents.
         NodeKind::Runbook(_) => (3, 0),
