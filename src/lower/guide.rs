@@ -172,7 +172,18 @@ pub(crate) fn write(model: &Model, prefix: &str, ids: &[String], documents: Docu
             }
         }
         if !model.endpoints.is_empty() {
-            traffic(&mut out, model, prefix, r, false, &parallel("traffic"));
+            let dns = term("dns").map_or(String::new(), |(t, _)| {
+                format!(" Then within {t}, the TTL of answers resolvers keep.")
+            });
+            traffic(
+                &mut out,
+                model,
+                prefix,
+                r,
+                false,
+                &parallel("traffic"),
+                &dns,
+            );
         }
     }
     out.push_str(&format!(
@@ -225,7 +236,7 @@ pub(crate) fn write(model: &Model, prefix: &str, ids: &[String], documents: Docu
             }
         }
         if !model.endpoints.is_empty() {
-            traffic(&mut out, model, prefix, r, true, "");
+            traffic(&mut out, model, prefix, r, true, "", "");
         }
         for (i, svc) in model.services.iter().enumerate() {
             if !svc.kind.imp.compute() {
@@ -261,7 +272,15 @@ fn item(out: &mut String, what: &str, command: &str, expect: &str, budget: &str)
 }
 
 /// The checks of the traffic switch: the serving alarm, then DNS.
-fn traffic(out: &mut String, model: &Model, prefix: &str, r: usize, back: bool, budget: &str) {
+fn traffic(
+    out: &mut String,
+    model: &Model,
+    prefix: &str,
+    r: usize,
+    back: bool,
+    budget: &str,
+    dns: &str,
+) {
     let code = &model.regions[r].code;
     let alarm = serving_alarm(prefix, code);
     let (state, to) = if back {
@@ -290,7 +309,7 @@ fn traffic(out: &mut String, model: &Model, prefix: &str, r: usize, back: bool, 
             &format!("DNS: `{domain}` answers with `{to_code}`'s load balancer"),
             &format!("dig +short {domain}; dig +short $(aws elbv2 describe-load-balancers --region {to_code} --names {lb} --query 'LoadBalancers[0].DNSName' --output text)"),
             "the same addresses twice (resolvers may keep the old answer for the 60 s TTL)",
-            "",
+            dns,
         );
     }
 }
