@@ -173,7 +173,7 @@ pub(crate) fn write(model: &Model, prefix: &str, ids: &[String], documents: Docu
         }
         if !model.endpoints.is_empty() {
             let dns = term("dns").map_or(String::new(), |(t, _)| {
-                format!(" Then within {t}, the TTL of answers resolvers keep.")
+                format!(" Within {t} more: the TTL for which resolvers keep the old answer.")
             });
             traffic(
                 &mut out,
@@ -308,7 +308,7 @@ fn traffic(
             out,
             &format!("DNS: `{domain}` answers with `{to_code}`'s load balancer"),
             &format!("dig +short {domain}; dig +short $(aws elbv2 describe-load-balancers --region {to_code} --names {lb} --query 'LoadBalancers[0].DNSName' --output text)"),
-            "the same addresses twice (resolvers may keep the old answer for the 60 s TTL)",
+            "the same addresses twice",
             dns,
         );
     }
