@@ -231,6 +231,17 @@ pub fn plan(
             b.edge(rec, alb, EdgeKind::Dns);
             b.edge(rec, zone, EdgeKind::Dns);
         }
+        // A record's checks follow the serving alarms of the secondaries later
+        // in the chain, created with their first endpoint's record.
+        for (k, &region) in order.iter().enumerate() {
+            let Some(rec) = b.get(NodeKind::Record(e), region) else {
+                continue;
+            };
+            for &later in &order[k + 1..] {
+                let alarm = b.get(NodeKind::Record(0), later);
+                b.edge(rec, alarm, EdgeKind::Dns);
+            }
+        }
         // Chain level k aliases the records of level k, which live in region order[k].
         let levels = order.len().saturating_sub(1);
         for (level, &region) in order.iter().enumerate().take(levels).skip(1) {

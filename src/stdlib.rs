@@ -145,6 +145,8 @@ pub struct FargateSize {
 pub struct Timing {
     pub probe_timeout: Figure,
     pub alias_ttl: Figure,
+    pub alarm_period: Figure,
+    pub alarm_follow: Figure,
     pub task_start: Figure,
     pub target_check: Figure,
     pub rebuild: Figure,
@@ -402,6 +404,8 @@ pub fn load(src: &str) -> Result<Schema, String> {
         timing: Timing {
             probe_timeout: fig("probe_timeout")?,
             alias_ttl: fig("alias_ttl")?,
+            alarm_period: fig("alarm_period")?,
+            alarm_follow: fig("alarm_follow")?,
             task_start: fig("task_start")?,
             target_check: fig("target_check")?,
             rebuild: fig("rebuild")?,

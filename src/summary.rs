@@ -43,7 +43,7 @@ pub fn budget(model: &Model) -> String {
     if let Some(rto) = &model.budget.rto {
         let _ = writeln!(
             out,
-            "  RTO budget: detect + trigger + max(promote, compute) + dns"
+            "  RTO budget: detect + trigger + max(promote, compute, traffic) + dns"
         );
         for t in &rto.terms {
             let _ = writeln!(out, "    {:<8} {:>7}  {}", t.name, duration(t.ms), t.how);
@@ -97,7 +97,7 @@ pub fn build(model: &Model, manifest: &serde_json::Value, dir: &std::path::Path)
         .unwrap_or_default();
     let _ = writeln!(
         out,
-        "wrote {} stacks and manifest.json to {}",
+        "wrote {} stacks, manifest.json and RUNBOOK.md to {}",
         stacks.len(),
         dir.display()
     );
@@ -145,20 +145,50 @@ pub fn build(model: &Model, manifest: &serde_json::Value, dir: &std::path::Path)
             out,
             "failover: automatic (Route 53 health checks move traffic; nothing to promote)"
         );
-    } else {
-        let regions: std::collections::BTreeSet<_> =
-            failover.iter().map(|f| f["region"].as_str()).collect();
-        if regions.len() == failover.len() {
-            let _ = writeln!(out, "to fail over to a secondary:");
-        } else {
+        return out;
+    }
+    let order: Vec<&str> = manifest["dr"]["dns_failover_order"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|r| r.as_str()).collect())
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "to fail over, start the runbook of exactly ONE secondary: the first that is up in DNS's order ({})",
+        order.join(", then ")
+    );
+    let _ = writeln!(
+        out,
+        "  (DNS follows the runbook: the promoted region answers until its failback runbook; {} explains each step)",
+        dir.join("RUNBOOK.md").display()
+    );
+    for region in &order {
+        let mine: Vec<&serde_json::Value> = failover
+            .iter()
+            .filter(|f| f["region"].as_str() == Some(region))
+            .collect();
+        if mine.len() > 1 {
             // SSM's size quota splits large runbooks; the parts are independent.
             let _ = writeln!(
                 out,
-                "to fail over to a secondary, start all of its runbooks (they run side by side):"
+                "  {region}: start all of its {} runbooks (they run side by side)",
+                mine.len()
+            );
+        } else {
+            let _ = writeln!(out, "  {region}:");
+        }
+        for f in &mine {
+            let _ = writeln!(
+                out,
+                "    failover  {}",
+                f["command"].as_str().unwrap_or_default()
             );
         }
-        for f in failover {
-            let _ = writeln!(out, "  {}", f["command"].as_str().unwrap_or_default());
+        for f in &mine {
+            let _ = writeln!(
+                out,
+                "    failback  {}",
+                f["failback"]["command"].as_str().unwrap_or_default()
+            );
         }
     }
     out

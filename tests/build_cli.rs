@@ -91,6 +91,7 @@ fn manifest_files(dir: &Path) -> Vec<String> {
         .map(|s| s["template"].as_str().expect("template").to_string())
         .chain([
             "manifest.json".to_string(),
+            "RUNBOOK.md".to_string(),
             tapc::output::MARKER.to_string(),
         ])
         .collect();
@@ -127,8 +128,8 @@ fn build_writes_exactly_the_manifests_files() {
     assert_eq!(written, manifest_files(&out));
     assert_eq!(
         written.len(),
-        6,
-        "four stacks, the manifest and the marker: {written:?}"
+        7,
+        "four stacks, the manifest, RUNBOOK.md and the marker: {written:?}"
     );
     let mut listed = marker_files(&out);
     listed.push(tapc::output::MARKER.to_string());
@@ -348,8 +349,8 @@ fn graph_dot_and_mermaid() {
         assert!(text.ends_with('\n'));
         for stack in [
             "payments-prod-us-east-1-w1",
-            "payments-prod-eu-west-1-w2",
-            "payments-prod-us-west-2-w3",
+            "payments-prod-us-west-2-w2",
+            "payments-prod-eu-west-1-w3",
         ] {
             assert!(text.contains(stack), "{format}: no stack {stack}");
         }

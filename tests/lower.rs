@@ -161,8 +161,10 @@ fn build_file(name: &str, file: &SourceFile) -> Built {
     let model = checked.model.expect("a model without errors");
     let output =
         tapc::lower::lower(&model).unwrap_or_else(|d| panic!("{name}: lowering failed: {d:#?}"));
-    let (last, templates) = output.files.split_last().expect("files");
-    assert_eq!(last.0, "manifest.json", "{name}: manifest.json comes last");
+    let (guide, files) = output.files.split_last().expect("files");
+    assert_eq!(guide.0, "RUNBOOK.md", "{name}: RUNBOOK.md comes last");
+    let (last, templates) = files.split_last().expect("files");
+    assert_eq!(last.0, "manifest.json", "{name}: then manifest.json");
     let manifest: Json = serde_json::from_str(&last.1).expect("manifest.json parses");
     assert_eq!(
         manifest, output.manifest,
@@ -274,6 +276,19 @@ fn role_policy(role: &Json) -> (BTreeSet<String>, BTreeMap<String, BTreeSet<Stri
             assert_eq!(st["Effect"], "Allow", "only Allow statements");
             let resources = strings(&st["Resource"]);
             assert!(!resources.is_empty(), "a statement without resources");
+            if resources == ["*"] {
+                // PutMetricData has no resource; the namespace condition scopes it.
+                assert_eq!(strings(&st["Action"]), ["cloudwatch:PutMetricData"]);
+                assert_eq!(
+                    st["Condition"]["StringEquals"]["cloudwatch:namespace"],
+                    "tapc"
+                );
+                actions
+                    .entry("cloudwatch:PutMetricData".into())
+                    .or_default()
+                    .insert("namespace tapc".into());
+                continue;
+            }
             for action in strings(&st["Action"]) {
                 assert!(!action.contains('*'), "wildcard action {action}");
                 actions
@@ -1058,6 +1073,14 @@ fn route53_failover() {
                 let hc = ref_of(&r["HealthCheckId"])
                     .unwrap_or_else(|| panic!("{ex}: {id} without HealthCheckId"));
                 assert_eq!(stack.ty(hc), Some("AWS::Route53::HealthCheck"));
+                // A record that the serving alarms gate answers through a
+                // calculated check whose first child probes the load balancer.
+                let calculated = &stack.props(hc)["HealthCheckConfig"];
+                let hc = if calculated["Type"] == "CALCULATED" {
+                    ref_of(&calculated["ChildHealthChecks"][0]).expect("child check")
+                } else {
+                    hc
+                };
                 let cfg = &stack.props(hc)["HealthCheckConfig"];
                 let (ty, port) = want.check;
                 assert_eq!(cfg["Type"], ty, "{ex}: {hc} Type");
@@ -1318,7 +1341,11 @@ fn failover_runbook() {
             assert!(!b.stacks[st].primary, "{ex}: no runbook in the primary");
         }
         for region in b.secondaries() {
-            let docs = b.find_in("AWS::SSM::Document", region);
+            let docs: Vec<_> = b
+                .find_in("AWS::SSM::Document", region)
+                .into_iter()
+                .filter(|(_, _, d)| s(&d["Name"]).contains("-failover-"))
+                .collect();
             let services = b.find_in("AWS::ECS::Service", region);
             let scale_up = services
                 .iter()
@@ -1508,7 +1535,11 @@ fn large_platforms_split_runbooks_within_ssm_and_iam_quotas() {
         .collect();
     let mut documents = Vec::new();
     for region in b.secondaries() {
-        let docs = b.find_in("AWS::SSM::Document", region);
+        let docs: Vec<_> = b
+            .find_in("AWS::SSM::Document", region)
+            .into_iter()
+            .filter(|(_, _, d)| s(&d["Name"]).contains("-failover-"))
+            .collect();
         assert!(docs.len() > 1, "{region}: {} runbooks", docs.len());
         let (mut failed_over, mut scaled) = (Vec::new(), Vec::new());
         for (st, id, doc) in docs {
@@ -1524,11 +1555,17 @@ fn large_platforms_split_runbooks_within_ssm_and_iam_quotas() {
             let (starts, waits) = steps.split_at(first_wait);
             assert!(
                 starts.iter().all(|st| st["action"] == "aws:executeAwsApi")
-                    && waits
-                        .iter()
-                        .all(|st| st["action"] == "aws:waitForAwsResourceProperty"),
+                    && waits.iter().all(|st| {
+                        st["action"] == "aws:waitForAwsResourceProperty"
+                            || (st["action"] == "aws:executeScript"
+                                && s(&st["name"]).starts_with("CheckWriter"))
+                    }),
                 "{region} {id}: every start comes before the waits"
             );
+            let waits: Vec<&Json> = waits
+                .iter()
+                .filter(|st| st["action"] == "aws:waitForAwsResourceProperty")
+                .collect();
             let mut started = Vec::new();
             for st in starts {
                 match s(&st["inputs"]["Api"]) {
@@ -2205,7 +2242,7 @@ fn stack_sizes_match_what_the_lowering_emits() {
             .model
             .expect("valid program");
         let output = tapc::lower::lower(&model).unwrap_or_else(|d| panic!("{name}: {d:#?}"));
-        assert_eq!(output.plan.stacks.len() + 1, output.files.len());
+        assert_eq!(output.plan.stacks.len() + 2, output.files.len());
         for (stack, (_, text)) in output.plan.stacks.iter().zip(&output.files) {
             let template: serde_json::Value = serde_json::from_str(text).unwrap();
             let (resources, outputs) = stack
@@ -2229,6 +2266,282 @@ fn stack_sizes_match_what_the_lowering_emits() {
                 "{name}: {}",
                 stack.name
             );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Traffic follows the writer (LANGUAGE.md 4.1, aws-dr.md 6.2): which record
+// answers, given the serving metric of each secondary and the load balancers.
+
+/// Whether health check `id` of stack `st` is healthy: load balancers by
+/// region, and the secondaries whose serving metric is 1.
+fn healthy(
+    b: &Built,
+    st: usize,
+    id: &str,
+    lb_up: &BTreeSet<String>,
+    serving: &BTreeSet<String>,
+) -> bool {
+    let stack = &b.stacks[st];
+    assert_eq!(stack.ty(id), Some("AWS::Route53::HealthCheck"), "{id}");
+    let cfg = &stack.props(id)["HealthCheckConfig"];
+    match s(&cfg["Type"]) {
+        "HTTP" | "HTTPS" => lb_up.contains(&stack.region),
+        "CLOUDWATCH_METRIC" => {
+            let (name, region) = (
+                s(&cfg["AlarmIdentifier"]["Name"]),
+                s(&cfg["AlarmIdentifier"]["Region"]),
+            );
+            assert_eq!(cfg["InsufficientDataHealthStatus"], "LastKnownStatus");
+            let inverted = cfg["Inverted"] == true;
+            // The alarm exists in that region, on the metric the runbooks publish.
+            let alarms: Vec<_> = b
+                .find_in("AWS::CloudWatch::Alarm", region)
+                .into_iter()
+                .filter(|(_, _, a)| a["AlarmName"] == name)
+                .collect();
+            assert_eq!(alarms.len(), 1, "{}: alarm {name} in {region}", b.example);
+            let (_, _, alarm) = alarms[0];
+            assert_eq!(alarm["Namespace"], "tapc");
+            assert_eq!(alarm["MetricName"], "Serving");
+            assert_eq!(alarm["Dimensions"][0]["Name"], "Platform");
+            assert_eq!(alarm["Period"], 60, "standard resolution");
+            assert_eq!(alarm["Threshold"], 1);
+            assert_eq!(alarm["ComparisonOperator"], "GreaterThanOrEqualToThreshold");
+            assert_eq!(alarm["TreatMissingData"], "ignore");
+            // In ALARM while that region serves: the check is then unhealthy
+            // (healthy, if inverted).
+            serving.contains(region) == inverted
+        }
+        "CALCULATED" => {
+            let children = cfg["ChildHealthChecks"].as_array().expect("children");
+            let ok = children
+                .iter()
+                .filter(|c| healthy(b, st, ref_of(c).expect("child Ref"), lb_up, serving))
+                .count();
+            // The load balancer, and all but the region's own serving check.
+            let own = children
+                .iter()
+                .filter(|c| {
+                    stack.props(ref_of(c).unwrap())["HealthCheckConfig"]["Inverted"] == true
+                })
+                .count();
+            assert!(own <= 1);
+            let threshold = cfg["HealthThreshold"].as_u64().expect("threshold") as usize;
+            assert_eq!(threshold, children.len() - own, "{}", b.example);
+            ok >= threshold
+        }
+        other => panic!("{}: check type {other}", b.example),
+    }
+}
+
+/// The region Route 53 answers `name` with (failover records, aliases down
+/// the chain). When no record is healthy Route 53 answers with the primary.
+fn answer(
+    b: &Built,
+    name: &str,
+    lb_up: &BTreeSet<String>,
+    serving: &BTreeSet<String>,
+) -> Option<String> {
+    let records: Vec<_> = b
+        .find("AWS::Route53::RecordSet")
+        .into_iter()
+        .filter(|(_, _, r)| r["Name"] == name)
+        .collect();
+    let pick = |failover: &str| {
+        records
+            .iter()
+            .find(|(_, _, r)| r["Failover"] == failover)
+            .copied()
+    };
+    let evaluate = |(st, _, r): Found| -> Option<String> {
+        match ref_of(&r["HealthCheckId"]) {
+            Some(hc) => healthy(b, st, hc, lb_up, serving).then(|| b.stacks[st].region.clone()),
+            None => answer(b, s(&r["AliasTarget"]["DNSName"]), lb_up, serving),
+        }
+    };
+    let primary = pick("PRIMARY")?;
+    evaluate(primary).or_else(|| evaluate(pick("SECONDARY")?))
+}
+
+#[test]
+fn traffic_follows_the_writer() {
+    let mut seen = BTreeSet::new();
+    for ex in EXAMPLES {
+        let b = build(ex);
+        let Some(domain) = b
+            .find("AWS::Route53::RecordSet")
+            .iter()
+            .map(|(_, _, r)| s(&r["Name"]).to_string())
+            .filter(|n| !n.starts_with("failover-"))
+            .min_by_key(|n| n.len())
+        else {
+            continue;
+        };
+        seen.insert(ex);
+        let primary = b.primary().to_string();
+        let all: BTreeSet<String> = b.regions().iter().map(|r| r.to_string()).collect();
+        let none = BTreeSet::new();
+        let only = |r: &str| BTreeSet::from([r.to_string()]);
+        let order: Vec<String> = b.manifest["dr"]["dns_failover_order"]
+            .as_array()
+            .expect("dns order")
+            .iter()
+            .map(|r| s(r).to_string())
+            .collect();
+        assert_eq!(
+            order.iter().cloned().collect::<BTreeSet<_>>(),
+            b.secondaries().iter().map(|r| r.to_string()).collect(),
+            "{ex}: every secondary in the DNS order"
+        );
+        // Normal operation: the primary serves.
+        assert_eq!(
+            answer(&b, &domain, &all, &none),
+            Some(primary.clone()),
+            "{ex}: normal"
+        );
+        // Its load balancer fails: DNS goes down the chain, to the first secondary.
+        let mut without_primary = all.clone();
+        without_primary.remove(&primary);
+        assert_eq!(
+            answer(&b, &domain, &without_primary, &none).as_ref(),
+            Some(&order[0]),
+            "{ex}: the first secondary in the DNS order takes over"
+        );
+        for s_region in &order {
+            // After the failover runbook of S (serving = S), S answers even
+            // with every load balancer healthy: a database-only outage, or the
+            // old primary back as a read-only secondary.
+            assert_eq!(
+                answer(&b, &domain, &all, &only(s_region)).as_ref(),
+                Some(s_region),
+                "{ex}: failover to {s_region}"
+            );
+            assert_eq!(
+                answer(&b, &domain, &without_primary, &only(s_region)).as_ref(),
+                Some(s_region),
+                "{ex}: failover to {s_region} with the primary down"
+            );
+            // A second failover, to another secondary T, while S's metric is
+            // still 1 (S failed before T's runbook could clear it).
+            for t in order.iter().filter(|t| *t != s_region) {
+                let both: BTreeSet<String> = [s_region.clone(), t.clone()].into();
+                let mut s_down = all.clone();
+                s_down.remove(s_region);
+                s_down.remove(&primary);
+                assert_eq!(
+                    answer(&b, &domain, &s_down, &both).as_ref(),
+                    Some(t),
+                    "{ex}: from {s_region} on to {t}"
+                );
+            }
+            // Failback clears the metric: the primary serves again.
+            assert_eq!(
+                answer(&b, &domain, &all, &none),
+                Some(primary.clone()),
+                "{ex}: failback"
+            );
+        }
+    }
+    seen_check(
+        "an endpoint",
+        seen,
+        &["trading", "global", "pilot-light", "cache"],
+    );
+}
+
+/// Each runbook publishes the serving metric the alarms watch, in the right
+/// regions, and its role may call every API the document calls.
+#[test]
+fn runbooks_move_traffic_and_their_roles_cover_every_call() {
+    for ex in EXAMPLES {
+        let b = build(ex);
+        let order: Vec<String> = b.manifest["dr"]["dns_failover_order"]
+            .as_array()
+            .expect("dns order")
+            .iter()
+            .map(|r| s(r).to_string())
+            .collect();
+        let platform = &b.manifest["dr"]["serving_metric"]["dimension"]["Platform"];
+        let has_endpoint = !b.find("AWS::Route53::RecordSet").is_empty();
+        for (st, id, doc) in b.find("AWS::SSM::Document") {
+            let stack = &b.stacks[st];
+            let name = s(&doc["Name"]);
+            let back = name.contains("-failback-");
+            let content = &doc["Content"];
+            let steps = content["mainSteps"].as_array().expect("steps");
+            let role = att_of(
+                &content["parameters"]["AutomationAssumeRole"]["default"],
+                "Arn",
+            )
+            .expect("role");
+            let (_, actions) = role_policy(stack.props(role));
+            let mut calls = BTreeSet::new();
+            for step in steps {
+                let inputs = &step["inputs"];
+                match s(&step["action"]) {
+                    "aws:executeAwsApi" | "aws:waitForAwsResourceProperty" => {
+                        calls.insert(format!("{}:{}", s(&inputs["Service"]), s(&inputs["Api"])));
+                    }
+                    "aws:executeScript" => {
+                        let script = s(&inputs["Script"]);
+                        if script.contains("describe_global_clusters") {
+                            calls.insert("rds:DescribeGlobalClusters".into());
+                        }
+                        if script.contains("put_metric_data") {
+                            calls.insert("cloudwatch:PutMetricData".into());
+                            let payload = &inputs["InputPayload"];
+                            assert_eq!(payload["Namespace"], "tapc");
+                            assert_eq!(payload["Metric"], "Serving");
+                            assert_eq!(&payload["Platform"], platform);
+                            let regions: Vec<String> = strings(&payload["Regions"]);
+                            assert_eq!(regions, order, "{ex} {name}: every secondary");
+                            if back {
+                                assert_eq!(payload["Serving"], "", "{ex} {name}: none serves");
+                                assert_eq!(payload["Strict"], true);
+                            } else {
+                                assert_eq!(payload["Serving"], stack.region, "{ex} {name}");
+                                assert_eq!(payload["Strict"], false);
+                            }
+                        }
+                    }
+                    "aws:sleep" => assert!(back, "{ex} {name}: only the failback pauses"),
+                    other => panic!("{ex} {name}: step action {other}"),
+                }
+            }
+            assert_eq!(
+                calls.contains("cloudwatch:PutMetricData"),
+                has_endpoint,
+                "{ex} {name}: moves traffic exactly when there is an endpoint"
+            );
+            for call in &calls {
+                assert!(
+                    actions.contains_key(call),
+                    "{ex} {name}: the role may not call {call}"
+                );
+            }
+            // The Aurora steps may act on every member cluster, whichever is
+            // the writer when the runbook starts.
+            for api in ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"] {
+                if let Some(resources) = actions.get(api) {
+                    for region in b.regions() {
+                        assert!(
+                            resources
+                                .iter()
+                                .any(|r| r.contains(&format!(":rds:{region}:"))),
+                            "{ex} {name}: {api} on the cluster in {region}"
+                        );
+                    }
+                }
+            }
+            if back {
+                assert!(
+                    !calls.contains("rds:FailoverGlobalCluster"),
+                    "{ex} {name}: a failback never allows data loss"
+                );
+            }
+            let _ = id;
         }
     }
 }

@@ -241,6 +241,28 @@ fn rto_budget(
             span: span_of(&e.attrs, "ttl"),
         };
     }
+    // traffic: the failover runbook publishes the serving metric right after
+    // starting the promotions, so the secondary's serving alarm evaluating its
+    // period and Route 53 following the alarm (src/lower/dns.rs) overlap them.
+    let traffic = if p.endpoints.is_empty() {
+        Term {
+            name: "traffic",
+            ms: 0,
+            how: "no endpoint".into(),
+            span: None,
+        }
+    } else {
+        Term {
+            name: "traffic",
+            ms: fig(&timing.alarm_period) + fig(&timing.alarm_follow),
+            how: format!(
+                "serving alarm period {} + Route 53 following the alarm {}",
+                duration(fig(&timing.alarm_period)),
+                duration(fig(&timing.alarm_follow))
+            ),
+            span: None,
+        }
+    };
     let trigger = Term {
         name: "trigger",
         ms: trigger,
@@ -272,15 +294,30 @@ fn rto_budget(
 
     let has_compute = p.services.iter().flatten().any(|s| s.kind.imp.compute());
     let strategy_span = span_of(attrs, "strategy");
+    // Until its tasks pass, the secondary's load balancer fails Route 53's
+    // check too, which then needs `threshold` passing probes to turn healthy.
+    let healthy = p
+        .endpoints
+        .iter()
+        .filter_map(|e| Some(e.health.duration("interval")? * e.health.int("threshold")? as u64))
+        .max();
     let compute = match platform.strategy {
         Strategy::PilotLight if has_compute => Term {
             name: "compute",
-            ms: fig(&timing.task_start) + fig(&timing.target_check),
-            how: format!(
-                "pilot light: task start {} + first target health check {}",
-                duration(fig(&timing.task_start)),
-                duration(fig(&timing.target_check))
-            ),
+            ms: fig(&timing.task_start) + fig(&timing.target_check) + healthy.unwrap_or(0),
+            how: match healthy {
+                Some(ms) => format!(
+                    "pilot light: task start {} + first target health check {} + Route 53 check healthy again {}",
+                    duration(fig(&timing.task_start)),
+                    duration(fig(&timing.target_check)),
+                    duration(ms)
+                ),
+                None => format!(
+                    "pilot light: task start {} + first target health check {}",
+                    duration(fig(&timing.task_start)),
+                    duration(fig(&timing.target_check))
+                ),
+            },
             span: strategy_span,
         },
         Strategy::BackupRestore => Term {
@@ -301,9 +338,9 @@ fn rto_budget(
     let total = detect
         .ms
         .saturating_add(trigger.ms)
-        .saturating_add(promote.ms.max(compute.ms))
+        .saturating_add(promote.ms.max(compute.ms).max(traffic.ms))
         .saturating_add(dns.ms);
-    let terms = vec![detect, trigger, promote, compute, dns];
+    let terms = vec![detect, trigger, promote, compute, traffic, dns];
     if total > rto {
         diags.push(rto_diagnostic(
             &terms,
@@ -332,14 +369,15 @@ fn rto_diagnostic(
     let mut d = Diagnostic::error(
         "E402",
         format!(
-            "worst-case failover takes {}, more than the RTO of {}: {} + {} + max({}, {}) + {}",
+            "worst-case failover takes {}, more than the RTO of {}: {} + {} + max({}, {}, {}) + {}",
             duration(total),
             duration(rto),
             t(0),
             t(1),
             t(2),
             t(3),
-            t(4)
+            t(4),
+            t(5)
         ),
     );
     if let Some(s) = rto_span {
@@ -364,7 +402,7 @@ fn rto_diagnostic(
         ));
     }
     let compute = term("compute");
-    let promote = term("promote");
+    let promote = term("promote").max(term("traffic"));
     if compute > promote && compute - promote >= over && platform.strategy != Strategy::WarmStandby
     {
         fixes.push(

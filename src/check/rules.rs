@@ -217,8 +217,10 @@ fn dns(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Option<Fi
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '.'))
         {
+            // Escaped: a control character would break the report's lines.
             return Some(format!(
-                "`{c}` is not allowed: letters, digits, hyphens and dots only"
+                "`{}` is not allowed: letters, digits, hyphens and dots only",
+                c.escape_debug()
             ));
         }
         if let Some(l) = labels

@@ -9,7 +9,7 @@
 use super::json::{json, Json};
 
 use super::kinds::{Behaviour, Part};
-use super::runbook::{Action, Names};
+use super::runbook::{writer_check, Action, Check, Names};
 use super::{get_att, r#ref, retain, sub, Ctx, Tags};
 use crate::check::Partial;
 use crate::diag::Diagnostic;
@@ -320,54 +320,32 @@ impl Behaviour for Aurora {
         env.push(json!({ "Name": format!("{var}_ENDPOINT"), "Value": endpoint }));
     }
     /// `FailoverGlobalCluster` to this region's cluster, then a wait until the
-    /// global cluster is available again (aws-dr.md 1.1).
+    /// global cluster is available again and this cluster is its writer
+    /// (aws-dr.md 1.1).
     fn failover(&self, names: &Names, i: usize, region: usize) -> Option<Action> {
+        Some(switch(names, i, region, "FailoverGlobalCluster"))
+    }
+    /// `SwitchoverGlobalCluster` back to the primary region's cluster: planned,
+    /// no data loss, every region up (aws-dr.md 6.3 [A8]).
+    fn failback(&self, names: &Names, i: usize, _region: usize) -> Option<Action> {
+        Some(switch(
+            names,
+            i,
+            names.model.primary(),
+            "SwitchoverGlobalCluster",
+        ))
+    }
+    fn verify(&self, names: &Names, i: usize, region: usize, back: bool) -> Vec<Check> {
         let model = names.model;
         let code = &model.regions[region].code;
-        let primary = &model.regions[model.primary()].code;
+        let target = if back { model.primary() } else { region };
+        let target = &model.regions[target].code;
         let global = names.name(NameKind::GlobalCluster, i, "");
-        let target = format!(
-            "arn:${{AWS::Partition}}:rds:{code}:${{AWS::AccountId}}:cluster:{}",
-            names.name(NameKind::DbCluster, i, code)
-        );
-        Some(Action {
-            service: i,
-            start: json!({
-                "name": format!("Failover{}", names.id(i)),
-                "action": "aws:executeAwsApi",
-                "inputs": {
-                    "Service": "rds",
-                    "Api": "FailoverGlobalCluster",
-                    "GlobalClusterIdentifier": &global,
-                    "TargetDbClusterIdentifier": sub(target.clone()),
-                    "AllowDataLoss": true,
-                },
-            }),
-            wait: Some(json!({
-                "name": format!("WaitFor{}", names.id(i)),
-                "action": "aws:waitForAwsResourceProperty",
-                "timeoutSeconds": 900,
-                "inputs": {
-                    "Service": "rds",
-                    "Api": "DescribeGlobalClusters",
-                    "GlobalClusterIdentifier": &global,
-                    "PropertySelector": "$.GlobalClusters[0].Status",
-                    "DesiredValues": ["available"],
-                },
-            })),
-            statement: json!({
-                "Effect": "Allow",
-                "Action": ["rds:DescribeGlobalClusters", "rds:FailoverGlobalCluster"],
-                "Resource": [
-                    sub(format!("arn:${{AWS::Partition}}:rds::${{AWS::AccountId}}:global-cluster:{global}")),
-                    sub(target),
-                    sub(format!(
-                        "arn:${{AWS::Partition}}:rds:{primary}:${{AWS::AccountId}}:cluster:{}",
-                        names.name(NameKind::DbCluster, i, primary)
-                    )),
-                ],
-            }),
-        })
+        vec![Check {
+            what: format!("the writer of the global database `{global}`"),
+            command: format!("aws rds describe-global-clusters --region {code} --global-cluster-identifier {global} --query 'GlobalClusters[0].[Status, GlobalClusterMembers[?IsWriter].DBClusterArn | [0]]' --output text"),
+            expect: format!("`available` and an ARN ending in `:cluster:{}` (in {target})", names.name(NameKind::DbCluster, i, target)),
+        }]
     }
     fn secret(&self) -> Option<(NameKind, &'static [&'static str])> {
         Some((NameKind::Secret, &["username", "password"]))
@@ -467,4 +445,75 @@ fn write_forwarding(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
             svc.name
         )),
     );
+}
+
+/// The ARN of service `i`'s cluster in region `code`.
+fn cluster_arn(names: &Names, i: usize, code: &str) -> String {
+    format!(
+        "arn:${{AWS::Partition}}:rds:{code}:${{AWS::AccountId}}:cluster:{}",
+        names.name(NameKind::DbCluster, i, code)
+    )
+}
+
+/// A runbook step making `target`'s cluster the writer of the global cluster
+/// (`FailoverGlobalCluster` with data loss allowed, or
+/// `SwitchoverGlobalCluster`), the waits until it is, and the permissions:
+/// on the global cluster and every member cluster, since whichever is the
+/// writer when the runbook runs (after an earlier failover, not the primary)
+/// is acted on too.
+fn switch(names: &Names, i: usize, target: usize, api: &str) -> Action {
+    let model = names.model;
+    let code = &model.regions[target].code;
+    let global = names.name(NameKind::GlobalCluster, i, "");
+    let target_arn = sub(cluster_arn(names, i, code));
+    let mut inputs = json!({
+        "Service": "rds",
+        "Api": api,
+        "GlobalClusterIdentifier": &global,
+        "TargetDbClusterIdentifier": target_arn.clone(),
+    });
+    if api == "FailoverGlobalCluster" {
+        inputs["AllowDataLoss"] = json!(true);
+    }
+    let step = if api == "FailoverGlobalCluster" {
+        "Failover"
+    } else {
+        "Switchover"
+    };
+    let mut resources = vec![sub(format!(
+        "arn:${{AWS::Partition}}:rds::${{AWS::AccountId}}:global-cluster:{global}"
+    ))];
+    resources.extend(
+        crate::graph::region_order(model)
+            .into_iter()
+            .map(|r| sub(cluster_arn(names, i, &model.regions[r].code))),
+    );
+    Action {
+        service: i,
+        start: json!({
+            "name": format!("{step}{}", names.id(i)),
+            "action": "aws:executeAwsApi",
+            "inputs": inputs,
+        }),
+        wait: vec![
+            json!({
+                "name": format!("WaitFor{}", names.id(i)),
+                "action": "aws:waitForAwsResourceProperty",
+                "timeoutSeconds": 900,
+                "inputs": {
+                    "Service": "rds",
+                    "Api": "DescribeGlobalClusters",
+                    "GlobalClusterIdentifier": &global,
+                    "PropertySelector": "$.GlobalClusters[0].Status",
+                    "DesiredValues": ["available"],
+                },
+            }),
+            writer_check(format!("CheckWriter{}", names.id(i)), &global, target_arn),
+        ],
+        statement: json!({
+            "Effect": "Allow",
+            "Action": ["rds:DescribeGlobalClusters", format!("rds:{api}")],
+            "Resource": resources,
+        }),
+    }
 }

@@ -4,9 +4,22 @@
 //! domain. Route 53 allows one record of each per name, so with more secondaries
 //! the SECONDARY record aliases `failover-1.DOMAIN`, a failover pair of the next
 //! two regions, and so on down the chain.
+//!
+//! Traffic follows the writer, not the load balancers alone: each secondary S
+//! has a serving alarm (in S) on the `Serving` metric that its runbooks
+//! publish (`runbook.rs`), in ALARM while S serves. A region's record answers
+//! through a `CALCULATED` check that needs its load balancer's check and,
+//! for every secondary later in the chain, a `CLOUDWATCH_METRIC` check on that
+//! secondary's alarm being OK (aws-dr.md 6.2 [C11][R9]). So the primary
+//! answers until a failover runbook says otherwise, keeps out of DNS after a
+//! failover even once its load balancer is healthy again (its database is then
+//! a read-only secondary), and returns only when the failback runbook clears
+//! the metric. No Route 53 record changes during an incident: the runbooks
+//! make one regional data-plane call (`PutMetricData`) in a region that is up.
 
 use super::json::{json, Json};
 
+use super::runbook::{serving_alarm, METRIC, NAMESPACE};
 use super::{camel, retain, Ctx, Tags};
 use crate::graph::{region_order, NodeKind};
 use crate::model::Model;
@@ -96,6 +109,96 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
         json!({ "HealthCheckConfig": config }),
         Tags::List("HealthCheckTags"),
     );
+    // The serving alarm of this secondary, once (with the first endpoint).
+    if e == 0 && !ctx.is_primary() {
+        let name = serving_alarm(ctx.prefix, region);
+        // People on call hear that traffic moved here, and that it left.
+        super::aurora::alarm_topic(ctx, "ServingTopic", &format!("traffic in {region}"));
+        ctx.add(
+            "ServingAlarm",
+            "AWS::CloudWatch::Alarm",
+            json!({
+                "AlarmName": name,
+                "AlarmDescription": format!("{region} serves {}: a failover runbook moved traffic here (metric {NAMESPACE}/{METRIC} = 1, published by the runbooks)", ctx.model.platform.name),
+                "Namespace": NAMESPACE,
+                "MetricName": METRIC,
+                "Dimensions": [{ "Name": "Platform", "Value": ctx.prefix }],
+                "Statistic": "Maximum",
+                "Period": 60,
+                "EvaluationPeriods": 1,
+                "Threshold": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                // The metric is published once per switch: the alarm keeps its
+                // state between data points.
+                "TreatMissingData": "ignore",
+                "AlarmActions": [{ "Ref": "ServingTopic" }],
+                "OKActions": [{ "Ref": "ServingTopic" }],
+            }),
+            Tags::None,
+        );
+    }
+    // One check per later secondary: healthy while its alarm is OK. Without
+    // data (never published, or no data point in the last period) Route 53
+    // keeps the last status, healthy for a new check.
+    let metric_check = |code: &str, inverted: bool| {
+        let mut config = json!({
+            "Type": "CLOUDWATCH_METRIC",
+            "AlarmIdentifier": { "Name": serving_alarm(ctx.prefix, code), "Region": code },
+            "InsufficientDataHealthStatus": "LastKnownStatus",
+        });
+        if inverted {
+            config["Inverted"] = json!(true);
+        }
+        json!({ "HealthCheckConfig": config })
+    };
+    let later = &order[k + 1..];
+    let mut children = vec![json!({ "Ref": &check })];
+    // A secondary with later ones also counts its own serving (the check on
+    // its alarm, inverted): it keeps answering while it serves even if a
+    // later secondary that failed still reports serving, which no runbook
+    // could clear in a region that is down.
+    if !later.is_empty() && !ctx.is_primary() {
+        let id = format!("{stem}Serving");
+        let props = metric_check(region, true);
+        ctx.add(
+            &id,
+            "AWS::Route53::HealthCheck",
+            props,
+            Tags::List("HealthCheckTags"),
+        );
+        children.push(json!({ "Ref": id }));
+    }
+    for &s in later {
+        let code = &ctx.model.regions[s].code;
+        let id = format!("{stem}Standby{}", camel(code));
+        let props = metric_check(code, false);
+        ctx.add(
+            &id,
+            "AWS::Route53::HealthCheck",
+            props,
+            Tags::List("HealthCheckTags"),
+        );
+        children.push(json!({ "Ref": id }));
+    }
+    let answer = if children.len() > 1 {
+        // The load balancer and every later secondary standing by; for a
+        // secondary, its own serving may stand in for one of them.
+        let id = format!("{stem}WriterCheck");
+        let threshold = 1 + later.len();
+        ctx.add(
+            &id,
+            "AWS::Route53::HealthCheck",
+            json!({ "HealthCheckConfig": {
+                "Type": "CALCULATED",
+                "ChildHealthChecks": Json::Arr(children),
+                "HealthThreshold": threshold,
+            } }),
+            Tags::List("HealthCheckTags"),
+        );
+        id
+    } else {
+        check.clone()
+    };
     let last = k + 1 == order.len();
     let (name, failover) = if last {
         (level_name(domain, k - 1), "SECONDARY")
@@ -108,7 +211,7 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
         "Type": "A",
         "Failover": failover,
         "SetIdentifier": format!("{}-{region}", endpoint.name),
-        "HealthCheckId": { "Ref": check },
+        "HealthCheckId": { "Ref": answer },
         "AliasTarget": { "DNSName": alb_dns, "HostedZoneId": alb_zone, "EvaluateTargetHealth": true },
     });
     record[zone_key] = zone;

@@ -16,7 +16,7 @@
 use super::json::{json, Json};
 
 use super::kinds::{Behaviour, Part};
-use super::runbook::{Action, Names};
+use super::runbook::{Action, Check, Names};
 use super::{get_att, r#ref, retain, sub, Ctx, Tags};
 use crate::check::Partial;
 use crate::diag::Diagnostic;
@@ -217,6 +217,20 @@ impl Behaviour for Elasticache {
     fn failover(&self, names: &Names, i: usize, region: usize) -> Option<Action> {
         Some(promote(names, i, region))
     }
+    fn failback(&self, names: &Names, i: usize, _region: usize) -> Option<Action> {
+        Some(promote(names, i, names.model.primary()))
+    }
+    fn verify(&self, names: &Names, i: usize, region: usize, back: bool) -> Vec<Check> {
+        let model = names.model;
+        let code = &model.regions[region].code;
+        let target = if back { model.primary() } else { region };
+        let id = datastore_id(model, i, &names.name(NameKind::GlobalDatastore, i, ""));
+        vec![Check {
+            what: format!("the primary of the global datastore `{id}`"),
+            command: format!("aws elasticache describe-global-replication-groups --region {code} --global-replication-group-id {id} --show-member-info --query 'GlobalReplicationGroups[0].[Status, Members[?Role==`PRIMARY`].ReplicationGroupRegion | [0]]' --output text"),
+            expect: format!("`available` and `{}`", model.regions[target].code),
+        }]
+    }
     fn secret(&self) -> Option<(NameKind, &'static [&'static str])> {
         Some((NameKind::AuthSecret, &["token"]))
     }
@@ -242,14 +256,26 @@ impl Behaviour for Elasticache {
 pub(crate) fn promote(names: &Names, i: usize, target: usize) -> Action {
     let model = names.model;
     let code = &model.regions[target].code;
-    let primary = &model.regions[model.primary()].code;
     let id = datastore_id(model, i, &names.name(NameKind::GlobalDatastore, i, ""));
     let group = names.name(NameKind::ReplicationGroup, i, code);
-    let group_arn = |region: &str, group: &str| {
+    let group_arn = |region: &str| {
         sub(format!(
-            "arn:${{AWS::Partition}}:elasticache:{region}:${{AWS::AccountId}}:replicationgroup:{group}"
+            "arn:${{AWS::Partition}}:elasticache:{region}:${{AWS::AccountId}}:replicationgroup:{}",
+            names.name(NameKind::ReplicationGroup, i, region)
         ))
     };
+    // Every member group: the runbook acts on whichever is primary when it
+    // runs, which after an earlier failover is not the primary region's.
+    let members = std::iter::once(model.primary()).chain(
+        model.services[i]
+            .replication
+            .iter()
+            .flat_map(|r| r.regions.iter().copied()),
+    );
+    let mut resources = vec![sub(format!(
+        "arn:${{AWS::Partition}}:elasticache::${{AWS::AccountId}}:globalreplicationgroup:{id}"
+    ))];
+    resources.extend(members.map(|r| group_arn(&model.regions[r].code)));
     Action {
         service: i,
         start: json!({
@@ -263,7 +289,7 @@ pub(crate) fn promote(names: &Names, i: usize, target: usize) -> Action {
                 "PrimaryReplicationGroupId": &group,
             },
         }),
-        wait: Some(json!({
+        wait: vec![json!({
             "name": format!("WaitFor{}", names.id(i)),
             "action": "aws:waitForAwsResourceProperty",
             "timeoutSeconds": 900,
@@ -274,15 +300,11 @@ pub(crate) fn promote(names: &Names, i: usize, target: usize) -> Action {
                 "PropertySelector": "$.GlobalReplicationGroups[0].Status",
                 "DesiredValues": ["available"],
             },
-        })),
+        })],
         statement: json!({
             "Effect": "Allow",
             "Action": ["elasticache:DescribeGlobalReplicationGroups", "elasticache:FailoverGlobalReplicationGroup"],
-            "Resource": [
-                sub(format!("arn:${{AWS::Partition}}:elasticache::${{AWS::AccountId}}:globalreplicationgroup:{id}")),
-                group_arn(code, &group),
-                group_arn(primary, &names.name(NameKind::ReplicationGroup, i, primary)),
-            ],
+            "Resource": resources,
         }),
     }
 }

@@ -4,7 +4,7 @@
 use super::json::{json, Json};
 
 use super::kinds::{Behaviour, Part};
-use super::runbook::{Action, Names};
+use super::runbook::{Action, Check, Names};
 use super::{get_att, policy_len, r#ref, sub, Ctx, Tags, MAX_POLICY};
 use crate::diag::Diagnostic;
 use crate::graph::NodeKind;
@@ -325,28 +325,40 @@ impl Behaviour for Fargate {
     }
     /// Scales the service up to `count` where the strategy keeps it lower.
     fn failover(&self, names: &Names, i: usize, region: usize) -> Option<Action> {
+        let count = names.model.services[i].attrs.int("count").unwrap_or(1);
+        scale(names, i, region, count, "ScaleUp")
+    }
+    fn verify(&self, names: &Names, i: usize, region: usize, back: bool) -> Vec<Check> {
         let model = names.model;
-        let code = &model.regions[region].code;
         let count = model.services[i].attrs.int("count").unwrap_or(1);
-        if desired_count(model, i, region) >= count {
-            return None;
+        let to = if back {
+            desired_count(model, i, region)
+        } else {
+            count
+        };
+        match scale(names, i, region, to, "") {
+            None => Vec::new(),
+            Some(_) => {
+                let code = &model.regions[region].code;
+                let cluster = names.name(NameKind::EcsCluster, i, code);
+                let service = names.name(NameKind::EcsService, i, code);
+                vec![Check {
+                    what: format!("the tasks of `{}` in {code}", model.services[i].name),
+                    command: format!("aws ecs describe-services --region {code} --cluster {cluster} --services {service} --query 'services[0].[desiredCount, runningCount]' --output text"),
+                    expect: format!("`{to}` and `{to}` (running catches up with desired)"),
+                }]
+            }
         }
-        let cluster = names.name(NameKind::EcsCluster, i, code);
-        let service = names.name(NameKind::EcsService, i, code);
-        Some(Action {
-            service: i,
-            start: json!({
-                "name": format!("ScaleUp{}", names.id(i)),
-                "action": "aws:executeAwsApi",
-                "inputs": { "Service": "ecs", "Api": "UpdateService", "cluster": &cluster, "service": &service, "desiredCount": count },
-            }),
-            wait: None,
-            statement: json!({
-                "Effect": "Allow",
-                "Action": ["ecs:UpdateService"],
-                "Resource": sub(format!("arn:${{AWS::Partition}}:ecs:{code}:${{AWS::AccountId}}:service/{cluster}/{service}")),
-            }),
-        })
+    }
+    /// Back to the standby size once traffic has left (pilot light: 0).
+    fn failback(&self, names: &Names, i: usize, region: usize) -> Option<Action> {
+        scale(
+            names,
+            i,
+            region,
+            desired_count(names.model, i, region),
+            "ScaleDown",
+        )
     }
     fn names(&self) -> &'static [NameKind] {
         &[
@@ -362,4 +374,31 @@ impl Behaviour for Fargate {
     fn compute(&self) -> bool {
         true
     }
+}
+
+/// The runbook step that sets the service's task count in `region`, none
+/// where the strategy already runs the full count there.
+fn scale(names: &Names, i: usize, region: usize, to: i64, step: &str) -> Option<Action> {
+    let model = names.model;
+    let code = &model.regions[region].code;
+    let count = model.services[i].attrs.int("count").unwrap_or(1);
+    if desired_count(model, i, region) >= count {
+        return None;
+    }
+    let cluster = names.name(NameKind::EcsCluster, i, code);
+    let service = names.name(NameKind::EcsService, i, code);
+    Some(Action {
+        service: i,
+        start: json!({
+            "name": format!("{step}{}", names.id(i)),
+            "action": "aws:executeAwsApi",
+            "inputs": { "Service": "ecs", "Api": "UpdateService", "cluster": &cluster, "service": &service, "desiredCount": to },
+        }),
+        wait: Vec::new(),
+        statement: json!({
+            "Effect": "Allow",
+            "Action": ["ecs:UpdateService"],
+            "Resource": sub(format!("arn:${{AWS::Partition}}:ecs:{code}:${{AWS::AccountId}}:service/{cluster}/{service}")),
+        }),
+    })
 }

@@ -9,7 +9,7 @@
 //! fails on a kind without one (`stdlib::load`); a unit test asserts both ways.
 
 use super::json::Json;
-use super::runbook::{Action, Names};
+use super::runbook::{Action, Check, Names};
 use super::{aurora, dynamodb, elasticache, eventbridge, fargate, s3, Ctx};
 use crate::check::Partial;
 use crate::diag::Diagnostic;
@@ -97,6 +97,23 @@ pub(crate) trait Behaviour: Sync + std::fmt::Debug {
     /// The step of the failover runbook of `region` (a secondary), if any.
     fn failover(&self, _names: &Names, _i: usize, _region: usize) -> Option<Action> {
         None
+    }
+    /// The step of the failback runbook of `region` (a secondary) that
+    /// returns the service to the primary region, if any: a planned switch
+    /// without data loss for data, the standby size for compute. A kind with
+    /// a failover step has one.
+    fn failback(&self, _names: &Names, _i: usize, _region: usize) -> Option<Action> {
+        None
+    }
+    /// How an operator checks, after the failover (or with `back`, the
+    /// failback) runbook of `region`, that it did the service's step.
+    fn verify(&self, _names: &Names, _i: usize, _region: usize, _back: bool) -> Vec<Check> {
+        Vec::new()
+    }
+    /// What an operator does before the failback runbook of `region`, so
+    /// that data written there while it served reaches the primary.
+    fn before_failback(&self, _names: &Names, _i: usize, _region: usize) -> Vec<Check> {
+        Vec::new()
     }
     /// The secret operators read the credentials from (named the same in
     /// every region it is replicated to), and its fields.

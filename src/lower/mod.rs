@@ -11,6 +11,7 @@ mod dynamodb;
 mod elasticache;
 mod eventbridge;
 mod fargate;
+mod guide;
 mod json;
 pub(crate) mod kinds;
 mod network;
@@ -43,7 +44,8 @@ pub const MAX_INLINE_BYTES: usize = 51_200;
 pub const MAX_POLICY: usize = 10_240;
 
 pub struct Output {
-    /// File name and contents, in deployment order, then `manifest.json`.
+    /// File name and contents, in deployment order, then `manifest.json` and
+    /// `RUNBOOK.md`.
     pub files: Vec<(String, String)>,
     pub plan: Plan,
     pub manifest: Value,
@@ -79,8 +81,8 @@ pub(crate) struct Ctx<'m> {
     region: usize,
     /// This region's failover runbooks, taken as they are lowered.
     runbooks: Vec<Option<runbook::Runbook>>,
-    /// Failover runbook documents, with the stack of each.
-    documents: Vec<(usize, String)>,
+    /// Failover and failback runbook documents, with the stack of each.
+    documents: Vec<(usize, String, String)>,
     /// What became of each of this region's stacks.
     made: Vec<Option<Made>>,
     /// The tags of each region, built once: every resource carries them.
@@ -115,7 +117,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 type Made = (usize, Vec<String>, usize);
 
 /// Lowers, handing each file to `emit` as soon as it is final: its index in
-/// deployment order (`manifest.json` last), name and text. Regions are lowered
+/// deployment order (`manifest.json`, then `RUNBOOK.md` last), name and text. Regions are lowered
 /// on threads of their own, which call `emit` concurrently, so templates come
 /// in no set order, each once the last stack importing from it is lowered;
 /// only a few are in memory at a time.
@@ -179,7 +181,7 @@ pub fn lower_with(
             }
         }
     }
-    documents.sort_by_key(|(stack, _)| *stack);
+    documents.sort_by_key(|(stack, _, _)| *stack);
     let mut stacks_json = Vec::new();
     for (stack, made) in plan.stacks.iter().zip(made) {
         let (resources, outputs, bytes) = made.expect("every stack is lowered by its region");
@@ -209,14 +211,19 @@ pub fn lower_with(
     if !diags.is_empty() {
         return Err(diags);
     }
-    let runbooks: Vec<(usize, String)> = documents
+    let runbooks: Vec<(usize, String, String)> = documents
         .into_iter()
-        .map(|(s, document)| (plan.stacks[s].region, document))
+        .map(|(s, document, failback)| (plan.stacks[s].region, document, failback))
         .collect();
     let manifest = manifest(model, stacks_json, &runbooks);
     let mut text = serde_json::to_string_pretty(&manifest).expect("a JSON value serializes");
     text.push('\n');
     emit(plan.stacks.len(), "manifest.json".into(), text);
+    emit(
+        plan.stacks.len() + 1,
+        "RUNBOOK.md".into(),
+        guide::write(model, &prefix, &ids, &runbooks),
+    );
     Ok(Lowered { plan, manifest })
 }
 
@@ -306,8 +313,21 @@ pub fn size(model: &Model, kind: NodeKind, region: usize) -> (usize, usize) {
             .size(model, i, region, Part::Global),
         NodeKind::Zone(_) => (1, 1),
         NodeKind::Chain(..) => (1, 0),
-        NodeKind::Record(_) => (2, 0),
-        NodeKind::Runbook(_) => (2, 0),
+        // The load balancer's check and the record; a check per later
+        // secondary's serving alarm and the calculated check over them; in a
+        // secondary, its serving alarm (with the first endpoint).
+        NodeKind::Record(e) => {
+            let order = graph::region_order(model);
+            let k = order.iter().position(|&o| o == region).unwrap_or(0);
+            let later = order.len() - k - 1;
+            // The alarm, its topic and a subscription per `notify` address.
+            let notify = model.platform.attrs.strings("notify").len();
+            let alarm = usize::from(e == 0 && r.role == Role::Secondary) * (2 + notify);
+            let serving = usize::from(later > 0 && r.role == Role::Secondary);
+            (2 + later + usize::from(later > 0) + serving + alarm, 0)
+        }
+        // The role and the failover and failback documents.
+        NodeKind::Runbook(_) => (3, 0),
     }
 }
 
@@ -318,19 +338,40 @@ fn role(r: &Region) -> &'static str {
     }
 }
 
-fn manifest(model: &Model, stacks: Vec<Value>, runbooks: &[(usize, String)]) -> Value {
+fn manifest(model: &Model, stacks: Vec<Value>, runbooks: &[(usize, String, String)]) -> Value {
     use serde_json::json;
-    let failover: Vec<Value> = runbooks
-        .iter()
-        .map(|(r, document)| {
-            let code = &model.regions[*r].code;
-            json!({
+    // Per secondary, in the order DNS fails over (the chain of `dns.rs`).
+    let order = graph::region_order(model);
+    let command = |code: &str, document: &str| {
+        format!("aws ssm start-automation-execution --region {code} --document-name {document}")
+    };
+    let mut failover: Vec<Value> = Vec::new();
+    for (rank, &r) in order.iter().enumerate().skip(1) {
+        let code = &model.regions[r].code;
+        for (_, document, failback) in runbooks.iter().filter(|(region, _, _)| *region == r) {
+            failover.push(json!({
                 "region": code,
+                "dns_rank": rank,
                 "document": document,
-                "command": format!("aws ssm start-automation-execution --region {code} --document-name {document}"),
-            })
-        })
+                "command": command(code, document),
+                "failback": {
+                    "document": failback,
+                    "command": command(code, failback),
+                },
+            }));
+        }
+    }
+    let dns_order: Vec<&str> = order
+        .iter()
+        .skip(1)
+        .map(|&r| model.regions[r].code.as_str())
         .collect();
+    let dr = json!({
+        "dns_failover_order": dns_order,
+        "start": "the failover runbook(s) of exactly one secondary: the first in dns_failover_order that is up, unless you choose another; its failback runbook(s) return to the primary",
+        "serving_metric": { "namespace": runbook::NAMESPACE, "metric": runbook::METRIC, "dimension": { "Platform": platform_prefix(model) } },
+        "runbook_md": "RUNBOOK.md",
+    });
     let mut budget = json!({});
     if let Some(rto) = &model.budget.rto {
         budget["rto"] = json!({
@@ -381,6 +422,7 @@ fn manifest(model: &Model, stacks: Vec<Value>, runbooks: &[(usize, String)]) -> 
         "primary": model.regions[model.primary()].code,
         "stacks": stacks,
         "failover": failover,
+        "dr": dr,
         "secrets": secrets,
         "budget": budget,
     })
@@ -482,7 +524,8 @@ impl<'m> Ctx<'m> {
                 let runbook = self.runbooks[k]
                     .take()
                     .expect("each runbook is lowered once");
-                self.documents.push((self.stack, runbook.document));
+                self.documents
+                    .push((self.stack, runbook.document, runbook.failback));
                 for (logical, ty, props) in runbook.resources {
                     self.add(&logical, ty, props, Tags::List("Tags"));
                 }

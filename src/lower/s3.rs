@@ -5,6 +5,7 @@
 use super::json::{json, Json};
 
 use super::kinds::{Behaviour, Part};
+use super::runbook::{Check, Names};
 use super::{get_att, r#ref, retain, sub, Ctx, Tags};
 use crate::graph::NodeKind;
 use crate::model::{Model, Role};
@@ -146,6 +147,32 @@ impl Behaviour for S3 {
             "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
             "Resource": sub(format!("{}/*", arn(&bucket))),
         }));
+    }
+    /// Replication runs from the primary bucket only: objects written in the
+    /// secondary while it served are copied back by hand before traffic
+    /// returns (`aws s3 sync` copies what is missing or differs).
+    fn before_failback(&self, names: &Names, i: usize, region: usize) -> Vec<Check> {
+        let model = names.model;
+        let (code, primary) = (
+            &model.regions[region].code,
+            &model.regions[model.primary()].code,
+        );
+        let bucket = |r: &str| {
+            names
+                .name(NameKind::Bucket, i, r)
+                .replace("${AWS::AccountId}", "$ACCOUNT")
+        };
+        vec![Check {
+            what: format!(
+                "copy the objects written in `{code}` to `{primary}` (this build replicates `{primary}` to `{code}` only)",
+            ),
+            command: format!(
+                "ACCOUNT=$(aws sts get-caller-identity --query Account --output text); aws s3 sync s3://{} s3://{} --source-region {code} --region {primary}",
+                bucket(code),
+                bucket(primary)
+            ),
+            expect: "it ends without an error; run it again until it copies nothing".into(),
+        }]
     }
     fn names(&self) -> &'static [NameKind] {
         &[NameKind::Bucket]
