@@ -445,10 +445,11 @@ fn graph_dot_lays_waves_out_left_to_right() {
     let at = |s: &str| text.find(s).unwrap_or_else(|| panic!("no {s}"));
     assert!(at("label=\"wave 1\"") < at("label=\"wave 2\""));
     assert!(at("label=\"wave 2\"") < at("label=\"wave 3\""));
-    assert!(at("payments-prod-us-east-1-w1") < at("payments-prod-eu-west-1-w2"));
+    assert!(at("payments-prod-us-east-1-w1") < at("payments-prod-us-west-2-w2"));
+    assert!(at("payments-prod-us-west-2-w2") < at("payments-prod-eu-west-1-w3"));
     assert!(text.contains("\"network@us-east-1\" -> post0 [style=invis]"));
-    assert!(text.contains("post0 -> \"network@eu-west-1\" [style=invis]"));
-    assert!(text.contains("post1 -> \"network@us-west-2\" [style=invis]"));
+    assert!(text.contains("post0 -> \"network@us-west-2\" [style=invis]"));
+    assert!(text.contains("post1 -> \"network@eu-west-1\" [style=invis]"));
 }
 
 /// Every `.tap` file under `dir`, recursively, sorted.
