@@ -272,7 +272,14 @@ fn role_policy(role: &Json) -> (BTreeSet<String>, BTreeMap<String, BTreeSet<Stri
             .expect("statements")
         {
             assert_eq!(st["Effect"], "Allow", "only Allow statements");
-            let resources = strings(&st["Resource"]);
+            // A resource that is an expression (a key's ARN from another
+            // stack) is kept as its JSON text.
+            let resources: Vec<String> = match &st["Resource"] {
+                Json::Object(_) if text(&st["Resource"]).is_none() => {
+                    vec![st["Resource"].to_string()]
+                }
+                other => strings(other),
+            };
             assert!(!resources.is_empty(), "a statement without resources");
             for action in strings(&st["Action"]) {
                 assert!(!action.contains('*'), "wildcard action {action}");
@@ -2103,18 +2110,8 @@ fn elasticache_global_datastore_in_three_regions() {
             Some("AWS::ElastiCache::ReplicationGroup")
         );
         assert!(env.contains_key("CACHE_READER_ENDPOINT"), "{region}");
-        assert_eq!(env["CACHE_AUTH_SECRET"], "tap/sessions/cache/auth-token");
-        let role = ref_of(&task["TaskRoleArn"])
-            .or_else(|| att_of(&task["TaskRoleArn"], "Arn"))
-            .expect("task role");
-        let (_, actions) = role_policy(b.stacks[ts].props(role));
-        let arns = &actions["secretsmanager:GetSecretValue"];
-        assert!(
-            arns.iter()
-                .all(|a| a.contains(&format!(":secretsmanager:{region}:"))),
-            "{region}: {arns:?}"
-        );
     }
+    check_task_secret(&b, "CACHE", "/cache/auth-token", false);
     // Each secondary's runbook may promote exactly its own group in this datastore.
     for region in b.secondaries() {
         let (rs, _, doc) = b.find_in("AWS::SSM::Document", region)[0];
@@ -2138,6 +2135,96 @@ fn elasticache_global_datastore_in_three_regions() {
 
 // ---------------------------------------------------------------------------
 // Snapshots of the complete output.
+
+/// Every task that needs the service behind `var` reads the secret `name` in
+/// its own region: ECS resolves it by name (the replica of the region) into
+/// `{var}_SECRET`, with an execution role that may read exactly that secret
+/// there (and, where the secret has a customer managed key, decrypt with that
+/// key through Secrets Manager); the task role may not read it.
+fn check_task_secret(b: &Built, var: &str, suffix: &str, primary_key: bool) {
+    let ex = &b.example;
+    // The secret, in the primary, replicated to every secondary.
+    let secrets = b.find_in("AWS::SecretsManager::Secret", b.primary());
+    let (_, _, secret) = secrets
+        .iter()
+        .find(|(_, _, p)| s(&p["Name"]).ends_with(suffix))
+        .unwrap_or_else(|| panic!("{ex}: no secret named *{suffix}"));
+    let name = s(&secret["Name"]);
+    let replicas: BTreeSet<&str> = secret["ReplicaRegions"]
+        .as_array()
+        .expect("replicas")
+        .iter()
+        .map(|r| s(&r["Region"]))
+        .collect();
+    assert_eq!(replicas, b.secondaries(), "{ex}");
+    let variable = format!("{var}_SECRET");
+    let mut regions = BTreeSet::new();
+    for (ts, _, task) in b.find("AWS::ECS::TaskDefinition") {
+        let region = b.stacks[ts].region.as_str();
+        let container = &task["ContainerDefinitions"][0];
+        let Some(secret) = container["Secrets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["Name"] == variable.as_str())
+        else {
+            continue;
+        };
+        regions.insert(region);
+        assert_eq!(secret["ValueFrom"], name, "{ex} {region}");
+        assert!(
+            container["Environment"]
+                .as_array()
+                .expect("Environment")
+                .iter()
+                .all(|e| e["Value"] != name),
+            "{ex} {region}: no secret name in plain variables"
+        );
+        let exec = att_of(&task["ExecutionRoleArn"], "Arn").expect("execution role");
+        let (trusted, actions) = role_policy(b.stacks[ts].props(exec));
+        assert_eq!(trusted, set(["ecs-tasks.amazonaws.com"]));
+        let arn = format!(
+            "arn:${{AWS::Partition}}:secretsmanager:{region}:${{AWS::AccountId}}:secret:{name}-??????"
+        );
+        assert!(
+            actions["secretsmanager:GetSecretValue"].contains(&arn),
+            "{ex} {region}: {actions:?}"
+        );
+        let with_key = primary_key && b.stacks[ts].primary;
+        let kms = actions.get("kms:Decrypt");
+        assert_eq!(kms.is_some(), with_key, "{ex} {region}: {actions:?}");
+        if with_key {
+            // The key of the secret's primary copy, through Secrets Manager only.
+            let statement = b.stacks[ts].props(exec)["Policies"][0]["PolicyDocument"]["Statement"]
+                .as_array()
+                .expect("statements")
+                .iter()
+                .find(|st| st["Action"][0] == "kms:Decrypt")
+                .expect("kms statement");
+            let (ks, key) = b.target(ts, &statement["Resource"]).expect("key");
+            assert_eq!(b.stacks[ks].ty(&key), Some("AWS::KMS::Key"));
+            assert_eq!(b.stacks[ks].region, region);
+            assert_eq!(
+                statement["Condition"]["StringEquals"]["kms:ViaService"],
+                format!("secretsmanager.{region}.amazonaws.com")
+            );
+        }
+        let role = att_of(&task["TaskRoleArn"], "Arn").expect("task role");
+        let (_, task_actions) = role_policy(b.stacks[ts].props(role));
+        assert!(
+            !task_actions.contains_key("secretsmanager:GetSecretValue"),
+            "{ex} {region}: the task role reads no secret"
+        );
+    }
+    assert_eq!(regions, b.regions(), "{ex}: {variable} in every region");
+}
+
+#[test]
+fn every_task_reads_the_database_secret_in_its_own_region() {
+    check_task_secret(&build("global"), "ACCOUNTS", "/accounts/master-user", true);
+    check_task_secret(&build("pilot-light"), "DB", "/db/master-user", true);
+    check_task_secret(&build("trading"), "LEDGER", "/ledger/master-user", true);
+}
 
 fn snapshot_text(b: &Built) -> String {
     let mut out = String::new();

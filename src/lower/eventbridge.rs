@@ -4,7 +4,7 @@
 
 use super::json::{json, Json};
 
-use super::kinds::{Behaviour, Part};
+use super::kinds::{Behaviour, Part, Provided};
 use super::{get_att, r#ref, sub, Ctx, Tags};
 use crate::check::Partial;
 use crate::diag::Diagnostic;
@@ -139,18 +139,12 @@ impl Behaviour for Eventbridge {
             );
         }
     }
-    fn provide(
-        &self,
-        ctx: &mut Ctx,
-        i: usize,
-        var: &str,
-        env: &mut Vec<Json>,
-        statements: &mut Vec<Json>,
-    ) {
+    fn provide(&self, ctx: &mut Ctx, i: usize, var: &str, out: &mut Provided) {
         let region = ctx.region_code();
         let bus = ctx.name(NameKind::EventBus, i, region);
-        env.push(json!({ "Name": format!("{var}_BUS"), "Value": &bus }));
-        statements.push(json!({
+        out.env
+            .push(json!({ "Name": format!("{var}_BUS"), "Value": &bus }));
+        out.task.push(json!({
             "Effect": "Allow",
             "Action": ["events:PutEvents"],
             "Resource": sub(format!("arn:${{AWS::Partition}}:events:{region}:${{AWS::AccountId}}:event-bus/{bus}")),

@@ -3,7 +3,7 @@
 
 use super::json::{json, Json};
 
-use super::kinds::{Behaviour, Part};
+use super::kinds::{Behaviour, Part, Provided};
 use super::runbook::{Action, Names};
 use super::{get_att, policy_len, r#ref, sub, Ctx, Tags, MAX_POLICY};
 use crate::diag::Diagnostic;
@@ -41,7 +41,7 @@ fn lower(ctx: &mut Ctx, i: usize) {
     let vpc = ctx.value(NodeKind::Network, "VpcId");
     let public = ctx.value(NodeKind::Network, "PublicSubnets");
     let private = ctx.value(NodeKind::Network, "PrivateSubnets");
-    let (environment, statements) = dependencies(ctx, i);
+    let needs = dependencies(ctx, i);
 
     let (cluster, log_group, execution_role, task_role, task_def) = (
         id("Cluster"),
@@ -70,15 +70,23 @@ fn lower(ctx: &mut Ctx, i: usize) {
         json!({ "LogGroupName": ctx.name(NameKind::LogGroup, i, region), "RetentionInDays": retention }),
         Tags::List("Tags"),
     );
+    let mut execution_props = json!({
+        "AssumeRolePolicyDocument": assume("ecs-tasks.amazonaws.com"),
+        "ManagedPolicyArns": [sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")],
+    });
+    if !needs.execution.is_empty() {
+        // The secrets ECS reads for the task, and nothing else.
+        let policy = json!({ "Version": "2012-10-17", "Statement": needs.execution });
+        execution_props["Policies"] =
+            json!([{ "PolicyName": "secrets", "PolicyDocument": policy }]);
+    }
     ctx.add(
         &execution_role,
         "AWS::IAM::Role",
-        json!({
-            "AssumeRolePolicyDocument": assume("ecs-tasks.amazonaws.com"),
-            "ManagedPolicyArns": [sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")],
-        }),
+        execution_props,
         Tags::List("Tags"),
     );
+    let statements = needs.task;
     let mut task_role_props =
         json!({ "AssumeRolePolicyDocument": assume("ecs-tasks.amazonaws.com") });
     if !statements.is_empty() {
@@ -106,6 +114,24 @@ fn lower(ctx: &mut Ctx, i: usize) {
         Tags::List("Tags"),
     );
     let memory_mib = svc.attrs.size("memory").unwrap_or(512 << 20) >> 20;
+    let mut container = json!({
+        "Name": &svc.name,
+        "Image": svc.attrs.str("image").unwrap_or_default(),
+        "Essential": true,
+        "PortMappings": [{ "ContainerPort": port, "Protocol": "tcp" }],
+        "Environment": needs.env,
+        "LogConfiguration": {
+            "LogDriver": "awslogs",
+            "Options": {
+                "awslogs-group": r#ref(&log_group),
+                "awslogs-region": r#ref("AWS::Region"),
+                "awslogs-stream-prefix": &svc.name,
+            },
+        },
+    });
+    if !needs.secrets.is_empty() {
+        container["Secrets"] = Json::Arr(needs.secrets);
+    }
     ctx.add(
         &task_def,
         "AWS::ECS::TaskDefinition",
@@ -117,21 +143,7 @@ fn lower(ctx: &mut Ctx, i: usize) {
             "RequiresCompatibilities": ["FARGATE"],
             "ExecutionRoleArn": get_att(&execution_role, "Arn"),
             "TaskRoleArn": get_att(&task_role, "Arn"),
-            "ContainerDefinitions": [{
-                "Name": &svc.name,
-                "Image": svc.attrs.str("image").unwrap_or_default(),
-                "Essential": true,
-                "PortMappings": [{ "ContainerPort": port, "Protocol": "tcp" }],
-                "Environment": environment,
-                "LogConfiguration": {
-                    "LogDriver": "awslogs",
-                    "Options": {
-                        "awslogs-group": r#ref(&log_group),
-                        "awslogs-region": r#ref("AWS::Region"),
-                        "awslogs-stream-prefix": &svc.name,
-                    },
-                },
-            }],
+            "ContainerDefinitions": [container],
         }),
         Tags::List("Tags"),
     );
@@ -255,18 +267,16 @@ fn assume(service: &str) -> Json {
     json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": service }, "Action": "sts:AssumeRole" }] })
 }
 
-/// Environment variables naming what the service needs, and the IAM statements
-/// that allow exactly that use.
-fn dependencies(ctx: &mut Ctx, i: usize) -> (Vec<Json>, Vec<Json>) {
-    let (mut env, mut statements) = (Vec::new(), Vec::new());
+/// What the services it needs give the service: environment variables,
+/// secrets, and the IAM statements that allow exactly that use.
+fn dependencies(ctx: &mut Ctx, i: usize) -> Provided {
+    let mut out = Provided::default();
     for &(dep, _) in &ctx.service(i).needs {
         let d = ctx.service(dep);
         let var = d.name.to_uppercase().replace('-', "_");
-        d.kind
-            .imp
-            .provide(ctx, dep, &var, &mut env, &mut statements);
+        d.kind.imp.provide(ctx, dep, &var, &mut out);
     }
-    (env, statements)
+    out
 }
 
 /// The `fargate` kind.
@@ -312,16 +322,9 @@ impl Behaviour for Fargate {
             r#ref(&ctx.id(i, "Cluster")),
         );
     }
-    fn provide(
-        &self,
-        ctx: &mut Ctx,
-        i: usize,
-        var: &str,
-        env: &mut Vec<Json>,
-        _statements: &mut Vec<Json>,
-    ) {
+    fn provide(&self, ctx: &mut Ctx, i: usize, var: &str, out: &mut Provided) {
         let dns = ctx.value(NodeKind::Service(i), "LoadBalancerDnsName");
-        env.push(json!({ "Name": format!("{var}_URL"), "Value": { "Fn::Join": ["", ["http://", dns]] } }));
+        out.env.push(json!({ "Name": format!("{var}_URL"), "Value": { "Fn::Join": ["", ["http://", dns]] } }));
     }
     /// Scales the service up to `count` where the strategy keeps it lower.
     fn failover(&self, names: &Names, i: usize, region: usize) -> Option<Action> {
