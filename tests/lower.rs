@@ -2226,6 +2226,71 @@ fn every_task_reads_the_database_secret_in_its_own_region() {
     check_task_secret(&build("trading"), "LEDGER", "/ledger/master-user", true);
 }
 
+/// With `registry = replicated`, every region's tasks pull their own region's
+/// copy of the primary's private image, and the primary's registry replicates
+/// exactly the services' repositories to every secondary.
+#[test]
+fn images_are_pulled_from_each_regions_replica() {
+    for ex in ["global", "cache", "pilot-light", "trading"] {
+        let b = build(ex);
+        let configs = b.find("AWS::ECR::ReplicationConfiguration");
+        assert_eq!(configs.len(), 1, "{ex}: one replication configuration");
+        let (cs, _, config) = configs[0];
+        assert!(b.stacks[cs].primary, "{ex}: in the primary");
+        // The first stack of the primary: no task starts before it exists.
+        let first = b.stacks.iter().position(|s| s.primary).expect("primary");
+        assert_eq!(cs, first, "{ex}");
+        let rules = config["ReplicationConfiguration"]["Rules"]
+            .as_array()
+            .expect("rules");
+        let mut repos = BTreeSet::new();
+        for rule in rules {
+            let destinations: BTreeSet<&str> = rule["Destinations"]
+                .as_array()
+                .expect("destinations")
+                .iter()
+                .map(|d| {
+                    assert_eq!(ref_of(&d["RegistryId"]), Some("AWS::AccountId"));
+                    s(&d["Region"])
+                })
+                .collect();
+            assert_eq!(destinations, b.secondaries(), "{ex}");
+            for f in rule["RepositoryFilters"].as_array().expect("filters") {
+                assert_eq!(f["FilterType"], "PREFIX_MATCH");
+                repos.insert(s(&f["Filter"]).to_string());
+            }
+        }
+        let mut pulled = BTreeSet::new();
+        for (ts, _, task) in b.find("AWS::ECS::TaskDefinition") {
+            let region = &b.stacks[ts].region;
+            let image = s(&task["ContainerDefinitions"][0]["Image"]);
+            let (host, path) = image.split_once('/').expect("a registry host");
+            assert_eq!(
+                host,
+                format!("123456789012.dkr.ecr.{region}.amazonaws.com"),
+                "{ex}: {image}"
+            );
+            pulled.insert(path.split(':').next().expect("repository").to_string());
+        }
+        assert_eq!(pulled, repos, "{ex}: replicated = pulled");
+    }
+}
+
+#[test]
+fn an_external_registry_is_pulled_as_written_and_not_replicated() {
+    let src = std::fs::read_to_string(example_path("cache"))
+        .unwrap()
+        .replace("  registry = replicated\n", "");
+    let b = build_text("cache-external", &src);
+    assert!(b.find("AWS::ECR::ReplicationConfiguration").is_empty());
+    for (_, _, task) in b.find("AWS::ECS::TaskDefinition") {
+        assert_eq!(
+            task["ContainerDefinitions"][0]["Image"],
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/sessions/web:2.3.0"
+        );
+    }
+}
+
 fn snapshot_text(b: &Built) -> String {
     let mut out = String::new();
     for (name, text) in &b.files {

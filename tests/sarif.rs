@@ -28,7 +28,7 @@ region us-east-2 {
 }
 
 service api: fargate {
-  image  = \"amazon/amazon-ecs-sample\"
+  image  = \"123456789012.dkr.ecr.us-east-2.amazonaws.com/api:1\"
   cpu    = 1024
   memory = 1GiB
   needs  = [api]

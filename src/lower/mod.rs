@@ -294,7 +294,14 @@ pub fn size(model: &Model, kind: NodeKind, region: usize) -> (usize, usize) {
         NodeKind::Network => {
             let azs = r.attrs.int("azs").unwrap_or(2) as usize;
             let nats = r.attrs.int("nat_gateways").unwrap_or(1) as usize;
-            (5 + azs * (5 + usize::from(nats > 0)) + 2 * nats, 4)
+            // With a replicated registry, its replication rule in the primary.
+            let registry = r.role == Role::Primary
+                && fargate::replicated(model)
+                && !fargate::repositories(model).is_empty();
+            (
+                5 + azs * (5 + usize::from(nats > 0)) + 2 * nats + usize::from(registry),
+                4,
+            )
         }
         NodeKind::Service(i) => model.services[i]
             .kind
