@@ -659,7 +659,11 @@ fn bucket_arn(bucket: &Json) -> String {
 
 fn check_s3(b: &Built, rtc: bool) {
     let ex = &b.example;
-    let buckets = b.find("AWS::S3::Bucket");
+    let buckets = b
+        .find("AWS::S3::Bucket")
+        .into_iter()
+        .filter(|(_, id, _)| *id != "WatchBucket")
+        .collect::<Vec<_>>();
     assert!(!buckets.is_empty(), "{ex}: buckets");
     for (_, id, bucket) in &buckets {
         assert_eq!(
@@ -684,7 +688,11 @@ fn check_s3(b: &Built, rtc: bool) {
         }
     }
     // One bucket per region per service, matched by logical ID.
-    let primaries = b.find_in("AWS::S3::Bucket", b.primary());
+    let primaries = b
+        .find_in("AWS::S3::Bucket", b.primary())
+        .into_iter()
+        .filter(|(_, id, _)| *id != "WatchBucket")
+        .collect::<Vec<_>>();
     assert!(!primaries.is_empty(), "{ex}: a primary bucket");
     for (ps, id, primary) in primaries {
         let config = &primary["ReplicationConfiguration"];
@@ -779,7 +787,11 @@ fn check_s3(b: &Built, rtc: bool) {
         }
     }
     for region in b.secondaries() {
-        for (_, _, bucket) in b.find_in("AWS::S3::Bucket", region) {
+        for (_, _, bucket) in b
+            .find_in("AWS::S3::Bucket", region)
+            .into_iter()
+            .filter(|(_, id, _)| *id != "WatchBucket")
+        {
             assert!(bucket.get("ReplicationConfiguration").is_none());
         }
     }
@@ -790,7 +802,12 @@ fn s3_cross_region_replication() {
     let mut seen = BTreeSet::new();
     for ex in EXAMPLES {
         let b = build(ex);
-        if b.find("AWS::S3::Bucket").is_empty() {
+        if b.find("AWS::S3::Bucket")
+            .into_iter()
+            .filter(|(_, id, _)| *id != "WatchBucket")
+            .collect::<Vec<_>>()
+            .is_empty()
+        {
             continue;
         }
         seen.insert(ex);
@@ -1000,7 +1017,13 @@ fn route53_failover() {
     let mut seen = BTreeSet::new();
     for ex in EXAMPLES {
         let b = build(ex);
-        let records = b.find("AWS::Route53::RecordSet");
+        // The failover records; the primary's own record that the canaries
+        // of `failover = automatic` probe is tested with the watch.
+        let records: Vec<_> = b
+            .find("AWS::Route53::RecordSet")
+            .into_iter()
+            .filter(|(_, id, _)| !id.ends_with("PrimaryRecord"))
+            .collect();
         if records.is_empty() {
             continue;
         }
@@ -2289,6 +2312,126 @@ fn an_external_registry_is_pulled_as_written_and_not_replicated() {
             "123456789012.dkr.ecr.us-east-1.amazonaws.com/sessions/web:2.3.0"
         );
     }
+}
+
+/// `failover = automatic` (cache): every secondary watches the primary with a
+/// canary and an alarm that notifies; only the first secondary of the DNS
+/// order starts its failover runbook from that alarm, with a role that may
+/// start exactly that runbook and pass exactly its role.
+#[test]
+fn automatic_failover_is_started_by_an_alarm_in_the_first_secondary_only() {
+    let b = build("cache");
+    let primary = b.primary().to_string();
+    let order: Vec<&str> = b.manifest["failover"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|r| r["region"].as_str()).collect())
+        .unwrap_or_default();
+    let first = order.first().copied().unwrap_or("eu-west-1");
+    assert_eq!(first, "eu-west-1");
+    // The record the canaries probe: the primary's load balancer, always.
+    let (rs, _, record) = b
+        .find_in("AWS::Route53::RecordSet", &primary)
+        .into_iter()
+        .find(|(_, _, r)| r["Name"] == "us-east-1.api.sessions.example.com.")
+        .expect("the primary's own record");
+    assert!(record.get("Failover").is_none() && record.get("HealthCheckId").is_none());
+    let (ls, lb) = b
+        .target(rs, &record["AliasTarget"]["DNSName"])
+        .expect("alb");
+    assert_eq!(
+        b.stacks[ls].ty(&lb),
+        Some("AWS::ElasticLoadBalancingV2::LoadBalancer")
+    );
+    assert_eq!(b.stacks[ls].region, primary);
+    assert!(
+        b.find_in("AWS::Synthetics::Canary", &primary).is_empty(),
+        "not watched from itself"
+    );
+
+    for region in b.secondaries() {
+        let canaries = b.find_in("AWS::Synthetics::Canary", region);
+        assert_eq!(canaries.len(), 1, "{region}");
+        let (cs, _, canary) = canaries[0];
+        let name = s(&canary["Name"]);
+        assert!(name.len() <= 21, "{name}");
+        let script = s(&canary["Code"]["Script"]);
+        assert!(
+            script.contains("host: \"us-east-1.api.sessions.example.com\""),
+            "{script}"
+        );
+        assert!(
+            script.contains("name: \"api.sessions.example.com\""),
+            "{script}"
+        );
+        assert_eq!(canary["Schedule"]["Expression"], "rate(1 minute)");
+        let bucket = text(&canary["ArtifactS3Location"]).expect("location");
+        assert_eq!(bucket, "s3://${WatchBucket}");
+        assert_eq!(b.stacks[cs].ty("WatchBucket"), Some("AWS::S3::Bucket"));
+        let alarms: Vec<_> = b
+            .find_in("AWS::CloudWatch::Alarm", region)
+            .into_iter()
+            .filter(|(_, _, a)| a["Namespace"] == "CloudWatchSynthetics")
+            .collect();
+        assert_eq!(alarms.len(), 1, "{region}");
+        let (als, _, alarm) = alarms[0];
+        assert_eq!(als, cs, "{region}: the alarm is beside its canary");
+        assert_eq!(alarm["MetricName"], "SuccessPercent");
+        assert_eq!(alarm["Dimensions"][0]["Value"], name);
+        assert_eq!(alarm["EvaluationPeriods"], 3);
+        assert_eq!(alarm["Period"], 60);
+        let alarm_name = s(&alarm["AlarmName"]);
+        let rules: Vec<_> = b
+            .find_in("AWS::Events::Rule", region)
+            .into_iter()
+            .filter(|(_, _, r)| r["EventPattern"]["source"][0] == "aws.cloudwatch")
+            .collect();
+        if region != first {
+            assert!(rules.is_empty(), "{region}: only {first} starts a failover");
+            continue;
+        }
+        assert!(!rules.is_empty(), "{region}");
+        let documents = b.find_in("AWS::SSM::Document", region);
+        assert_eq!(rules.len(), documents.len(), "a rule per runbook");
+        for (rs, _, rule) in rules {
+            let pattern = &rule["EventPattern"];
+            assert_eq!(pattern["detail-type"][0], "CloudWatch Alarm State Change");
+            assert_eq!(pattern["detail"]["state"]["value"][0], "ALARM");
+            assert_eq!(
+                text(&pattern["resources"][0]).expect("alarm arn"),
+                format!("arn:${{AWS::Partition}}:cloudwatch:{region}:${{AWS::AccountId}}:alarm:{alarm_name}")
+            );
+            let target = &rule["Targets"][0];
+            let arn = text(&target["Arn"]).expect("target arn");
+            let doc = arn
+                .strip_prefix(&format!("arn:${{AWS::Partition}}:ssm:{region}:${{AWS::AccountId}}:automation-definition/"))
+                .and_then(|d| d.strip_suffix(":$DEFAULT"))
+                .unwrap_or_else(|| panic!("{arn}"));
+            let (_, _, document) = documents
+                .iter()
+                .find(|(ds, _, d)| *ds == rs && d["Name"] == doc)
+                .expect("the runbook of the rule's stack");
+            let runbook_role = att_of(
+                &document["Content"]["parameters"]["AutomationAssumeRole"]["default"],
+                "Arn",
+            )
+            .expect("runbook role");
+            let role = att_of(&target["RoleArn"], "Arn").expect("rule role");
+            let props = b.stacks[rs].props(role);
+            let (trusted, actions) = role_policy(props);
+            assert_eq!(trusted, set(["events.amazonaws.com"]));
+            assert_eq!(
+                actions["ssm:StartAutomationExecution"],
+                set([&format!("arn:${{AWS::Partition}}:ssm:{region}:${{AWS::AccountId}}:automation-definition/{doc}:*")[..]])
+            );
+            let pass = &props["Policies"][0]["PolicyDocument"]["Statement"][1];
+            assert_eq!(pass["Action"][0], "iam:PassRole");
+            assert_eq!(att_of(&pass["Resource"], "Arn"), Some(runbook_role));
+            assert_eq!(actions.len(), 2, "{actions:?}");
+        }
+    }
+    // A manual platform has no watch.
+    let manual = build("global");
+    assert!(manual.find("AWS::Synthetics::Canary").is_empty());
 }
 
 fn snapshot_text(b: &Built) -> String {

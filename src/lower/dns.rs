@@ -77,6 +77,7 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
     let port = health.int("port").unwrap_or(if https { 443 } else { 80 });
     let alb_dns = ctx.value(NodeKind::Service(endpoint.target), "LoadBalancerDnsName");
     let alb_zone = ctx.value(NodeKind::Service(endpoint.target), "LoadBalancerZoneId");
+    let (alb_dns_direct, alb_zone_direct) = (alb_dns.clone(), alb_zone.clone());
     let stem = stem(ctx.model, e);
     let check = format!("{stem}HealthCheck");
     let mut config = json!({
@@ -111,13 +112,29 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
         "HealthCheckId": { "Ref": check },
         "AliasTarget": { "DNSName": alb_dns, "HostedZoneId": alb_zone, "EvaluateTargetHealth": true },
     });
-    record[zone_key] = zone;
+    record[zone_key] = zone.clone();
     ctx.add(
         &format!("{stem}Record"),
         "AWS::Route53::RecordSet",
         record,
         Tags::None,
     );
+    if ctx.is_primary() && super::watch::automatic(ctx.model) {
+        // What the canaries in the secondaries probe: always the primary's
+        // load balancer, whatever the failover records answer.
+        let mut direct = json!({
+            "Name": super::watch::primary_record(ctx.model, domain),
+            "Type": "A",
+            "AliasTarget": { "DNSName": alb_dns_direct, "HostedZoneId": alb_zone_direct, "EvaluateTargetHealth": false },
+        });
+        direct[zone_key] = zone;
+        ctx.add(
+            &format!("{stem}PrimaryRecord"),
+            "AWS::Route53::RecordSet",
+            direct,
+            Tags::None,
+        );
+    }
 }
 
 /// Level `level` of the chain: the SECONDARY record of the level above, aliasing

@@ -16,6 +16,7 @@ pub(crate) mod kinds;
 mod network;
 pub(crate) mod runbook;
 mod s3;
+mod watch;
 
 use std::sync::{Arc, Mutex};
 
@@ -253,7 +254,10 @@ fn plan_with(model: &Model, prefix: &str, runbooks: &[Vec<runbook::Runbook>]) ->
         &|kind, region| {
             let (resources, outputs) = size(model, kind, region);
             let bytes = match kind {
-                NodeKind::Runbook(k) => runbooks[region][k].bytes,
+                // The canary's script and the watch's roles, generously.
+                NodeKind::Runbook(k) => {
+                    runbooks[region][k].bytes + 1_500 * watch::size(model, region, k)
+                }
                 // Each need adds an environment variable and IAM statements.
                 NodeKind::Service(i) => {
                     resources * per_resource + model.services[i].needs.len() * 800
@@ -313,8 +317,12 @@ pub fn size(model: &Model, kind: NodeKind, region: usize) -> (usize, usize) {
             .size(model, i, region, Part::Global),
         NodeKind::Zone(_) => (1, 1),
         NodeKind::Chain(..) => (1, 0),
-        NodeKind::Record(_) => (2, 0),
-        NodeKind::Runbook(_) => (2, 0),
+        // With `failover = automatic`, the primary's record the canaries probe.
+        NodeKind::Record(_) => (
+            2 + usize::from(r.role == Role::Primary && watch::automatic(model)),
+            0,
+        ),
+        NodeKind::Runbook(k) => (2 + watch::size(model, region, k), 0),
     }
 }
 
@@ -489,10 +497,13 @@ impl<'m> Ctx<'m> {
                 let runbook = self.runbooks[k]
                     .take()
                     .expect("each runbook is lowered once");
-                self.documents.push((self.stack, runbook.document));
+                let role = runbook.resources[0].0.clone();
                 for (logical, ty, props) in runbook.resources {
                     self.add(&logical, ty, props, Tags::List("Tags"));
                 }
+                let prefix = platform_prefix(self.model);
+                watch::lower(self, &prefix, k, &runbook.document, &role);
+                self.documents.push((self.stack, runbook.document));
             }
         }
     }
