@@ -2434,6 +2434,81 @@ fn automatic_failover_is_started_by_an_alarm_in_the_first_secondary_only() {
     assert!(manual.find("AWS::Synthetics::Canary").is_empty());
 }
 
+/// `strategy = active_active` (tests/good/active_active.tap, and the same
+/// program with a third region): every region answers through a latency
+/// record with its own health check, no failover record or chain; every
+/// region runs the full task count; Aurora secondaries forward writes.
+#[test]
+fn active_active_serves_from_every_region() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/good/active_active.tap");
+    let two = std::fs::read_to_string(path).unwrap();
+    let three = two
+        .replace(
+            "service api: fargate {",
+            "region eu-west-1 {\n  role = secondary\n  cidr = 10.2.0.0/16\n}\n\nservice api: fargate {",
+        )
+        .replace("-> us-west-2", "-> us-west-2, eu-west-1");
+    for (name, text) in [("active-active", &two), ("active-active-3", &three)] {
+        let b = build_text(name, text);
+        let records = b.find("AWS::Route53::RecordSet");
+        assert_eq!(
+            records.len(),
+            b.regions().len(),
+            "{name}: one record per region, no chain"
+        );
+        let mut regions = BTreeSet::new();
+        for (rs, _, record) in records {
+            let region = &b.stacks[rs].region;
+            assert!(record.get("Failover").is_none(), "{name}");
+            assert_eq!(record["Region"], region.as_str(), "{name}");
+            assert_eq!(record["Name"], "api.trading-dev.example.com.", "{name}");
+            assert_eq!(record["AliasTarget"]["EvaluateTargetHealth"], true);
+            let check = ref_of(&record["HealthCheckId"]).expect("health check");
+            assert_eq!(b.stacks[rs].ty(check), Some("AWS::Route53::HealthCheck"));
+            let (ls, lb) = b
+                .target(rs, &record["AliasTarget"]["DNSName"])
+                .expect("alb");
+            assert_eq!(
+                &b.stacks[ls].region, region,
+                "{name}: its own region's load balancer"
+            );
+            assert_eq!(
+                b.stacks[ls].ty(&lb),
+                Some("AWS::ElasticLoadBalancingV2::LoadBalancer")
+            );
+            regions.insert(region.as_str());
+        }
+        assert_eq!(regions, b.regions(), "{name}");
+        for (_, _, svc) in b.find("AWS::ECS::Service") {
+            assert_eq!(svc["DesiredCount"], 2, "{name}: the full count everywhere");
+        }
+        for (cs, _, cluster) in b.find("AWS::RDS::DBCluster") {
+            let forwarding = cluster.get("EnableGlobalWriteForwarding");
+            if b.stacks[cs].primary {
+                assert!(forwarding.is_none(), "{name}: the writer forwards nothing");
+            } else {
+                assert_eq!(forwarding, Some(&Json::Bool(true)), "{name}");
+            }
+        }
+    }
+}
+
+/// The RTO budget term by term for pilot light, automatic failover and
+/// active-active: what each term assumes is part of the snapshot.
+#[test]
+fn budget_snapshots() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/good/active_active.tap");
+    let active = build_text("active-active", &std::fs::read_to_string(path).unwrap());
+    for (name, b) in [
+        ("pilot-light", build("pilot-light")),
+        ("automatic", build("cache")),
+        ("active-active", active),
+    ] {
+        let text = serde_json::to_string_pretty(&b.manifest["budget"]["rto"]).unwrap();
+        insta::assert_snapshot!(format!("budget_{name}"), text);
+    }
+}
+
 fn snapshot_text(b: &Built) -> String {
     let mut out = String::new();
     for (name, text) in &b.files {

@@ -287,13 +287,15 @@ fn rto_budget(
                 span: span_of(&e.health, "interval"),
             };
         }
+        let ttl = duration(fig(&timing.alias_ttl));
         dns = Term {
             name: "dns",
             ms: fig(&timing.alias_ttl),
-            how: format!(
-                "alias record to the load balancer: its {} TTL",
-                duration(fig(&timing.alias_ttl))
-            ),
+            how: if platform.strategy == Strategy::ActiveActive {
+                format!("active_active: no failover record to wait for; latency records drop the failed region once its health check fails, and resolvers keep it for the alias's {ttl} TTL")
+            } else {
+                format!("alias record to the load balancer: its {ttl} TTL")
+            },
             span: span_of(&e.attrs, "ttl"),
         };
     }
@@ -320,11 +322,18 @@ fn rto_budget(
     for svc in p.services.iter().flatten().filter(|s| s.kind.stateful) {
         let ms = fig(&svc.kind.promotion);
         if ms > promote.ms || promote.span.is_none() {
+            // Under active/active the secondaries serve, but the writer
+            // still has to move: forwarded writes wait for the promotion.
+            let writer = if platform.strategy == Strategy::ActiveActive {
+                "active_active still promotes the writer; "
+            } else {
+                ""
+            };
             promote = Term {
                 name: "promote",
                 ms,
                 how: format!(
-                    "`{}` ({}): {}",
+                    "{writer}`{}` ({}): {}",
                     svc.name, svc.kind.name, svc.kind.promotion.source
                 ),
                 span: Some(svc.span),
@@ -354,7 +363,12 @@ fn rto_budget(
         s => Term {
             name: "compute",
             ms: 0,
-            how: format!("{}: the secondary already runs", s.as_str()),
+            how: match s {
+                Strategy::ActiveActive => {
+                    "active_active: every region already serves with its full task count".into()
+                }
+                s => format!("{}: the secondary already runs", s.as_str()),
+            },
             span: strategy_span,
         },
     };

@@ -120,6 +120,11 @@ fn lower_cluster(ctx: &mut Ctx, i: usize) {
     } else {
         props["GlobalClusterIdentifier"] = json!(ctx.name(NameKind::GlobalCluster, i, ""));
         props["SourceRegion"] = json!(primary_code);
+        if ctx.model.platform.strategy == crate::model::Strategy::ActiveActive {
+            // Every region serves: the secondary forwards its writes to the
+            // writer (E309 rejects versions without it) [A16].
+            props["EnableGlobalWriteForwarding"] = json!(true);
+        }
     }
     let primary = ctx.is_primary();
     let c = ctx.add(&cluster, "AWS::RDS::DBCluster", props, Tags::List("Tags"));

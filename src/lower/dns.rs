@@ -9,7 +9,7 @@ use super::json::{json, Json};
 
 use super::{camel, retain, Ctx, Tags};
 use crate::graph::{region_order, NodeKind};
-use crate::model::Model;
+use crate::model::{Model, Strategy};
 
 /// Logical-ID stem of endpoint `e`'s resources.
 pub fn stem(model: &Model, e: usize) -> String {
@@ -104,14 +104,27 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
         (level_name(domain, k), "PRIMARY")
     };
     let (zone_key, zone) = zone_ref(ctx, e);
-    let mut record = json!({
-        "Name": name,
-        "Type": "A",
-        "Failover": failover,
-        "SetIdentifier": format!("{}-{region}", endpoint.name),
-        "HealthCheckId": { "Ref": check },
-        "AliasTarget": { "DNSName": alb_dns, "HostedZoneId": alb_zone, "EvaluateTargetHealth": true },
-    });
+    let mut record = if ctx.model.platform.strategy == Strategy::ActiveActive {
+        // Every region serves: a latency record per region, each with its
+        // health check, answers with the nearest healthy region (aws-dr.md 1.5).
+        json!({
+            "Name": level_name(domain, 0),
+            "Type": "A",
+            "Region": region,
+            "SetIdentifier": format!("{}-{region}", endpoint.name),
+            "HealthCheckId": { "Ref": check },
+            "AliasTarget": { "DNSName": alb_dns, "HostedZoneId": alb_zone, "EvaluateTargetHealth": true },
+        })
+    } else {
+        json!({
+            "Name": name,
+            "Type": "A",
+            "Failover": failover,
+            "SetIdentifier": format!("{}-{region}", endpoint.name),
+            "HealthCheckId": { "Ref": check },
+            "AliasTarget": { "DNSName": alb_dns, "HostedZoneId": alb_zone, "EvaluateTargetHealth": true },
+        })
+    };
     record[zone_key] = zone.clone();
     ctx.add(
         &format!("{stem}Record"),
