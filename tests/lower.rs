@@ -2448,8 +2448,8 @@ fn active_active_serves_from_every_region() {
             "region eu-west-1 {\n  role = secondary\n  cidr = 10.2.0.0/16\n}\n\nservice api: fargate {",
         )
         .replace("-> us-west-2", "-> us-west-2, eu-west-1");
-    for (name, text) in [("active-active", &two), ("active-active-3", &three)] {
-        let b = build_text(name, text);
+    for (name, program) in [("active-active", &two), ("active-active-3", &three)] {
+        let b = build_text(name, program);
         let records = b.find("AWS::Route53::RecordSet");
         assert_eq!(
             records.len(),
@@ -2481,6 +2481,48 @@ fn active_active_serves_from_every_region() {
         assert_eq!(regions, b.regions(), "{name}");
         for (_, _, svc) in b.find("AWS::ECS::Service") {
             assert_eq!(svc["DesiredCount"], 2, "{name}: the full count everywhere");
+        }
+        // EventBridge: follow each region's event through the forwarding
+        // rules (a forwarded event keeps the region it was published in):
+        // it reaches every other region exactly once and never returns.
+        let rules: Vec<(String, BTreeSet<String>, String)> = b
+            .find("AWS::Events::Rule")
+            .into_iter()
+            .map(|(rs, _, rule)| {
+                let from = b.stacks[rs].region.clone();
+                let regions = strings(&rule["EventPattern"]["region"])
+                    .into_iter()
+                    .collect();
+                let targets = rule["Targets"].as_array().expect("targets");
+                assert_eq!(targets.len(), 1, "{name}: one target per rule");
+                let arn = text(&targets[0]["Arn"]).expect("bus arn");
+                let to = arn
+                    .split_once(":events:")
+                    .and_then(|(_, rest)| rest.split(':').next())
+                    .expect("region")
+                    .to_string();
+                (from, regions, to)
+            })
+            .collect();
+        for origin in b.regions() {
+            let mut received: BTreeMap<String, usize> = BTreeMap::new();
+            let mut queue = vec![origin.to_string()];
+            while let Some(at) = queue.pop() {
+                for (from, regions, to) in &rules {
+                    if *from == at && regions.contains(origin) {
+                        *received.entry(to.clone()).or_default() += 1;
+                        assert!(received.values().sum::<usize>() < 10, "{name}: a loop");
+                        queue.push(to.clone());
+                    }
+                }
+            }
+            let others: BTreeMap<String, usize> = b
+                .regions()
+                .into_iter()
+                .filter(|r| *r != origin)
+                .map(|r| (r.to_string(), 1))
+                .collect();
+            assert_eq!(received, others, "{name}: events published in {origin}");
         }
         for (cs, _, cluster) in b.find("AWS::RDS::DBCluster") {
             let forwarding = cluster.get("EnableGlobalWriteForwarding");
