@@ -16,7 +16,7 @@
 //! https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_Roles.html;
 //! SSM Automation as an EventBridge target (`automation-definition/NAME:$DEFAULT`),
 //! https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-targets.html and
-//! https://docs.aws.amazon.com/systems-manager/latest/userguide/running-automations-event-bridge.html.
+//! https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-cwe-target.html.
 
 use super::json::json;
 use super::{aurora, get_att, r#ref, retain, sub, Ctx, Tags};
