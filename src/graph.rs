@@ -177,8 +177,11 @@ pub fn plan(
         for r in regions.clone() {
             b.add(NodeKind::Record(e), r);
         }
-        for level in 1..model.regions.len().saturating_sub(1) {
-            b.add(NodeKind::Chain(e, level), primary);
+        // Latency records under active/active need no failover chain.
+        if model.platform.strategy != crate::model::Strategy::ActiveActive {
+            for level in 1..model.regions.len().saturating_sub(1) {
+                b.add(NodeKind::Chain(e, level), primary);
+            }
         }
     }
     for r in model.secondaries() {

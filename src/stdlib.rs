@@ -150,6 +150,12 @@ pub struct Timing {
     pub task_start: Figure,
     pub target_check: Figure,
     pub rebuild: Figure,
+    /// `failover = automatic`: how often the canary in a secondary probes the
+    /// primary, and the period of the alarm on its results.
+    pub watch_interval: Figure,
+    /// `failover = automatic`: how long the canary fails, run after run,
+    /// before its alarm starts the failover (a whole number of intervals).
+    pub watch_evaluation: Figure,
 }
 
 #[derive(Debug)]
@@ -409,6 +415,8 @@ pub fn load(src: &str) -> Result<Schema, String> {
             task_start: fig("task_start")?,
             target_check: fig("target_check")?,
             rebuild: fig("rebuild")?,
+            watch_interval: fig("watch_interval")?,
+            watch_evaluation: fig("watch_evaluation")?,
         },
         regions: match &attr(get("aws")?, "regions")?.kind {
             ValueKind::List(items) => items

@@ -152,7 +152,7 @@ fn program_with_errors_exits_1() {
         .assert()
         .code(1)
         .stdout("")
-        .stderr(predicate::str::contains("E202"))
+        .stderr(predicate::str::contains("E316"))
         .stderr(predicate::str::contains("E103"))
         .stderr(predicate::str::contains("2 error(s), 0 warning(s)"));
 }
@@ -327,12 +327,12 @@ fn json_is_one_document_with_every_field() {
         }
     }
     // The missing `trigger` is reported at the platform's name, line 1 column 10.
-    let e202 = diagnostics.iter().find(|d| d["code"] == "E202").unwrap();
+    let missing = diagnostics.iter().find(|d| d["code"] == "E316").unwrap();
     assert_eq!(
-        (e202["line"].as_u64(), e202["column"].as_u64()),
+        (missing["line"].as_u64(), missing["column"].as_u64()),
         (Some(1), Some(10))
     );
-    assert_eq!(e202["offset"].as_u64(), Some(9));
+    assert_eq!(missing["offset"].as_u64(), Some(9));
 }
 
 #[test]

@@ -25,11 +25,11 @@ region us-west-2 {
 }
 
 service a: fargate {
-  image = \"x\"
+  image = \"123456789012.dkr.ecr.us-west-2.amazonaws.com/x\"
   cpu   = \"1024\"
 }
 service b: fargate {
-  image = \"x\"
+  image = \"123456789012.dkr.ecr.us-west-2.amazonaws.com/x\"
   cpu   = \"1024\"
 }
 service files: s3 {}

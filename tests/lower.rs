@@ -274,7 +274,14 @@ fn role_policy(role: &Json) -> (BTreeSet<String>, BTreeMap<String, BTreeSet<Stri
             .expect("statements")
         {
             assert_eq!(st["Effect"], "Allow", "only Allow statements");
-            let resources = strings(&st["Resource"]);
+            // A resource that is an expression (a key's ARN from another
+            // stack) is kept as its JSON text.
+            let resources: Vec<String> = match &st["Resource"] {
+                Json::Object(_) if text(&st["Resource"]).is_none() => {
+                    vec![st["Resource"].to_string()]
+                }
+                other => strings(other),
+            };
             assert!(!resources.is_empty(), "a statement without resources");
             if resources == ["*"] {
                 // PutMetricData has no resource; the namespace condition scopes it.
@@ -667,7 +674,11 @@ fn bucket_arn(bucket: &Json) -> String {
 
 fn check_s3(b: &Built, rtc: bool) {
     let ex = &b.example;
-    let buckets = b.find("AWS::S3::Bucket");
+    let buckets = b
+        .find("AWS::S3::Bucket")
+        .into_iter()
+        .filter(|(_, id, _)| *id != "WatchBucket")
+        .collect::<Vec<_>>();
     assert!(!buckets.is_empty(), "{ex}: buckets");
     for (_, id, bucket) in &buckets {
         assert_eq!(
@@ -692,7 +703,11 @@ fn check_s3(b: &Built, rtc: bool) {
         }
     }
     // One bucket per region per service, matched by logical ID.
-    let primaries = b.find_in("AWS::S3::Bucket", b.primary());
+    let primaries = b
+        .find_in("AWS::S3::Bucket", b.primary())
+        .into_iter()
+        .filter(|(_, id, _)| *id != "WatchBucket")
+        .collect::<Vec<_>>();
     assert!(!primaries.is_empty(), "{ex}: a primary bucket");
     for (ps, id, primary) in primaries {
         let config = &primary["ReplicationConfiguration"];
@@ -787,7 +802,11 @@ fn check_s3(b: &Built, rtc: bool) {
         }
     }
     for region in b.secondaries() {
-        for (_, _, bucket) in b.find_in("AWS::S3::Bucket", region) {
+        for (_, _, bucket) in b
+            .find_in("AWS::S3::Bucket", region)
+            .into_iter()
+            .filter(|(_, id, _)| *id != "WatchBucket")
+        {
             assert!(bucket.get("ReplicationConfiguration").is_none());
         }
     }
@@ -798,7 +817,12 @@ fn s3_cross_region_replication() {
     let mut seen = BTreeSet::new();
     for ex in EXAMPLES {
         let b = build(ex);
-        if b.find("AWS::S3::Bucket").is_empty() {
+        if b.find("AWS::S3::Bucket")
+            .into_iter()
+            .filter(|(_, id, _)| *id != "WatchBucket")
+            .collect::<Vec<_>>()
+            .is_empty()
+        {
             continue;
         }
         seen.insert(ex);
@@ -1008,7 +1032,13 @@ fn route53_failover() {
     let mut seen = BTreeSet::new();
     for ex in EXAMPLES {
         let b = build(ex);
-        let records = b.find("AWS::Route53::RecordSet");
+        // The failover records; the primary's own record that the canaries
+        // of `failover = automatic` probe is tested with the watch.
+        let records: Vec<_> = b
+            .find("AWS::Route53::RecordSet")
+            .into_iter()
+            .filter(|(_, id, _)| !id.ends_with("PrimaryRecord"))
+            .collect();
         if records.is_empty() {
             continue;
         }
@@ -2140,18 +2170,8 @@ fn elasticache_global_datastore_in_three_regions() {
             Some("AWS::ElastiCache::ReplicationGroup")
         );
         assert!(env.contains_key("CACHE_READER_ENDPOINT"), "{region}");
-        assert_eq!(env["CACHE_AUTH_SECRET"], "tap/sessions/cache/auth-token");
-        let role = ref_of(&task["TaskRoleArn"])
-            .or_else(|| att_of(&task["TaskRoleArn"], "Arn"))
-            .expect("task role");
-        let (_, actions) = role_policy(b.stacks[ts].props(role));
-        let arns = &actions["secretsmanager:GetSecretValue"];
-        assert!(
-            arns.iter()
-                .all(|a| a.contains(&format!(":secretsmanager:{region}:"))),
-            "{region}: {arns:?}"
-        );
     }
+    check_task_secret(&b, "CACHE", "/cache/auth-token", false);
     // Each secondary's runbook may promote exactly its own group in this datastore.
     for region in b.secondaries() {
         let (rs, _, doc) = b.find_in("AWS::SSM::Document", region)[0];
@@ -2175,6 +2195,402 @@ fn elasticache_global_datastore_in_three_regions() {
 
 // ---------------------------------------------------------------------------
 // Snapshots of the complete output.
+
+/// Every task that needs the service behind `var` reads the secret `name` in
+/// its own region: ECS resolves it by name (the replica of the region) into
+/// `{var}_SECRET`, with an execution role that may read exactly that secret
+/// there (and, where the secret has a customer managed key, decrypt with that
+/// key through Secrets Manager); the task role may not read it.
+fn check_task_secret(b: &Built, var: &str, suffix: &str, primary_key: bool) {
+    let ex = &b.example;
+    // The secret, in the primary, replicated to every secondary.
+    let secrets = b.find_in("AWS::SecretsManager::Secret", b.primary());
+    let (_, _, secret) = secrets
+        .iter()
+        .find(|(_, _, p)| s(&p["Name"]).ends_with(suffix))
+        .unwrap_or_else(|| panic!("{ex}: no secret named *{suffix}"));
+    let name = s(&secret["Name"]);
+    let replicas: BTreeSet<&str> = secret["ReplicaRegions"]
+        .as_array()
+        .expect("replicas")
+        .iter()
+        .map(|r| s(&r["Region"]))
+        .collect();
+    assert_eq!(replicas, b.secondaries(), "{ex}");
+    let variable = format!("{var}_SECRET");
+    let mut regions = BTreeSet::new();
+    for (ts, _, task) in b.find("AWS::ECS::TaskDefinition") {
+        let region = b.stacks[ts].region.as_str();
+        let container = &task["ContainerDefinitions"][0];
+        let Some(secret) = container["Secrets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["Name"] == variable.as_str())
+        else {
+            continue;
+        };
+        regions.insert(region);
+        assert_eq!(secret["ValueFrom"], name, "{ex} {region}");
+        assert!(
+            container["Environment"]
+                .as_array()
+                .expect("Environment")
+                .iter()
+                .all(|e| e["Value"] != name),
+            "{ex} {region}: no secret name in plain variables"
+        );
+        let exec = att_of(&task["ExecutionRoleArn"], "Arn").expect("execution role");
+        let (trusted, actions) = role_policy(b.stacks[ts].props(exec));
+        assert_eq!(trusted, set(["ecs-tasks.amazonaws.com"]));
+        let arn = format!(
+            "arn:${{AWS::Partition}}:secretsmanager:{region}:${{AWS::AccountId}}:secret:{name}-??????"
+        );
+        assert!(
+            actions["secretsmanager:GetSecretValue"].contains(&arn),
+            "{ex} {region}: {actions:?}"
+        );
+        let with_key = primary_key && b.stacks[ts].primary;
+        let kms = actions.get("kms:Decrypt");
+        assert_eq!(kms.is_some(), with_key, "{ex} {region}: {actions:?}");
+        if with_key {
+            // The key of the secret's primary copy, through Secrets Manager only.
+            let statement = b.stacks[ts].props(exec)["Policies"][0]["PolicyDocument"]["Statement"]
+                .as_array()
+                .expect("statements")
+                .iter()
+                .find(|st| st["Action"][0] == "kms:Decrypt")
+                .expect("kms statement");
+            let (ks, key) = b.target(ts, &statement["Resource"]).expect("key");
+            assert_eq!(b.stacks[ks].ty(&key), Some("AWS::KMS::Key"));
+            assert_eq!(b.stacks[ks].region, region);
+            assert_eq!(
+                statement["Condition"]["StringEquals"]["kms:ViaService"],
+                format!("secretsmanager.{region}.amazonaws.com")
+            );
+        }
+        let role = att_of(&task["TaskRoleArn"], "Arn").expect("task role");
+        let (_, task_actions) = role_policy(b.stacks[ts].props(role));
+        assert!(
+            !task_actions.contains_key("secretsmanager:GetSecretValue"),
+            "{ex} {region}: the task role reads no secret"
+        );
+    }
+    assert_eq!(regions, b.regions(), "{ex}: {variable} in every region");
+}
+
+#[test]
+fn every_task_reads_the_database_secret_in_its_own_region() {
+    check_task_secret(&build("global"), "ACCOUNTS", "/accounts/master-user", true);
+    check_task_secret(&build("pilot-light"), "DB", "/db/master-user", true);
+    check_task_secret(&build("trading"), "LEDGER", "/ledger/master-user", true);
+}
+
+/// With `registry = replicated`, every region's tasks pull their own region's
+/// copy of the primary's private image, and the primary's registry replicates
+/// exactly the services' repositories to every secondary.
+#[test]
+fn images_are_pulled_from_each_regions_replica() {
+    for ex in ["global", "cache", "pilot-light", "trading"] {
+        let b = build(ex);
+        let configs = b.find("AWS::ECR::ReplicationConfiguration");
+        assert_eq!(configs.len(), 1, "{ex}: one replication configuration");
+        let (cs, _, config) = configs[0];
+        assert!(b.stacks[cs].primary, "{ex}: in the primary");
+        // The first stack of the primary: no task starts before it exists.
+        let first = b.stacks.iter().position(|s| s.primary).expect("primary");
+        assert_eq!(cs, first, "{ex}");
+        let rules = config["ReplicationConfiguration"]["Rules"]
+            .as_array()
+            .expect("rules");
+        let mut repos = BTreeSet::new();
+        for rule in rules {
+            let destinations: BTreeSet<&str> = rule["Destinations"]
+                .as_array()
+                .expect("destinations")
+                .iter()
+                .map(|d| {
+                    assert_eq!(ref_of(&d["RegistryId"]), Some("AWS::AccountId"));
+                    s(&d["Region"])
+                })
+                .collect();
+            assert_eq!(destinations, b.secondaries(), "{ex}");
+            for f in rule["RepositoryFilters"].as_array().expect("filters") {
+                assert_eq!(f["FilterType"], "PREFIX_MATCH");
+                repos.insert(s(&f["Filter"]).to_string());
+            }
+        }
+        let mut pulled = BTreeSet::new();
+        for (ts, _, task) in b.find("AWS::ECS::TaskDefinition") {
+            let region = &b.stacks[ts].region;
+            let image = s(&task["ContainerDefinitions"][0]["Image"]);
+            let (host, path) = image.split_once('/').expect("a registry host");
+            assert_eq!(
+                host,
+                format!("123456789012.dkr.ecr.{region}.amazonaws.com"),
+                "{ex}: {image}"
+            );
+            pulled.insert(path.split(':').next().expect("repository").to_string());
+        }
+        assert_eq!(pulled, repos, "{ex}: replicated = pulled");
+    }
+}
+
+#[test]
+fn an_external_registry_is_pulled_as_written_and_not_replicated() {
+    let src = std::fs::read_to_string(example_path("cache"))
+        .unwrap()
+        .replace("  registry = replicated\n", "");
+    let b = build_text("cache-external", &src);
+    assert!(b.find("AWS::ECR::ReplicationConfiguration").is_empty());
+    for (_, _, task) in b.find("AWS::ECS::TaskDefinition") {
+        assert_eq!(
+            task["ContainerDefinitions"][0]["Image"],
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/sessions/web:2.3.0"
+        );
+    }
+}
+
+/// `failover = automatic` (cache): every secondary watches the primary with a
+/// canary and an alarm that notifies; only the first secondary of the DNS
+/// order starts its failover runbook from that alarm, with a role that may
+/// start exactly that runbook and pass exactly its role.
+#[test]
+fn automatic_failover_is_started_by_an_alarm_in_the_first_secondary_only() {
+    let b = build("cache");
+    let primary = b.primary().to_string();
+    let order: Vec<&str> = b.manifest["failover"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|r| r["region"].as_str()).collect())
+        .unwrap_or_default();
+    let first = order.first().copied().unwrap_or("eu-west-1");
+    assert_eq!(first, "eu-west-1");
+    // The record the canaries probe: the primary's load balancer, always.
+    let (rs, _, record) = b
+        .find_in("AWS::Route53::RecordSet", &primary)
+        .into_iter()
+        .find(|(_, _, r)| r["Name"] == "us-east-1.api.sessions.example.com.")
+        .expect("the primary's own record");
+    assert!(record.get("Failover").is_none() && record.get("HealthCheckId").is_none());
+    let (ls, lb) = b
+        .target(rs, &record["AliasTarget"]["DNSName"])
+        .expect("alb");
+    assert_eq!(
+        b.stacks[ls].ty(&lb),
+        Some("AWS::ElasticLoadBalancingV2::LoadBalancer")
+    );
+    assert_eq!(b.stacks[ls].region, primary);
+    assert!(
+        b.find_in("AWS::Synthetics::Canary", &primary).is_empty(),
+        "not watched from itself"
+    );
+
+    for region in b.secondaries() {
+        let canaries = b.find_in("AWS::Synthetics::Canary", region);
+        assert_eq!(canaries.len(), 1, "{region}");
+        let (cs, _, canary) = canaries[0];
+        let name = s(&canary["Name"]);
+        assert!(name.len() <= 21, "{name}");
+        let script = s(&canary["Code"]["Script"]);
+        assert!(
+            script.contains("host: \"us-east-1.api.sessions.example.com\""),
+            "{script}"
+        );
+        assert!(
+            script.contains("name: \"api.sessions.example.com\""),
+            "{script}"
+        );
+        assert_eq!(canary["Schedule"]["Expression"], "rate(1 minute)");
+        let bucket = text(&canary["ArtifactS3Location"]).expect("location");
+        assert_eq!(bucket, "s3://${WatchBucket}");
+        assert_eq!(b.stacks[cs].ty("WatchBucket"), Some("AWS::S3::Bucket"));
+        let alarms: Vec<_> = b
+            .find_in("AWS::CloudWatch::Alarm", region)
+            .into_iter()
+            .filter(|(_, _, a)| a["Namespace"] == "CloudWatchSynthetics")
+            .collect();
+        assert_eq!(alarms.len(), 1, "{region}");
+        let (als, _, alarm) = alarms[0];
+        assert_eq!(als, cs, "{region}: the alarm is beside its canary");
+        assert_eq!(alarm["MetricName"], "SuccessPercent");
+        assert_eq!(alarm["Dimensions"][0]["Value"], name);
+        assert_eq!(alarm["EvaluationPeriods"], 3);
+        assert_eq!(alarm["Period"], 60);
+        let alarm_name = s(&alarm["AlarmName"]);
+        let rules: Vec<_> = b
+            .find_in("AWS::Events::Rule", region)
+            .into_iter()
+            .filter(|(_, _, r)| r["EventPattern"]["source"][0] == "aws.cloudwatch")
+            .collect();
+        if region != first {
+            assert!(rules.is_empty(), "{region}: only {first} starts a failover");
+            continue;
+        }
+        assert!(!rules.is_empty(), "{region}");
+        // A rule per failover runbook; the failback runbooks are started by hand.
+        let documents: Vec<_> = b
+            .find_in("AWS::SSM::Document", region)
+            .into_iter()
+            .filter(|(_, id, _)| id.starts_with("FailoverRunbook"))
+            .collect();
+        assert_eq!(rules.len(), documents.len(), "a rule per failover runbook");
+        for (rs, _, rule) in rules {
+            let pattern = &rule["EventPattern"];
+            assert_eq!(pattern["detail-type"][0], "CloudWatch Alarm State Change");
+            assert_eq!(pattern["detail"]["state"]["value"][0], "ALARM");
+            assert_eq!(
+                text(&pattern["resources"][0]).expect("alarm arn"),
+                format!("arn:${{AWS::Partition}}:cloudwatch:{region}:${{AWS::AccountId}}:alarm:{alarm_name}")
+            );
+            let target = &rule["Targets"][0];
+            let arn = text(&target["Arn"]).expect("target arn");
+            let doc = arn
+                .strip_prefix(&format!("arn:${{AWS::Partition}}:ssm:{region}:${{AWS::AccountId}}:automation-definition/"))
+                .and_then(|d| d.strip_suffix(":$DEFAULT"))
+                .unwrap_or_else(|| panic!("{arn}"));
+            let (_, _, document) = documents
+                .iter()
+                .find(|(ds, _, d)| *ds == rs && d["Name"] == doc)
+                .expect("the runbook of the rule's stack");
+            let runbook_role = att_of(
+                &document["Content"]["parameters"]["AutomationAssumeRole"]["default"],
+                "Arn",
+            )
+            .expect("runbook role");
+            let role = att_of(&target["RoleArn"], "Arn").expect("rule role");
+            let props = b.stacks[rs].props(role);
+            let (trusted, actions) = role_policy(props);
+            assert_eq!(trusted, set(["events.amazonaws.com"]));
+            assert_eq!(
+                actions["ssm:StartAutomationExecution"],
+                set([&format!("arn:${{AWS::Partition}}:ssm:{region}:${{AWS::AccountId}}:automation-definition/{doc}:*")[..]])
+            );
+            let pass = &props["Policies"][0]["PolicyDocument"]["Statement"][1];
+            assert_eq!(pass["Action"][0], "iam:PassRole");
+            assert_eq!(att_of(&pass["Resource"], "Arn"), Some(runbook_role));
+            assert_eq!(actions.len(), 2, "{actions:?}");
+        }
+    }
+    // A manual platform has no watch.
+    let manual = build("global");
+    assert!(manual.find("AWS::Synthetics::Canary").is_empty());
+}
+
+/// `strategy = active_active` (tests/good/active_active.tap with two regions,
+/// examples/active-active.tap with three): every region answers through a latency
+/// record with its own health check, no failover record or chain; every
+/// region runs the full task count; Aurora secondaries forward writes.
+#[test]
+fn active_active_serves_from_every_region() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/good/active_active.tap");
+    let two = std::fs::read_to_string(path).unwrap();
+    let three = std::fs::read_to_string(example_path("active-active")).unwrap();
+    for (name, program) in [("good-active-active", &two), ("active-active", &three)] {
+        let b = build_text(name, program);
+        let records = b.find("AWS::Route53::RecordSet");
+        assert_eq!(
+            records.len(),
+            b.regions().len(),
+            "{name}: one record per region, no chain"
+        );
+        let mut regions = BTreeSet::new();
+        for (rs, _, record) in records {
+            let region = &b.stacks[rs].region;
+            assert!(record.get("Failover").is_none(), "{name}");
+            assert_eq!(record["Region"], region.as_str(), "{name}");
+            assert!(s(&record["Name"]).starts_with("api."), "{name}");
+            assert_eq!(record["AliasTarget"]["EvaluateTargetHealth"], true);
+            let check = ref_of(&record["HealthCheckId"]).expect("health check");
+            assert_eq!(b.stacks[rs].ty(check), Some("AWS::Route53::HealthCheck"));
+            let (ls, lb) = b
+                .target(rs, &record["AliasTarget"]["DNSName"])
+                .expect("alb");
+            assert_eq!(
+                &b.stacks[ls].region, region,
+                "{name}: its own region's load balancer"
+            );
+            assert_eq!(
+                b.stacks[ls].ty(&lb),
+                Some("AWS::ElasticLoadBalancingV2::LoadBalancer")
+            );
+            regions.insert(region.as_str());
+        }
+        assert_eq!(regions, b.regions(), "{name}");
+        for (_, _, svc) in b.find("AWS::ECS::Service") {
+            let full = if name == "active-active" { 3 } else { 2 };
+            assert_eq!(
+                svc["DesiredCount"], full,
+                "{name}: the full count everywhere"
+            );
+        }
+        // EventBridge: follow each region's event through the forwarding
+        // rules (a forwarded event keeps the region it was published in):
+        // it reaches every other region exactly once and never returns.
+        let rules: Vec<(String, BTreeSet<String>, String)> = b
+            .find("AWS::Events::Rule")
+            .into_iter()
+            .map(|(rs, _, rule)| {
+                let from = b.stacks[rs].region.clone();
+                let regions = strings(&rule["EventPattern"]["region"])
+                    .into_iter()
+                    .collect();
+                let targets = rule["Targets"].as_array().expect("targets");
+                assert_eq!(targets.len(), 1, "{name}: one target per rule");
+                let arn = text(&targets[0]["Arn"]).expect("bus arn");
+                let to = arn
+                    .split_once(":events:")
+                    .and_then(|(_, rest)| rest.split(':').next())
+                    .expect("region")
+                    .to_string();
+                (from, regions, to)
+            })
+            .collect();
+        for origin in b.regions() {
+            let mut received: BTreeMap<String, usize> = BTreeMap::new();
+            let mut queue = vec![origin.to_string()];
+            while let Some(at) = queue.pop() {
+                for (from, regions, to) in &rules {
+                    if *from == at && regions.contains(origin) {
+                        *received.entry(to.clone()).or_default() += 1;
+                        assert!(received.values().sum::<usize>() < 10, "{name}: a loop");
+                        queue.push(to.clone());
+                    }
+                }
+            }
+            let others: BTreeMap<String, usize> = b
+                .regions()
+                .into_iter()
+                .filter(|r| *r != origin)
+                .map(|r| (r.to_string(), 1))
+                .collect();
+            assert_eq!(received, others, "{name}: events published in {origin}");
+        }
+        for (cs, _, cluster) in b.find("AWS::RDS::DBCluster") {
+            let forwarding = cluster.get("EnableGlobalWriteForwarding");
+            if b.stacks[cs].primary {
+                assert!(forwarding.is_none(), "{name}: the writer forwards nothing");
+            } else {
+                assert_eq!(forwarding, Some(&Json::Bool(true)), "{name}");
+            }
+        }
+    }
+}
+
+/// The RTO budget term by term for pilot light, automatic failover and
+/// active-active: what each term assumes is part of the snapshot.
+#[test]
+fn budget_snapshots() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/good/active_active.tap");
+    let active = build_text("active-active", &std::fs::read_to_string(path).unwrap());
+    for (name, b) in [
+        ("pilot-light", build("pilot-light")),
+        ("automatic", build("cache")),
+        ("active-active", active),
+    ] {
+        let text = serde_json::to_string_pretty(&b.manifest["budget"]["rto"]).unwrap();
+        insta::assert_snapshot!(format!("budget_{name}"), text);
+    }
+}
 
 fn snapshot_text(b: &Built) -> String {
     let mut out = String::new();

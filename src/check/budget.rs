@@ -57,6 +57,7 @@ pub(super) fn compute(p: &Partial, diags: &mut Vec<Diagnostic>) -> Budget {
         return budget;
     };
     let attrs = &platform.attrs;
+    failover(p, platform, diags);
     let mut zero = Vec::new();
     for name in ["rto", "rpo"] {
         if let (Some(0), Some(span)) = (attrs.duration(name), span_of(attrs, name)) {
@@ -186,6 +187,38 @@ pub(super) fn compute(p: &Partial, diags: &mut Vec<Diagnostic>) -> Budget {
     budget
 }
 
+/// Who starts the failover: E316 when a person does but `trigger` does not
+/// say how long they take; with `failover = automatic`, W317 at a `trigger`
+/// that is not used and E317 when no endpoint gives the canaries a target.
+fn failover(p: &Partial, platform: &crate::model::Platform, diags: &mut Vec<Diagnostic>) {
+    let attrs = &platform.attrs;
+    let automatic = attrs.str("failover") == Some("automatic");
+    let failover_span = span_of(attrs, "failover");
+    match (automatic, span_of(attrs, "trigger")) {
+        (false, None) => diags.push(
+            Diagnostic::error("E316", format!("platform `{}` does not say how long it takes to start the failover", platform.name))
+                .label(platform.name_span, "no `trigger`, and `failover` is manual")
+                .help("state how long a person takes to start the failover runbook, e.g. `trigger = 5m`, or let an alarm start it with `failover = automatic`"),
+        ),
+        (true, Some(trigger)) => {
+            let mut d = Diagnostic::warning("W317", "`trigger` is not used with `failover = automatic`")
+                .label(trigger, "not used: the budget computes this term from the canary and its alarm");
+            if let Some(span) = failover_span {
+                d = d.label(span, "an alarm starts the failover runbook");
+            }
+            diags.push(d.help("remove `trigger`"));
+        }
+        _ => {}
+    }
+    if let (true, Some(span), true) = (automatic, failover_span, p.endpoints.is_empty()) {
+        diags.push(
+            Diagnostic::error("E317", "`failover = automatic` has nothing to watch: the platform has no endpoint")
+                .label(span, "the canaries probe the primary region's endpoint")
+                .help("keep `failover = manual` with `trigger = 5m`, or add an `endpoint` whose target serves the platform"),
+        );
+    }
+}
+
 /// The worst-case failover time, term by term; E402 when it exceeds `rto`.
 fn rto_budget(
     p: &Partial,
@@ -193,11 +226,34 @@ fn rto_budget(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<RtoBudget> {
     let attrs = &platform.attrs;
-    let (Some(rto), Some(trigger)) = (attrs.duration("rto"), attrs.duration("trigger")) else {
-        return None;
-    };
     let timing = &schema().timing;
     let fig = |f: &Figure| f.ms.unwrap_or(0);
+    let automatic = attrs.str("failover") == Some("automatic");
+    let trigger = if automatic {
+        // The wiring `lower::watch` writes: an outage may begin just after a
+        // run, then the alarm needs every period of its evaluation to fail.
+        let (interval, evaluation) = (fig(&timing.watch_interval), fig(&timing.watch_evaluation));
+        Term {
+            name: "trigger",
+            ms: interval.saturating_add(evaluation),
+            how: format!(
+                "failover = automatic: canary every {} (an outage may begin just after a run) + alarm on {} failed runs ({})",
+                duration(interval),
+                evaluation / interval.max(1),
+                duration(evaluation)
+            ),
+            span: span_of(attrs, "failover"),
+        }
+    } else {
+        Term {
+            name: "trigger",
+            ms: attrs.duration("trigger")?,
+            how: "platform trigger: time to start the failover runbook".into(),
+            span: span_of(attrs, "trigger"),
+        }
+    };
+    let mut trigger = trigger;
+    let rto = attrs.duration("rto")?;
 
     // detect: the slowest endpoint's health check.
     let mut detect = Term {
@@ -231,13 +287,15 @@ fn rto_budget(
                 span: span_of(&e.health, "interval"),
             };
         }
+        let ttl = duration(fig(&timing.alias_ttl));
         dns = Term {
             name: "dns",
             ms: fig(&timing.alias_ttl),
-            how: format!(
-                "alias record to the load balancer: its {} TTL",
-                duration(fig(&timing.alias_ttl))
-            ),
+            how: if platform.strategy == Strategy::ActiveActive {
+                format!("active_active: no failover record to wait for; latency records drop the failed region once its health check fails, and resolvers keep it for the alias's {ttl} TTL")
+            } else {
+                format!("alias record to the load balancer: its {ttl} TTL")
+            },
             span: span_of(&e.attrs, "ttl"),
         };
     }
@@ -249,6 +307,13 @@ fn rto_budget(
             name: "traffic",
             ms: 0,
             how: "no endpoint".into(),
+            span: None,
+        }
+    } else if platform.strategy == Strategy::ActiveActive {
+        Term {
+            name: "traffic",
+            ms: 0,
+            how: "active_active: every region already serves; nothing to switch".into(),
             span: None,
         }
     } else {
@@ -263,12 +328,18 @@ fn rto_budget(
             span: None,
         }
     };
-    let trigger = Term {
-        name: "trigger",
-        ms: trigger,
-        how: "platform trigger: time to start the failover runbook".into(),
-        span: span_of(attrs, "trigger"),
-    };
+
+    if automatic && detect.ms > 0 {
+        // The canary and the health checks watch at the same time: only what
+        // the canary takes beyond detection delays the failover.
+        let canary = trigger.ms;
+        trigger.ms = canary.saturating_sub(detect.ms);
+        trigger.how = format!(
+            "{}, of which detect's {} overlaps",
+            trigger.how,
+            duration(canary.min(detect.ms))
+        );
+    }
 
     // data promotion: the slowest stateful kind in use.
     let mut promote = Term {
@@ -280,11 +351,18 @@ fn rto_budget(
     for svc in p.services.iter().flatten().filter(|s| s.kind.stateful) {
         let ms = fig(&svc.kind.promotion);
         if ms > promote.ms || promote.span.is_none() {
+            // Under active/active the secondaries serve, but the writer
+            // still has to move: forwarded writes wait for the promotion.
+            let writer = if platform.strategy == Strategy::ActiveActive {
+                "active_active still promotes the writer; "
+            } else {
+                ""
+            };
             promote = Term {
                 name: "promote",
                 ms,
                 how: format!(
-                    "`{}` ({}): {}",
+                    "{writer}`{}` ({}): {}",
                     svc.name, svc.kind.name, svc.kind.promotion.source
                 ),
                 span: Some(svc.span),
@@ -329,7 +407,12 @@ fn rto_budget(
         s => Term {
             name: "compute",
             ms: 0,
-            how: format!("{}: the secondary already runs", s.as_str()),
+            how: match s {
+                Strategy::ActiveActive => {
+                    "active_active: every region already serves with its full task count".into()
+                }
+                s => format!("{}: the secondary already runs", s.as_str()),
+            },
             span: strategy_span,
         },
     };
@@ -395,7 +478,7 @@ fn rto_diagnostic(
     let mut fixes = Vec::new();
     let term = |n: &str| terms.iter().find(|t| t.name == n).map_or(0, |t| t.ms);
     let trigger = term("trigger");
-    if trigger >= over {
+    if trigger >= over && platform.attrs.str("failover") != Some("automatic") {
         fixes.push(format!(
             "automate the failover so `trigger` is at most {}",
             duration(trigger - over)

@@ -8,7 +8,7 @@
 
 use super::json::{json, Json};
 
-use super::kinds::{Behaviour, Part};
+use super::kinds::{Behaviour, Part, Provided};
 use super::runbook::{writer_check, Action, Check, Names};
 use super::{get_att, r#ref, retain, sub, Ctx, Tags};
 use crate::check::Partial;
@@ -120,6 +120,11 @@ fn lower_cluster(ctx: &mut Ctx, i: usize) {
     } else {
         props["GlobalClusterIdentifier"] = json!(ctx.name(NameKind::GlobalCluster, i, ""));
         props["SourceRegion"] = json!(primary_code);
+        if ctx.model.platform.strategy == crate::model::Strategy::ActiveActive {
+            // Every region serves: the secondary forwards its writes to the
+            // writer (E309 rejects versions without it) [A16].
+            props["EnableGlobalWriteForwarding"] = json!(true);
+        }
     }
     let primary = ctx.is_primary();
     let c = ctx.add(&cluster, "AWS::RDS::DBCluster", props, Tags::List("Tags"));
@@ -282,9 +287,10 @@ impl Behaviour for Aurora {
         let primary = model.regions[region].role == Role::Primary;
         let instances = svc.attrs.int("instances").unwrap_or(2) as usize;
         // The secret in the primary; in a secondary the lag alarm,
-        // its topic and a subscription per `notify` address.
+        // its topic and a subscription per `notify` address. Outputs: the
+        // endpoint, and the exports of the cluster id and of the key.
         let notify = model.platform.attrs.strings("notify").len();
-        (4 + instances + if primary { 1 } else { 2 + notify }, 2)
+        (4 + instances + if primary { 1 } else { 2 + notify }, 3)
     }
     fn lower(&self, ctx: &mut Ctx, i: usize, part: Part) {
         match part {
@@ -296,6 +302,7 @@ impl Behaviour for Aurora {
         match key {
             "ClusterId" => Some((r#ref(&ctx.id(i, "Cluster")), false)),
             "Endpoint" => Some((get_att(&ctx.id(i, "Cluster"), "Endpoint.Address"), false)),
+            "KeyArn" => Some((get_att(&ctx.id(i, "Key"), "Arn"), false)),
             _ => None,
         }
     }
@@ -308,16 +315,20 @@ impl Behaviour for Aurora {
             );
         }
     }
-    fn provide(
-        &self,
-        ctx: &mut Ctx,
-        i: usize,
-        var: &str,
-        env: &mut Vec<Json>,
-        _statements: &mut Vec<Json>,
-    ) {
+    /// The region's cluster endpoint, its port, and the master user's secret
+    /// (the replica in this region), read by ECS when the task starts.
+    fn provide(&self, ctx: &mut Ctx, i: usize, var: &str, out: &mut Provided) {
         let endpoint = ctx.value(NodeKind::Service(i), "Endpoint");
-        env.push(json!({ "Name": format!("{var}_ENDPOINT"), "Value": endpoint }));
+        out.env
+            .push(json!({ "Name": format!("{var}_ENDPOINT"), "Value": endpoint }));
+        out.env
+            .push(json!({ "Name": format!("{var}_PORT"), "Value": PORT.to_string() }));
+        let secret = ctx.name(NameKind::Secret, i, "");
+        // The primary's copy is encrypted with the cluster's key (`master_secret`).
+        let key = ctx
+            .is_primary()
+            .then(|| ctx.value(NodeKind::Service(i), "KeyArn"));
+        out.secret(ctx.region_code(), var, &secret, key);
     }
     /// `FailoverGlobalCluster` to this region's cluster, then a wait until the
     /// global cluster is available again and this cluster is its writer

@@ -22,7 +22,7 @@ use super::json::{json, Json};
 use super::runbook::{serving_alarm, METRIC, NAMESPACE};
 use super::{camel, retain, Ctx, Tags};
 use crate::graph::{region_order, NodeKind};
-use crate::model::Model;
+use crate::model::{Model, Strategy};
 
 /// Logical-ID stem of endpoint `e`'s resources.
 pub fn stem(model: &Model, e: usize) -> String {
@@ -90,6 +90,7 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
     let port = health.int("port").unwrap_or(if https { 443 } else { 80 });
     let alb_dns = ctx.value(NodeKind::Service(endpoint.target), "LoadBalancerDnsName");
     let alb_zone = ctx.value(NodeKind::Service(endpoint.target), "LoadBalancerZoneId");
+    let (alb_dns_direct, alb_zone_direct) = (alb_dns.clone(), alb_zone.clone());
     let stem = stem(ctx.model, e);
     let check = format!("{stem}HealthCheck");
     let mut config = json!({
@@ -109,8 +110,11 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
         json!({ "HealthCheckConfig": config }),
         Tags::List("HealthCheckTags"),
     );
+    // Under active_active every region serves already: no region is switched
+    // on, so no serving alarm and no check of one (latency records below).
+    let active = ctx.model.platform.strategy == Strategy::ActiveActive;
     // The serving alarm of this secondary, once (with the first endpoint).
-    if e == 0 && !ctx.is_primary() {
+    if e == 0 && !ctx.is_primary() && !active {
         let name = serving_alarm(ctx.prefix, region);
         // People on call hear that traffic moved here, and that it left.
         super::aurora::alarm_topic(ctx, "ServingTopic", &format!("traffic in {region}"));
@@ -151,7 +155,7 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
         }
         json!({ "HealthCheckConfig": config })
     };
-    let later = &order[k + 1..];
+    let later = if active { &[][..] } else { &order[k + 1..] };
     let mut children = vec![json!({ "Ref": &check })];
     // A secondary with later ones also counts its own serving (the check on
     // its alarm, inverted): it keeps answering while it serves even if a
@@ -206,21 +210,50 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
         (level_name(domain, k), "PRIMARY")
     };
     let (zone_key, zone) = zone_ref(ctx, e);
-    let mut record = json!({
-        "Name": name,
-        "Type": "A",
-        "Failover": failover,
-        "SetIdentifier": format!("{}-{region}", endpoint.name),
-        "HealthCheckId": { "Ref": answer },
-        "AliasTarget": { "DNSName": alb_dns, "HostedZoneId": alb_zone, "EvaluateTargetHealth": true },
-    });
-    record[zone_key] = zone;
+    let mut record = if ctx.model.platform.strategy == Strategy::ActiveActive {
+        // Every region serves: a latency record per region, each with its
+        // health check, answers with the nearest healthy region (aws-dr.md 1.5).
+        json!({
+            "Name": level_name(domain, 0),
+            "Type": "A",
+            "Region": region,
+            "SetIdentifier": format!("{}-{region}", endpoint.name),
+            "HealthCheckId": { "Ref": check },
+            "AliasTarget": { "DNSName": alb_dns, "HostedZoneId": alb_zone, "EvaluateTargetHealth": true },
+        })
+    } else {
+        json!({
+            "Name": name,
+            "Type": "A",
+            "Failover": failover,
+            "SetIdentifier": format!("{}-{region}", endpoint.name),
+            "HealthCheckId": { "Ref": answer },
+            "AliasTarget": { "DNSName": alb_dns, "HostedZoneId": alb_zone, "EvaluateTargetHealth": true },
+        })
+    };
+    record[zone_key] = zone.clone();
     ctx.add(
         &format!("{stem}Record"),
         "AWS::Route53::RecordSet",
         record,
         Tags::None,
     );
+    if ctx.is_primary() && super::watch::automatic(ctx.model) {
+        // What the canaries in the secondaries probe: always the primary's
+        // load balancer, whatever the failover records answer.
+        let mut direct = json!({
+            "Name": super::watch::primary_record(ctx.model, domain),
+            "Type": "A",
+            "AliasTarget": { "DNSName": alb_dns_direct, "HostedZoneId": alb_zone_direct, "EvaluateTargetHealth": false },
+        });
+        direct[zone_key] = zone;
+        ctx.add(
+            &format!("{stem}PrimaryRecord"),
+            "AWS::Route53::RecordSet",
+            direct,
+            Tags::None,
+        );
+    }
 }
 
 /// Level `level` of the chain: the SECONDARY record of the level above, aliasing

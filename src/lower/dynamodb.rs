@@ -4,7 +4,7 @@
 
 use super::json::{json, Json};
 
-use super::kinds::{Behaviour, Part};
+use super::kinds::{Behaviour, Part, Provided};
 use super::{r#ref, retain, sub, Ctx, Tags};
 use crate::graph::region_order;
 use crate::model::Model;
@@ -89,20 +89,14 @@ impl Behaviour for Dynamodb {
             r#ref(&ctx.id(i, "Table")),
         );
     }
-    fn provide(
-        &self,
-        ctx: &mut Ctx,
-        i: usize,
-        var: &str,
-        env: &mut Vec<Json>,
-        statements: &mut Vec<Json>,
-    ) {
+    fn provide(&self, ctx: &mut Ctx, i: usize, var: &str, out: &mut Provided) {
         let region = ctx.region_code();
         let table = ctx.name(NameKind::Table, i, region);
         let arn =
             format!("arn:${{AWS::Partition}}:dynamodb:{region}:${{AWS::AccountId}}:table/{table}");
-        env.push(json!({ "Name": format!("{var}_TABLE"), "Value": table }));
-        statements.push(json!({
+        out.env
+            .push(json!({ "Name": format!("{var}_TABLE"), "Value": table }));
+        out.task.push(json!({
             "Effect": "Allow",
             "Action": ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
             "Resource": [sub(arn.clone()), sub(format!("{arn}/index/*"))],

@@ -15,7 +15,7 @@
 
 use super::json::{json, Json};
 
-use super::kinds::{Behaviour, Part};
+use super::kinds::{Behaviour, Part, Provided};
 use super::runbook::{Action, Check, Names};
 use super::{get_att, r#ref, retain, sub, Ctx, Tags};
 use crate::check::Partial;
@@ -187,32 +187,22 @@ impl Behaviour for Elasticache {
             );
         }
     }
-    /// The region's endpoints, its port, and the name of the AUTH token's
-    /// secret with the right to read it (the replica in this region).
-    fn provide(
-        &self,
-        ctx: &mut Ctx,
-        i: usize,
-        var: &str,
-        env: &mut Vec<Json>,
-        statements: &mut Vec<Json>,
-    ) {
+    /// The region's endpoints, its port, and the AUTH token's secret (the
+    /// replica in this region), read by ECS when the task starts.
+    fn provide(&self, ctx: &mut Ctx, i: usize, var: &str, out: &mut Provided) {
         let endpoint = ctx.value(NodeKind::Service(i), "Endpoint");
-        env.push(json!({ "Name": format!("{var}_ENDPOINT"), "Value": endpoint }));
+        out.env
+            .push(json!({ "Name": format!("{var}_ENDPOINT"), "Value": endpoint }));
         if ctx.service(i).attrs.int("shards").unwrap_or(1) == 1 {
             let reader = ctx.value(NodeKind::Service(i), "ReaderEndpoint");
-            env.push(json!({ "Name": format!("{var}_READER_ENDPOINT"), "Value": reader }));
+            out.env
+                .push(json!({ "Name": format!("{var}_READER_ENDPOINT"), "Value": reader }));
         }
-        env.push(json!({ "Name": format!("{var}_PORT"), "Value": PORT.to_string() }));
+        out.env
+            .push(json!({ "Name": format!("{var}_PORT"), "Value": PORT.to_string() }));
+        // Encrypted with `aws/secretsmanager` in every region (`auth_secret`).
         let secret = ctx.name(NameKind::AuthSecret, i, "");
-        env.push(json!({ "Name": format!("{var}_AUTH_SECRET"), "Value": &secret }));
-        let region = ctx.region_code();
-        // Secrets Manager appends `-` and six characters to a secret's ARN.
-        statements.push(json!({
-            "Effect": "Allow",
-            "Action": ["secretsmanager:GetSecretValue"],
-            "Resource": sub(format!("arn:${{AWS::Partition}}:secretsmanager:{region}:${{AWS::AccountId}}:secret:{secret}-??????")),
-        }));
+        out.secret(ctx.region_code(), var, &secret, None);
     }
     fn failover(&self, names: &Names, i: usize, region: usize) -> Option<Action> {
         Some(promote(names, i, region))

@@ -4,7 +4,7 @@
 
 use super::json::{json, Json};
 
-use super::kinds::{Behaviour, Part};
+use super::kinds::{Behaviour, Part, Provided};
 use super::{get_att, r#ref, sub, Ctx, Tags};
 use crate::check::Partial;
 use crate::diag::Diagnostic;
@@ -56,17 +56,52 @@ fn lower_forward(ctx: &mut Ctx, i: usize) {
         }),
         Tags::List("Tags"),
     );
-    let mut pattern = json!({ "source": [svc.attrs.str("source").unwrap_or_default()] });
-    let types = svc.attrs.strings("detail_types");
-    if !types.is_empty() {
-        pattern["detail-type"] = json!(types);
-    }
+    let pattern = pattern(svc);
     let rule_targets: Vec<Json> = targets
         .iter()
         .map(|(code, arn)| json!({ "Id": format!("to-{code}"), "Arn": sub(arn.clone()), "RoleArn": get_att(&role, "Arn") }))
         .collect();
-    // A rule takes at most 5 targets: more secondaries get more rules.
     let base = ctx.name(NameKind::Rule, i, ctx.region_code());
+    if active_active(ctx.model) {
+        // Every region publishes: the primary is the hub. Its rule to each
+        // secondary forwards the events of every region but that secondary,
+        // so a secondary's event reaches the others through the primary and
+        // never comes back (a forwarded event keeps the `region` it was
+        // published in, [E1]).
+        for (k, ((code, _), target)) in targets.iter().zip(&rule_targets).enumerate() {
+            let mut pattern = pattern.clone();
+            let others: Vec<&str> = ctx
+                .model
+                .regions
+                .iter()
+                .map(|r| r.code.as_str())
+                .filter(|r| r != code)
+                .collect();
+            pattern["region"] = json!(others);
+            let (logical, name) = match k {
+                0 => (ctx.id(i, "ForwardRule"), base.clone()),
+                k => (
+                    ctx.id(i, &format!("ForwardRule{}", k + 1)),
+                    format!("{base}-{}", k + 1),
+                ),
+            };
+            ctx.add(
+                &logical,
+                "AWS::Events::Rule",
+                json!({
+                    "Name": name,
+                    "Description": format!("Forwards {} events to {code}, but those published there", svc.name),
+                    "EventBusName": bus.clone(),
+                    "State": "ENABLED",
+                    "EventPattern": pattern,
+                    "Targets": [target.clone()],
+                }),
+                Tags::None,
+            );
+        }
+        return;
+    }
+    // A rule takes at most 5 targets: more secondaries get more rules.
     for (k, chunk) in rule_targets.chunks(MAX_TARGETS).enumerate() {
         let (logical, name) = match k {
             0 => (ctx.id(i, "ForwardRule"), base.clone()),
@@ -91,9 +126,72 @@ fn lower_forward(ctx: &mut Ctx, i: usize) {
     }
 }
 
-/// The rules that forward to `targets` secondaries.
-pub fn rules(targets: usize) -> usize {
-    targets.div_ceil(MAX_TARGETS)
+/// The rules that forward to `targets` secondaries: one per target under
+/// active/active (each with its own pattern).
+pub fn rules(model: &Model, targets: usize) -> usize {
+    if active_active(model) {
+        targets
+    } else {
+        targets.div_ceil(MAX_TARGETS)
+    }
+}
+
+fn active_active(model: &Model) -> bool {
+    model.platform.strategy == crate::model::Strategy::ActiveActive
+}
+
+/// The events the service forwards: its source and detail types.
+fn pattern(svc: &Service) -> Json {
+    let mut pattern = json!({ "source": [svc.attrs.str("source").unwrap_or_default()] });
+    let types = svc.attrs.strings("detail_types");
+    if !types.is_empty() {
+        pattern["detail-type"] = json!(types);
+    }
+    pattern
+}
+
+/// Under active/active, in a secondary: a rule that forwards the events
+/// published in this region to the primary's bus, and only those (the
+/// primary forwards them on to the other secondaries).
+fn lower_back(ctx: &mut Ctx, i: usize) {
+    let svc = ctx.service(i);
+    let region = ctx.region_code();
+    let primary = &ctx.model.regions[ctx.model.primary()].code;
+    let target = ctx.name(NameKind::EventBus, i, primary);
+    let arn =
+        format!("arn:${{AWS::Partition}}:events:{primary}:${{AWS::AccountId}}:event-bus/{target}");
+    let role = ctx.id(i, "ForwardRole");
+    ctx.add(
+        &role,
+        "AWS::IAM::Role",
+        json!({
+            "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": "events.amazonaws.com" }, "Action": "sts:AssumeRole" }] },
+            "Policies": [{ "PolicyName": "forward", "PolicyDocument": { "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": sub(arn.clone()),
+            }] } }],
+        }),
+        Tags::List("Tags"),
+    );
+    let mut pattern = pattern(svc);
+    pattern["region"] = json!([region]);
+    ctx.add(
+        &ctx.id(i, "ForwardRule"),
+        "AWS::Events::Rule",
+        json!({
+            "Name": ctx.name(NameKind::Rule, i, region),
+            "Description": format!("Forwards {} events published in {region} to {primary}", svc.name),
+            "EventBusName": r#ref(&ctx.id(i, "Bus")),
+            "State": "ENABLED",
+            "EventPattern": pattern,
+            "Targets": [{ "Id": format!("to-{primary}"), "Arn": sub(arn), "RoleArn": get_att(&role, "Arn") }],
+        }),
+        Tags::None,
+    );
+}
+
+/// Whether the service's bus in `region` forwards back to the primary.
+fn forwards_back(model: &Model, i: usize, region: usize) -> bool {
+    active_active(model) && region != model.primary() && model.services[i].replication.is_some()
 }
 
 /// The `eventbridge` kind.
@@ -114,16 +212,29 @@ impl Behaviour for Eventbridge {
             .map(|r| (NodeKind::Service(i), r))
             .collect()
     }
-    fn size(&self, model: &Model, i: usize, _region: usize, part: Part) -> (usize, usize) {
+    /// Under active/active a secondary's bus forwards to the primary's.
+    fn regional_edges(&self, model: &Model, i: usize, region: usize) -> Vec<(NodeKind, usize)> {
+        if forwards_back(model, i, region) {
+            vec![(NodeKind::Service(i), model.primary())]
+        } else {
+            Vec::new()
+        }
+    }
+    fn size(&self, model: &Model, i: usize, region: usize, part: Part) -> (usize, usize) {
         match (part, &model.services[i].replication) {
-            (Part::Regional, _) => (1, 1),
-            (Part::Global, Some(r)) => (1 + rules(r.regions.len()), 0),
+            (Part::Regional, _) => (1 + 2 * usize::from(forwards_back(model, i, region)), 1),
+            (Part::Global, Some(r)) => (1 + rules(model, r.regions.len()), 0),
             (Part::Global, None) => (0, 0),
         }
     }
     fn lower(&self, ctx: &mut Ctx, i: usize, part: Part) {
         match part {
-            Part::Regional => lower_bus(ctx, i),
+            Part::Regional => {
+                lower_bus(ctx, i);
+                if forwards_back(ctx.model, i, ctx.region) {
+                    lower_back(ctx, i);
+                }
+            }
             Part::Global => lower_forward(ctx, i),
         }
     }
@@ -139,18 +250,12 @@ impl Behaviour for Eventbridge {
             );
         }
     }
-    fn provide(
-        &self,
-        ctx: &mut Ctx,
-        i: usize,
-        var: &str,
-        env: &mut Vec<Json>,
-        statements: &mut Vec<Json>,
-    ) {
+    fn provide(&self, ctx: &mut Ctx, i: usize, var: &str, out: &mut Provided) {
         let region = ctx.region_code();
         let bus = ctx.name(NameKind::EventBus, i, region);
-        env.push(json!({ "Name": format!("{var}_BUS"), "Value": &bus }));
-        statements.push(json!({
+        out.env
+            .push(json!({ "Name": format!("{var}_BUS"), "Value": &bus }));
+        out.task.push(json!({
             "Effect": "Allow",
             "Action": ["events:PutEvents"],
             "Resource": sub(format!("arn:${{AWS::Partition}}:events:{region}:${{AWS::AccountId}}:event-bus/{bus}")),

@@ -3,12 +3,13 @@
 
 use super::json::{json, Json};
 
-use super::kinds::{Behaviour, Part};
+use super::kinds::{Behaviour, Part, Provided};
 use super::runbook::{Action, Check, Names};
 use super::{get_att, policy_len, r#ref, sub, Ctx, Tags, MAX_POLICY};
+use crate::check::Partial;
 use crate::diag::Diagnostic;
 use crate::graph::NodeKind;
-use crate::model::{Model, Role, Strategy};
+use crate::model::{Model, Role, Service, Strategy};
 use crate::names::NameKind;
 use crate::stdlib::schema;
 
@@ -26,6 +27,146 @@ pub fn desired_count(model: &Model, i: usize, region: usize) -> i64 {
     }
 }
 
+/// Where an image is pulled from, as far as a failover is concerned.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Registry<'a> {
+    /// No registry host, or Docker Hub's: rate-limited anonymous pulls.
+    DockerHub,
+    /// `public.ecr.aws`, served from us-east-1.
+    EcrPublic,
+    /// A private ECR registry: its account, region and `REPOSITORY[:TAG]`.
+    Ecr {
+        account: &'a str,
+        region: &'a str,
+        path: &'a str,
+    },
+    /// Any other registry host (`ghcr.io`, `quay.io`, a company's own).
+    Other(&'a str),
+}
+
+/// The registry of an image reference (`[HOST/]PATH`): the first component is
+/// a host when it has a dot or a port, or is `localhost` (the distribution
+/// reference grammar, as the stdlib's `image_reference` rule).
+pub(crate) fn registry(image: &str) -> Registry<'_> {
+    let Some((host, path)) = image
+        .split_once('/')
+        .filter(|(h, _)| h.contains(['.', ':']) || *h == "localhost")
+    else {
+        return Registry::DockerHub;
+    };
+    match host {
+        "docker.io" | "index.docker.io" | "registry-1.docker.io" => Registry::DockerHub,
+        "public.ecr.aws" => Registry::EcrPublic,
+        _ => {
+            let ecr = host
+                .strip_suffix(".amazonaws.com")
+                .and_then(|h| h.split_once(".dkr.ecr."))
+                .filter(|(account, region)| {
+                    account.len() == 12
+                        && account.bytes().all(|b| b.is_ascii_digit())
+                        && !region.is_empty()
+                        && !region.contains('.')
+                });
+            match ecr {
+                Some((account, region)) => Registry::Ecr {
+                    account,
+                    region,
+                    path,
+                },
+                None => Registry::Other(host),
+            }
+        }
+    }
+}
+
+/// Whether the platform keeps its images in the primary's private registry,
+/// replicated to every region (`registry = replicated`).
+pub(crate) fn replicated(model: &Model) -> bool {
+    model.platform.attrs.str("registry") == Some("replicated")
+}
+
+/// The image the service pulls in `region`: with a replicated registry, an
+/// image of the primary's private registry is pulled from the replica in
+/// `region`, so that no region pulls across regions.
+fn image_in(model: &Model, image: &str, region: usize) -> String {
+    let primary = &model.regions[model.primary()].code;
+    match registry(image) {
+        Registry::Ecr {
+            account,
+            region: home,
+            path,
+        } if replicated(model) && home == primary => {
+            let code = &model.regions[region].code;
+            format!("{account}.dkr.ecr.{code}.amazonaws.com/{path}")
+        }
+        _ => image.to_string(),
+    }
+}
+
+/// The repositories of the primary's private registry that the platform's
+/// services pull from, sorted and once each.
+pub(crate) fn repositories(model: &Model) -> Vec<&str> {
+    let primary = &model.regions[model.primary()].code;
+    let mut repos: Vec<&str> = model
+        .services
+        .iter()
+        .filter(|s| s.kind.imp.compute())
+        .filter_map(|s| match registry(s.attrs.str("image")?) {
+            Registry::Ecr { region, path, .. } if region == primary => {
+                Some(path.split(['@', ':']).next().unwrap_or(path))
+            }
+            _ => None,
+        })
+        .collect();
+    repos.sort_unstable();
+    repos.dedup();
+    repos
+}
+
+/// Filters of one ECR replication rule
+/// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/service-quotas.html).
+const FILTERS_PER_RULE: usize = 100;
+
+/// With `registry = replicated`, in the primary: the registry's replication
+/// configuration, which copies every image pushed to the services'
+/// repositories to the same repository in every secondary region (ECR creates
+/// the repository there on the first copy). A registry has one replication
+/// configuration per region: this one replaces any other of the account in
+/// the primary region
+/// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/replication.html).
+pub(crate) fn lower_registry(ctx: &mut Ctx) {
+    let model = ctx.model;
+    if !replicated(model) || !ctx.is_primary() {
+        return;
+    }
+    let repos = repositories(model);
+    if repos.is_empty() {
+        return;
+    }
+    let destinations: Vec<Json> = model
+        .regions
+        .iter()
+        .filter(|r| r.role == Role::Secondary)
+        .map(|r| json!({ "Region": &r.code, "RegistryId": r#ref("AWS::AccountId") }))
+        .collect();
+    let rules: Vec<Json> = repos
+        .chunks(FILTERS_PER_RULE)
+        .map(|chunk| {
+            let filters: Vec<Json> = chunk
+                .iter()
+                .map(|r| json!({ "Filter": *r, "FilterType": "PREFIX_MATCH" }))
+                .collect();
+            json!({ "Destinations": destinations.clone(), "RepositoryFilters": filters })
+        })
+        .collect();
+    ctx.add(
+        "RegistryReplication",
+        "AWS::ECR::ReplicationConfiguration",
+        json!({ "ReplicationConfiguration": { "Rules": rules } }),
+        Tags::None,
+    );
+}
+
 fn lower(ctx: &mut Ctx, i: usize) {
     let svc = ctx.service(i);
     let region = ctx.region_code();
@@ -41,7 +182,7 @@ fn lower(ctx: &mut Ctx, i: usize) {
     let vpc = ctx.value(NodeKind::Network, "VpcId");
     let public = ctx.value(NodeKind::Network, "PublicSubnets");
     let private = ctx.value(NodeKind::Network, "PrivateSubnets");
-    let (environment, statements) = dependencies(ctx, i);
+    let needs = dependencies(ctx, i);
 
     let (cluster, log_group, execution_role, task_role, task_def) = (
         id("Cluster"),
@@ -70,15 +211,23 @@ fn lower(ctx: &mut Ctx, i: usize) {
         json!({ "LogGroupName": ctx.name(NameKind::LogGroup, i, region), "RetentionInDays": retention }),
         Tags::List("Tags"),
     );
+    let mut execution_props = json!({
+        "AssumeRolePolicyDocument": assume("ecs-tasks.amazonaws.com"),
+        "ManagedPolicyArns": [sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")],
+    });
+    if !needs.execution.is_empty() {
+        // The secrets ECS reads for the task, and nothing else.
+        let policy = json!({ "Version": "2012-10-17", "Statement": needs.execution });
+        execution_props["Policies"] =
+            json!([{ "PolicyName": "secrets", "PolicyDocument": policy }]);
+    }
     ctx.add(
         &execution_role,
         "AWS::IAM::Role",
-        json!({
-            "AssumeRolePolicyDocument": assume("ecs-tasks.amazonaws.com"),
-            "ManagedPolicyArns": [sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")],
-        }),
+        execution_props,
         Tags::List("Tags"),
     );
+    let statements = needs.task;
     let mut task_role_props =
         json!({ "AssumeRolePolicyDocument": assume("ecs-tasks.amazonaws.com") });
     if !statements.is_empty() {
@@ -106,6 +255,24 @@ fn lower(ctx: &mut Ctx, i: usize) {
         Tags::List("Tags"),
     );
     let memory_mib = svc.attrs.size("memory").unwrap_or(512 << 20) >> 20;
+    let mut container = json!({
+        "Name": &svc.name,
+        "Image": image_in(ctx.model, svc.attrs.str("image").unwrap_or_default(), ctx.region),
+        "Essential": true,
+        "PortMappings": [{ "ContainerPort": port, "Protocol": "tcp" }],
+        "Environment": needs.env,
+        "LogConfiguration": {
+            "LogDriver": "awslogs",
+            "Options": {
+                "awslogs-group": r#ref(&log_group),
+                "awslogs-region": r#ref("AWS::Region"),
+                "awslogs-stream-prefix": &svc.name,
+            },
+        },
+    });
+    if !needs.secrets.is_empty() {
+        container["Secrets"] = Json::Arr(needs.secrets);
+    }
     ctx.add(
         &task_def,
         "AWS::ECS::TaskDefinition",
@@ -117,21 +284,7 @@ fn lower(ctx: &mut Ctx, i: usize) {
             "RequiresCompatibilities": ["FARGATE"],
             "ExecutionRoleArn": get_att(&execution_role, "Arn"),
             "TaskRoleArn": get_att(&task_role, "Arn"),
-            "ContainerDefinitions": [{
-                "Name": &svc.name,
-                "Image": svc.attrs.str("image").unwrap_or_default(),
-                "Essential": true,
-                "PortMappings": [{ "ContainerPort": port, "Protocol": "tcp" }],
-                "Environment": environment,
-                "LogConfiguration": {
-                    "LogDriver": "awslogs",
-                    "Options": {
-                        "awslogs-group": r#ref(&log_group),
-                        "awslogs-region": r#ref("AWS::Region"),
-                        "awslogs-stream-prefix": &svc.name,
-                    },
-                },
-            }],
+            "ContainerDefinitions": [container],
         }),
         Tags::List("Tags"),
     );
@@ -255,18 +408,70 @@ fn assume(service: &str) -> Json {
     json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": service }, "Action": "sts:AssumeRole" }] })
 }
 
-/// Environment variables naming what the service needs, and the IAM statements
-/// that allow exactly that use.
-fn dependencies(ctx: &mut Ctx, i: usize) -> (Vec<Json>, Vec<Json>) {
-    let (mut env, mut statements) = (Vec::new(), Vec::new());
+/// What the services it needs give the service: environment variables,
+/// secrets, and the IAM statements that allow exactly that use.
+fn dependencies(ctx: &mut Ctx, i: usize) -> Provided {
+    let mut out = Provided::default();
     for &(dep, _) in &ctx.service(i).needs {
         let d = ctx.service(dep);
         let var = d.name.to_uppercase().replace('-', "_");
-        d.kind
-            .imp
-            .provide(ctx, dep, &var, &mut env, &mut statements);
+        d.kind.imp.provide(ctx, dep, &var, &mut out);
     }
-    (env, statements)
+    out
+}
+
+/// W316: an image that a secondary may not be able to pull when it must start
+/// its tasks, during a failover: from a registry outside AWS, from ECR Public
+/// (served from us-east-1), or from the primary region's private registry
+/// without `registry = replicated` [L14] [L15].
+fn check_image(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
+    let (Some(platform), Some(image)) = (p.platform, svc.attrs.str("image")) else {
+        return;
+    };
+    let Some(primary) = p.regions.iter().find(|r| r.role == Role::Primary) else {
+        return;
+    };
+    let primary = primary.code.as_str();
+    let replicated = platform.attrs.str("registry") == Some("replicated");
+    let label = match registry(image) {
+        Registry::DockerHub => "Docker Hub: anonymous pulls are limited per IP address, and every task of a region pulls through its NAT gateways at once".to_string(),
+        Registry::EcrPublic if primary == "us-east-1" => {
+            "ECR Public is served from us-east-1, the primary region".to_string()
+        }
+        Registry::EcrPublic => "ECR Public is served from us-east-1: a failover depends on that region".to_string(),
+        Registry::Other(host) => format!("`{host}` is outside AWS: a failover depends on it"),
+        Registry::Ecr { region, .. } if region == primary && !replicated => {
+            format!("the private registry of {primary}, the primary region, unreachable when it is down")
+        }
+        Registry::Ecr { .. } => return,
+    };
+    // The path without the registry host, kept as the repository and tag.
+    let path = match registry(image) {
+        Registry::DockerHub => image
+            .split_once('/')
+            .filter(|(h, _)| h.contains('.'))
+            .map_or(image, |(_, p)| p),
+        Registry::EcrPublic | Registry::Other(_) => image.split_once('/').map_or(image, |(_, p)| p),
+        Registry::Ecr { path, .. } => path,
+    };
+    let own = format!("image = \"ACCOUNT.dkr.ecr.{primary}.amazonaws.com/{path}\"");
+    let help = if replicated {
+        format!("push the image to the primary's private registry, which is replicated to every region: `{own}`")
+    } else {
+        format!("push the image to the primary's private registry and replicate it to every region: `registry = replicated` in the platform and `{own}`")
+    };
+    let at = svc.attrs.origin("image").map_or(svc.span, |o| o.span);
+    diags.push(
+        Diagnostic::warning(
+            "W316",
+            format!(
+                "a secondary region may not be able to pull the image of `{}` during a failover",
+                svc.name
+            ),
+        )
+        .label(at, label)
+        .help(help),
+    );
 }
 
 /// The `fargate` kind.
@@ -312,16 +517,9 @@ impl Behaviour for Fargate {
             r#ref(&ctx.id(i, "Cluster")),
         );
     }
-    fn provide(
-        &self,
-        ctx: &mut Ctx,
-        i: usize,
-        var: &str,
-        env: &mut Vec<Json>,
-        _statements: &mut Vec<Json>,
-    ) {
+    fn provide(&self, ctx: &mut Ctx, i: usize, var: &str, out: &mut Provided) {
         let dns = ctx.value(NodeKind::Service(i), "LoadBalancerDnsName");
-        env.push(json!({ "Name": format!("{var}_URL"), "Value": { "Fn::Join": ["", ["http://", dns]] } }));
+        out.env.push(json!({ "Name": format!("{var}_URL"), "Value": { "Fn::Join": ["", ["http://", dns]] } }));
     }
     /// Scales the service up to `count` where the strategy keeps it lower.
     fn failover(&self, names: &Names, i: usize, region: usize) -> Option<Action> {
@@ -370,6 +568,9 @@ impl Behaviour for Fargate {
     }
     fn load_balanced(&self) -> bool {
         true
+    }
+    fn check(&self, p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
+        check_image(p, svc, diags);
     }
     fn compute(&self) -> bool {
         true

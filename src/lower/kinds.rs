@@ -8,9 +8,9 @@
 //! The stdlib loader pairs every stdlib kind with its implementation here and
 //! fails on a kind without one (`stdlib::load`); a unit test asserts both ways.
 
-use super::json::Json;
+use super::json::{json, Json};
 use super::runbook::{Action, Check, Names};
-use super::{aurora, dynamodb, elasticache, eventbridge, fargate, s3, Ctx};
+use super::{aurora, dynamodb, elasticache, eventbridge, fargate, s3, sub, Ctx};
 use crate::check::Partial;
 use crate::diag::Diagnostic;
 use crate::graph::NodeKind;
@@ -38,6 +38,52 @@ pub(crate) fn find(name: &str) -> Option<&'static dyn Behaviour> {
 pub(crate) enum Part {
     Regional,
     Global,
+}
+
+/// What the services a service needs give it in its region.
+#[derive(Debug, Default)]
+pub(crate) struct Provided {
+    /// Plain environment variables of the container (`Environment`).
+    pub env: Vec<Json>,
+    /// Variables ECS reads from Secrets Manager when the task starts
+    /// (`Secrets`), with the execution role.
+    pub secrets: Vec<Json>,
+    /// Statements of the task role: what the application itself calls.
+    pub task: Vec<Json>,
+    /// Statements of the execution role: what ECS reads for the task.
+    pub execution: Vec<Json>,
+}
+
+impl Provided {
+    /// The secret `name`, replicated to every region of the service that owns
+    /// it, as the variable `{var}_SECRET` (its whole JSON document). ECS reads
+    /// it when the task starts, by name: the replica in this region has the
+    /// same name but an ARN of its own (a random suffix no stack of this region
+    /// can know), and ECS accepts a secret's name when it is in the task's
+    /// region (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html).
+    /// The execution role may read exactly that secret: Secrets Manager ends
+    /// every ARN with `-` and six characters
+    /// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_iam-policies.html).
+    /// `key` is the customer managed key of the secret in this region, if it
+    /// has one (the primary's copy); replicas use `aws/secretsmanager`, whose
+    /// key policy already lets the account use it through Secrets Manager.
+    pub(crate) fn secret(&mut self, region: &str, var: &str, name: &str, key: Option<Json>) {
+        self.secrets
+            .push(json!({ "Name": format!("{var}_SECRET"), "ValueFrom": name }));
+        self.execution.push(json!({
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": sub(format!("arn:${{AWS::Partition}}:secretsmanager:{region}:${{AWS::AccountId}}:secret:{name}-??????")),
+        }));
+        if let Some(key) = key {
+            self.execution.push(json!({
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": key,
+                "Condition": { "StringEquals": { "kms:ViaService": format!("secretsmanager.{region}.amazonaws.com") } },
+            }));
+        }
+    }
 }
 
 pub(crate) trait Behaviour: Sync + std::fmt::Debug {
@@ -83,17 +129,10 @@ pub(crate) trait Behaviour: Sync + std::fmt::Debug {
     }
     /// The outputs operators look up, in the stack of `part`.
     fn outputs(&self, _ctx: &mut Ctx, _i: usize, _part: Part) {}
-    /// What a service that needs service `i` receives: environment variables
-    /// (named from `var`) and IAM statements that allow exactly that use.
-    fn provide(
-        &self,
-        _ctx: &mut Ctx,
-        _i: usize,
-        _var: &str,
-        _env: &mut Vec<Json>,
-        _statements: &mut Vec<Json>,
-    ) {
-    }
+    /// What a service that needs service `i` receives, in `out`: environment
+    /// variables and secrets (named from `var`), and the IAM statements of the
+    /// task role and of the execution role that allow exactly that use.
+    fn provide(&self, _ctx: &mut Ctx, _i: usize, _var: &str, _out: &mut Provided) {}
     /// The step of the failover runbook of `region` (a secondary), if any.
     fn failover(&self, _names: &Names, _i: usize, _region: usize) -> Option<Action> {
         None

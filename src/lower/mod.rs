@@ -17,6 +17,7 @@ pub(crate) mod kinds;
 mod network;
 pub(crate) mod runbook;
 mod s3;
+mod watch;
 
 use std::sync::{Arc, Mutex};
 
@@ -28,7 +29,7 @@ use kinds::Part;
 
 use crate::diag::Diagnostic;
 use crate::graph::{self, NodeKind, Plan};
-use crate::model::{duration, Model, Region, Role, Service};
+use crate::model::{duration, Model, Region, Role, Service, Strategy};
 use crate::names::{self, NameKind};
 
 pub use eventbridge::MAX_TARGETS as MAX_RULE_TARGETS;
@@ -260,7 +261,10 @@ fn plan_with(model: &Model, prefix: &str, runbooks: &[Vec<runbook::Runbook>]) ->
         &|kind, region| {
             let (resources, outputs) = size(model, kind, region);
             let bytes = match kind {
-                NodeKind::Runbook(k) => runbooks[region][k].bytes,
+                // The canary's script and the watch's roles, generously.
+                NodeKind::Runbook(k) => {
+                    runbooks[region][k].bytes + 1_500 * watch::size(model, region, k)
+                }
                 // Each need adds an environment variable and IAM statements.
                 NodeKind::Service(i) => {
                     resources * per_resource + model.services[i].needs.len() * 800
@@ -301,7 +305,14 @@ pub fn size(model: &Model, kind: NodeKind, region: usize) -> (usize, usize) {
         NodeKind::Network => {
             let azs = r.attrs.int("azs").unwrap_or(2) as usize;
             let nats = r.attrs.int("nat_gateways").unwrap_or(1) as usize;
-            (5 + azs * (5 + usize::from(nats > 0)) + 2 * nats, 4)
+            // With a replicated registry, its replication rule in the primary.
+            let registry = r.role == Role::Primary
+                && fargate::replicated(model)
+                && !fargate::repositories(model).is_empty();
+            (
+                5 + azs * (5 + usize::from(nats > 0)) + 2 * nats + usize::from(registry),
+                4,
+            )
         }
         NodeKind::Service(i) => model.services[i]
             .kind
@@ -315,19 +326,26 @@ pub fn size(model: &Model, kind: NodeKind, region: usize) -> (usize, usize) {
         NodeKind::Chain(..) => (1, 0),
         // The load balancer's check and the record; a check per later
         // secondary's serving alarm and the calculated check over them; in a
-        // secondary, its serving alarm (with the first endpoint).
+        // secondary, its serving alarm (with the first endpoint); none of
+        // those under active_active. With `failover = automatic`, the
+        // primary's record the canaries probe.
         NodeKind::Record(e) => {
+            let active = model.platform.strategy == Strategy::ActiveActive;
             let order = graph::region_order(model);
             let k = order.iter().position(|&o| o == region).unwrap_or(0);
-            let later = order.len() - k - 1;
+            let later = if active { 0 } else { order.len() - k - 1 };
             // The alarm, its topic and a subscription per `notify` address.
             let notify = model.platform.attrs.strings("notify").len();
-            let alarm = usize::from(e == 0 && r.role == Role::Secondary) * (2 + notify);
+            let alarm = usize::from(e == 0 && r.role == Role::Secondary && !active) * (2 + notify);
             let serving = usize::from(later > 0 && r.role == Role::Secondary);
-            (2 + later + usize::from(later > 0) + serving + alarm, 0)
+            let direct = usize::from(r.role == Role::Primary && watch::automatic(model));
+            (
+                2 + later + usize::from(later > 0) + serving + alarm + direct,
+                0,
+            )
         }
-        // The role and the failover and failback documents.
-        NodeKind::Runbook(_) => (3, 0),
+        // The role, the failover and failback documents, and the watch.
+        NodeKind::Runbook(k) => (3 + watch::size(model, region, k), 0),
     }
 }
 
@@ -524,11 +542,14 @@ impl<'m> Ctx<'m> {
                 let runbook = self.runbooks[k]
                     .take()
                     .expect("each runbook is lowered once");
-                self.documents
-                    .push((self.stack, runbook.document, runbook.failback));
+                let role = runbook.resources[0].0.clone();
                 for (logical, ty, props) in runbook.resources {
                     self.add(&logical, ty, props, Tags::List("Tags"));
                 }
+                let prefix = platform_prefix(self.model);
+                watch::lower(self, &prefix, k, &runbook.document, &role);
+                self.documents
+                    .push((self.stack, runbook.document, runbook.failback));
             }
         }
     }

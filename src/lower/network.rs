@@ -16,6 +16,8 @@ pub fn subnets(addr: u32, prefix: u8, azs: u32) -> Vec<String> {
 }
 
 pub fn lower(ctx: &mut Ctx) {
+    // The registry's replication comes first in the primary.
+    super::fargate::lower_registry(ctx);
     let region = &ctx.model.regions[ctx.region];
     let (addr, prefix) = region.cidr();
     let azs = region.attrs.int("azs").unwrap_or(2) as u32;

@@ -4,7 +4,7 @@
 
 use super::json::{json, Json};
 
-use super::kinds::{Behaviour, Part};
+use super::kinds::{Behaviour, Part, Provided};
 use super::runbook::{Check, Names};
 use super::{get_att, r#ref, retain, sub, Ctx, Tags};
 use crate::graph::NodeKind;
@@ -131,18 +131,12 @@ impl Behaviour for S3 {
             r#ref(&ctx.id(i, "Bucket")),
         );
     }
-    fn provide(
-        &self,
-        ctx: &mut Ctx,
-        i: usize,
-        var: &str,
-        env: &mut Vec<Json>,
-        statements: &mut Vec<Json>,
-    ) {
+    fn provide(&self, ctx: &mut Ctx, i: usize, var: &str, out: &mut Provided) {
         let bucket = ctx.name(NameKind::Bucket, i, ctx.region_code());
-        env.push(json!({ "Name": format!("{var}_BUCKET"), "Value": sub(bucket.clone()) }));
-        statements.push(json!({ "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": sub(arn(&bucket)) }));
-        statements.push(json!({
+        out.env
+            .push(json!({ "Name": format!("{var}_BUCKET"), "Value": sub(bucket.clone()) }));
+        out.task.push(json!({ "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": sub(arn(&bucket)) }));
+        out.task.push(json!({
             "Effect": "Allow",
             "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
             "Resource": sub(format!("{}/*", arn(&bucket))),
