@@ -216,20 +216,20 @@ pub enum Shape {
 /// it: a program pays only for the rules its values use.
 pub struct Pattern {
     source: String,
-    compiled: OnceLock<regex::Regex>,
+    compiled: OnceLock<regex_lite::Regex>,
 }
 
 impl Pattern {
     /// Compiles `source` now, to report an invalid one.
     fn compile(source: String) -> Result<Pattern, String> {
-        let compiled = OnceLock::from(regex::Regex::new(&source).map_err(|e| e.to_string())?);
+        let compiled = OnceLock::from(regex_lite::Regex::new(&source).map_err(|e| e.to_string())?);
         Ok(Pattern { source, compiled })
     }
 
-    pub fn regex(&self) -> &regex::Regex {
+    pub fn regex(&self) -> &regex_lite::Regex {
         self.compiled.get_or_init(|| {
             // The embedded stdlib's patterns are compiled by `load` in its tests.
-            regex::Regex::new(&self.source).expect("the stdlib's patterns compile (tested)")
+            regex_lite::Regex::new(&self.source).expect("the stdlib's patterns compile (tested)")
         })
     }
 }
