@@ -2,6 +2,8 @@
 //!
 //! The checker validates attributes against this data, and the RTO/RPO budget
 //! takes its figures from it; no attribute has a code path of its own here.
+//! The stdlib is parsed when tapc is compiled (build.rs): a run builds the
+//! schema from the syntax tree compiled into the binary, without parsing.
 
 use std::sync::OnceLock;
 
