@@ -160,9 +160,9 @@ pub fn check_source(
     let mut checked = check::check(&ast, params)?;
     // What only the lowering finds (a template or an IAM policy over AWS's
     // quotas) is reported by `check` too: no program passes `check` and
-    // fails `build`. The templates are made and dropped, one at a time.
+    // fails `build`. The templates are measured, not written.
     if let Some(model) = &checked.model {
-        if let Err(found) = lower::lower_with(model, |_, _, _| {}) {
+        if let Err(found) = lower::measure(model) {
             checked.diagnostics.extend(found);
             checked
                 .diagnostics

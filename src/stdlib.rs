@@ -2,11 +2,13 @@
 //!
 //! The checker validates attributes against this data, and the RTO/RPO budget
 //! takes its figures from it; no attribute has a code path of its own here.
+//! The stdlib is parsed when tapc is compiled (build.rs): a run builds the
+//! schema from the syntax tree compiled into the binary, without parsing.
 
 use std::sync::OnceLock;
 
 use crate::model::Val;
-use crate::syntax::ast::{Block, Body, ItemKind, StrPart, Value, ValueKind};
+use crate::syntax::ast::{Block, Body, File, ItemKind, StrPart, Value, ValueKind};
 
 pub const SOURCE: &str = include_str!("../stdlib/aws.tap");
 
@@ -205,7 +207,7 @@ pub enum Shape {
     /// The whole value matches `regex`, has `min_len..=max_len` bytes and is not
     /// one of `reserved` (compared in lowercase).
     Pattern {
-        regex: regex::Regex,
+        regex: Pattern,
         min_len: Option<usize>,
         max_len: Option<usize>,
         reserved: Vec<String>,
@@ -218,6 +220,34 @@ pub enum Shape {
     },
     /// An engine version of the named table of `schema engine_versions`.
     Versions(String),
+}
+
+/// A rule's regular expression, compiled when a value is first checked against
+/// it: a program pays only for the rules its values use.
+pub struct Pattern {
+    source: String,
+    compiled: OnceLock<regex_lite::Regex>,
+}
+
+impl Pattern {
+    /// Compiles `source` now, to report an invalid one.
+    fn compile(source: String) -> Result<Pattern, String> {
+        let compiled = OnceLock::from(regex_lite::Regex::new(&source).map_err(|e| e.to_string())?);
+        Ok(Pattern { source, compiled })
+    }
+
+    pub fn regex(&self) -> &regex_lite::Regex {
+        self.compiled.get_or_init(|| {
+            // The embedded stdlib's patterns are compiled by `load` in its tests.
+            regex_lite::Regex::new(&self.source).expect("the stdlib's patterns compile (tested)")
+        })
+    }
+}
+
+impl std::fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pattern({:?})", self.source)
+    }
 }
 
 /// The engine version tables of `schema engine_versions`.
@@ -310,7 +340,18 @@ impl EngineVersions {
 /// The embedded stdlib. Its validity is asserted by the test suite.
 pub fn schema() -> &'static Schema {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    SCHEMA.get_or_init(|| load(SOURCE).expect("the embedded stdlib is valid (tested)"))
+    SCHEMA.get_or_init(|| {
+        from_tree(&embedded_tree(), false).expect("the embedded stdlib is valid (tested)")
+    })
+}
+
+/// The syntax tree of `SOURCE`, parsed when tapc was compiled (build.rs), so
+/// that start-up does not parse it.
+fn embedded_tree() -> File<'static> {
+    use crate::diag::Span;
+    use crate::syntax::ast::{Attr, Block, Body, Ident, Item, MapKey};
+    use std::borrow::Cow;
+    include!(concat!(env!("OUT_DIR"), "/stdlib_tree.rs"))
 }
 
 /// Loads a stdlib source; any error names what is malformed.
@@ -323,6 +364,12 @@ pub fn load(src: &str) -> Result<Schema, String> {
             d.primary_span().start
         ));
     }
+    from_tree(&file, true)
+}
+
+/// The schema of a parsed stdlib; `compile` compiles the rules' patterns now
+/// (to report an invalid one) rather than at their first use.
+fn from_tree(file: &File, compile: bool) -> Result<Schema, String> {
     let mut schemas = Vec::new();
     for item in &file.items {
         match &item.kind {
@@ -431,7 +478,7 @@ pub fn load(src: &str) -> Result<Schema, String> {
         rules: get("rules")?
             .blocks
             .iter()
-            .map(rule)
+            .map(|b| rule(b, compile))
             .collect::<Result<_, _>>()?,
         engine_versions: engine_versions(get("engine_versions")?)?,
     };
@@ -456,7 +503,7 @@ pub fn load(src: &str) -> Result<Schema, String> {
     Ok(schema)
 }
 
-fn rule(b: &Block) -> Result<Rule, String> {
+fn rule(b: &Block, compile: bool) -> Result<Rule, String> {
     let name = b.name.name;
     let body = &b.body;
     let err = |what: &str| format!("stdlib: rule {name}: {what}");
@@ -468,7 +515,14 @@ fn rule(b: &Block) -> Result<Rule, String> {
     };
     let shape = if let Some(p) = opt_string("pattern")? {
         Shape::Pattern {
-            regex: regex::Regex::new(&p).map_err(|e| err(&e.to_string()))?,
+            regex: if compile {
+                Pattern::compile(p).map_err(|e| err(&e))?
+            } else {
+                Pattern {
+                    source: p,
+                    compiled: OnceLock::new(),
+                }
+            },
             min_len: count("min_len")?,
             max_len: count("max_len")?,
             reserved: match body
@@ -822,6 +876,17 @@ mod tests {
         ] {
             assert_eq!(status(v), want, "{v}");
         }
+    }
+
+    #[test]
+    fn the_tree_parsed_at_build_time_is_the_stdlib() {
+        let (parsed, diags) = crate::syntax::parse(super::SOURCE);
+        assert!(diags.is_empty());
+        assert!(super::embedded_tree() == parsed);
+        assert_eq!(
+            format!("{:?}", super::schema()),
+            format!("{:?}", super::load(super::SOURCE).unwrap())
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! output is byte for byte `serde_json::to_string_pretty`'s.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
+use std::fmt::Write;
 use std::sync::Arc;
 
 pub type Str = Cow<'static, str>;
@@ -115,69 +115,86 @@ impl std::ops::IndexMut<&'static str> for Json {
 }
 
 /// Writes `v` pretty, as if nested `indent` levels deep in a document.
-pub fn write_pretty(v: &Json, indent: usize, out: &mut String) {
+pub fn write_pretty(v: &Json, indent: usize, out: &mut impl Write) {
     write(v, Some(indent), out);
 }
 
+/// Counts the bytes written to it: the size of a text without the text, for
+/// `tapc check`, which reports sizes over AWS's quotas and writes no file.
+#[derive(Default)]
+pub struct Count(pub usize);
+
+impl Write for Count {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
 /// Writes `v`, pretty at `indent` levels, or compact if `None`.
-fn write(v: &Json, indent: Option<usize>, out: &mut String) {
+fn write(v: &Json, indent: Option<usize>, out: &mut impl Write) {
     let inner = indent.map(|i| i + 1);
     match v {
-        Json::Null => out.push_str("null"),
-        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Null => put(out, "null"),
+        Json::Bool(b) => put(out, if *b { "true" } else { "false" }),
         Json::Int(i) => {
             let _ = write!(out, "{i}");
         }
         Json::Str(s) => string(s, out),
         Json::Shared(v) => write(v, indent, out),
-        Json::Arr(a) if a.is_empty() => out.push_str("[]"),
-        Json::Obj(o) if o.is_empty() => out.push_str("{}"),
+        Json::Arr(a) if a.is_empty() => put(out, "[]"),
+        Json::Obj(o) if o.is_empty() => put(out, "{}"),
         Json::Arr(a) => {
-            out.push('[');
+            put(out, "[");
             for (k, item) in a.iter().enumerate() {
                 separate(k, inner, out);
                 write(item, inner, out);
             }
-            close(indent, ']', out);
+            close(indent, "]", out);
         }
         Json::Obj(o) => {
-            out.push('{');
+            put(out, "{");
             for (k, (key, item)) in o.0.iter().enumerate() {
                 separate(k, inner, out);
                 string(key, out);
-                out.push_str(if indent.is_some() { ": " } else { ":" });
+                put(out, if indent.is_some() { ": " } else { ":" });
                 write(item, inner, out);
             }
-            close(indent, '}', out);
+            close(indent, "}", out);
         }
     }
 }
 
+/// Writing to a `String` or a `Count` cannot fail.
+fn put(out: &mut impl Write, s: &str) {
+    let _ = out.write_str(s);
+}
+
 /// Before item `k` of an array or object.
-fn separate(k: usize, indent: Option<usize>, out: &mut String) {
+fn separate(k: usize, indent: Option<usize>, out: &mut impl Write) {
     if k > 0 {
-        out.push(',');
+        put(out, ",");
     }
     if let Some(n) = indent {
-        out.push('\n');
+        put(out, "\n");
         pad(n, out);
     }
 }
 
-fn close(indent: Option<usize>, bracket: char, out: &mut String) {
+fn close(indent: Option<usize>, bracket: &str, out: &mut impl Write) {
     if let Some(n) = indent {
-        out.push('\n');
+        put(out, "\n");
         pad(n, out);
     }
-    out.push(bracket);
+    put(out, bracket);
 }
 
-fn pad(indent: usize, out: &mut String) {
+fn pad(indent: usize, out: &mut impl Write) {
     const SPACES: &str = "                                                                ";
     let mut n = 2 * indent;
     while n > 0 {
         let k = n.min(SPACES.len());
-        out.push_str(&SPACES[..k]);
+        put(out, &SPACES[..k]);
         n -= k;
     }
 }
@@ -208,11 +225,11 @@ fn needs_escape(s: &[u8]) -> bool {
 
 /// A JSON string, escaped as serde_json does: quote, backslash and control
 /// characters only.
-fn string(s: &str, out: &mut String) {
-    out.push('"');
+fn string(s: &str, out: &mut impl Write) {
+    put(out, "\"");
     if !needs_escape(s.as_bytes()) {
-        out.push_str(s);
-        out.push('"');
+        put(out, s);
+        put(out, "\"");
         return;
     }
     let mut start = 0;
@@ -228,16 +245,16 @@ fn string(s: &str, out: &mut String) {
             0..=0x1f => "",
             _ => continue,
         };
-        out.push_str(&s[start..i]);
+        put(out, &s[start..i]);
         if escape.is_empty() {
             let _ = write!(out, "\\u{b:04x}");
         } else {
-            out.push_str(escape);
+            put(out, escape);
         }
         start = i + 1;
     }
-    out.push_str(&s[start..]);
-    out.push('"');
+    put(out, &s[start..]);
+    put(out, "\"");
 }
 
 impl From<&'_ str> for Json {
@@ -382,6 +399,9 @@ mod tests {
         );
         let compact = serde_json::to_string(&reference).expect("serializes");
         assert_eq!(doc.to_compact(), compact);
+        let mut count = Count::default();
+        write_pretty(&doc, 0, &mut count);
+        assert_eq!(count.0 + 1, text.len());
     }
 
     #[test]

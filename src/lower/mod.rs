@@ -64,8 +64,9 @@ struct Template {
     outputs: Obj,
     /// The resources as text, once their stack is lowered (later stacks add
     /// exports, never resources): the tree of every template still awaiting
-    /// an export took most of the memory of a large build.
-    written: Option<(usize, String)>,
+    /// an export took most of the memory of a large build. Resource count,
+    /// text (empty when only measuring) and its length.
+    written: Option<(usize, String, usize)>,
 }
 
 /// The lowering of one region (stacks of different regions share no values
@@ -89,6 +90,8 @@ pub(crate) struct Ctx<'m> {
     /// The tags of each region, built once: every resource carries them.
     tags: Vec<Arc<Json>>,
     diagnostics: Vec<Diagnostic>,
+    /// Templates are measured, not written (`measure`).
+    measure: bool,
 }
 
 /// Lowers to all files in memory, in deployment order.
@@ -128,6 +131,21 @@ pub fn lower_with(
     model: &Model,
     emit: impl Fn(usize, String, String) + Sync,
 ) -> Result<Lowered, Vec<Diagnostic>> {
+    lower_all(model, false, emit)
+}
+
+/// What only the lowering finds (a template or an IAM policy over AWS's
+/// quotas), for `tapc check`: the templates are measured as `lower` would
+/// write them, without writing their text.
+pub fn measure(model: &Model) -> Result<(), Vec<Diagnostic>> {
+    lower_all(model, true, |_, _, _| {}).map(|_| ())
+}
+
+fn lower_all(
+    model: &Model,
+    measure: bool,
+    emit: impl Fn(usize, String, String) + Sync,
+) -> Result<Lowered, Vec<Diagnostic>> {
     let (prefix, ids) = (platform_prefix(model), logical_stems(model));
     let runbooks = runbooks(model, &prefix, &ids);
     let plan = plan_with(model, &prefix, &runbooks);
@@ -160,6 +178,7 @@ pub fn lower_with(
             made: plan.stacks.iter().map(|_| None).collect(),
             tags: Vec::new(),
             diagnostics: Vec::new(),
+            measure,
         })
         .collect();
     // The first region on this thread, the others on threads of their own.
@@ -217,14 +236,16 @@ pub fn lower_with(
         .map(|(s, document, failback)| (plan.stacks[s].region, document, failback))
         .collect();
     let manifest = manifest(model, stacks_json, &runbooks);
-    let mut text = serde_json::to_string_pretty(&manifest).expect("a JSON value serializes");
-    text.push('\n');
-    emit(plan.stacks.len(), "manifest.json".into(), text);
-    emit(
-        plan.stacks.len() + 1,
-        "RUNBOOK.md".into(),
-        guide::write(model, &prefix, &ids, &runbooks),
-    );
+    if !measure {
+        let mut text = serde_json::to_string_pretty(&manifest).expect("a JSON value serializes");
+        text.push('\n');
+        emit(plan.stacks.len(), "manifest.json".into(), text);
+        emit(
+            plan.stacks.len() + 1,
+            "RUNBOOK.md".into(),
+            guide::write(model, &prefix, &ids, &runbooks),
+        );
+    }
     Ok(Lowered { plan, manifest })
 }
 
@@ -620,15 +641,25 @@ impl<'m> Ctx<'m> {
             self.operator_outputs();
             let t = &mut self.templates[s];
             let count = t.resources.len();
-            // Templates take about 1.4 KB a resource (BENCHMARKS.md).
-            let mut text = String::with_capacity(count * 1_500);
-            json::write_pretty(&Json::Obj(std::mem::take(&mut t.resources)), 1, &mut text);
-            t.written = Some((count, text));
+            let resources = Json::Obj(std::mem::take(&mut t.resources));
+            t.written = Some(if self.measure {
+                let mut len = json::Count::default();
+                json::write_pretty(&resources, 1, &mut len);
+                (count, String::new(), len.0)
+            } else {
+                // Templates take about 1.4 KB a resource (BENCHMARKS.md).
+                let mut text = String::with_capacity(count * 1_500);
+                json::write_pretty(&resources, 1, &mut text);
+                let len = text.len();
+                (count, text, len)
+            });
             for &f in mine.iter().filter(|&&f| f <= s && last_use[f] == s) {
-                let (text, resources, outputs) = self.finish(f);
-                self.made[f] = Some((resources, outputs, text.len()));
-                let name = format!("{}.json", plan.stacks[f].name);
-                emit(f, name, text);
+                let (text, resources, outputs, len) = self.finish(f);
+                self.made[f] = Some((resources, outputs, len));
+                if !self.measure {
+                    let name = format!("{}.json", plan.stacks[f].name);
+                    emit(f, name, text);
+                }
             }
         }
     }
@@ -710,10 +741,12 @@ impl<'m> Ctx<'m> {
         outputs.insert(key.to_string(), out);
     }
 
-    /// Template `s` as text, with its resource count and output keys.
-    fn finish(&mut self, s: usize) -> (String, usize, Vec<String>) {
+    /// Template `s` as text (empty when measuring), with its resource count,
+    /// output keys and length.
+    fn finish(&mut self, s: usize) -> (String, usize, Vec<String>, usize) {
         let t = std::mem::take(&mut self.templates[s]);
-        let (resources, written) = t.written.expect("a stack is written before it is final");
+        let (resources, written, written_len) =
+            t.written.expect("a stack is written before it is final");
         let stack = &self.plan.stacks[s];
         let region = &self.model.regions[stack.region];
         let description = format!(
@@ -723,19 +756,16 @@ impl<'m> Ctx<'m> {
             role(region),
             stack.wave + 1
         );
-        // The document `json!` would build, written around the resources' text.
-        let mut text = String::with_capacity(written.len() + 4096);
-        text.push_str("{\n  \"AWSTemplateFormatVersion\": \"2010-09-09\",\n  \"Description\": ");
-        json::write_pretty(&Json::from(description), 1, &mut text);
-        text.push_str(",\n  \"Resources\": ");
-        text.push_str(&written);
         let outputs = t.outputs.keys().map(String::from).collect();
-        if !t.outputs.is_empty() {
-            text.push_str(",\n  \"Outputs\": ");
-            json::write_pretty(&Json::Obj(t.outputs), 1, &mut text);
+        if self.measure {
+            let mut len = json::Count(written_len);
+            document(&mut len, description, "", t.outputs);
+            return (String::new(), resources, outputs, len.0);
         }
-        text.push_str("\n}\n");
-        (text, resources, outputs)
+        let mut text = String::with_capacity(written.len() + 4096);
+        document(&mut text, description, &written, t.outputs);
+        let len = text.len();
+        (text, resources, outputs, len)
     }
 
     /// Outputs operators look up, in the current stack.
@@ -764,6 +794,20 @@ impl<'m> Ctx<'m> {
             }
         }
     }
+}
+
+/// The document `json!` would build, written around the resources' text.
+fn document(out: &mut impl std::fmt::Write, description: String, resources: &str, outputs: Obj) {
+    let _ =
+        out.write_str("{\n  \"AWSTemplateFormatVersion\": \"2010-09-09\",\n  \"Description\": ");
+    json::write_pretty(&Json::from(description), 1, out);
+    let _ = out.write_str(",\n  \"Resources\": ");
+    let _ = out.write_str(resources);
+    if !outputs.is_empty() {
+        let _ = out.write_str(",\n  \"Outputs\": ");
+        json::write_pretty(&Json::Obj(outputs), 1, out);
+    }
+    let _ = out.write_str("\n}\n");
 }
 
 /// How a resource takes tags.

@@ -824,7 +824,7 @@ impl Converter {
                             )
                             .help(format!(
                                 "did you mean `{}/{prefix}`? the address bits after the prefix length must be zero",
-                                crate::model::ipv4(addr & !host)
+                                std::net::Ipv4Addr::from(addr & !host)
                             )),
                     );
                 }
