@@ -548,8 +548,10 @@ enum Frame {
     Replicate(String),
     /// A nested block (`health { ... }`).
     Block(String),
-    /// A list or map value, with the attribute it is the value of.
+    /// A map value, with the attribute it is the value of.
     Value(Option<String>),
+    /// A list value, with the attribute it is the value of.
+    List(Option<String>),
 }
 
 /// The frames around `offset` (outermost first) and the tokens of the
@@ -591,8 +593,27 @@ fn context<'t>(src: &str, toks: &'t [Token], offset: usize) -> (Vec<Frame>, &'t 
                     [name, "="] => Some(name.to_string()),
                     _ => None,
                 };
-                stack.push(Frame::Value(attr));
+                stack.push(Frame::List(attr));
                 stmt = i + 1;
+            }
+            // An item's keyword, not an attribute's or block's name: the
+            // top level, whatever was left open above.
+            (
+                Tok::Word,
+                "param" | "platform" | "region" | "service" | "replicate" | "endpoint" | "import",
+            ) if i == stmt
+                && toks
+                    .get(i + 1)
+                    .is_none_or(|n| !matches!(text(n), "=" | "{")) =>
+            {
+                stack.clear();
+            }
+            // `name =` starts an attribute, which no list holds: a list
+            // left open above (being typed) ends there.
+            (Tok::Punct, "=") if i == stmt + 1 => {
+                while matches!(stack.last(), Some(Frame::List(_))) {
+                    stack.pop();
+                }
             }
             (Tok::Punct, "}" | "]") => {
                 stack.pop();
@@ -624,7 +645,7 @@ fn fields_of<'s>(src: &str, toks: &[Token], stack: &[Frame]) -> Option<&'s Field
                 kind.and_then(|k| s.kind(k)).map(|k| &k.replicate)
             }
             Frame::Block(name) => fields.and_then(|f| f.block(name)),
-            Frame::Value(_) => return fields,
+            Frame::Value(_) | Frame::List(_) => return fields,
         };
     }
     fields
@@ -1021,7 +1042,7 @@ fn completion(doc: &Doc, offset: usize) -> Vec<lsp::CompletionItem> {
             _ => vec![],
         };
     }
-    if let Some(Frame::Value(attr)) = stack.last() {
+    if let Some(Frame::Value(attr) | Frame::List(attr)) = stack.last() {
         // Inside a list or map: the values of its attribute.
         let enclosing = fields_of(src, &toks, &stack[..stack.len() - 1]);
         return match attr.as_deref().and_then(|a| enclosing?.field(a)) {
