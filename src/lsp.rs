@@ -28,14 +28,24 @@ use crate::stdlib::{schema, Field, Fields, Type};
 /// Runs the server on standard input and output until the client exits.
 pub fn run() -> Result<(), String> {
     let (conn, io) = Connection::stdio();
-    serve(&conn)?;
+    let shut_down = serve_until(&conn)?;
     drop(conn);
-    io.join().map_err(|e| format!("language server I/O: {e}"))
+    match io.join() {
+        // A message the client sends after `shutdown` (Neovim sends some) finds
+        // the server gone: not an error of the session.
+        Err(e) if !shut_down => Err(format!("language server I/O: {e}")),
+        _ => Ok(()),
+    }
 }
 
 /// Answers `conn` from `initialize` to `exit` (also over an in-memory
 /// connection, for tests).
 pub fn serve(conn: &Connection) -> Result<(), String> {
+    serve_until(conn).map(|_| ())
+}
+
+/// `serve`; true if the client shut the server down, false if it went away.
+fn serve_until(conn: &Connection) -> Result<bool, String> {
     let caps = serde_json::to_value(capabilities()).map_err(|e| e.to_string())?;
     conn.initialize(caps)
         .map_err(|e| format!("language server initialisation: {e}"))?;
@@ -43,11 +53,11 @@ pub fn serve(conn: &Connection) -> Result<(), String> {
     for msg in &conn.receiver {
         match msg {
             Message::Request(req) => {
-                if conn
-                    .handle_shutdown(&req)
-                    .map_err(|e| format!("language server shutdown: {e}"))?
-                {
-                    return Ok(());
+                // After `shutdown` the server only waits for `exit`; a client
+                // that closes the connection instead (Neovim quitting) has
+                // still shut it down properly.
+                if conn.handle_shutdown(&req).unwrap_or(true) {
+                    return Ok(true);
                 }
                 let resp = server.request(req);
                 send(conn, resp.into())?;
@@ -60,7 +70,7 @@ pub fn serve(conn: &Connection) -> Result<(), String> {
             Message::Response(_) => {}
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 fn send(conn: &Connection, msg: Message) -> Result<(), String> {
