@@ -63,9 +63,7 @@ fn serve_until(conn: &Connection) -> Result<bool, String> {
                 send(conn, resp.into())?;
             }
             Message::Notification(n) => {
-                for out in server.notify(n) {
-                    send(conn, out.into())?;
-                }
+                server.notify(n, &mut |out| send(conn, out.into()))?;
             }
             Message::Response(_) => {}
         }
@@ -109,21 +107,46 @@ struct Doc {
 }
 
 impl Doc {
+    /// Parses and checks `text`, as `tapc check` does but for the lowering
+    /// (`lower`), which is the larger part of the time on a large program.
     fn new(uri: &lsp::Url, text: String) -> Doc {
         let file = SourceFile::new(uri.path().to_string(), text);
-        let (diagnostics, model) = match crate::check_source(&file, &[]) {
-            Ok(checked) => (checked.diagnostics, checked.model),
-            Err(why) => (
-                vec![Diagnostic::error("E001", why).label(Span::new(0, 0), "")],
-                None,
-            ),
+        let (ast, syntax_errors) = crate::syntax::parse(&file.text);
+        let (diagnostics, model) = if !syntax_errors.is_empty() {
+            (syntax_errors, None)
+        } else {
+            match crate::check::check(&ast, &[]) {
+                Ok(checked) => (checked.diagnostics, checked.model),
+                Err(why) => (
+                    vec![Diagnostic::error("E001", why).label(Span::new(0, 0), "")],
+                    None,
+                ),
+            }
         };
+        drop(ast);
         Doc {
             file,
             diagnostics,
             model,
         }
     }
+
+    /// What only the lowering finds (a template over AWS's quotas), added to
+    /// the diagnostics as `check_source` adds them; true if it found any. The
+    /// model is kept, for hover and inlay hints.
+    fn lower(&mut self) -> bool {
+        let Some(model) = &self.model else {
+            return false;
+        };
+        let Err(found) = crate::lower::lower_with(model, |_, _, _| {}) else {
+            return false;
+        };
+        self.diagnostics.extend(found);
+        self.diagnostics
+            .sort_by(|a, b| (a.primary_span(), a.code).cmp(&(b.primary_span(), b.code)));
+        true
+    }
+
     fn text(&self) -> &str {
         &self.file.text
     }
@@ -166,53 +189,66 @@ fn params<P: serde::de::DeserializeOwned>(v: Json) -> Result<P, String> {
 }
 
 impl Server {
-    fn notify(&mut self, n: Notification) -> Vec<Notification> {
-        let uri = match n.method.as_str() {
+    /// Handles a notification; `out` sends what it publishes. An opened or
+    /// changed text is checked and its diagnostics published at once; the
+    /// lowering runs after, and publishes the whole set again, for the same
+    /// version, only if it finds more. The final set is `tapc check`'s.
+    fn notify(
+        &mut self,
+        n: Notification,
+        out: &mut dyn FnMut(Notification) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let (uri, version) = match n.method.as_str() {
             "textDocument/didOpen" => {
                 let Ok(p) = params::<lsp::DidOpenTextDocumentParams>(n.params) else {
-                    return vec![];
+                    return Ok(());
                 };
                 let doc = Doc::new(&p.text_document.uri, p.text_document.text);
                 self.docs.insert(p.text_document.uri.clone(), doc);
-                p.text_document.uri
+                (p.text_document.uri, p.text_document.version)
             }
             "textDocument/didChange" => {
                 let Ok(p) = params::<lsp::DidChangeTextDocumentParams>(n.params) else {
-                    return vec![];
+                    return Ok(());
                 };
                 // Full synchronisation: the last change holds the whole text.
                 let Some(change) = p.content_changes.into_iter().last() else {
-                    return vec![];
+                    return Ok(());
                 };
                 let doc = Doc::new(&p.text_document.uri, change.text);
                 self.docs.insert(p.text_document.uri.clone(), doc);
-                p.text_document.uri
+                (p.text_document.uri, p.text_document.version)
             }
             "textDocument/didClose" => {
                 let Ok(p) = params::<lsp::DidCloseTextDocumentParams>(n.params) else {
-                    return vec![];
+                    return Ok(());
                 };
                 self.docs.remove(&p.text_document.uri);
                 // A closed file's diagnostics are cleared.
                 let clear = lsp::PublishDiagnosticsParams::new(p.text_document.uri, vec![], None);
-                return vec![Notification::new(
+                return out(Notification::new(
                     "textDocument/publishDiagnostics".into(),
                     clear,
-                )];
+                ));
             }
-            _ => return vec![],
+            _ => return Ok(()),
         };
-        let doc = &self.docs[&uri];
+        out(self.publish(&uri, version))?;
+        if self.docs.get_mut(&uri).is_some_and(Doc::lower) {
+            out(self.publish(&uri, version))?;
+        }
+        Ok(())
+    }
+
+    fn publish(&self, uri: &lsp::Url, version: i32) -> Notification {
+        let doc = &self.docs[uri];
         let diagnostics = doc
             .diagnostics
             .iter()
-            .map(|d| to_lsp_diagnostic(doc, &uri, d))
+            .map(|d| to_lsp_diagnostic(doc, uri, d))
             .collect();
-        let publish = lsp::PublishDiagnosticsParams::new(uri, diagnostics, None);
-        vec![Notification::new(
-            "textDocument/publishDiagnostics".into(),
-            publish,
-        )]
+        let publish = lsp::PublishDiagnosticsParams::new(uri.clone(), diagnostics, Some(version));
+        Notification::new("textDocument/publishDiagnostics".into(), publish)
     }
 
     fn request(&mut self, req: Request) -> Response {

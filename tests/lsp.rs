@@ -59,7 +59,7 @@ impl Client {
             .expect("the server answers")
     }
 
-    /// The next diagnostics published.
+    /// The next diagnostics published (for version 1 or later changes).
     fn diagnostics(&self) -> Vec<Value> {
         loop {
             if let Message::Notification(n) = self.recv() {
@@ -453,5 +453,18 @@ fn unknown_requests_and_closed_files_are_errors_not_crashes() {
         json!({ "textDocument": { "uri": URI } }),
     );
     assert!(c.diagnostics().is_empty());
+    c.stop();
+}
+
+#[test]
+fn what_only_the_lowering_finds_is_published_too() {
+    let text = std::fs::read_to_string("tests/bad/lower/task_role_policy_too_long.tap").unwrap();
+    let c = Client::start(&text);
+    // The check's diagnostics first, then the lowering's added to them.
+    let first = c.diagnostics();
+    assert!(first.iter().all(|d| d["code"] != "E603"), "{first:?}");
+    let all = c.diagnostics();
+    let codes: Vec<&str> = all.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["E603"]);
     c.stop();
 }
