@@ -1136,7 +1136,8 @@ fn quick_fixes(doc: &Doc, uri: &lsp::Url, range: lsp::Range) -> Vec<lsp::CodeAct
             if span.end < lo || span.start > hi {
                 return None;
             }
-            let rest = d.help.as_deref()?.strip_prefix("did you mean `")?;
+            let help = d.help.as_deref()?;
+            let rest = &help[help.find("did you mean `")? + "did you mean `".len()..];
             let fix = &rest[..rest.find('`')?];
             let edit = lsp::TextEdit::new(doc.range(span), fix.to_string());
             Some(lsp::CodeAction {

@@ -468,3 +468,25 @@ fn what_only_the_lowering_finds_is_published_too() {
     assert_eq!(codes, ["E603"]);
     c.stop();
 }
+
+#[test]
+fn every_position_of_a_broken_file_is_answered() {
+    // The reference program cut short in the middle of a block, with a string
+    // left open and a non-ASCII character: no request at any place panics.
+    let whole = trading();
+    let cut = whole.len() * 2 / 3;
+    let text = format!("{}\n  image = \"é${{suf\n  needs = [led", &whole[..cut]);
+    let mut c = Client::start(&text);
+    for (line, l) in text.lines().enumerate() {
+        for character in 0..=l.encode_utf16().count() as u32 + 1 {
+            for method in [
+                "textDocument/hover",
+                "textDocument/completion",
+                "textDocument/definition",
+            ] {
+                c.at(method, line as u32, character);
+            }
+        }
+    }
+    c.stop();
+}
