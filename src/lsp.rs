@@ -588,8 +588,8 @@ enum Frame {
     Platform,
     Region,
     Endpoint,
-    /// A service body, with its kind.
-    Service(String),
+    /// A service body, with its name and kind.
+    Service(String, String),
     /// A replicate body, with the replicated service.
     Replicate(String),
     /// A nested block (`health { ... }`).
@@ -624,7 +624,9 @@ fn context<'t>(src: &str, toks: &'t [Token], offset: usize) -> (Vec<Frame>, &'t 
                     ["platform", ..] => Frame::Platform,
                     ["region", ..] => Frame::Region,
                     ["endpoint", ..] => Frame::Endpoint,
-                    ["service", _, ":", kind, ..] => Frame::Service(kind.to_string()),
+                    ["service", name, ":", kind, ..] => {
+                        Frame::Service(name.to_string(), kind.to_string())
+                    }
                     ["replicate", svc, ..] => Frame::Replicate(svc.to_string()),
                     [name] => Frame::Block(name.to_string()),
                     [name, "="] => Frame::Value(Some(name.to_string())),
@@ -681,7 +683,7 @@ fn fields_of<'s>(src: &str, toks: &[Token], stack: &[Frame]) -> Option<&'s Field
             Frame::Platform => Some(&s.platform),
             Frame::Region => Some(&s.region),
             Frame::Endpoint => Some(&s.endpoint),
-            Frame::Service(kind) => s.kind(kind).map(|k| &k.fields),
+            Frame::Service(_, kind) => s.kind(kind).map(|k| &k.fields),
             Frame::Replicate(svc) => {
                 let decls = declarations(src, toks);
                 let kind = decls
@@ -824,10 +826,18 @@ fn hover(doc: &Doc, offset: usize) -> Option<lsp::Hover> {
     let mut out = None;
     // An attribute name, or a nested block's name.
     if t.tok == Tok::Word && stmt.is_empty() && matches!(next, Some("=" | "{")) {
-        if let (Some(model), "rto" | "rpo", Some(Frame::Platform)) =
-            (&doc.model, word, stack.last())
-        {
-            out = Some(budget_doc(&model.budget, word));
+        let budget = doc.model.as_ref().map(|m| &m.budget);
+        let service = match stack.last() {
+            Some(Frame::Service(name, _)) => Some(name.as_str()),
+            _ => None,
+        };
+        let row = budget
+            .zip(service)
+            .and_then(|(b, name)| b.rpo.iter().find(|r| r.service == name));
+        if let (Some(budget), "rto" | "rpo", Some(Frame::Platform)) = (budget, word, stack.last()) {
+            out = Some(budget_doc(budget, word));
+        } else if let (Some(row), "rpo") = (row, word) {
+            out = Some(format!("RPO budget of this service\n\n- {}", rpo_line(row)));
         } else if let Some(f) = fields.and_then(|f| f.field(word)) {
             out = Some(field_doc(f));
         } else if fields.and_then(|f| f.block(word)).is_some() {
