@@ -1173,17 +1173,20 @@ fn inlay_hints(doc: &Doc, range: lsp::Range) -> Vec<lsp::InlayHint> {
     };
     let d = crate::model::duration;
     let (lo, hi) = (doc.offset(range.start), doc.offset(range.end));
-    let mut hints: Vec<(usize, String)> = Vec::new();
+    // Where, the label, and how the figure was found (the tooltip).
+    let mut hints: Vec<(usize, String, String)> = Vec::new();
     if let Some(rto) = &model.budget.rto {
         for t in &rto.terms {
             if let Some(span) = t.span {
-                hints.push((span.end, format!("{} {}", t.name, d(t.ms))));
+                hints.push((span.end, format!("{} {}", t.name, d(t.ms)), t.how.clone()));
             }
         }
         if let Some(o) = model.platform.attrs.origin("rto") {
+            let terms: Vec<&str> = rto.terms.iter().map(|t| t.name).collect();
             hints.push((
                 o.span.end,
                 format!("budget {} of {}", d(rto.total), d(rto.objective)),
+                format!("RTO budget: {}", terms.join(" + ")),
             ));
         }
     }
@@ -1198,18 +1201,22 @@ fn inlay_hints(doc: &Doc, range: lsp::Range) -> Vec<lsp::InlayHint> {
         };
         let end = rep.region_spans.last().map_or(rep.span.end, |s| s.end);
         let lag = r.lag.map_or("unknown".to_string(), d);
-        hints.push((end, format!("lag {lag} / rpo {}", d(r.objective))));
+        hints.push((
+            end,
+            format!("lag {lag} / rpo {}", d(r.objective)),
+            r.source.clone(),
+        ));
     }
     hints.sort();
     hints
         .into_iter()
-        .filter(|(at, _)| (lo..=hi).contains(at))
-        .map(|(at, label)| lsp::InlayHint {
+        .filter(|(at, ..)| (lo..=hi).contains(at))
+        .map(|(at, label, how)| lsp::InlayHint {
             position: doc.pos(at),
             label: lsp::InlayHintLabel::String(label),
             kind: None,
             text_edits: None,
-            tooltip: None,
+            tooltip: Some(lsp::InlayHintTooltip::String(how)),
             padding_left: Some(true),
             padding_right: None,
             data: None,

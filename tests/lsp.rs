@@ -419,6 +419,16 @@ fn inlay_hints_show_the_budget() {
     assert_eq!(at("rto      = 5m"), ["budget 4m6s of 5m"]);
     assert_eq!(at("trigger  = 1m"), ["trigger 1m"]);
     assert_eq!(at("interval  = 30s"), ["detect 1m6s"]);
+    let detect = hints
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["label"] == "detect 1m6s")
+        .unwrap();
+    assert_eq!(
+        detect["tooltip"],
+        "health check every 30s x 2 failures + 6s probe time-out"
+    );
     assert_eq!(
         at("replicate documents -> us-west-2"),
         ["lag 15m / rpo 15m"]
