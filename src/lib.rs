@@ -13,6 +13,7 @@ pub mod fmt;
 pub mod gen;
 pub mod graph;
 pub mod lower;
+pub mod lsp;
 pub mod model;
 pub mod names;
 pub mod output;

@@ -118,6 +118,8 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run the language server on standard input and output (for editors)
+    Lsp,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -261,6 +263,7 @@ fn main() -> ExitCode {
                 .map(|()| ExitCode::SUCCESS)
         }
         Command::Fmt { files, check } => fmt(&files, check),
+        Command::Lsp => tapc::lsp::run().map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -69,17 +69,26 @@ pub(super) fn addresses(body: &Body, attrs: &Attrs, diags: &mut Vec<Diagnostic>)
     for (address, item) in values.into_iter().zip(items) {
         if let Some(problem) = address_problem(address) {
             diags.push(
-                Diagnostic::error("E210", format!("{} is not an e-mail address", crate::diag::quote(address)))
-                    .label(item.span, format!("this address {problem}"))
-                    .help("write each address in full: `notify = [\"oncall@example.com\"]`"),
+                Diagnostic::error(
+                    "E210",
+                    format!("{} is not an e-mail address", crate::diag::quote(address)),
+                )
+                .label(item.span, format!("this address {problem}"))
+                .help("write each address in full: `notify = [\"oncall@example.com\"]`"),
             );
         } else if let Some((_, first)) = seen.iter().find(|(a, _)| a.eq_ignore_ascii_case(address))
         {
             diags.push(
-                Diagnostic::error("E210", format!("{} is listed twice in `notify`", crate::diag::quote(address)))
-                    .label(item.span, "listed again")
-                    .label(*first, "first listed here")
-                    .help("remove the second one"),
+                Diagnostic::error(
+                    "E210",
+                    format!(
+                        "{} is listed twice in `notify`",
+                        crate::diag::quote(address)
+                    ),
+                )
+                .label(item.span, "listed again")
+                .label(*first, "first listed here")
+                .help("remove the second one"),
             );
         } else {
             seen.push((address, item.span));
