@@ -439,7 +439,10 @@ fn check_image(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
             "ECR Public is served from us-east-1, the primary region".to_string()
         }
         Registry::EcrPublic => "ECR Public is served from us-east-1: a failover depends on that region".to_string(),
-        Registry::Other(host) => format!("`{host}` is outside AWS: a failover depends on it"),
+        Registry::Other(host) => format!(
+            "{} is outside AWS: a failover depends on it",
+            crate::diag::quote(host)
+        ),
         Registry::Ecr { region, .. } if region == primary && !replicated => {
             format!("the private registry of {primary}, the primary region, unreachable when it is down")
         }
@@ -454,6 +457,7 @@ fn check_image(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
         Registry::EcrPublic | Registry::Other(_) => image.split_once('/').map_or(image, |(_, p)| p),
         Registry::Ecr { path, .. } => path,
     };
+    let path = crate::diag::visible(path);
     let own = format!("image = \"ACCOUNT.dkr.ecr.{primary}.amazonaws.com/{path}\"");
     let help = if replicated {
         format!("push the image to the primary's private registry, which is replicated to every region: `{own}`")
