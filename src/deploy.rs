@@ -21,6 +21,10 @@ pub struct Stack {
     pub name: String,
     pub region: String,
     pub wave: u64,
+    /// 1, or 2 for the second deployment of a stack listed twice: the same
+    /// stack updated, in a later wave, with a template that adds what needed
+    /// a stack deployed after its first phase (the manifest's `note` says what).
+    pub phase: u64,
     pub template: PathBuf,
     /// `CAPABILITY_IAM`, plus `CAPABILITY_NAMED_IAM` when an IAM resource has a
     /// name of its own, `CAPABILITY_AUTO_EXPAND` when the template has a transform.
@@ -122,8 +126,22 @@ pub fn load(dir: &Path) -> Result<Vec<Stack>, String> {
                 out.last().map_or(0, |p| p.wave)
             )));
         }
-        if out.iter().any(|p| p.name == name) {
-            return Err(not_build(&format!("stack `{name}` is listed twice")));
+        let phase = match &s["phase"] {
+            Json::Null => 1,
+            p => p
+                .as_u64()
+                .filter(|&p| p >= 1)
+                .ok_or_else(|| not_build(&format!("stack `{name}` has no valid phase")))?,
+        };
+        // A stack is listed once per phase, phases in order, each in a later
+        // wave than the one before.
+        let earlier: Vec<&Stack> = out.iter().filter(|p| p.name == name).collect();
+        let in_order =
+            earlier.len() as u64 + 1 == phase && earlier.last().is_none_or(|prev| prev.wave < wave);
+        if !in_order {
+            return Err(not_build(&format!(
+                "stack `{name}` is listed twice, or its phase {phase} is out of order"
+            )));
         }
         let path = dir.join(template);
         let body = std::fs::read_to_string(&path).map_err(|e| {
@@ -139,6 +157,7 @@ pub fn load(dir: &Path) -> Result<Vec<Stack>, String> {
             name: name.to_string(),
             region: region.to_string(),
             wave,
+            phase,
             template: path,
             capabilities: capabilities(&parsed),
             needs_s3_upload: s["needs_s3_upload"] == true || body.len() as u64 > MAX_INLINE_BYTES,
@@ -260,6 +279,12 @@ pub fn dry_run(stacks: &[Stack], buckets: &Buckets, concurrency: usize) -> Resul
             if n == 1 { "" } else { "s" }
         ));
         for stack in wave {
+            if stack.phase > 1 {
+                out.push_str(&format!(
+                    "# {}: phase {} (an update of the stack deployed earlier)\n",
+                    stack.name, stack.phase
+                ));
+            }
             let args = deploy_args(stack, buckets)?;
             let words: Vec<String> = std::iter::once("aws".to_string())
                 .chain(args.iter().map(|a| shell_quote(a)))
@@ -339,7 +364,9 @@ pub fn run(
         }
         return Ok(false);
     }
-    out(&format!("deployed {} stacks\n", stacks.len()));
+    // A stack deployed in two phases is one stack.
+    let distinct = stacks.iter().filter(|s| s.phase == 1).count();
+    out(&format!("deployed {distinct} stacks\n"));
     Ok(true)
 }
 
@@ -364,7 +391,12 @@ fn run_wave(
                 }
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(stack) = wave.get(i) else { return };
-                say(format!("  {}  {}  deploying\n", stack.name, stack.region));
+                say(format!(
+                    "  {}  {}  deploying{}\n",
+                    stack.name,
+                    stack.region,
+                    phase_note(stack)
+                ));
                 let outcome = match deploy(&args[i]) {
                     Ok(o) => o,
                     Err(e) => {
@@ -381,7 +413,12 @@ fn run_wave(
                         "FAILED"
                     }
                 };
-                say(format!("  {}  {}  {word}\n", stack.name, stack.region));
+                say(format!(
+                    "  {}  {}  {word}{}\n",
+                    stack.name,
+                    stack.region,
+                    phase_note(stack)
+                ));
                 outcomes.lock().expect("no panic")[i] = Some(outcome);
             });
         }
@@ -390,6 +427,15 @@ fn run_wave(
         return Err(e);
     }
     Ok(outcomes.into_inner().expect("no panic"))
+}
+
+/// ` (phase N)` after a stack deployed again, else nothing.
+fn phase_note(stack: &Stack) -> String {
+    if stack.phase > 1 {
+        format!(" (phase {})", stack.phase)
+    } else {
+        String::new()
+    }
 }
 
 fn aws(args: &[String]) -> Result<std::process::Output, String> {

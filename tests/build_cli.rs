@@ -128,8 +128,8 @@ fn build_writes_exactly_the_manifests_files() {
     assert_eq!(written, manifest_files(&out));
     assert_eq!(
         written.len(),
-        7,
-        "four stacks, the manifest, RUNBOOK.md and the marker: {written:?}"
+        8,
+        "four stacks, the second phase of one, the manifest, RUNBOOK.md and the marker: {written:?}"
     );
     let mut listed = marker_files(&out);
     listed.push(tapc::output::MARKER.to_string());

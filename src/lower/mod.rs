@@ -195,18 +195,26 @@ pub fn lower_with(
                     .help("split the platform into several programs, each with fewer services"),
             );
         }
-        stacks_json.push(serde_json::json!({
+        let mut entry = serde_json::json!({
             "name": stack.name,
             "region": model.regions[stack.region].code,
             "role": role(&model.regions[stack.region]),
             "wave": stack.wave + 1,
-            "template": format!("{}.json", stack.name),
+            "phase": stack.phase(),
+            "template": template_file(stack),
             "depends_on": stack.depends_on.iter().map(|&d| plan.stacks[d].name.clone()).collect::<Vec<_>>(),
             "parameters": {},
             "resources": resources,
             "outputs": outputs,
             "needs_s3_upload": bytes > MAX_INLINE_BYTES,
-        }));
+        });
+        if let Some(phase) = &stack.phase2 {
+            entry["note"] = serde_json::json!(format!(
+                "phase 2 of the stack first deployed in wave {}: the same stack, updated with a template that adds what needs a stack deployed after its first phase (a secondary S3 bucket's replication back to the primary bucket, which must exist first)",
+                plan.stacks[phase.first].wave + 1
+            ));
+        }
+        stacks_json.push(entry);
     }
     if !diags.is_empty() {
         return Err(diags);
@@ -258,7 +266,16 @@ fn plan_with(model: &Model, prefix: &str, runbooks: &[Vec<runbook::Runbook>]) ->
         prefix,
         &services,
         &|kind, region| {
-            let (resources, outputs) = size(model, kind, region);
+            let (mut resources, outputs) = size(model, kind, region);
+            // The second phase of the stack adds a resource (a role) per late
+            // edge: counted here, so that it fits too.
+            if let NodeKind::Service(i) = kind {
+                resources += model.services[i]
+                    .kind
+                    .imp
+                    .second_phase_edges(model, i, region)
+                    .len();
+            }
             let bytes = match kind {
                 NodeKind::Runbook(k) => runbooks[region][k].bytes,
                 // Each need adds an environment variable and IAM statements.
@@ -592,6 +609,10 @@ impl<'m> Ctx<'m> {
             .filter(|&s| plan.stacks[s].region == self.region)
             .collect();
         for &s in &mine {
+            // A second phase is written with its first (below).
+            if plan.stacks[s].phase2.is_some() {
+                continue;
+            }
             self.stack = s;
             for &n in &plan.stacks[s].nodes {
                 self.lower_node(n);
@@ -606,8 +627,18 @@ impl<'m> Ctx<'m> {
             for &f in mine.iter().filter(|&&f| f <= s && last_use[f] == s) {
                 let (text, resources, outputs) = self.finish(f);
                 self.made[f] = Some((resources, outputs, text.len()));
-                let name = format!("{}.json", plan.stacks[f].name);
-                emit(f, name, text);
+                let seconds = (0..plan.stacks.len()).filter(|&p| {
+                    plan.stacks[p]
+                        .phase2
+                        .as_ref()
+                        .is_some_and(|ph| ph.first == f)
+                });
+                for p in seconds {
+                    let (text, resources, outputs) = self.second_phase(&text, p);
+                    self.made[p] = Some((resources, outputs, text.len()));
+                    emit(p, template_file(&plan.stacks[p]), text);
+                }
+                emit(f, template_file(&plan.stacks[f]), text);
             }
         }
     }
@@ -717,6 +748,43 @@ impl<'m> Ctx<'m> {
         (text, resources, outputs)
     }
 
+    /// The template of second phase `p`: its first phase's final template
+    /// (`first`, exports included, so that the update keeps them) with what
+    /// the kinds of its nodes add.
+    fn second_phase(&self, first: &str, p: usize) -> (String, usize, Vec<String>) {
+        let stack = &self.plan.stacks[p];
+        let phase = stack.phase2.as_ref().expect("a second phase");
+        let mut doc: Value = serde_json::from_str(first).expect("tapc writes JSON");
+        let resources = doc["Resources"]
+            .as_object_mut()
+            .expect("a template has resources");
+        for &n in &phase.nodes {
+            if let NodeKind::Service(i) = self.plan.graph[n].kind {
+                for (logical, add) in self.model.services[i].kind.imp.second_phase(self, i) {
+                    let add: Value = serde_json::from_str(&add.to_compact()).expect("JSON");
+                    merge(resources.entry(logical).or_insert(Value::Null), add);
+                }
+            }
+        }
+        let count = resources.len();
+        let region = &self.model.regions[stack.region];
+        doc["Description"] = Value::from(format!(
+            "tapc: platform {}, {} ({}), wave {}: phase 2 of the stack first deployed in wave {}",
+            self.model.platform.name,
+            region.code,
+            role(region),
+            stack.wave + 1,
+            self.plan.stacks[phase.first].wave + 1
+        ));
+        let outputs = doc["Outputs"]
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        let mut text = serde_json::to_string_pretty(&doc).expect("a JSON value serializes");
+        text.push('\n');
+        (text, count, outputs)
+    }
+
     /// Outputs operators look up, in the current stack.
     fn operator_outputs(&mut self) {
         let stack = &self.plan.stacks[self.stack];
@@ -742,6 +810,27 @@ impl<'m> Ctx<'m> {
                 _ => {}
             }
         }
+    }
+}
+
+/// Merges `add` into `into`: objects key by key, anything else replaced.
+fn merge(into: &mut Value, add: Value) {
+    match (into, add) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                merge(a.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        (slot, add) => *slot = add,
+    }
+}
+
+/// The template file of a stack: `NAME.json`, `NAME.phase2.json` for the
+/// second phase of a stack.
+fn template_file(stack: &graph::Stack) -> String {
+    match stack.phase() {
+        1 => format!("{}.json", stack.name),
+        n => format!("{}.phase{n}.json", stack.name),
     }
 }
 
