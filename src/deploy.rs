@@ -26,6 +26,8 @@ pub struct Stack {
     /// a stack deployed after its first phase (the manifest's `note` says what).
     pub phase: u64,
     pub template: PathBuf,
+    /// The stacks (name, region) the manifest says this one depends on.
+    pub depends_on: Vec<(String, String)>,
     /// `CAPABILITY_IAM`, plus `CAPABILITY_NAMED_IAM` when an IAM resource has a
     /// name of its own, `CAPABILITY_AUTO_EXPAND` when the template has a transform.
     pub capabilities: Vec<&'static str>,
@@ -159,6 +161,14 @@ pub fn load(dir: &Path) -> Result<Vec<Stack>, String> {
             wave,
             phase,
             template: path,
+            depends_on: s["depends_on"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Json::as_str)
+                .filter_map(|d| out.iter().find(|p| p.name == d))
+                .map(|p| (p.name.clone(), p.region.clone()))
+                .collect(),
             capabilities: capabilities(&parsed),
             needs_s3_upload: s["needs_s3_upload"] == true || body.len() as u64 > MAX_INLINE_BYTES,
         });
@@ -281,7 +291,8 @@ pub fn dry_run(stacks: &[Stack], buckets: &Buckets, concurrency: usize) -> Resul
         for stack in wave {
             if stack.phase > 1 {
                 out.push_str(&format!(
-                    "# {}: phase {} (an update of the stack deployed earlier)\n",
+                    "# {}: phase {} (an update of the stack deployed earlier; when the stack and\n\
+                     #   those this phase depends on exist already, its first phase deploys this template too)\n",
                     stack.name, stack.phase
                 ));
             }
@@ -314,10 +325,38 @@ pub fn run(
     out: &(dyn Fn(&str) + Sync),
 ) -> Result<bool, String> {
     // Every command is made first: a missing bucket stops before anything runs.
-    let args: Vec<Vec<String>> = stacks
+    let mut args: Vec<Vec<String>> = stacks
         .iter()
         .map(|s| deploy_args(s, buckets))
         .collect::<Result<_, _>>()?;
+    // On a re-deploy, the first phase of a stack deployed in two would remove
+    // what its second phase added (a bucket's replication rule back to the
+    // primary) until that phase runs again: when the stack and every stack
+    // its last phase depends on exist, the first phase deploys the last
+    // phase's template (the same resources and exports, and more).
+    for (i, stack) in stacks.iter().enumerate() {
+        let Some(last) = stacks.iter().rfind(|s| s.name == stack.name) else {
+            continue;
+        };
+        if stack.phase != 1 || last.phase == 1 {
+            continue;
+        }
+        let mut needed = last.depends_on.clone();
+        needed.push((stack.name.clone(), stack.region.clone()));
+        let mut all = true;
+        for (name, region) in &needed {
+            all &= exists(name, region)?;
+        }
+        if all {
+            args[i] = deploy_args(last, buckets)?;
+            out(&format!(
+                "{} exists: its first phase deploys the template of phase {} ({})\n",
+                stack.name,
+                last.phase,
+                last.template.display()
+            ));
+        }
+    }
     let waves = waves(stacks);
     let mut first = 0;
     for (w, wave) in waves.iter().enumerate() {
@@ -450,6 +489,33 @@ fn aws(args: &[String]) -> Result<std::process::Output, String> {
                 format!("cannot run `aws`: {}", crate::io_reason(&e))
             }
         })
+}
+
+/// Whether stack `name` exists in `region` and its last operation left its
+/// resources in place (`aws cloudformation describe-stacks`).
+fn exists(name: &str, region: &str) -> Result<bool, String> {
+    let args: Vec<String> = [
+        "cloudformation",
+        "describe-stacks",
+        "--stack-name",
+        name,
+        "--region",
+        region,
+        "--query",
+        "Stacks[0].StackStatus",
+        "--output",
+        "text",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let output = aws(&args)?;
+    let status = String::from_utf8_lossy(&output.stdout);
+    Ok(output.status.success()
+        && matches!(
+            status.trim(),
+            "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE" | "IMPORT_COMPLETE"
+        ))
 }
 
 fn deploy(args: &[String]) -> Result<Outcome, String> {

@@ -29,6 +29,14 @@ if [ "$2" = "describe-stack-events" ]; then
 EOF
   exit 0
 fi
+if [ "$2" = "describe-stacks" ]; then
+  case " $FAKE_AWS_EXISTING " in *" $stack "*)
+    echo "UPDATE_COMPLETE"
+    exit 0;;
+  esac
+  echo "An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id $stack does not exist" >&2
+  exit 254
+fi
 echo "start $(date +%s%N) $*" >> "$FAKE_AWS_LOG"
 case " $FAKE_AWS_FAIL " in *" $stack "*)
   # A failing stack fails at once, while the others of its wave still run.
@@ -104,7 +112,8 @@ impl Fake {
             .env("FAKE_AWS_LOG", self.log())
             .env_remove("FAKE_AWS_FAIL")
             .env_remove("FAKE_AWS_UNCHANGED")
-            .env_remove("FAKE_AWS_SLEEP");
+            .env_remove("FAKE_AWS_SLEEP")
+            .env_remove("FAKE_AWS_EXISTING");
         cmd
     }
 
@@ -580,5 +589,40 @@ fn a_stack_listed_twice_needs_phases_in_order_in_later_waves() {
         let stderr = String::from_utf8(result.stderr).unwrap();
         assert!(stderr.contains("out of order"), "{why}: {stderr}");
         assert!(!fake.log().exists(), "{why}: nothing runs");
+    }
+}
+
+/// On a re-deploy (every stack exists) the first phase of the stack in two
+/// phases deploys its second phase's template: the back rule stays.
+#[test]
+fn a_redeploy_keeps_the_second_phase() {
+    let fake = Fake::new();
+    let out = build_pilot_light(fake.dir.path());
+    let phased = "reports-dev-eu-west-1-w2";
+    for (existing, first_template) in [
+        ("reports-dev-eu-west-1-w2", "w2.json"),
+        (
+            "reports-dev-eu-west-1-w2 reports-dev-eu-central-1-w3",
+            "w2.phase2.json",
+        ),
+    ] {
+        let _ = std::fs::remove_file(fake.log());
+        let result = fake
+            .tapc()
+            .args(["deploy"])
+            .arg(&out)
+            .env("FAKE_AWS_EXISTING", existing)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(result.stdout).unwrap();
+        assert_eq!(result.status.code(), Some(0), "{stdout}");
+        let args = fake.all_args_of(phased);
+        assert_eq!(args.len(), 2, "{existing}");
+        assert!(
+            args[0].contains(&format!("reports-dev-eu-west-1-{first_template} ")),
+            "{existing}: {}",
+            args[0]
+        );
+        assert!(args[1].contains(".phase2.json "), "{}", args[1]);
     }
 }
