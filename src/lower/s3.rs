@@ -1,6 +1,9 @@
 //! `s3`: a versioned, encrypted, private bucket per region; the primary bucket
-//! replicates to every secondary bucket (with Replication Time Control and
-//! metrics when `rtc = true`) through a least-privilege role (aws-dr.md 1.3).
+//! replicates to every secondary bucket, and each secondary bucket back to the
+//! primary (added by the second phase of its stack, once the primary bucket
+//! exists: `graph::Phase`), with Replication Time Control and metrics when
+//! `rtc = true`, each direction through a least-privilege role of its own
+//! region (aws-dr.md 1.3).
 
 use super::json::{json, Json};
 
