@@ -218,12 +218,10 @@ impl Behaviour for S3 {
     /// (objects written before the rule existed, or `FAILED`).
     fn before_failback(&self, names: &Names, i: usize, region: usize) -> Vec<Check> {
         let model = names.model;
-        let Some(rep) = model.services[i].replication.as_ref() else {
-            return Vec::new();
-        };
-        if !rep.regions.contains(&region) {
-            return Vec::new();
-        }
+        let rep = model.services[i]
+            .replication
+            .as_ref()
+            .filter(|rep| rep.regions.contains(&region));
         let (code, primary) = (
             &model.regions[region].code,
             &model.regions[model.primary()].code,
@@ -238,6 +236,14 @@ impl Behaviour for S3 {
         let sync = format!(
             "{account}; aws s3 sync s3://{from} s3://{to} --source-region {code} --region {primary}"
         );
+        // Not replicated to this region: nothing copies its objects back.
+        let Some(rep) = rep else {
+            return vec![Check {
+                what: format!("copy the objects written in `{code}` to `{primary}` (this bucket is not replicated)"),
+                command: sync,
+                expect: "it ends without an error; run it again until it copies nothing".into(),
+            }];
+        };
         let mut checks = vec![Check {
             what: format!(
                 "the newest object written in `{code}` has replicated back to `{primary}` (rule `to-{primary}` of the bucket in `{code}`)",
