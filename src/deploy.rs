@@ -21,7 +21,13 @@ pub struct Stack {
     pub name: String,
     pub region: String,
     pub wave: u64,
+    /// 1, or 2 for the second deployment of a stack listed twice: the same
+    /// stack updated, in a later wave, with a template that adds what needed
+    /// a stack deployed after its first phase (the manifest's `note` says what).
+    pub phase: u64,
     pub template: PathBuf,
+    /// The stacks (name, region) the manifest says this one depends on.
+    pub depends_on: Vec<(String, String)>,
     /// `CAPABILITY_IAM`, plus `CAPABILITY_NAMED_IAM` when an IAM resource has a
     /// name of its own, `CAPABILITY_AUTO_EXPAND` when the template has a transform.
     pub capabilities: Vec<&'static str>,
@@ -122,8 +128,22 @@ pub fn load(dir: &Path) -> Result<Vec<Stack>, String> {
                 out.last().map_or(0, |p| p.wave)
             )));
         }
-        if out.iter().any(|p| p.name == name) {
-            return Err(not_build(&format!("stack `{name}` is listed twice")));
+        let phase = match &s["phase"] {
+            Json::Null => 1,
+            p => p
+                .as_u64()
+                .filter(|&p| p >= 1)
+                .ok_or_else(|| not_build(&format!("stack `{name}` has no valid phase")))?,
+        };
+        // A stack is listed once per phase, phases in order, each in a later
+        // wave than the one before.
+        let earlier: Vec<&Stack> = out.iter().filter(|p| p.name == name).collect();
+        let in_order =
+            earlier.len() as u64 + 1 == phase && earlier.last().is_none_or(|prev| prev.wave < wave);
+        if !in_order {
+            return Err(not_build(&format!(
+                "stack `{name}` is listed twice, or its phase {phase} is out of order"
+            )));
         }
         let path = dir.join(template);
         let body = std::fs::read_to_string(&path).map_err(|e| {
@@ -139,7 +159,16 @@ pub fn load(dir: &Path) -> Result<Vec<Stack>, String> {
             name: name.to_string(),
             region: region.to_string(),
             wave,
+            phase,
             template: path,
+            depends_on: s["depends_on"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Json::as_str)
+                .filter_map(|d| out.iter().find(|p| p.name == d))
+                .map(|p| (p.name.clone(), p.region.clone()))
+                .collect(),
             capabilities: capabilities(&parsed),
             needs_s3_upload: s["needs_s3_upload"] == true || body.len() as u64 > MAX_INLINE_BYTES,
         });
@@ -260,6 +289,13 @@ pub fn dry_run(stacks: &[Stack], buckets: &Buckets, concurrency: usize) -> Resul
             if n == 1 { "" } else { "s" }
         ));
         for stack in wave {
+            if stack.phase > 1 {
+                out.push_str(&format!(
+                    "# {}: phase {} (an update of the stack deployed earlier; when the stack and\n\
+                     #   those this phase depends on exist already, its first phase deploys this template too)\n",
+                    stack.name, stack.phase
+                ));
+            }
             let args = deploy_args(stack, buckets)?;
             let words: Vec<String> = std::iter::once("aws".to_string())
                 .chain(args.iter().map(|a| shell_quote(a)))
@@ -289,10 +325,38 @@ pub fn run(
     out: &(dyn Fn(&str) + Sync),
 ) -> Result<bool, String> {
     // Every command is made first: a missing bucket stops before anything runs.
-    let args: Vec<Vec<String>> = stacks
+    let mut args: Vec<Vec<String>> = stacks
         .iter()
         .map(|s| deploy_args(s, buckets))
         .collect::<Result<_, _>>()?;
+    // On a re-deploy, the first phase of a stack deployed in two would remove
+    // what its second phase added (a bucket's replication rule back to the
+    // primary) until that phase runs again: when the stack and every stack
+    // its last phase depends on exist, the first phase deploys the last
+    // phase's template (the same resources and exports, and more).
+    for (i, stack) in stacks.iter().enumerate() {
+        let Some(last) = stacks.iter().rfind(|s| s.name == stack.name) else {
+            continue;
+        };
+        if stack.phase != 1 || last.phase == 1 {
+            continue;
+        }
+        let mut needed = last.depends_on.clone();
+        needed.push((stack.name.clone(), stack.region.clone()));
+        let mut all = true;
+        for (name, region) in &needed {
+            all &= exists(name, region)?;
+        }
+        if all {
+            args[i] = deploy_args(last, buckets)?;
+            out(&format!(
+                "{} exists: its first phase deploys the template of phase {} ({})\n",
+                stack.name,
+                last.phase,
+                last.template.display()
+            ));
+        }
+    }
     let waves = waves(stacks);
     let mut first = 0;
     for (w, wave) in waves.iter().enumerate() {
@@ -339,7 +403,9 @@ pub fn run(
         }
         return Ok(false);
     }
-    out(&format!("deployed {} stacks\n", stacks.len()));
+    // A stack deployed in two phases is one stack.
+    let distinct = stacks.iter().filter(|s| s.phase == 1).count();
+    out(&format!("deployed {distinct} stacks\n"));
     Ok(true)
 }
 
@@ -364,7 +430,12 @@ fn run_wave(
                 }
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(stack) = wave.get(i) else { return };
-                say(format!("  {}  {}  deploying\n", stack.name, stack.region));
+                say(format!(
+                    "  {}  {}  deploying{}\n",
+                    stack.name,
+                    stack.region,
+                    phase_note(stack)
+                ));
                 let outcome = match deploy(&args[i]) {
                     Ok(o) => o,
                     Err(e) => {
@@ -381,7 +452,12 @@ fn run_wave(
                         "FAILED"
                     }
                 };
-                say(format!("  {}  {}  {word}\n", stack.name, stack.region));
+                say(format!(
+                    "  {}  {}  {word}{}\n",
+                    stack.name,
+                    stack.region,
+                    phase_note(stack)
+                ));
                 outcomes.lock().expect("no panic")[i] = Some(outcome);
             });
         }
@@ -390,6 +466,15 @@ fn run_wave(
         return Err(e);
     }
     Ok(outcomes.into_inner().expect("no panic"))
+}
+
+/// ` (phase N)` after a stack deployed again, else nothing.
+fn phase_note(stack: &Stack) -> String {
+    if stack.phase > 1 {
+        format!(" (phase {})", stack.phase)
+    } else {
+        String::new()
+    }
 }
 
 fn aws(args: &[String]) -> Result<std::process::Output, String> {
@@ -404,6 +489,33 @@ fn aws(args: &[String]) -> Result<std::process::Output, String> {
                 format!("cannot run `aws`: {}", crate::io_reason(&e))
             }
         })
+}
+
+/// Whether stack `name` exists in `region` and its last operation left its
+/// resources in place (`aws cloudformation describe-stacks`).
+fn exists(name: &str, region: &str) -> Result<bool, String> {
+    let args: Vec<String> = [
+        "cloudformation",
+        "describe-stacks",
+        "--stack-name",
+        name,
+        "--region",
+        region,
+        "--query",
+        "Stacks[0].StackStatus",
+        "--output",
+        "text",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let output = aws(&args)?;
+    let status = String::from_utf8_lossy(&output.stdout);
+    Ok(output.status.success()
+        && matches!(
+            status.trim(),
+            "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE" | "IMPORT_COMPLETE"
+        ))
 }
 
 fn deploy(args: &[String]) -> Result<Outcome, String> {

@@ -76,6 +76,30 @@ pub struct Stack {
     pub nodes: Vec<NodeIndex>,
     /// Indices into `Plan::stacks`, all earlier in the list.
     pub depends_on: Vec<usize>,
+    /// Set on the second phase of a stack: the same stack, deployed again in
+    /// a later wave with what needs a node of a stack deployed after its
+    /// first phase (`Phase`). Its `nodes` are empty.
+    pub phase2: Option<Phase>,
+}
+
+/// The second phase of a stack: S3 keeps a bucket's replication rules on the
+/// bucket itself (CloudFormation has no separate resource for them), and a
+/// rule needs its destination bucket to exist, so a secondary bucket that
+/// replicates back to the primary bucket, deployed after it, gets its rule
+/// when its stack is deployed a second time, with a template that adds it.
+#[derive(Debug)]
+pub struct Phase {
+    /// The stack's first phase, an index into `Plan::stacks`.
+    pub first: usize,
+    /// The nodes of the first phase whose resources the second phase completes.
+    pub nodes: Vec<NodeIndex>,
+}
+
+impl Stack {
+    /// 1, or 2 for the second phase of a stack.
+    pub fn phase(&self) -> usize {
+        1 + usize::from(self.phase2.is_some())
+    }
 }
 
 #[derive(Debug)]
@@ -190,8 +214,9 @@ pub fn plan(
         }
     }
 
-    // Edges.
+    // Edges; those a second phase satisfies apart (they would close a cycle).
     let order = region_order(model);
+    let mut late: Vec<(NodeIndex, NodeIndex)> = Vec::new();
     for (i, svc) in model.services.iter().enumerate() {
         let kind = svc.kind.imp;
         for r in regions.clone() {
@@ -209,6 +234,11 @@ pub fn plan(
             for (to, region) in kind.regional_edges(model, i, r) {
                 let to = b.get(to, region);
                 b.edge(node, to, EdgeKind::Replication);
+            }
+            for (to, region) in kind.second_phase_edges(model, i, r) {
+                if let Some(to) = b.get(to, region) {
+                    late.push((node, to));
+                }
             }
         }
         if let Some(global) = b.get(NodeKind::Global(i), primary) {
@@ -269,6 +299,7 @@ pub fn plan(
     let mut graph = b.graph;
     assign_waves(&mut graph);
     let (stacks, stack_of) = stacks(&graph, model, prefix, weight, limit);
+    let (stacks, stack_of) = second_phases(model, stacks, stack_of, &late);
     Plan {
         graph,
         stacks,
@@ -363,6 +394,7 @@ fn stacks(
                 wave,
                 nodes: part,
                 depends_on: Vec::new(),
+                phase2: None,
             });
         }
     }
@@ -377,6 +409,71 @@ fn stacks(
         s.depends_on.sort_unstable();
     }
     (stacks, stack_of)
+}
+
+/// Adds the second phase of each stack that has a node with a late edge: in
+/// the wave after its first phase and after every stack the late edges reach
+/// (a wave after, as those are in another region), then puts the stacks back
+/// in deployment order.
+fn second_phases(
+    model: &Model,
+    mut stacks: Vec<Stack>,
+    stack_of: Vec<usize>,
+    late: &[(NodeIndex, NodeIndex)],
+) -> (Vec<Stack>, Vec<usize>) {
+    let mut phases: BTreeMap<usize, (Vec<NodeIndex>, Vec<usize>)> = BTreeMap::new();
+    for &(from, to) in late {
+        let entry = phases.entry(stack_of[from.index()]).or_default();
+        if !entry.0.contains(&from) {
+            entry.0.push(from);
+        }
+        if !entry.1.contains(&stack_of[to.index()]) {
+            entry.1.push(stack_of[to.index()]);
+        }
+    }
+    for (first, (mut nodes, after)) in phases {
+        nodes.sort_unstable();
+        let wave = after
+            .iter()
+            .chain([&first])
+            .map(|&s| stacks[s].wave + 1)
+            .max()
+            .unwrap_or(0);
+        let mut depends_on = after;
+        depends_on.push(first);
+        stacks.push(Stack {
+            name: stacks[first].name.clone(),
+            region: stacks[first].region,
+            wave,
+            nodes: Vec::new(),
+            depends_on,
+            phase2: Some(Phase { first, nodes }),
+        });
+    }
+    let order = region_order(model);
+    let rank = |region: usize| order.iter().position(|&r| r == region).unwrap_or(0);
+    let mut sorted: Vec<usize> = (0..stacks.len()).collect();
+    // Stable: stacks of one wave and region keep their order, second phases last.
+    sorted.sort_by_key(|&s| (stacks[s].wave, rank(stacks[s].region)));
+    let mut new_index = vec![0; stacks.len()];
+    for (new, &old) in sorted.iter().enumerate() {
+        new_index[old] = new;
+    }
+    let mut slots: Vec<Option<Stack>> = stacks.into_iter().map(Some).collect();
+    let mut out: Vec<Stack> = sorted
+        .iter()
+        .map(|&old| slots[old].take().expect("each stack moves once"))
+        .collect();
+    for s in &mut out {
+        for d in &mut s.depends_on {
+            *d = new_index[*d];
+        }
+        s.depends_on.sort_unstable();
+        if let Some(p) = &mut s.phase2 {
+            p.first = new_index[p.first];
+        }
+    }
+    (out, stack_of.iter().map(|&s| new_index[s]).collect())
 }
 
 /// The nodes of one group with every dependency inside the group first, and
@@ -517,6 +614,9 @@ pub fn to_dot(plan: &Plan, model: &Model) -> String {
             for &n in &s.nodes {
                 out.push_str(&format!("      {:?};\n", node_id(plan, model, n)));
             }
+            if s.phase2.is_some() {
+                out.push_str(&format!("      {:?} [shape=note];\n", phase_id(s)));
+            }
             out.push_str("    }\n");
         }
         out.push_str("  }\n");
@@ -541,6 +641,16 @@ pub fn to_dot(plan: &Plan, model: &Model) -> String {
         }
         post += 1;
     }
+    // A second phase completes nodes of its first phase.
+    for s in &plan.stacks {
+        for &n in s.phase2.iter().flat_map(|p| &p.nodes) {
+            out.push_str(&format!(
+                "  {:?} -> {:?} [label=\"phase 2\", style=dashed];\n",
+                phase_id(s),
+                node_id(plan, model, n)
+            ));
+        }
+    }
     for e in plan.graph.edge_indices() {
         let (a, b) = plan.graph.edge_endpoints(e).expect("edge exists");
         out.push_str(&format!(
@@ -552,6 +662,11 @@ pub fn to_dot(plan: &Plan, model: &Model) -> String {
     }
     out.push_str("}\n");
     out
+}
+
+/// The node that stands for the second phase of a stack in `tapc graph`.
+fn phase_id(stack: &Stack) -> String {
+    format!("{} phase {}", stack.name, stack.phase())
 }
 
 /// Stack indices grouped by wave, waves in order, regions in model order.
@@ -580,6 +695,9 @@ pub fn to_mermaid(plan: &Plan, model: &Model) -> String {
                     node_id(plan, model, n)
                 ));
             }
+            if plan.stacks[i].phase2.is_some() {
+                out.push_str(&format!("      p{i}[\"{}\"]\n", phase_id(&plan.stacks[i])));
+            }
             out.push_str("    end\n");
         }
         out.push_str("  end\n");
@@ -592,6 +710,11 @@ pub fn to_mermaid(plan: &Plan, model: &Model) -> String {
             plan.graph[e].as_str(),
             b.index()
         ));
+    }
+    for (i, s) in plan.stacks.iter().enumerate() {
+        for n in s.phase2.iter().flat_map(|p| &p.nodes) {
+            out.push_str(&format!("  p{i} -.->|phase 2| n{}\n", n.index()));
+        }
     }
     out
 }
@@ -628,7 +751,9 @@ pub fn to_json(plan: &Plan, model: &Model) -> Json {
                 "name": s.name,
                 "region": model.regions[s.region].code,
                 "wave": s.wave + 1,
+                "phase": s.phase(),
                 "depends_on": s.depends_on.iter().map(|&d| plan.stacks[d].name.clone()).collect::<Vec<_>>(),
+                "completes": s.phase2.iter().flat_map(|p| &p.nodes).map(|&n| node_id(plan, model, n)).collect::<Vec<_>>(),
             })
         })
         .collect();

@@ -95,10 +95,20 @@ pub fn build(model: &Model, manifest: &serde_json::Value, dir: &std::path::Path)
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or_default();
+    // A stack deployed in two phases is one stack with two templates.
+    let phased = stacks
+        .iter()
+        .filter(|s| s["phase"].as_u64() > Some(1))
+        .count();
+    let twice = if phased > 0 {
+        format!(" ({phased} deployed twice, phase 2 adding what needs a later stack)")
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "wrote {} stacks, manifest.json and RUNBOOK.md to {}",
-        stacks.len(),
+        "wrote {} stacks{twice}, manifest.json and RUNBOOK.md to {}",
+        stacks.len() - phased,
         dir.display()
     );
     let width = stacks
@@ -108,9 +118,13 @@ pub fn build(model: &Model, manifest: &serde_json::Value, dir: &std::path::Path)
         .max()
         .unwrap_or(0);
     for s in stacks {
+        let phase = match s["phase"].as_u64() {
+            Some(n) if n > 1 => format!("  phase {n}"),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  wave {}  {:<width$}  {:>3} resources  {}",
+            "  wave {}  {:<width$}  {:>3} resources  {}{phase}",
             s["wave"],
             s["name"].as_str().unwrap_or_default(),
             s["resources"],

@@ -128,8 +128,8 @@ fn build_writes_exactly_the_manifests_files() {
     assert_eq!(written, manifest_files(&out));
     assert_eq!(
         written.len(),
-        7,
-        "four stacks, the manifest, RUNBOOK.md and the marker: {written:?}"
+        8,
+        "four stacks, the second phase of one, the manifest, RUNBOOK.md and the marker: {written:?}"
     );
     let mut listed = marker_files(&out);
     listed.push(tapc::output::MARKER.to_string());
@@ -334,6 +334,43 @@ fn graph_json_lists_the_stacks_of_the_build() {
         stack_names(&graph["stacks"]),
         stack_names(&manifest["stacks"])
     );
+    // The secondary's bucket stack is listed twice, phase 2 last, completing
+    // the bucket (its replication back to the primary).
+    let phases: Vec<(u64, Vec<String>)> = graph["stacks"]
+        .as_array()
+        .expect("stacks")
+        .iter()
+        .filter(|s| s["name"] == "trading-dev-us-west-2-w2")
+        .map(|s| {
+            let completes = s["completes"].as_array().expect("completes");
+            let completes = completes.iter().map(|c| c.as_str().unwrap().to_string());
+            (s["phase"].as_u64().expect("phase"), completes.collect())
+        })
+        .collect();
+    assert_eq!(
+        phases,
+        [(1, vec![]), (2, vec!["documents@us-west-2".to_string()])]
+    );
+}
+
+#[test]
+fn graph_dot_and_mermaid_show_the_second_phase() {
+    for (format, node, edge) in [
+        (
+            "dot",
+            "\"trading-dev-us-west-2-w2 phase 2\" [shape=note];",
+            "\"trading-dev-us-west-2-w2 phase 2\" -> \"documents@us-west-2\" [label=\"phase 2\", style=dashed];",
+        ),
+        ("mermaid", "[\"trading-dev-us-west-2-w2 phase 2\"]", " -.->|phase 2| n"),
+    ] {
+        let run = tapc()
+            .args(["graph", "examples/trading.tap", "--format", format])
+            .output()
+            .expect("runs");
+        let text = String::from_utf8(run.stdout).expect("UTF-8");
+        assert!(text.contains(node), "{format}: {text}");
+        assert_eq!(text.matches(edge).count(), 1, "{format}: {text}");
+    }
 }
 
 #[test]

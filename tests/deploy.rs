@@ -29,6 +29,14 @@ if [ "$2" = "describe-stack-events" ]; then
 EOF
   exit 0
 fi
+if [ "$2" = "describe-stacks" ]; then
+  case " $FAKE_AWS_EXISTING " in *" $stack "*)
+    echo "UPDATE_COMPLETE"
+    exit 0;;
+  esac
+  echo "An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id $stack does not exist" >&2
+  exit 254
+fi
 echo "start $(date +%s%N) $*" >> "$FAKE_AWS_LOG"
 case " $FAKE_AWS_FAIL " in *" $stack "*)
   # A failing stack fails at once, while the others of its wave still run.
@@ -104,7 +112,8 @@ impl Fake {
             .env("FAKE_AWS_LOG", self.log())
             .env_remove("FAKE_AWS_FAIL")
             .env_remove("FAKE_AWS_UNCHANGED")
-            .env_remove("FAKE_AWS_SLEEP");
+            .env_remove("FAKE_AWS_SLEEP")
+            .env_remove("FAKE_AWS_EXISTING");
         cmd
     }
 
@@ -122,11 +131,25 @@ impl Fake {
                 runs.push((args[at + 1].to_string(), time, 0));
             } else {
                 let stack = words.next().unwrap();
-                let run = runs.iter_mut().find(|r| r.0 == stack).unwrap();
+                // A stack deployed in two phases runs twice: the open run ends.
+                let run = runs
+                    .iter_mut()
+                    .rev()
+                    .find(|r| r.0 == stack && r.2 == 0)
+                    .unwrap();
                 run.2 = time;
             }
         }
         runs
+    }
+
+    /// The arguments of every `deploy` of `stack`, in start order.
+    fn all_args_of(&self, stack: &str) -> Vec<String> {
+        let text = std::fs::read_to_string(self.log()).unwrap();
+        text.lines()
+            .filter(|l| l.starts_with("start") && l.contains(&format!("--stack-name {stack} ")))
+            .map(|l| l.splitn(3, ' ').nth(2).unwrap().to_string())
+            .collect()
     }
 
     fn args_of(&self, stack: &str) -> String {
@@ -466,5 +489,140 @@ fn shell_quoting_reads_back_as_the_same_words() {
             .output()
             .unwrap();
         assert_eq!(String::from_utf8(out.stdout).unwrap(), word, "{quoted}");
+    }
+}
+
+/// `tapc build examples/pilot-light.tap` into a temporary directory: its
+/// secondary's bucket stack is deployed in two phases.
+fn build_pilot_light(dir: &Path) -> PathBuf {
+    Command::cargo_bin("tapc")
+        .unwrap()
+        .arg("build")
+        .arg(root().join("examples/pilot-light.tap"))
+        .arg("-o")
+        .arg(dir.join("out"))
+        .assert()
+        .success();
+    dir.join("out")
+}
+
+#[test]
+fn a_stack_in_two_phases_is_deployed_twice_in_order() {
+    let fake = Fake::new();
+    let out = build_pilot_light(fake.dir.path());
+    let result = fake
+        .tapc()
+        .args(["deploy"])
+        .arg(&out)
+        .env("FAKE_AWS_SLEEP", "0.1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(result.stdout).unwrap();
+    assert_eq!(result.status.code(), Some(0), "{stdout}");
+    let runs = fake.runs();
+    let names: Vec<&str> = runs.iter().map(|r| r.0.as_str()).collect();
+    let phased = "reports-dev-eu-west-1-w2";
+    let primary_bucket = "reports-dev-eu-central-1-w3";
+    let at: Vec<usize> = (0..runs.len()).filter(|&i| runs[i].0 == phased).collect();
+    assert_eq!(at.len(), 2, "deployed twice: {names:?}");
+    let p = names.iter().position(|n| *n == primary_bucket).unwrap();
+    // Phase 1 ends before the primary's bucket stack starts, phase 2 starts
+    // after it ends (the back rule needs the primary bucket).
+    assert!(runs[at[0]].2 <= runs[p].1, "{runs:?}");
+    assert!(runs[p].2 <= runs[at[1]].1, "{runs:?}");
+    let args = fake.all_args_of(phased);
+    assert!(args[0].contains(&format!("{phased}.json ")), "{}", args[0]);
+    assert!(
+        args[1].contains(&format!("{phased}.phase2.json ")),
+        "{}",
+        args[1]
+    );
+    assert!(
+        stdout.contains(&format!("{phased}  eu-west-1  deployed (phase 2)")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("deployed 4 stacks"), "{stdout}");
+}
+
+#[test]
+fn dry_run_shows_a_stack_in_two_phases() {
+    let fake = Fake::new();
+    let out = build_pilot_light(fake.dir.path());
+    let result = fake
+        .tapc()
+        .args(["deploy", "--dry-run"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(0));
+    let stdout = String::from_utf8(result.stdout).unwrap();
+    let prefix = format!("{}/", out.display());
+    insta::assert_snapshot!(stdout.replace(&prefix, "OUT/"));
+}
+
+#[test]
+fn a_stack_listed_twice_needs_phases_in_order_in_later_waves() {
+    for (second, why) in [
+        (serde_json::json!({"wave": 2}), "no phase: listed twice"),
+        (
+            serde_json::json!({"wave": 1, "phase": 2}),
+            "phase 2 in the same wave",
+        ),
+        (
+            serde_json::json!({"wave": 2, "phase": 3}),
+            "phase 3 after phase 1",
+        ),
+    ] {
+        let fake = Fake::new();
+        let out = fake.build(&[("p-us-east-1-w1", "us-east-1", 1)], &[]);
+        let path = out.join("manifest.json");
+        let mut manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut entry = manifest["stacks"][0].clone();
+        for (k, v) in second.as_object().unwrap() {
+            entry[k] = v.clone();
+        }
+        manifest["stacks"].as_array_mut().unwrap().push(entry);
+        std::fs::write(&path, manifest.to_string()).unwrap();
+        let result = fake.tapc().args(["deploy"]).arg(&out).output().unwrap();
+        assert_eq!(result.status.code(), Some(2), "{why}: {result:?}");
+        let stderr = String::from_utf8(result.stderr).unwrap();
+        assert!(stderr.contains("out of order"), "{why}: {stderr}");
+        assert!(!fake.log().exists(), "{why}: nothing runs");
+    }
+}
+
+/// On a re-deploy (every stack exists) the first phase of the stack in two
+/// phases deploys its second phase's template: the back rule stays.
+#[test]
+fn a_redeploy_keeps_the_second_phase() {
+    let fake = Fake::new();
+    let out = build_pilot_light(fake.dir.path());
+    let phased = "reports-dev-eu-west-1-w2";
+    for (existing, first_template) in [
+        ("reports-dev-eu-west-1-w2", "w2.json"),
+        (
+            "reports-dev-eu-west-1-w2 reports-dev-eu-central-1-w3",
+            "w2.phase2.json",
+        ),
+    ] {
+        let _ = std::fs::remove_file(fake.log());
+        let result = fake
+            .tapc()
+            .args(["deploy"])
+            .arg(&out)
+            .env("FAKE_AWS_EXISTING", existing)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(result.stdout).unwrap();
+        assert_eq!(result.status.code(), Some(0), "{stdout}");
+        let args = fake.all_args_of(phased);
+        assert_eq!(args.len(), 2, "{existing}");
+        assert!(
+            args[0].contains(&format!("reports-dev-eu-west-1-{first_template} ")),
+            "{existing}: {}",
+            args[0]
+        );
+        assert!(args[1].contains(".phase2.json "), "{}", args[1]);
     }
 }

@@ -14,6 +14,8 @@ struct Stack {
     name: String,
     region: String,
     primary: bool,
+    /// 1, or 2 for the second deployment of a stack of the same name.
+    phase: u64,
     template: Json,
 }
 
@@ -192,6 +194,12 @@ const RULES: &[Rule] = &[
         source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticache-globalreplicationgroup.html",
         check: datastore_primary_member,
     },
+    Rule {
+        ty: "AWS::S3::Bucket",
+        rule: "a replicated bucket in a secondary replicates back to the primary bucket (replica modifications synced), once its stack's last phase is deployed",
+        source: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-for-metadata-changes.html",
+        check: bucket_replicates_back,
+    },
 ];
 
 fn no_managed_password(r: &Res) -> Result<(), String> {
@@ -266,6 +274,84 @@ fn primary_password_from_replicated_secret(r: &Res) -> Result<(), String> {
     match depends.contains(&logical.as_str()) {
         true => Ok(()),
         false => Err(format!("does not depend on {logical}")),
+    }
+}
+
+fn bucket_name(bucket: &Json) -> &str {
+    let name = &bucket["Properties"]["BucketName"];
+    name.as_str()
+        .or_else(|| name["Fn::Sub"].as_str())
+        .unwrap_or_default()
+}
+
+/// Buckets of every stack of `b` in a primary or not, with their stack.
+fn buckets(b: &Build, primary: bool) -> impl Iterator<Item = (&Stack, &Json)> {
+    b.stacks
+        .iter()
+        .filter(move |s| s.primary == primary)
+        .flat_map(|s| {
+            let resources = s.template["Resources"].as_object().unwrap();
+            resources
+                .values()
+                .filter(|v| v["Type"] == "AWS::S3::Bucket")
+                .map(move |v| (s, v))
+        })
+}
+
+fn bucket_replicates_back(r: &Res) -> Result<(), String> {
+    if r.stack.primary {
+        return Ok(());
+    }
+    // The canary's artifact bucket (`failover = automatic`) holds no data of
+    // a service: nothing to replicate.
+    if r.stack.template["Resources"].get("WatchBucket") == Some(r.body) {
+        return Ok(());
+    }
+    // Names end with the region: the same service's bucket in the primary.
+    let name = bucket_name(r.body);
+    let stem = name.strip_suffix(r.stack.region.as_str()).unwrap_or(name);
+    let Some((_, primary)) = buckets(r.build, true)
+        .find(|(s, v)| bucket_name(v).strip_suffix(s.region.as_str()) == Some(stem))
+    else {
+        return Err("no bucket of the same service in the primary".into());
+    };
+    if primary["Properties"]
+        .get("ReplicationConfiguration")
+        .is_none()
+    {
+        return Ok(()); // not replicated
+    }
+    // The bucket as its stack's last phase leaves it.
+    let last = if r.stack.phase > 1 {
+        Some(r.body)
+    } else {
+        buckets(r.build, false)
+            .filter(|(s, _)| s.name == r.stack.name && s.phase > 1)
+            .map(|(_, v)| v)
+            .find(|v| bucket_name(v) == name)
+    };
+    let Some(last) = last else {
+        return Err(format!(
+            "stack {} has no second phase with the bucket",
+            r.stack.name
+        ));
+    };
+    let arn = format!("arn:${{AWS::Partition}}:s3:::{}", bucket_name(primary));
+    let rules = last["Properties"]["ReplicationConfiguration"]["Rules"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let back = rules.iter().any(|rule| {
+        rule["Status"] == "Enabled"
+            && rule["Destination"]["Bucket"]["Fn::Sub"] == arn.as_str()
+            && rule["SourceSelectionCriteria"]["ReplicaModifications"]["Status"] == "Enabled"
+    });
+    if back {
+        Ok(())
+    } else {
+        Err(format!(
+            "no enabled rule to {arn} with replica modifications"
+        ))
     }
 }
 
@@ -508,6 +594,7 @@ fn build(name: &str, text: &str) -> Build {
                 name: m["name"].as_str().unwrap().to_string(),
                 region: m["region"].as_str().unwrap().to_string(),
                 primary: m["region"] == primary.as_str(),
+                phase: m["phase"].as_u64().unwrap(),
                 template: serde_json::from_str(text).unwrap(),
             }
         })
@@ -757,4 +844,66 @@ fn the_cache_rules_fail_on_the_defects_they_describe() {
         let failed = failed_rules(&b, primary, ty, &change);
         assert!(!failed.is_empty(), "a defect of {ty} passes every rule");
     }
+}
+
+/// The back-replication rule fails on a secondary bucket whose last phase
+/// has no rule to the primary, and on a stack without a second phase.
+#[test]
+fn the_back_replication_rule_fails_on_the_defects_it_describes() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pilot-light.tap"),
+    )
+    .unwrap();
+    let mut b = build("pilot-light", &text);
+    let rule = RULES
+        .iter()
+        .find(|r| {
+            r.rule
+                .starts_with("a replicated bucket in a secondary replicates back")
+        })
+        .unwrap();
+    let second = b
+        .stacks
+        .iter()
+        .position(|s| s.phase == 2)
+        .expect("a phase 2");
+    let failing = |b: &Build, stack: usize, change: &dyn Fn(&mut Json)| {
+        let s = &b.stacks[stack];
+        let resources = s.template["Resources"].as_object().unwrap();
+        let mut body = resources
+            .values()
+            .find(|v| v["Type"] == "AWS::S3::Bucket")
+            .unwrap()
+            .clone();
+        change(&mut body);
+        (rule.check)(&Res {
+            build: b,
+            stack: s,
+            body: &body,
+        })
+    };
+    assert_eq!(failing(&b, second, &|_| {}), Ok(()));
+    let defects: [fn(&mut Json); 3] = [
+        |v| v["Properties"]["ReplicationConfiguration"] = Json::Null,
+        |v| {
+            v["Properties"]["ReplicationConfiguration"]["Rules"][0]["SourceSelectionCriteria"] =
+                Json::Null
+        },
+        |v| {
+            v["Properties"]["ReplicationConfiguration"]["Rules"][0]["Destination"]["Bucket"] =
+                serde_json::json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::elsewhere"})
+        },
+    ];
+    for change in defects {
+        assert!(failing(&b, second, &change).is_err());
+    }
+    // Without its second phase, the first phase's bucket fails the rule.
+    let first = b
+        .stacks
+        .iter()
+        .position(|s| s.phase == 1 && s.name == b.stacks[second].name)
+        .unwrap();
+    assert_eq!(failing(&b, first, &|_| {}), Ok(()));
+    b.stacks.remove(second);
+    assert!(failing(&b, first, &|_| {}).is_err());
 }

@@ -18,6 +18,8 @@ struct Stack {
     region: String,
     primary: bool,
     wave: u64,
+    /// 1, or 2 for the second deployment of a stack (`Built::phases`).
+    phase: u64,
     file: String,
     depends_on: Vec<String>,
     template: Json,
@@ -58,7 +60,10 @@ impl Stack {
 
 struct Built {
     example: String,
+    /// The stacks' first (or only) phase, in deployment order.
     stacks: Vec<Stack>,
+    /// The second phases: the same stacks deployed again, later.
+    phases: Vec<Stack>,
     manifest: Json,
     files: Vec<(String, String)>,
 }
@@ -193,6 +198,7 @@ fn build_file(name: &str, file: &SourceFile) -> Built {
                 region: m["region"].as_str().expect("region").to_string(),
                 primary: role == "primary",
                 wave: m["wave"].as_u64().expect("wave"),
+                phase: m["phase"].as_u64().expect("phase"),
                 file: file.clone(),
                 depends_on: m["depends_on"]
                     .as_array()
@@ -203,10 +209,12 @@ fn build_file(name: &str, file: &SourceFile) -> Built {
                 template,
             }
         })
-        .collect();
+        .collect::<Vec<Stack>>();
+    let (stacks, phases) = stacks.into_iter().partition(|s| s.phase == 1);
     Built {
         example: name.to_string(),
         stacks,
+        phases,
         manifest,
         files: output.files,
     }
@@ -747,6 +755,10 @@ fn check_s3(b: &Built, rtc: bool) {
                 "{ex}: DeleteMarkerReplication with a Filter"
             );
             assert!(rule["Priority"].is_u64(), "{ex}: V2 rules have a Priority");
+            assert_eq!(
+                rule["SourceSelectionCriteria"]["ReplicaModifications"]["Status"], "Enabled",
+                "{ex}: replica modification sync on the forward rule"
+            );
             let destination = &rule["Destination"];
             if rtc {
                 assert_eq!(destination["ReplicationTime"]["Status"], "Enabled");
@@ -802,13 +814,150 @@ fn check_s3(b: &Built, rtc: bool) {
         }
     }
     for region in b.secondaries() {
-        for (_, _, bucket) in b
+        for (ds, id, bucket) in b
             .find_in("AWS::S3::Bucket", region)
             .into_iter()
             .filter(|(_, id, _)| *id != "WatchBucket")
         {
             assert!(bucket.get("ReplicationConfiguration").is_none());
+            check_s3_back(b, ds, id, rtc);
         }
+    }
+}
+
+/// The secondary bucket `id` of stack `ds` replicates back to the primary
+/// bucket, in the second phase of its stack: deployed after the stack of the
+/// primary bucket, the first phase's template plus the rule and its role.
+fn check_s3_back(b: &Built, ds: usize, id: &str, rtc: bool) {
+    let ex = &b.example;
+    let first = &b.stacks[ds];
+    let (ps, _, primary) = b
+        .find_in("AWS::S3::Bucket", b.primary())
+        .into_iter()
+        .find(|(_, peer, _)| *peer == id)
+        .unwrap_or_else(|| panic!("{ex}: no primary bucket {id}"));
+    let phases: Vec<&Stack> = b.phases.iter().filter(|p| p.name == first.name).collect();
+    assert_eq!(phases.len(), 1, "{ex}: {} has one second phase", first.name);
+    let second = phases[0];
+    assert_eq!(second.phase, 2);
+    assert_eq!(second.region, first.region);
+    assert_eq!(second.file, format!("{}.phase2.json", first.name));
+    assert!(
+        second.wave > first.wave && second.wave > b.stacks[ps].wave,
+        "{ex}: phase 2 (wave {}) after phase 1 (wave {}) and the primary bucket's stack (wave {})",
+        second.wave,
+        first.wave,
+        b.stacks[ps].wave
+    );
+    for needed in [&first.name, &b.stacks[ps].name] {
+        assert!(
+            second.depends_on.contains(needed),
+            "{ex}: phase 2 depends on {needed}"
+        );
+    }
+    // The manifest lists it after every stack it depends on, with a note.
+    let listed = b.manifest["stacks"].as_array().expect("stacks");
+    let at = |name: &str, phase: u64| {
+        listed
+            .iter()
+            .position(|m| m["name"] == name && m["phase"] == phase)
+            .unwrap_or_else(|| panic!("{ex}: {name} phase {phase} not listed"))
+    };
+    let me = at(&second.name, 2);
+    assert!(at(&first.name, 1) < me && at(&b.stacks[ps].name, 1) < me);
+    assert!(listed[me]["note"]
+        .as_str()
+        .is_some_and(|n| n.contains("phase 2")));
+
+    // Phase 2 is phase 1 with the rule and its role: nothing else changes, so
+    // the update keeps every export that other stacks import.
+    let role_id = format!("{}ReplicationRole", id.trim_end_matches("Bucket"));
+    assert_eq!(first.outputs(), second.outputs(), "{ex}: outputs kept");
+    let mut added: Vec<&str> = Vec::new();
+    for (logical, resource) in second.resources() {
+        match first.resources().get(logical) {
+            Some(before) if logical == id => {
+                let mut props = resource["Properties"].clone();
+                props
+                    .as_object_mut()
+                    .expect("properties")
+                    .remove("ReplicationConfiguration");
+                assert_eq!(
+                    props, before["Properties"],
+                    "{ex}: bucket otherwise unchanged"
+                );
+                assert_eq!(resource["DeletionPolicy"], "Retain");
+            }
+            Some(before) => assert_eq!(resource, before, "{ex}: {logical} unchanged"),
+            None => added.push(logical),
+        }
+    }
+    assert_eq!(
+        added,
+        [role_id.as_str()],
+        "{ex}: phase 2 adds the role only"
+    );
+    assert_eq!(first.resources().len() + 1, second.resources().len());
+
+    // The rule: to the primary bucket, replica modifications synced, RTC and
+    // metrics together when `rtc = true`.
+    let config = &second.props(id)["ReplicationConfiguration"];
+    assert_eq!(att_of(&config["Role"], "Arn"), Some(role_id.as_str()));
+    let rules = config["Rules"].as_array().expect("Rules");
+    assert_eq!(rules.len(), 1, "{ex}: one rule back");
+    let rule = &rules[0];
+    let (source, dest) = (bucket_arn(second.props(id)), bucket_arn(primary));
+    assert_eq!(text(&rule["Destination"]["Bucket"]), Some(dest.as_str()));
+    assert_eq!(rule["Status"], "Enabled");
+    assert!(rule["Filter"].is_object() && rule["Priority"].is_u64());
+    assert_eq!(rule["DeleteMarkerReplication"]["Status"], "Enabled");
+    assert_eq!(
+        rule["SourceSelectionCriteria"]["ReplicaModifications"]["Status"], "Enabled",
+        "{ex}: replica modification sync on the back rule"
+    );
+    let destination = &rule["Destination"];
+    assert_eq!(
+        destination.get("ReplicationTime").is_some(),
+        rtc,
+        "{ex}: RTC as the replicate says"
+    );
+    assert_eq!(
+        destination.get("Metrics").is_some(),
+        destination.get("ReplicationTime").is_some(),
+        "{ex}: RTC needs metrics"
+    );
+    if rtc {
+        assert_eq!(destination["ReplicationTime"]["Time"]["Minutes"], 15);
+        assert_eq!(destination["Metrics"]["EventThreshold"]["Minutes"], 15);
+    }
+
+    // The role, in the secondary: the actions on exactly the two buckets.
+    assert_eq!(second.ty(&role_id), Some("AWS::IAM::Role"));
+    let (trusted, actions) = role_policy(second.props(&role_id));
+    assert_eq!(trusted, set(["s3.amazonaws.com"]), "{ex}");
+    let listed: BTreeSet<String> = actions.keys().cloned().collect();
+    assert_eq!(listed, set(S3_REPLICATION_ACTIONS), "{ex}: back actions");
+    let objects = |arn: &str| BTreeSet::from([format!("{arn}/*")]);
+    for action in ["s3:GetReplicationConfiguration", "s3:ListBucket"] {
+        assert_eq!(
+            actions[action],
+            BTreeSet::from([source.clone()]),
+            "{action}"
+        );
+    }
+    for action in [
+        "s3:GetObjectVersionForReplication",
+        "s3:GetObjectVersionAcl",
+        "s3:GetObjectVersionTagging",
+    ] {
+        assert_eq!(actions[action], objects(&source), "{action}");
+    }
+    for action in [
+        "s3:ReplicateObject",
+        "s3:ReplicateDelete",
+        "s3:ReplicateTags",
+    ] {
+        assert_eq!(actions[action], objects(&dest), "{action}");
     }
 }
 
@@ -1724,8 +1873,13 @@ fn templates_within_limits_and_references_resolve() {
             .zip(&b.files)
         {
             assert_eq!(m["template"], *file);
-            let stack = &b.stacks[b.stack_index(s(&m["name"]))];
-            assert_eq!(stack.file, *file);
+            let stack = b
+                .stacks
+                .iter()
+                .chain(&b.phases)
+                .find(|st| st.file == *file)
+                .unwrap_or_else(|| panic!("{ex}: no stack of {file}"));
+            assert_eq!(stack.name, s(&m["name"]));
             assert_eq!(
                 m["resources"],
                 stack.resources().len(),
@@ -2660,6 +2814,10 @@ fn stack_sizes_match_what_the_lowering_emits() {
         let output = tapc::lower::lower(&model).unwrap_or_else(|d| panic!("{name}: {d:#?}"));
         assert_eq!(output.plan.stacks.len() + 2, output.files.len());
         for (stack, (_, text)) in output.plan.stacks.iter().zip(&output.files) {
+            // A second phase has no nodes of its own (`s3_replicates_back`).
+            if stack.phase2.is_some() {
+                continue;
+            }
             let template: serde_json::Value = serde_json::from_str(text).unwrap();
             let (resources, outputs) = stack
                 .nodes

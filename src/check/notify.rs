@@ -10,7 +10,7 @@
 //! subscription, which either resource's deletion removes).
 
 use crate::diag::{Diagnostic, Span};
-use crate::model::Attrs;
+use crate::model::{Attrs, Role};
 use crate::syntax::ast::{Body, ValueKind};
 
 use super::Partial;
@@ -96,26 +96,54 @@ pub(super) fn addresses(body: &Body, attrs: &Attrs, diags: &mut Vec<Diagnostic>)
     }
 }
 
-/// W601: the platform has DR alarms (the replication-lag alarm of every Aurora
-/// secondary) and `notify` names nobody.
+/// W601: the platform has DR alarms and `notify` names nobody. Every alarm
+/// tapc emits counts: the replication-lag alarm of each service whose kind has
+/// one in each region it replicates to (`lower::aurora`), and the serving
+/// alarm of each secondary when the platform has an endpoint (`lower::dns`).
 pub(super) fn reach(p: &Partial, diags: &mut Vec<Diagnostic>) {
     let Some(platform) = p.platform else { return };
     if !platform.attrs.strings("notify").is_empty() {
         return;
     }
-    let alarmed: Vec<&str> = p
+    let lagged: Vec<(&str, usize)> = p
         .services
         .iter()
         .flatten()
         .filter(|s| s.kind.imp.lag_alarm())
-        .filter(|s| {
-            s.replication
-                .as_ref()
-                .is_some_and(|r| !r.regions.is_empty())
-        })
-        .map(|s| s.name.as_str())
+        .filter_map(|s| Some((s.name.as_str(), s.replication.as_ref()?.regions.len())))
+        .filter(|&(_, n)| n > 0)
         .collect();
-    let Some(first) = alarmed.first() else { return };
+    let secondaries = p
+        .regions
+        .iter()
+        .filter(|r| r.role == Role::Secondary)
+        .count();
+    let serving = if p.endpoints.is_empty() {
+        0
+    } else {
+        secondaries
+    };
+    let total = lagged.iter().map(|&(_, n)| n).sum::<usize>() + serving;
+    if total == 0 {
+        return;
+    }
+    let mut what = Vec::new();
+    if let Some((first, _)) = lagged.first() {
+        let others = if lagged.len() > 1 {
+            " (and others)"
+        } else {
+            ""
+        };
+        what.push(format!(
+            "`{first}`{others} has a replication-lag alarm in every secondary it replicates to"
+        ));
+    }
+    if serving > 0 {
+        what.push(format!(
+            "every secondary has a serving alarm (endpoint `{}`)",
+            p.endpoints[0].name
+        ));
+    }
     // The `notify = []` the user wrote, or the platform's name when it is missing.
     let at = match platform.attrs.origin("notify") {
         Some(o) if o.span != platform.name_span => o.span,
@@ -126,8 +154,9 @@ pub(super) fn reach(p: &Partial, diags: &mut Vec<Diagnostic>) {
             .label(
                 at,
                 format!(
-                    "`{first}`{} has a replication-lag alarm in every secondary, and `notify` is empty",
-                    if alarmed.len() > 1 { " (and others)" } else { "" }
+                    "{}: {total} alarm{}, and `notify` is empty",
+                    what.join("; "),
+                    if total == 1 { "" } else { "s" },
                 ),
             )
             .help("add the addresses of the people on call to the platform: `notify = [\"oncall@example.com\"]`"),

@@ -210,7 +210,7 @@ pub(crate) fn write(model: &Model, prefix: &str, ids: &[String], documents: Docu
             before.extend(svc.kind.imp.before_failback(&names, i, r));
         }
         if !before.is_empty() {
-            out.push_str("0. Before the runbook, bring back what was written in this region:\n\n");
+            out.push_str("0. Before the runbook, check that what was written in this region has reached the primary:\n\n");
             for check in &before {
                 item(&mut out, &check.what, &check.command, &check.expect, "");
             }

@@ -110,6 +110,16 @@ pub(crate) trait Behaviour: Sync + std::fmt::Debug {
     fn regional_edges(&self, _model: &Model, _i: usize, _region: usize) -> Vec<(NodeKind, usize)> {
         Vec::new()
     }
+    /// Nodes the service's node in `region` depends on for what the second
+    /// phase of its stack adds (`graph::Phase`): they are deployed after it.
+    fn second_phase_edges(
+        &self,
+        _model: &Model,
+        _i: usize,
+        _region: usize,
+    ) -> Vec<(NodeKind, usize)> {
+        Vec::new()
+    }
     /// Nodes the global part depends on for replication.
     fn global_edges(&self, _model: &Model, _i: usize) -> Vec<(NodeKind, usize)> {
         Vec::new()
@@ -122,6 +132,12 @@ pub(crate) trait Behaviour: Sync + std::fmt::Debug {
     fn size(&self, model: &Model, i: usize, region: usize, part: Part) -> (usize, usize);
     /// Adds the resources of `part` in the context's region.
     fn lower(&self, ctx: &mut Ctx, i: usize, part: Part);
+    /// What the second phase of the stack of the service's node in the
+    /// context's region adds to its first phase's template: resources by
+    /// logical ID, each merged into the resource of that ID if there is one.
+    fn second_phase(&self, _ctx: &Ctx, _i: usize) -> Vec<(String, Json)> {
+        Vec::new()
+    }
     /// A value other stacks of the region import, as an expression in the
     /// stack of the regional node, and whether it is a list.
     fn value(&self, _ctx: &Ctx, _i: usize, _key: &str) -> Option<(Json, bool)> {

@@ -215,18 +215,26 @@ fn lower_all(
                     .help("split the platform into several programs, each with fewer services"),
             );
         }
-        stacks_json.push(serde_json::json!({
+        let mut entry = serde_json::json!({
             "name": stack.name,
             "region": model.regions[stack.region].code,
             "role": role(&model.regions[stack.region]),
             "wave": stack.wave + 1,
-            "template": format!("{}.json", stack.name),
+            "phase": stack.phase(),
+            "template": template_file(stack),
             "depends_on": stack.depends_on.iter().map(|&d| plan.stacks[d].name.clone()).collect::<Vec<_>>(),
             "parameters": {},
             "resources": resources,
             "outputs": outputs,
             "needs_s3_upload": bytes > MAX_INLINE_BYTES,
-        }));
+        });
+        if let Some(phase) = &stack.phase2 {
+            entry["note"] = serde_json::json!(format!(
+                "phase 2 of the stack first deployed in wave {}: the same stack, updated with a template that adds what needs a stack deployed after its first phase (a secondary S3 bucket's replication back to the primary bucket, which must exist first)",
+                plan.stacks[phase.first].wave + 1
+            ));
+        }
+        stacks_json.push(entry);
     }
     if !diags.is_empty() {
         return Err(diags);
@@ -280,7 +288,16 @@ fn plan_with(model: &Model, prefix: &str, runbooks: &[Vec<runbook::Runbook>]) ->
         prefix,
         &services,
         &|kind, region| {
-            let (resources, outputs) = size(model, kind, region);
+            let (mut resources, outputs) = size(model, kind, region);
+            // The second phase of the stack adds a resource (a role) per late
+            // edge: counted here, so that it fits too.
+            if let NodeKind::Service(i) = kind {
+                resources += model.services[i]
+                    .kind
+                    .imp
+                    .second_phase_edges(model, i, region)
+                    .len();
+            }
             let bytes = match kind {
                 // The canary's script and the watch's roles, generously.
                 NodeKind::Runbook(k) => {
@@ -634,6 +651,10 @@ impl<'m> Ctx<'m> {
             .filter(|&s| plan.stacks[s].region == self.region)
             .collect();
         for &s in &mine {
+            // A second phase is written with its first (below).
+            if plan.stacks[s].phase2.is_some() {
+                continue;
+            }
             self.stack = s;
             for &n in &plan.stacks[s].nodes {
                 self.lower_node(n);
@@ -642,7 +663,14 @@ impl<'m> Ctx<'m> {
             let t = &mut self.templates[s];
             let count = t.resources.len();
             let resources = Json::Obj(std::mem::take(&mut t.resources));
-            t.written = Some(if self.measure {
+            // A second phase is built from its first phase's text (below), so
+            // that text is written even when only measuring.
+            let second = plan
+                .stacks
+                .iter()
+                .any(|p| p.phase2.as_ref().is_some_and(|ph| ph.first == s));
+            let t = &mut self.templates[s];
+            t.written = Some(if self.measure && !second {
                 let mut len = json::Count::default();
                 json::write_pretty(&resources, 1, &mut len);
                 (count, String::new(), len.0)
@@ -654,11 +682,25 @@ impl<'m> Ctx<'m> {
                 (count, text, len)
             });
             for &f in mine.iter().filter(|&&f| f <= s && last_use[f] == s) {
-                let (text, resources, outputs, len) = self.finish(f);
+                let seconds: Vec<usize> = (0..plan.stacks.len())
+                    .filter(|&p| {
+                        plan.stacks[p]
+                            .phase2
+                            .as_ref()
+                            .is_some_and(|ph| ph.first == f)
+                    })
+                    .collect();
+                let (text, resources, outputs, len) = self.finish(f, !seconds.is_empty());
                 self.made[f] = Some((resources, outputs, len));
+                for p in seconds {
+                    let (text, resources, outputs) = self.second_phase(&text, p);
+                    self.made[p] = Some((resources, outputs, text.len()));
+                    if !self.measure {
+                        emit(p, template_file(&plan.stacks[p]), text);
+                    }
+                }
                 if !self.measure {
-                    let name = format!("{}.json", plan.stacks[f].name);
-                    emit(f, name, text);
+                    emit(f, template_file(&plan.stacks[f]), text);
                 }
             }
         }
@@ -743,7 +785,7 @@ impl<'m> Ctx<'m> {
 
     /// Template `s` as text (empty when measuring), with its resource count,
     /// output keys and length.
-    fn finish(&mut self, s: usize) -> (String, usize, Vec<String>, usize) {
+    fn finish(&mut self, s: usize, need_text: bool) -> (String, usize, Vec<String>, usize) {
         let t = std::mem::take(&mut self.templates[s]);
         let (resources, written, written_len) =
             t.written.expect("a stack is written before it is final");
@@ -757,7 +799,7 @@ impl<'m> Ctx<'m> {
             stack.wave + 1
         );
         let outputs = t.outputs.keys().map(String::from).collect();
-        if self.measure {
+        if self.measure && !need_text {
             let mut len = json::Count(written_len);
             document(&mut len, description, "", t.outputs);
             return (String::new(), resources, outputs, len.0);
@@ -766,6 +808,43 @@ impl<'m> Ctx<'m> {
         document(&mut text, description, &written, t.outputs);
         let len = text.len();
         (text, resources, outputs, len)
+    }
+
+    /// The template of second phase `p`: its first phase's final template
+    /// (`first`, exports included, so that the update keeps them) with what
+    /// the kinds of its nodes add.
+    fn second_phase(&self, first: &str, p: usize) -> (String, usize, Vec<String>) {
+        let stack = &self.plan.stacks[p];
+        let phase = stack.phase2.as_ref().expect("a second phase");
+        let mut doc: Value = serde_json::from_str(first).expect("tapc writes JSON");
+        let resources = doc["Resources"]
+            .as_object_mut()
+            .expect("a template has resources");
+        for &n in &phase.nodes {
+            if let NodeKind::Service(i) = self.plan.graph[n].kind {
+                for (logical, add) in self.model.services[i].kind.imp.second_phase(self, i) {
+                    let add: Value = serde_json::from_str(&add.to_compact()).expect("JSON");
+                    merge(resources.entry(logical).or_insert(Value::Null), add);
+                }
+            }
+        }
+        let count = resources.len();
+        let region = &self.model.regions[stack.region];
+        doc["Description"] = Value::from(format!(
+            "tapc: platform {}, {} ({}), wave {}: phase 2 of the stack first deployed in wave {}",
+            self.model.platform.name,
+            region.code,
+            role(region),
+            stack.wave + 1,
+            self.plan.stacks[phase.first].wave + 1
+        ));
+        let outputs = doc["Outputs"]
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        let mut text = serde_json::to_string_pretty(&doc).expect("a JSON value serializes");
+        text.push('\n');
+        (text, count, outputs)
     }
 
     /// Outputs operators look up, in the current stack.
@@ -808,6 +887,27 @@ fn document(out: &mut impl std::fmt::Write, description: String, resources: &str
         json::write_pretty(&Json::Obj(outputs), 1, out);
     }
     let _ = out.write_str("\n}\n");
+}
+
+/// Merges `add` into `into`: objects key by key, anything else replaced.
+fn merge(into: &mut Value, add: Value) {
+    match (into, add) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                merge(a.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        (slot, add) => *slot = add,
+    }
+}
+
+/// The template file of a stack: `NAME.json`, `NAME.phase2.json` for the
+/// second phase of a stack.
+fn template_file(stack: &graph::Stack) -> String {
+    match stack.phase() {
+        1 => format!("{}.json", stack.name),
+        n => format!("{}.phase{n}.json", stack.name),
+    }
 }
 
 /// How a resource takes tags.

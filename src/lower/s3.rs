@@ -1,6 +1,9 @@
 //! `s3`: a versioned, encrypted, private bucket per region; the primary bucket
-//! replicates to every secondary bucket (with Replication Time Control and
-//! metrics when `rtc = true`) through a least-privilege role (aws-dr.md 1.3).
+//! replicates to every secondary bucket, and each secondary bucket back to the
+//! primary (added by the second phase of its stack, once the primary bucket
+//! exists: `graph::Phase`), with Replication Time Control and metrics when
+//! `rtc = true`, each direction through a least-privilege role of its own
+//! region (aws-dr.md 1.3).
 
 use super::json::{json, Json};
 
@@ -15,8 +18,92 @@ fn arn(bucket: &str) -> String {
     format!("arn:${{AWS::Partition}}:s3:::{bucket}")
 }
 
+/// The regions the primary bucket of service `i` replicates to, when the
+/// context is the primary and the service is replicated.
+fn forward(ctx: &Ctx, i: usize) -> Option<Vec<usize>> {
+    let rep = ctx.service(i).replication.as_ref()?;
+    ctx.is_primary().then(|| rep.regions.clone())
+}
+
+/// The replication of service `i`'s bucket in the context's region to the
+/// buckets of `regions`: the role's logical ID and properties, and the
+/// bucket's `ReplicationConfiguration`. Rules in both directions (primary to
+/// secondary, and back) sync replica modifications
+/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-for-metadata-changes.html);
+/// they do not loop, since S3 does not replicate a replica again
+/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html).
+/// The role has the permissions of
+/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html
+/// on exactly the source and destination buckets.
+fn replication(ctx: &Ctx, i: usize, regions: &[usize]) -> (String, Json, Json) {
+    let name = ctx.name(NameKind::Bucket, i, ctx.region_code());
+    let rtc = ctx
+        .service(i)
+        .replication
+        .as_ref()
+        .and_then(|rep| rep.attrs.bool("rtc"))
+        .unwrap_or(false);
+    let role = ctx.id(i, "ReplicationRole");
+    let destinations: Vec<String> = regions
+        .iter()
+        .map(|&r| ctx.name(NameKind::Bucket, i, &ctx.model.regions[r].code))
+        .collect();
+    let rules: Vec<Json> = regions
+        .iter()
+        .zip(&destinations)
+        .enumerate()
+        .map(|(k, (&r, dest))| {
+            let mut destination = json!({ "Bucket": sub(arn(dest)) });
+            if rtc {
+                destination["ReplicationTime"] =
+                    json!({ "Status": "Enabled", "Time": { "Minutes": 15 } });
+                destination["Metrics"] =
+                    json!({ "Status": "Enabled", "EventThreshold": { "Minutes": 15 } });
+            }
+            json!({
+                "Id": format!("to-{}", ctx.model.regions[r].code),
+                "Status": "Enabled",
+                "Priority": k + 1,
+                "Filter": { "Prefix": "" },
+                "DeleteMarkerReplication": { "Status": "Enabled" },
+                "SourceSelectionCriteria": { "ReplicaModifications": { "Status": "Enabled" } },
+                "Destination": destination,
+            })
+        })
+        .collect();
+    let config = json!({ "Role": get_att(&role, "Arn"), "Rules": rules });
+    let statements = json!([
+        { "Effect": "Allow", "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"], "Resource": sub(arn(&name)) },
+        { "Effect": "Allow", "Action": ["s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"], "Resource": sub(format!("{}/*", arn(&name))) },
+        { "Effect": "Allow", "Action": ["s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"], "Resource": destinations.iter().map(|d| sub(format!("{}/*", arn(d)))).collect::<Vec<_>>() },
+    ]);
+    let props = json!({
+        "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": "s3.amazonaws.com" }, "Action": "sts:AssumeRole" }] },
+        "Policies": [{ "PolicyName": "replication", "PolicyDocument": { "Version": "2012-10-17", "Statement": statements } }],
+        "Tags": ctx.tags(ctx.region),
+    });
+    (role, props, config)
+}
+
+/// The bucket of service `i` in the context's region, a secondary, replicates
+/// back to the primary bucket: added by the second phase of the bucket's
+/// stack, deployed once the primary bucket exists (`graph::Phase`). Returns
+/// the logical IDs and resources the second phase adds or changes.
+fn back(ctx: &Ctx, i: usize) -> Vec<(String, Json)> {
+    let (role, role_props, config) = replication(ctx, i, &[ctx.model.primary()]);
+    vec![
+        (
+            ctx.id(i, "Bucket"),
+            json!({ "Properties": { "ReplicationConfiguration": config } }),
+        ),
+        (
+            role,
+            json!({ "Type": "AWS::IAM::Role", "Properties": role_props }),
+        ),
+    ]
+}
+
 fn lower(ctx: &mut Ctx, i: usize) {
-    let svc = ctx.service(i);
     let region = ctx.region_code();
     let name = ctx.name(NameKind::Bucket, i, region);
     let bucket = ctx.id(i, "Bucket");
@@ -27,54 +114,10 @@ fn lower(ctx: &mut Ctx, i: usize) {
         "PublicAccessBlockConfiguration": { "BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true },
         "OwnershipControls": { "Rules": [{ "ObjectOwnership": "BucketOwnerEnforced" }] },
     });
-    let replication = svc.replication.as_ref().filter(|_| ctx.is_primary());
-    if let Some(rep) = replication {
-        let rtc = rep.attrs.bool("rtc").unwrap_or(false);
-        let role = ctx.id(i, "ReplicationRole");
-        let destinations: Vec<String> = rep
-            .regions
-            .iter()
-            .map(|&r| ctx.name(NameKind::Bucket, i, &ctx.model.regions[r].code))
-            .collect();
-        let rules: Vec<Json> = rep
-            .regions
-            .iter()
-            .zip(&destinations)
-            .enumerate()
-            .map(|(k, (&r, dest))| {
-                let mut destination = json!({ "Bucket": sub(arn(dest)) });
-                if rtc {
-                    destination["ReplicationTime"] =
-                        json!({ "Status": "Enabled", "Time": { "Minutes": 15 } });
-                    destination["Metrics"] =
-                        json!({ "Status": "Enabled", "EventThreshold": { "Minutes": 15 } });
-                }
-                json!({
-                    "Id": format!("to-{}", ctx.model.regions[r].code),
-                    "Status": "Enabled",
-                    "Priority": k + 1,
-                    "Filter": { "Prefix": "" },
-                    "DeleteMarkerReplication": { "Status": "Enabled" },
-                    "Destination": destination,
-                })
-            })
-            .collect();
-        props["ReplicationConfiguration"] =
-            json!({ "Role": get_att(&role, "Arn"), "Rules": rules });
-        let statements = json!([
-            { "Effect": "Allow", "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"], "Resource": sub(arn(&name)) },
-            { "Effect": "Allow", "Action": ["s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"], "Resource": sub(format!("{}/*", arn(&name))) },
-            { "Effect": "Allow", "Action": ["s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"], "Resource": destinations.iter().map(|d| sub(format!("{}/*", arn(d)))).collect::<Vec<_>>() },
-        ]);
-        ctx.add(
-            &role,
-            "AWS::IAM::Role",
-            json!({
-                "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": "s3.amazonaws.com" }, "Action": "sts:AssumeRole" }] },
-                "Policies": [{ "PolicyName": "replication", "PolicyDocument": { "Version": "2012-10-17", "Statement": statements } }],
-            }),
-            Tags::List("Tags"),
-        );
+    if let Some(regions) = forward(ctx, i) {
+        let (role, role_props, config) = replication(ctx, i, &regions);
+        props["ReplicationConfiguration"] = config;
+        ctx.add(&role, "AWS::IAM::Role", role_props, Tags::None);
     }
     retain(ctx.add(&bucket, "AWS::S3::Bucket", props, Tags::List("Tags")));
     ctx.add(
@@ -116,6 +159,21 @@ impl Behaviour for S3 {
             .map(|s| (NodeKind::Service(i), s))
             .collect()
     }
+    /// A secondary bucket replicates back to the primary bucket, which is
+    /// deployed after it: in the second phase of its stack.
+    fn second_phase_edges(&self, model: &Model, i: usize, region: usize) -> Vec<(NodeKind, usize)> {
+        let replicated = model.services[i]
+            .replication
+            .as_ref()
+            .is_some_and(|rep| rep.regions.contains(&region));
+        if region == model.primary() || !replicated {
+            return Vec::new();
+        }
+        vec![(NodeKind::Service(i), model.primary())]
+    }
+    fn second_phase(&self, ctx: &Ctx, i: usize) -> Vec<(String, Json)> {
+        back(ctx, i)
+    }
     fn size(&self, model: &Model, i: usize, region: usize, _part: Part) -> (usize, usize) {
         let primary = model.regions[region].role == Role::Primary;
         let replicated = model.services[i].replication.is_some();
@@ -142,11 +200,22 @@ impl Behaviour for S3 {
             "Resource": sub(format!("{}/*", arn(&bucket))),
         }));
     }
-    /// Replication runs from the primary bucket only: objects written in the
-    /// secondary while it served are copied back by hand before traffic
-    /// returns (`aws s3 sync` copies what is missing or differs).
+    /// The secondary bucket replicates back to the primary bucket (second
+    /// phase of its stack): before traffic returns, the operator checks that
+    /// replication caught up. S3 marks each source object's
+    /// `ReplicationStatus` (`PENDING`, `COMPLETED`, `FAILED`; `REPLICA` on a
+    /// replica) and, with Replication Time Control, publishes
+    /// `OperationsPendingReplication` per rule
+    /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html,
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html).
+    /// `aws s3 sync` remains the fallback for what replication did not copy
+    /// (objects written before the rule existed, or `FAILED`).
     fn before_failback(&self, names: &Names, i: usize, region: usize) -> Vec<Check> {
         let model = names.model;
+        let rep = model.services[i]
+            .replication
+            .as_ref()
+            .filter(|rep| rep.regions.contains(&region));
         let (code, primary) = (
             &model.regions[region].code,
             &model.regions[model.primary()].code,
@@ -156,17 +225,40 @@ impl Behaviour for S3 {
                 .name(NameKind::Bucket, i, r)
                 .replace("${AWS::AccountId}", "$ACCOUNT")
         };
-        vec![Check {
+        let (from, to) = (bucket(code), bucket(primary));
+        let account = "ACCOUNT=$(aws sts get-caller-identity --query Account --output text)";
+        let sync = format!(
+            "{account}; aws s3 sync s3://{from} s3://{to} --source-region {code} --region {primary}"
+        );
+        // Not replicated to this region: nothing copies its objects back.
+        let Some(rep) = rep else {
+            return vec![Check {
+                what: format!("copy the objects written in `{code}` to `{primary}` (this bucket is not replicated)"),
+                command: sync,
+                expect: "it ends without an error; run it again until it copies nothing".into(),
+            }];
+        };
+        let mut checks = vec![Check {
             what: format!(
-                "copy the objects written in `{code}` to `{primary}` (this build replicates `{primary}` to `{code}` only)",
+                "the newest object written in `{code}` has replicated back to `{primary}` (rule `to-{primary}` of the bucket in `{code}`)",
             ),
             command: format!(
-                "ACCOUNT=$(aws sts get-caller-identity --query Account --output text); aws s3 sync s3://{} s3://{} --source-region {code} --region {primary}",
-                bucket(code),
-                bucket(primary)
+                "{account}; KEY=$(aws s3api list-objects-v2 --bucket {from} --region {code} --query 'sort_by(Contents, &LastModified)[-1].Key' --output text); aws s3api head-object --bucket {from} --key \"$KEY\" --region {code} --query ReplicationStatus --output text"
             ),
-            expect: "it ends without an error; run it again until it copies nothing".into(),
-        }]
+            expect: format!(
+                "`COMPLETED` (or `REPLICA`: the newest object came from `{primary}`); `PENDING`: wait and run it again; `FAILED`, or objects written in `{code}` before the back rule existed: copy them, as a fallback, with `{sync}` until it copies nothing"
+            ),
+        }];
+        if rep.attrs.bool("rtc").unwrap_or(false) {
+            checks.push(Check {
+                what: format!("no object of `{code}` waits to replicate to `{primary}` (Replication Time Control metrics)"),
+                command: format!(
+                    "{account}; aws cloudwatch get-metric-statistics --region {code} --namespace AWS/S3 --metric-name OperationsPendingReplication --dimensions Name=SourceBucket,Value={from} Name=DestinationBucket,Value={to} Name=RuleId,Value=to-{primary} --start-time $(date -u -d '-15 min' +%FT%TZ) --end-time $(date -u +%FT%TZ) --period 60 --statistics Maximum --query 'sort_by(Datapoints, &Timestamp)[-1].Maximum'"
+                ),
+                expect: "0".into(),
+            });
+        }
+        checks
     }
     fn names(&self) -> &'static [NameKind] {
         &[NameKind::Bucket]
