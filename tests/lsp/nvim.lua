@@ -77,7 +77,7 @@ end
 
 -- Hover on `rto`: the budget term by term.
 local hover = request("textDocument/hover", "rto", 0)
-check(hover and hover.contents.value:find("**total 4m6s** within rto 5m", 1, true),
+check(hover and hover.contents.value:find("**total 4m36s** within rto 5m", 1, true),
   "hover: " .. vim.inspect(hover))
 
 -- Completion after `strategy = `.

@@ -85,7 +85,7 @@ async def test_hover_completion_definition_formatting(client: LanguageClient):
     hover = await client.text_document_hover_async(
         types.HoverParams(text_document=doc, position=position(TRADING, "rto"))
     )
-    assert "**total 4m6s** within rto 5m" in hover.contents.value
+    assert "**total 4m36s** within rto 5m" in hover.contents.value
 
     items = await client.text_document_completion_async(
         types.CompletionParams(
