@@ -49,48 +49,23 @@ fn lower_cluster(ctx: &mut Ctx, i: usize) {
         id("Cluster"),
     );
     let private = ctx.value(NodeKind::Network, "PrivateSubnets");
-    let vpc = ctx.value(NodeKind::Network, "VpcId");
-    let vpc_cidr = ctx.value(NodeKind::Network, "VpcCidr");
     // Retained: a deleted key would make the retained snapshots unrestorable.
-    retain(ctx.add(
-        &key,
-        "AWS::KMS::Key",
-        json!({
-            "Description": if ctx.is_primary() {
-                format!("Storage and master secret encryption of {} in {region}", svc.name)
-            } else {
-                format!("Storage encryption of {} in {region}", svc.name)
-            },
-            "EnableKeyRotation": true,
-            "KeyPolicy": {
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Sid": "AccountAdministers",
-                    "Effect": "Allow",
-                    "Principal": { "AWS": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root") },
-                    "Action": "kms:*",
-                    "Resource": "*",
-                }],
-            },
-        }),
-        Tags::List("Tags"),
-    ));
+    let description = if ctx.is_primary() {
+        format!(
+            "Storage and master secret encryption of {} in {region}",
+            svc.name
+        )
+    } else {
+        format!("Storage encryption of {} in {region}", svc.name)
+    };
+    ctx.retained_key(&key, description);
     ctx.add(
         &subnets,
         "AWS::RDS::DBSubnetGroup",
         json!({ "DBSubnetGroupDescription": format!("Private subnets of {}", svc.name), "SubnetIds": private }),
         Tags::List("Tags"),
     );
-    ctx.add(
-        &sg,
-        "AWS::EC2::SecurityGroup",
-        json!({
-            "GroupDescription": format!("Database {}", svc.name),
-            "VpcId": vpc,
-            "SecurityGroupIngress": [{ "IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT, "CidrIp": vpc_cidr, "Description": "PostgreSQL from the VPC" }],
-        }),
-        Tags::List("Tags"),
-    );
+    ctx.vpc_security_group(&sg, format!("Database {}", svc.name), PORT, "PostgreSQL");
     let version = svc.attrs.str("version").unwrap_or_default();
     let mut props = json!({
         "DBClusterIdentifier": ctx.name(NameKind::DbCluster, i, region),
@@ -269,15 +244,10 @@ impl Behaviour for Aurora {
     }
     /// A secondary cluster joins the global cluster, which adopts the primary's.
     fn regional_edges(&self, model: &Model, i: usize, region: usize) -> Vec<(NodeKind, usize)> {
-        let primary = model.primary();
-        if region == primary {
-            Vec::new()
-        } else {
-            vec![(NodeKind::Global(i), primary)]
-        }
+        super::kinds::joins_global(model, i, region)
     }
     fn global_edges(&self, model: &Model, i: usize) -> Vec<(NodeKind, usize)> {
-        vec![(NodeKind::Service(i), model.primary())]
+        super::kinds::founded_by_primary(model, i)
     }
     fn size(&self, model: &Model, i: usize, region: usize, part: Part) -> (usize, usize) {
         if part == Part::Global {

@@ -119,15 +119,10 @@ impl Behaviour for Elasticache {
     }
     /// A secondary group joins the datastore, which the primary group founds.
     fn regional_edges(&self, model: &Model, i: usize, region: usize) -> Vec<(NodeKind, usize)> {
-        let primary = model.primary();
-        if region == primary {
-            Vec::new()
-        } else {
-            vec![(NodeKind::Global(i), primary)]
-        }
+        super::kinds::joins_global(model, i, region)
     }
     fn global_edges(&self, model: &Model, i: usize) -> Vec<(NodeKind, usize)> {
-        vec![(NodeKind::Service(i), model.primary())]
+        super::kinds::founded_by_primary(model, i)
     }
     fn size(&self, model: &Model, _i: usize, region: usize, part: Part) -> (usize, usize) {
         match part {
@@ -330,44 +325,18 @@ fn lower_group(ctx: &mut Ctx, i: usize) {
         id("AuthSecret"),
     );
     let private = ctx.value(NodeKind::Network, "PrivateSubnets");
-    let vpc = ctx.value(NodeKind::Network, "VpcId");
-    let vpc_cidr = ctx.value(NodeKind::Network, "VpcCidr");
     // Retained: a deleted key would make the retained groups unreadable.
-    retain(ctx.add(
+    ctx.retained_key(
         &key,
-        "AWS::KMS::Key",
-        json!({
-            "Description": format!("Encryption at rest of the cache {} in {region}", svc.name),
-            "EnableKeyRotation": true,
-            "KeyPolicy": {
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Sid": "AccountAdministers",
-                    "Effect": "Allow",
-                    "Principal": { "AWS": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root") },
-                    "Action": "kms:*",
-                    "Resource": "*",
-                }],
-            },
-        }),
-        Tags::List("Tags"),
-    ));
+        format!("Encryption at rest of the cache {} in {region}", svc.name),
+    );
     ctx.add(
         &subnets,
         "AWS::ElastiCache::SubnetGroup",
         json!({ "Description": format!("Private subnets of {}", svc.name), "SubnetIds": private }),
         Tags::List("Tags"),
     );
-    ctx.add(
-        &sg,
-        "AWS::EC2::SecurityGroup",
-        json!({
-            "GroupDescription": format!("Cache {}", svc.name),
-            "VpcId": vpc,
-            "SecurityGroupIngress": [{ "IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT, "CidrIp": vpc_cidr, "Description": "Valkey/Redis OSS from the VPC" }],
-        }),
-        Tags::List("Tags"),
-    );
+    ctx.vpc_security_group(&sg, format!("Cache {}", svc.name), PORT, "Valkey/Redis OSS");
     let secret_name = ctx.name(NameKind::AuthSecret, i, "");
     let shards = svc.attrs.int("shards").unwrap_or(1);
     let replicas = svc.attrs.int("replicas").unwrap_or(1);

@@ -196,6 +196,23 @@ pub(crate) trait Behaviour: Sync + std::fmt::Debug {
     fn check(&self, _p: &Partial, _svc: &Service, _diags: &mut Vec<Diagnostic>) {}
 }
 
+/// Edges of a kind whose secondaries join a global resource that the primary's
+/// regional part founds (Aurora's global cluster, ElastiCache's global
+/// datastore): a secondary needs the global part, which needs the primary.
+pub(super) fn joins_global(model: &Model, i: usize, region: usize) -> Vec<(NodeKind, usize)> {
+    let primary = model.primary();
+    if region == primary {
+        Vec::new()
+    } else {
+        vec![(NodeKind::Global(i), primary)]
+    }
+}
+
+/// The global part of such a kind, founded by the primary's regional part.
+pub(super) fn founded_by_primary(model: &Model, i: usize) -> Vec<(NodeKind, usize)> {
+    vec![(NodeKind::Service(i), model.primary())]
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

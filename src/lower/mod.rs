@@ -708,6 +708,54 @@ impl<'m> Ctx<'m> {
 
     /// A value of node `kind` in this region: a `Ref`/`GetAtt` in the same stack,
     /// an export and `Fn::ImportValue` from an earlier stack of the region.
+    /// A customer-managed key of this region, administered by the account,
+    /// rotated, and retained: a deleted key would make the retained data it
+    /// encrypts unreadable.
+    pub(crate) fn retained_key(&mut self, logical: &str, description: String) {
+        retain(self.add(
+            logical,
+            "AWS::KMS::Key",
+            json!({
+                "Description": description,
+                "EnableKeyRotation": true,
+                "KeyPolicy": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Sid": "AccountAdministers",
+                        "Effect": "Allow",
+                        "Principal": { "AWS": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root") },
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    }],
+                },
+            }),
+            Tags::List("Tags"),
+        ));
+    }
+
+    /// A security group of this region's VPC admitting TCP on `port` from the
+    /// VPC only (`what`: who connects, for the rule's description).
+    pub(crate) fn vpc_security_group(
+        &mut self,
+        logical: &str,
+        group: String,
+        port: u16,
+        what: &str,
+    ) {
+        let vpc = self.value(NodeKind::Network, "VpcId");
+        let vpc_cidr = self.value(NodeKind::Network, "VpcCidr");
+        self.add(
+            logical,
+            "AWS::EC2::SecurityGroup",
+            json!({
+                "GroupDescription": group,
+                "VpcId": vpc,
+                "SecurityGroupIngress": [{ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "CidrIp": vpc_cidr, "Description": format!("{what} from the VPC") }],
+            }),
+            Tags::List("Tags"),
+        );
+    }
+
     pub(crate) fn value(&mut self, kind: NodeKind, key: &str) -> Json {
         let producer = self
             .plan
