@@ -156,10 +156,12 @@ fn skip_trivia(src: &str, mut pos: usize) -> usize {
 }
 
 /// Where to resume after a broken item: the next line that starts with a
-/// top-level keyword, or the end of the file.
+/// top-level keyword, or the end of the file. `from` is any byte offset, not
+/// necessarily a character boundary (`parse_item` doubles its slice), so the
+/// search runs over bytes; a line start is always a boundary.
 fn next_item_start(src: &str, from: usize) -> usize {
     let mut pos = from;
-    while let Some(i) = src[pos..].find('\n') {
+    while let Some(i) = src.as_bytes()[pos..].iter().position(|&b| b == b'\n') {
         pos += i + 1;
         let rest = &src[pos..];
         let starts_item = KEYWORDS.iter().any(|kw| {
@@ -1170,6 +1172,15 @@ pub fn parse_literal(text: &str) -> Option<Value<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A doubled slice may end inside a multi-byte character; recovery still
+    /// finds the next item (found by tests/proptest_parser.rs).
+    #[test]
+    fn a_slice_ending_inside_a_character_does_not_panic() {
+        let (_, diags) = parse("import[\nparam \u{800}");
+        assert!(!diags.is_empty());
+        assert_eq!(next_item_start("a\u{800}\nparam x", 2), 5);
+    }
 
     /// Each item is parsed in a slice that ends at the next line starting with
     /// a keyword; an item that goes on past such lines is parsed whole.
