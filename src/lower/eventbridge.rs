@@ -78,13 +78,7 @@ fn lower_forward(ctx: &mut Ctx, i: usize) {
                 .filter(|r| r != code)
                 .collect();
             pattern["region"] = json!(others);
-            let (logical, name) = match k {
-                0 => (ctx.id(i, "ForwardRule"), base.clone()),
-                k => (
-                    ctx.id(i, &format!("ForwardRule{}", k + 1)),
-                    format!("{base}-{}", k + 1),
-                ),
-            };
+            let (logical, name) = rule_names(ctx, i, &base, k);
             ctx.add(
                 &logical,
                 "AWS::Events::Rule",
@@ -103,13 +97,7 @@ fn lower_forward(ctx: &mut Ctx, i: usize) {
     }
     // A rule takes at most 5 targets: more secondaries get more rules.
     for (k, chunk) in rule_targets.chunks(MAX_TARGETS).enumerate() {
-        let (logical, name) = match k {
-            0 => (ctx.id(i, "ForwardRule"), base.clone()),
-            k => (
-                ctx.id(i, &format!("ForwardRule{}", k + 1)),
-                format!("{base}-{}", k + 1),
-            ),
-        };
+        let (logical, name) = rule_names(ctx, i, &base, k);
         ctx.add(
             &logical,
             "AWS::Events::Rule",
@@ -123,6 +111,18 @@ fn lower_forward(ctx: &mut Ctx, i: usize) {
             }),
             Tags::None,
         );
+    }
+}
+
+/// Logical id and name of the `k`th forwarding rule of service `i`: the first
+/// keeps the plain names, the others are numbered from 2.
+fn rule_names(ctx: &Ctx, i: usize, base: &str, k: usize) -> (String, String) {
+    match k {
+        0 => (ctx.id(i, "ForwardRule"), base.to_string()),
+        k => (
+            ctx.id(i, &format!("ForwardRule{}", k + 1)),
+            format!("{base}-{}", k + 1),
+        ),
     }
 }
 
