@@ -34,7 +34,7 @@ fn main() {
         println!("cargo:rerun-if-changed={path}");
     }
     let src = std::fs::read_to_string(STDLIB).unwrap_or_else(|e| panic!("{STDLIB}: {e}"));
-    let (file, diags) = syntax::parse(&src);
+    let (file, diags) = syntax::parse_in(diag::FileId::STDLIB, &src);
     if let Some(d) = diags.first() {
         let at = d.primary_span().start;
         let line = src[..at.min(src.len())].matches('\n').count() + 1;
@@ -65,7 +65,10 @@ fn main() {
 }
 
 fn span(s: diag::Span) -> String {
-    format!("Span {{ start: {}, end: {} }}", s.start, s.end)
+    format!(
+        "Span {{ file: FileId::STDLIB, start: {}, end: {} }}",
+        s.start, s.end
+    )
 }
 
 fn ident(i: &syntax::ast::Ident) -> String {
@@ -117,6 +120,8 @@ fn value(v: &Value) -> String {
             format!("ValueKind::Cidr {{ addr: {addr}, prefix: {prefix} }}")
         }
         ValueKind::Symbol(s) => format!("ValueKind::Symbol({s:?})"),
+        // The stdlib parsed without errors (checked above).
+        ValueKind::Error => "ValueKind::Error".into(),
         ValueKind::List(items) => {
             let items: Vec<String> = items.iter().map(value).collect();
             format!("ValueKind::List(vec![{}])", items.join(","))

@@ -68,10 +68,7 @@ fn errors(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("check+render", n), |b| {
             b.iter(|| {
                 let checked = tapc::check_source(black_box(&file), &[]).expect("no usage error");
-                let report = [Report {
-                    file: &file,
-                    diagnostics: &checked.diagnostics,
-                }];
+                let report = [Report::single(&file, &checked.diagnostics)];
                 render_human(&report, false).len() + render_json(&report).to_string().len()
             })
         });

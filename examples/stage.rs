@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         eprintln!("stage: N must be a number, not `{n}`");
         return ExitCode::from(2);
     };
-    let file = match tapc::read_source(std::path::Path::new(path)) {
+    let file = match tapc::read_source(std::path::Path::new(path), tapc::diag::FileId::ROOT) {
         Ok((file, None)) => file,
         Ok((_, Some(_))) => {
             eprintln!("stage: {path} is not UTF-8");

@@ -43,13 +43,28 @@ impl SourceFile {
     }
 }
 
-/// The diagnostics of one file, in the order of their position.
+/// The diagnostics of one program, in the order of their position, and its
+/// files (`FileId` indexes `files`).
 pub struct Report<'a> {
-    pub file: &'a SourceFile,
+    pub files: &'a [SourceFile],
     pub diagnostics: &'a [Diagnostic],
 }
 
-impl Report<'_> {
+impl<'a> Report<'a> {
+    /// The report of a program in one file.
+    pub fn single(file: &'a SourceFile, diagnostics: &'a [Diagnostic]) -> Report<'a> {
+        Report {
+            files: std::slice::from_ref(file),
+            diagnostics,
+        }
+    }
+
+    /// The file a span points into (the root for a span of no file of the
+    /// program, which no diagnostic has).
+    pub fn file(&self, span: Span) -> &'a SourceFile {
+        self.files.get(span.file.index()).unwrap_or(&self.files[0])
+    }
+
     pub fn count(&self, severity: Severity) -> usize {
         self.diagnostics
             .iter()
@@ -82,20 +97,23 @@ pub fn render_json(reports: &[Report<'_>]) -> Json {
         errors += report.count(Severity::Error);
         warnings += report.count(Severity::Warning);
         for d in report.diagnostics {
+            let file = report.file(d.primary_span());
             let mut obj = json!({
                 "code": d.code,
                 "severity": d.severity.as_str(),
                 "message": d.message,
-                "file": report.file.name,
+                "file": file.name,
             });
             let map = obj.as_object_mut().expect("object literal");
-            map.extend(location_json(report.file, d.primary_span()));
+            map.extend(location_json(file, d.primary_span()));
             let labels: Vec<Json> = d
                 .labels
                 .iter()
                 .enumerate()
                 .map(|(i, l)| {
-                    let mut label = location_json(report.file, l.span);
+                    let mut label = serde_json::Map::new();
+                    label.insert("file".into(), report.file(l.span).name.clone().into());
+                    label.extend(location_json(report.file(l.span), l.span));
                     label.insert("message".into(), l.text.clone().into());
                     label.insert("primary".into(), (i == 0).into());
                     Json::Object(label)
@@ -135,7 +153,7 @@ pub fn fingerprints(reports: &[Report<'_>]) -> Vec<Vec<String>> {
                 .iter()
                 .map(|d| {
                     let span = d.primary_span();
-                    let file = report.file;
+                    let file = report.file(span);
                     let text = file.text.get(span.start..span.end).unwrap_or("");
                     let index = file.index();
                     let line = index.line(span.start);
@@ -197,12 +215,13 @@ pub fn render_github(reports: &[Report<'_>]) -> String {
     for report in reports {
         for d in report.diagnostics {
             let span = d.primary_span();
-            let (line, col) = report.file.line_col(span.start);
-            let (end_line, end_col) = report.file.line_col(span.end);
+            let file = report.file(span);
+            let (line, col) = file.line_col(span.start);
+            let (end_line, end_col) = file.line_col(span.end);
             out.push_str(&format!(
                 "::{} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={}::{}\n",
                 d.severity.as_str(),
-                property(&repo_path(&report.file.name)),
+                property(&repo_path(&file.name)),
                 property(d.code),
                 data(&full_message(d)),
             ));
@@ -219,8 +238,9 @@ pub fn render_gitlab(reports: &[Report<'_>]) -> Json {
     for (report, prints) in reports.iter().zip(&fingerprints) {
         for (d, fingerprint) in report.diagnostics.iter().zip(prints) {
             let span = d.primary_span();
-            let (begin, _) = report.file.line_col(span.start);
-            let (end, _) = report.file.line_col(span.end);
+            let file = report.file(span);
+            let (begin, _) = file.line_col(span.start);
+            let (end, _) = file.line_col(span.end);
             issues.push(json!({
                 "description": full_message(d),
                 "check_name": d.code,
@@ -230,7 +250,7 @@ pub fn render_gitlab(reports: &[Report<'_>]) -> Json {
                     Severity::Warning => "minor",
                 },
                 "location": {
-                    "path": repo_path(&report.file.name),
+                    "path": repo_path(&file.name),
                     "lines": { "begin": begin, "end": end },
                 },
             }));
@@ -271,11 +291,11 @@ pub fn render_sarif(reports: &[Report<'_>]) -> Json {
     let fingerprints = fingerprints(reports);
     let mut results = Vec::new();
     for (report, prints) in reports.iter().zip(&fingerprints) {
-        let artifact = artifact_location(&report.file.name, cwd.as_deref());
         for (d, fingerprint) in report.diagnostics.iter().zip(prints) {
             let region = |span: Span| {
-                let (line, col) = report.file.line_col(span.start);
-                let (end_line, end_col) = report.file.line_col(span.end);
+                let file = report.file(span);
+                let (line, col) = file.line_col(span.start);
+                let (end_line, end_col) = file.line_col(span.end);
                 json!({
                     "startLine": line, "startColumn": col,
                     "endLine": end_line, "endColumn": end_col,
@@ -284,7 +304,7 @@ pub fn render_sarif(reports: &[Report<'_>]) -> Json {
             };
             let physical = |span: Span| {
                 json!({
-                    "artifactLocation": artifact,
+                    "artifactLocation": artifact_location(&report.file(span).name, cwd.as_deref()),
                     "region": region(span),
                 })
             };

@@ -92,7 +92,7 @@ pub enum Outcome {
 /// permissions) only if `write` and its layout changes. `Err` is a one-line I/O
 /// error.
 pub fn format_file(path: &Path, write: bool) -> Result<Outcome, String> {
-    let (file, encoding_error) = crate::read_source(path)?;
+    let (file, encoding_error) = crate::read_source(path, crate::diag::FileId::ROOT)?;
     if let Some(d) = encoding_error {
         return Ok(Outcome::Invalid(file, vec![d]));
     }

@@ -12,6 +12,7 @@ pub mod explain;
 pub mod fmt;
 pub mod gen;
 pub mod graph;
+mod load;
 pub mod lower;
 pub mod lsp;
 pub mod model;
@@ -23,7 +24,7 @@ pub mod suggest;
 pub mod summary;
 pub mod syntax;
 
-use diag::{Diagnostic, SourceFile};
+use diag::{Diagnostic, FileId, Report, Severity, SourceFile, Span};
 pub use output::OutputDir;
 
 /// The largest program tapc reads, in bytes: 16 MiB. A platform of 10,000
@@ -33,25 +34,30 @@ pub use output::OutputDir;
 /// about a second, and is reported as E009.
 pub const MAX_SOURCE_BYTES: usize = 16 << 20;
 
-/// Reads a program from disk. `Err` is a one-line I/O error (exit status 2). A
-/// file larger than `MAX_SOURCE_BYTES` is read up to the limit and reported as
-/// E009; one that is not UTF-8 is reported as E008. Either way the text keeps
-/// the file's byte offsets (see `decode`).
-pub fn read_source(path: &std::path::Path) -> Result<(SourceFile, Option<Diagnostic>), String> {
+/// Reads a source file from disk, as file `id` of its program. `Err` is a
+/// one-line I/O error (exit status 2). A file larger than `MAX_SOURCE_BYTES`
+/// is read up to the limit and reported as E009; one that is not UTF-8 is
+/// reported as E008. Either way the text keeps the file's byte offsets (see
+/// `decode`).
+pub fn read_source(
+    path: &std::path::Path,
+    id: FileId,
+) -> Result<(SourceFile, Option<Diagnostic>), String> {
     let shown = path.display();
     if path.is_dir() {
         return Err(format!("cannot read `{shown}`: it is a directory"));
     }
     let reason = |e: std::io::Error| format!("cannot read `{shown}`: {}", io_reason(&e));
     let file = std::fs::File::open(path).map_err(reason)?;
-    read_program(shown.to_string(), file).map_err(reason)
+    read_program(shown.to_string(), id, file).map_err(reason)
 }
 
-/// Reads a program from `input` (a file, standard input), named `name` in
+/// Reads a source file from `input` (a file, standard input), named `name` in
 /// diagnostics, as `read_source` does: at most one byte past the limit, so that
 /// `/dev/zero` and endless pipes stop.
 pub fn read_program(
     name: String,
+    id: FileId,
     input: impl std::io::Read,
 ) -> std::io::Result<(SourceFile, Option<Diagnostic>)> {
     use std::io::Read;
@@ -68,7 +74,7 @@ pub fn read_program(
         Some(
             Diagnostic::error("E009", "the file is larger than 16 MiB")
                 .label(
-                    diag::Span::new(limit, limit),
+                    Span::new(id, limit, limit),
                     format!("tapc stopped reading here, at byte {limit}"),
                 )
                 .help("a program is at most 16 MiB; is this the right file?"),
@@ -77,7 +83,7 @@ pub fn read_program(
         invalid.map(|bad| {
             Diagnostic::error("E008", "the file is not UTF-8 text")
                 .label(
-                    diag::Span::new(bad.start, bad.end),
+                    Span::new(id, bad.start, bad.end),
                     format!("invalid UTF-8 at byte {}", bad.start),
                 )
                 .help("save the file as UTF-8; is this the right file?")
@@ -123,53 +129,101 @@ pub fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Reads, parses and checks one file. `Err` is a one-line I/O or usage error.
-pub fn check_path(
-    path: &std::path::Path,
-    params: &[(String, String)],
-) -> Result<(SourceFile, check::Checked), String> {
-    check_read(read_source(path)?, params)
+/// A checked program and its source files: the root first, then the files it
+/// imports (`FileId` indexes `files`).
+pub struct Program {
+    pub files: Vec<SourceFile>,
+    pub checked: check::Checked,
 }
 
-/// Checks a program read by `read_source` or `read_program`.
+impl Program {
+    /// The program's diagnostics, to render.
+    pub fn report(&self) -> Report<'_> {
+        Report {
+            files: &self.files,
+            diagnostics: &self.checked.diagnostics,
+        }
+    }
+}
+
+/// Reads and checks the program whose root file is `path`, with every file it
+/// imports. `Err` is a one-line I/O error about the root file or a usage
+/// error; an import that cannot be read is a diagnostic (E107).
+pub fn check_path(path: &std::path::Path, params: &[(String, String)]) -> Result<Program, String> {
+    check_read(read_source(path, FileId::ROOT)?, params)
+}
+
+/// Checks a program whose root file was read by `read_source` or
+/// `read_program` (its imports are read from disk, relative to its name's
+/// directory: the current directory for standard input).
 pub fn check_read(
-    (file, read_error): (SourceFile, Option<Diagnostic>),
+    (root, read_error): (SourceFile, Option<Diagnostic>),
     params: &[(String, String)],
-) -> Result<(SourceFile, check::Checked), String> {
-    let checked = match read_error {
-        Some(d) => check::Checked {
-            model: None,
-            diagnostics: vec![d],
-        },
-        None => check_source(&file, params)?,
+) -> Result<Program, String> {
+    let (imported, checked) = match read_error {
+        Some(d) => (
+            Vec::new(),
+            check::Checked {
+                model: None,
+                diagnostics: vec![d],
+            },
+        ),
+        None => check_program(&root, params)?,
     };
-    Ok((file, checked))
+    let mut files = vec![root];
+    files.extend(imported);
+    Ok(Program { files, checked })
 }
 
-/// Parses and checks one source file, lowering it in memory when it checks.
+/// Parses and checks a program whose root file is `file`, lowering it in
+/// memory when it checks. For a program in one file: the files it imports are
+/// read and checked, but only `check_read` keeps them to render diagnostics.
 pub fn check_source(
     file: &SourceFile,
     params: &[(String, String)],
 ) -> Result<check::Checked, String> {
-    let (ast, syntax_errors) = syntax::parse(&file.text);
-    if !syntax_errors.is_empty() {
-        return Ok(check::Checked {
-            model: None,
-            diagnostics: syntax_errors,
-        });
-    }
-    let mut checked = check::check(&ast, params)?;
-    // What only the lowering finds (a template or an IAM policy over AWS's
-    // quotas) is reported by `check` too: no program passes `check` and
-    // fails `build`. The templates are measured, not written.
-    if let Some(model) = &checked.model {
-        if let Err(found) = lower::measure(model) {
-            checked.diagnostics.extend(found);
+    Ok(check_program(file, params)?.1)
+}
+
+/// The one pipeline of every command: load the root and its imports, parse
+/// each file once, check the program, and lower it in memory when it checks.
+/// Returns the imported files (ids 1 and up) and what the checks found.
+fn check_program(
+    root: &SourceFile,
+    params: &[(String, String)],
+) -> Result<(Vec<SourceFile>, check::Checked), String> {
+    let arena = typed_arena::Arena::new();
+    let checked = {
+        let (ast, mut diagnostics) = load::load(root, &arena);
+        let mut checked = check::check(&ast, params)?;
+        if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+            // A broken item or value may be what a whole-program check
+            // misses (no platform, no secondary, a budget term): only what
+            // stands on its own is reported until the program parses.
             checked
                 .diagnostics
-                .sort_by(|a, b| (a.primary_span(), a.code).cmp(&(b.primary_span(), b.code)));
+                .retain(|d| !check::whole_program(d.code));
+        }
+        // Syntax and import errors first: the checker's own are sorted.
+        diagnostics.append(&mut checked.diagnostics);
+        diagnostics.sort_by(|a, b| (a.primary_span(), a.code).cmp(&(b.primary_span(), b.code)));
+        if diagnostics.iter().any(|d| d.severity == Severity::Error) {
             checked.model = None;
         }
-    }
-    Ok(checked)
+        checked.diagnostics = diagnostics;
+        // What only the lowering finds (a template or an IAM policy over AWS's
+        // quotas) is reported by `check` too: no program passes `check` and
+        // fails `build`. The templates are measured, not written.
+        if let Some(model) = &checked.model {
+            if let Err(found) = lower::measure(model) {
+                checked.diagnostics.extend(found);
+                checked
+                    .diagnostics
+                    .sort_by(|a, b| (a.primary_span(), a.code).cmp(&(b.primary_span(), b.code)));
+                checked.model = None;
+            }
+        }
+        checked
+    };
+    Ok((arena.into_vec(), checked))
 }

@@ -21,7 +21,7 @@ use lsp_types as lsp;
 use serde_json::Value as Json;
 
 use crate::check::budget::Budget;
-use crate::diag::{Diagnostic, Severity, SourceFile, Span};
+use crate::diag::{Diagnostic, FileId, Severity, SourceFile, Span};
 use crate::model::Model;
 use crate::stdlib::{schema, Field, Fields, Type};
 
@@ -118,7 +118,7 @@ impl Doc {
             match crate::check::check(&ast, &[]) {
                 Ok(checked) => (checked.diagnostics, checked.model),
                 Err(why) => (
-                    vec![Diagnostic::error("E001", why).label(Span::new(0, 0), "")],
+                    vec![Diagnostic::error("E001", why).label(Span::new(FileId::ROOT, 0, 0), "")],
                     None,
                 ),
             }
@@ -468,7 +468,9 @@ fn symbols(doc: &Doc) -> Vec<lsp::DocumentSymbol> {
                     SymbolKind::INTERFACE,
                     name.span,
                 ),
-                ItemKind::Import { .. } | ItemKind::Schema { .. } => return None,
+                ItemKind::Import { .. } | ItemKind::Schema { .. } | ItemKind::Broken { .. } => {
+                    return None
+                }
             };
             Some(lsp::DocumentSymbol {
                 name,
@@ -518,7 +520,7 @@ fn scan(src: &str) -> Vec<Token> {
     let push = |out: &mut Vec<Token>, tok, s, e| {
         out.push(Token {
             tok,
-            span: Span::new(s, e),
+            span: Span::new(FileId::ROOT, s, e),
         })
     };
     while i < b.len() {

@@ -280,11 +280,7 @@ fn check(
     lints: &Lints,
     params: &[(String, String)],
 ) -> Result<ExitCode, String> {
-    let mut files: Vec<(
-        SourceFile,
-        Vec<tapc::diag::Diagnostic>,
-        Option<tapc::model::Model>,
-    )> = Vec::new();
+    let mut programs: Vec<tapc::Program> = Vec::new();
     if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return Err("`-` (standard input) can be given only once".to_string());
     }
@@ -297,29 +293,26 @@ fn check(
         } else {
             tapc::check_path(path, params)
         };
-        let (file, mut checked) = match checked {
-            Ok(checked) => checked,
+        let mut program = match checked {
+            Ok(program) => program,
             Err(message) => {
                 eprintln!("tapc: {message}");
                 unreadable += 1;
                 continue;
             }
         };
-        lints.apply(&mut checked.diagnostics);
-        files.push((file, checked.diagnostics, checked.model));
+        lints.apply(&mut program.checked.diagnostics);
+        programs.push(program);
     }
-    let reports: Vec<Report> = files
-        .iter()
-        .map(|(file, diagnostics, _)| Report { file, diagnostics })
-        .collect();
+    let reports: Vec<Report> = programs.iter().map(tapc::Program::report).collect();
     let errors: usize = reports.iter().map(|r| r.count(Severity::Error)).sum();
     let warnings: usize = reports.iter().map(|r| r.count(Severity::Warning)).sum();
     match format {
         Format::Human => {
             eprint!("{}", render_human(&reports, color()));
             let mut out = String::new();
-            for (_, _, model) in &files {
-                if let Some(model) = model {
+            for program in &programs {
+                if let Some(model) = &program.checked.model {
                     out.push_str(&tapc::summary::check(model));
                 }
             }
@@ -351,23 +344,22 @@ fn check(
 
 /// Standard input as a program named `<stdin>`.
 fn read_stdin() -> Result<(SourceFile, Option<tapc::diag::Diagnostic>), String> {
-    tapc::read_program("<stdin>".to_string(), std::io::stdin().lock())
-        .map_err(|e| format!("cannot read standard input: {}", tapc::io_reason(&e)))
+    tapc::read_program(
+        "<stdin>".to_string(),
+        tapc::diag::FileId::ROOT,
+        std::io::stdin().lock(),
+    )
+    .map_err(|e| format!("cannot read standard input: {}", tapc::io_reason(&e)))
 }
 
-/// Reads and checks one program, printing its diagnostics to stderr; the model
-/// if it has no errors.
-fn checked_model(
+/// Reads and checks one program, printing its diagnostics to stderr.
+fn checked_program(
     path: &std::path::Path,
     params: &[(String, String)],
-) -> Result<(SourceFile, Option<tapc::model::Model>), String> {
-    let (file, checked) = tapc::check_path(path, params)?;
-    let report = [Report {
-        file: &file,
-        diagnostics: &checked.diagnostics,
-    }];
-    eprint!("{}", render_human(&report, color()));
-    Ok((file, checked.model))
+) -> Result<tapc::Program, String> {
+    let program = tapc::check_path(path, params)?;
+    eprint!("{}", render_human(&[program.report()], color()));
+    Ok(program)
 }
 
 fn build(
@@ -375,7 +367,8 @@ fn build(
     out: &std::path::Path,
     params: &[(String, String)],
 ) -> Result<ExitCode, String> {
-    let (file, Some(model)) = checked_model(path, params)? else {
+    let mut program = checked_program(path, params)?;
+    let Some(model) = program.checked.model.take() else {
         eprintln!("tapc: {} has errors; nothing was written", path.display());
         return Ok(ExitCode::from(1));
     };
@@ -386,11 +379,11 @@ fn build(
     let lowered = match lowered {
         Ok(lowered) => lowered,
         Err(diagnostics) => {
-            let report = [Report {
-                file: &file,
+            let report = Report {
+                files: &program.files,
                 diagnostics: &diagnostics,
-            }];
-            eprint!("{}", render_human(&report, color()));
+            };
+            eprint!("{}", render_human(&[report], color()));
             eprintln!("tapc: nothing was written");
             return Ok(ExitCode::from(1));
         }
@@ -405,11 +398,10 @@ fn graph(
     format: GraphFormat,
     params: &[(String, String)],
 ) -> Result<ExitCode, String> {
-    let (file, model) = checked_model(path, params)?;
-    let Some(model) = model else {
+    let program = checked_program(path, params)?;
+    let Some(model) = &program.checked.model else {
         // What resolves, drawn all the same: a `needs` cycle is best seen.
-        let (ast, _) = tapc::syntax::parse(&file.text);
-        let sketch = tapc::sketch::sketch(&ast);
+        let sketch = tapc::sketch::sketch_program(&program.files);
         print_out(&match format {
             GraphFormat::Dot => sketch.to_dot(),
             GraphFormat::Mermaid => sketch.to_mermaid(),
@@ -421,11 +413,11 @@ fn graph(
         );
         return Ok(ExitCode::from(1));
     };
-    let plan = tapc::lower::plan(&model);
+    let plan = tapc::lower::plan(model);
     let text = match format {
-        GraphFormat::Dot => tapc::graph::to_dot(&plan, &model),
-        GraphFormat::Mermaid => tapc::graph::to_mermaid(&plan, &model),
-        GraphFormat::Json => format!("{:#}\n", tapc::graph::to_json(&plan, &model)),
+        GraphFormat::Dot => tapc::graph::to_dot(&plan, model),
+        GraphFormat::Mermaid => tapc::graph::to_mermaid(&plan, model),
+        GraphFormat::Json => format!("{:#}\n", tapc::graph::to_json(&plan, model)),
     };
     print_out(&text)?;
     Ok(ExitCode::SUCCESS)
@@ -514,10 +506,7 @@ fn fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode, String> {
                 }
             }
             Ok(Outcome::Invalid(file, diagnostics)) => {
-                let report = [Report {
-                    file: &file,
-                    diagnostics: &diagnostics,
-                }];
+                let report = [Report::single(&file, &diagnostics)];
                 eprint!("{}", render_human(&report, std::io::stderr().is_terminal()));
                 eprintln!("tapc: {} has errors; it is left as it is", path.display());
                 status = status.max(1);

@@ -18,6 +18,17 @@ pub struct Sketch {
     pub edges: Vec<(usize, usize, bool)>,
 }
 
+/// The services and `needs` of a program in `files` (the root, then the files
+/// it imports), however broken the rest is.
+pub fn sketch_program(files: &[crate::diag::SourceFile]) -> Sketch {
+    let mut items = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let id = crate::diag::FileId(i as u32);
+        items.extend(crate::syntax::parse_in(id, &file.text).0.items);
+    }
+    sketch(&File { items })
+}
+
 /// The services and `needs` of a parsed program, however broken the rest is.
 pub fn sketch(file: &File) -> Sketch {
     let mut services: Vec<(String, String)> = Vec::new();

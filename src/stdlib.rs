@@ -348,7 +348,7 @@ pub fn schema() -> &'static Schema {
 /// The syntax tree of `SOURCE`, parsed when tapc was compiled (build.rs), so
 /// that start-up does not parse it.
 fn embedded_tree() -> File<'static> {
-    use crate::diag::Span;
+    use crate::diag::{FileId, Span};
     use crate::syntax::ast::{Attr, Block, Body, Ident, Item, MapKey};
     use std::borrow::Cow;
     include!(concat!(env!("OUT_DIR"), "/stdlib_tree.rs"))
@@ -356,7 +356,7 @@ fn embedded_tree() -> File<'static> {
 
 /// Loads a stdlib source; any error names what is malformed.
 pub fn load(src: &str) -> Result<Schema, String> {
-    let (file, diags) = crate::syntax::parse(src);
+    let (file, diags) = crate::syntax::parse_in(crate::diag::FileId::STDLIB, src);
     if let Some(d) = diags.first() {
         return Err(format!(
             "stdlib: {} at byte {}",
@@ -795,9 +795,11 @@ fn literal(v: &Value) -> Result<Val, String> {
 }
 
 impl Val {
-    /// The value of a literal, or `None` if a string in it interpolates a param.
+    /// The value of a literal, or `None` if a string in it interpolates a
+    /// param or it holds a literal that did not parse.
     pub fn from_literal(v: &Value) -> Option<Val> {
         Some(match &v.kind {
+            ValueKind::Error => return None,
             ValueKind::Str(parts) => {
                 let mut s = String::new();
                 for p in parts {
@@ -880,7 +882,7 @@ mod tests {
 
     #[test]
     fn the_tree_parsed_at_build_time_is_the_stdlib() {
-        let (parsed, diags) = crate::syntax::parse(super::SOURCE);
+        let (parsed, diags) = crate::syntax::parse_in(crate::diag::FileId::STDLIB, super::SOURCE);
         assert!(diags.is_empty());
         assert!(super::embedded_tree() == parsed);
         assert_eq!(

@@ -154,7 +154,8 @@ fn build_matches_the_library_byte_for_byte() {
     let tmp = TempDir::new().expect("temp dir");
     let out = tmp.path().join("out");
     build("global", &out).assert().success();
-    let (file, _) = tapc::read_source(&example("global")).expect("readable");
+    let (file, _) =
+        tapc::read_source(&example("global"), tapc::diag::FileId::ROOT).expect("readable");
     let model = tapc::check_source(&file, &[])
         .expect("checks")
         .model

@@ -23,10 +23,7 @@ fn bad_programs() {
             "{} produced no diagnostic",
             path.display()
         );
-        let report = [Report {
-            file: &file,
-            diagnostics: &diagnostics,
-        }];
+        let report = [Report::single(&file, &diagnostics)];
         let human = render_human(&report, false);
         insta::assert_snapshot!(format!("{}\n---\n{human}", file.text));
         if file
@@ -69,10 +66,7 @@ fn good_programs() {
             .iter()
             .any(|d| d.severity == tapc::diag::Severity::Error)
         {
-            let report = [Report {
-                file: &file,
-                diagnostics: &diagnostics,
-            }];
+            let report = [Report::single(&file, &diagnostics)];
             failures.push_str(&format!(
                 "{}:\n{}\n",
                 path.display(),
@@ -151,10 +145,7 @@ fn invisible_characters_are_escaped_in_every_message() {
             let checked = tapc::check_source(&file, &[]).unwrap();
             // Nor does the source shown in a report: no escape sequence or bidi
             // control reaches the terminal.
-            let report = [Report {
-                file: &file,
-                diagnostics: &checked.diagnostics,
-            }];
+            let report = [Report::single(&file, &checked.diagnostics)];
             let shown = render_human(&report, false);
             assert!(
                 !shown

@@ -25,10 +25,7 @@ fn check_pipeline(text: &str) {
             );
         }
     }
-    let report = [Report {
-        file: &file,
-        diagnostics: &checked.diagnostics,
-    }];
+    let report = [Report::single(&file, &checked.diagnostics)];
     render_human(&report, false);
     render_json(&report);
     render_sarif(&report);

@@ -144,7 +144,8 @@ fn example_path(name: &str) -> PathBuf {
 }
 
 fn build(name: &str) -> Built {
-    let (file, encoding) = tapc::read_source(&example_path(name)).expect("example readable");
+    let (file, encoding) =
+        tapc::read_source(&example_path(name), tapc::diag::FileId::ROOT).expect("example readable");
     assert!(encoding.is_none(), "{name}: not UTF-8");
     build_file(name, &file)
 }
@@ -2115,7 +2116,7 @@ fn reordering_top_level_items_changes_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("trading.tap");
     std::fs::write(&path, &reordered).expect("write the copy");
-    let (file, _) = tapc::read_source(&path).expect("read the copy");
+    let (file, _) = tapc::read_source(&path, tapc::diag::FileId::ROOT).expect("read the copy");
     let original = build("trading");
     let copy = build_file("trading-reordered", &file);
     assert_eq!(original.files.len(), copy.files.len());

@@ -52,10 +52,7 @@ fn check_with(src: &str, params: &[(String, String)]) -> Result<(), TestCaseErro
     let checked = tapc::check_source(&file, params)
         .map_err(|e| TestCaseError::fail(format!("usage error: {e}")))?;
     check_diagnostics(src, &checked.diagnostics)?;
-    let report = [Report {
-        file: &file,
-        diagnostics: &checked.diagnostics,
-    }];
+    let report = [Report::single(&file, &checked.diagnostics)];
     render_human(&report, false);
     render_json(&report);
     render_sarif(&report);

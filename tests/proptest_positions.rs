@@ -121,15 +121,13 @@ fn outputs_agree(bytes: &[u8]) -> Result<(), TestCaseError> {
     let dir = tempfile::TempDir::new().unwrap();
     let path = dir.path().join("damaged.tap");
     std::fs::write(&path, bytes).unwrap();
-    let (file, checked) = tapc::check_path(&path, &[])
+    let tapc::Program { files, checked } = tapc::check_path(&path, &[])
         .map_err(|e| TestCaseError::fail(format!("an I/O or usage error: {e}")))?;
+    let file = &files[0];
     prop_assert_eq!(file.text.len(), bytes.len(), "offsets must be the file's");
     for d in &checked.diagnostics {
         let one = std::slice::from_ref(d);
-        let report = [Report {
-            file: &file,
-            diagnostics: one,
-        }];
+        let report = [Report::single(file, one)];
         let json = render_json(&report);
         let sarif = render_sarif(&report);
         let human = render_human(&report, false);

@@ -23,19 +23,13 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     }
-    let report = [Report {
-        file: &file,
-        diagnostics: &checked.diagnostics,
-    }];
+    let report = [Report::single(&file, &checked.diagnostics)];
     let _ = render_human(&report, false);
     let _ = render_json(&report).to_string();
     let _ = render_sarif(&report).to_string();
     if let Some(model) = &checked.model {
         if let Err(diagnostics) = tapc::lower::lower(model) {
-            let report = [Report {
-                file: &file,
-                diagnostics: &diagnostics,
-            }];
+            let report = [Report::single(&file, &diagnostics)];
             let _ = render_human(&report, false);
         }
     }

@@ -34,7 +34,30 @@ const PARAM_TYPES: [&str; 6] = ["string", "int", "bool", "duration", "size", "ci
 pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, String> {
     let schema = schema();
     let mut diags = Vec::new();
-    let params = params(file, cli_params, &mut diags)?;
+    let mut params = params(file, cli_params, &mut diags)?;
+    // Items that did not parse, or files that could not be imported: the
+    // program is incomplete (see `whole_program`).
+    let broken: Vec<(Option<&str>, Option<&Ident>)> = file
+        .items
+        .iter()
+        .filter_map(|item| match &item.kind {
+            ItemKind::Broken { keyword, name } => Some((*keyword, name.as_ref())),
+            _ => None,
+        })
+        .collect();
+    // A reference to a broken item's name is no error of its own.
+    for (keyword, name) in &broken {
+        if let (Some("param"), Some(name)) = (keyword, name) {
+            params.entry(name.name.to_string()).or_insert(Param {
+                val: None,
+                usage: ParamUse {
+                    name: name.name.to_string(),
+                    decl: name.span,
+                    from_cli: false,
+                },
+            });
+        }
+    }
 
     // Service names first: references may point forward.
     let mut service_names: HashMap<String, usize> = HashMap::new();
@@ -48,6 +71,16 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
             }
             service_names.insert(name.name.to_string(), service_decls.len());
             service_decls.push((name, kind, body));
+        }
+    }
+    let mut broken_services = 0;
+    for (keyword, name) in &broken {
+        if let (Some("service"), Some(name)) = (keyword, name) {
+            if !service_names.contains_key(name.name) {
+                let index = service_decls.len() + broken_services;
+                service_names.insert(name.name.to_string(), index);
+                broken_services += 1;
+            }
         }
     }
     let resolver = Resolver {
@@ -125,7 +158,10 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
                 let Some(&(target, target_span)) = r.refs.first() else {
                     continue;
                 };
-                let (target_name, target_kind, _) = service_decls[target];
+                let Some(&(target_name, target_kind, _)) = service_decls.get(target) else {
+                    // A service that did not parse.
+                    continue;
+                };
                 if !schema
                     .kind(target_kind.name)
                     .is_some_and(|k| k.imp.load_balanced())
@@ -155,17 +191,11 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
             ItemKind::Replicate { .. } => replicates.push(item),
             ItemKind::Service { .. } => {}
             ItemKind::Param { .. } => {}
-            ItemKind::Import { path } => diags.push(
-                Diagnostic::error("E107", "imports are not supported yet")
-                    .label(Span::new(item.keyword.start, path.span.end), "import")
-                    .help("put everything in one file for now"),
-            ),
+            // Read by `crate::load`; a broken item is accounted for above.
+            ItemKind::Import { .. } | ItemKind::Broken { .. } => {}
             ItemKind::Schema { name, .. } => diags.push(
                 Diagnostic::error("E108", "`schema` declarations belong to the stdlib")
-                    .label(
-                        Span::new(item.keyword.start, name.span.end),
-                        "not allowed in a program",
-                    )
+                    .label(item.keyword.to(name.span), "not allowed in a program")
                     .help(format!(
                         "service kinds come from the stdlib: {}",
                         join(schema.kinds.iter().map(|k| k.name.as_str()))
@@ -200,6 +230,8 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
         }));
     }
 
+    // Broken services stay resolvable, as services of an unknown kind do.
+    services.extend(std::iter::repeat_with(|| None).take(broken_services));
     let bad_target =
         topology::replications(&replicates, &resolver, &regions, &mut services, &mut diags);
     let ctx = Partial {
@@ -211,7 +243,10 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
     if platform.is_none() {
         diags.push(
             Diagnostic::error("E106", "the program has no platform")
-                .label(Span::new(0, 0), "expected a `platform` declaration")
+                .label(
+                    Span::new(crate::diag::FileId::ROOT, 0, 0),
+                    "expected a `platform` declaration",
+                )
                 .help("declare the platform and its objectives: `platform NAME { ... }` with `rto = 5m`, `rpo = 1m` and `trigger = 1m` in it"),
         );
     }
@@ -226,6 +261,10 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
     lints::check(&ctx, &mut diags);
     notify::reach(&ctx, &mut diags);
 
+    if broken.iter().any(|(_, name)| name.is_none()) {
+        // Any unknown name may be the missing item's.
+        diags.retain(|d| d.code != "E102");
+    }
     diags.sort_by(|a, b| (a.primary_span(), a.code).cmp(&(b.primary_span(), b.code)));
     diags.dedup();
     let has_errors = diags.iter().any(|d| d.severity == Severity::Error);
@@ -243,6 +282,14 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, St
         model,
         diagnostics: diags,
     })
+}
+
+/// Whether a diagnostic judges the program as a whole (its topology, budget,
+/// dependency cycles, AWS quotas, notification), so that it can be wrong while
+/// an item or a value is missing: families 3 to 6 of the codes, and E106 (no
+/// platform). The driver reports them only for a program that parses.
+pub fn whole_program(code: &str) -> bool {
+    code == "E106" || code[1..].starts_with(['3', '4', '5', '6'])
 }
 
 /// What the checks see: the program as far as it could be resolved.
@@ -387,7 +434,7 @@ fn param_value(v: &Value, name: &str, ty: &str, diags: &mut Vec<Diagnostic>) -> 
     let val = Val::from_literal(v);
     match val {
         Some(val) if matches_type(&val, ty) => Some(val),
-        _ if !PARAM_TYPES.contains(&ty) => None,
+        _ if !PARAM_TYPES.contains(&ty) || v.kind == ValueKind::Error => None,
         _ => {
             // A value of the right type, quoted.
             let unquoted = match &v.kind {

@@ -369,6 +369,10 @@ impl Resolver<'_> {
         whole: Option<Type>,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<(Val, Option<ParamUse>)> {
+        if v.kind == ValueKind::Error {
+            // Its syntax error is reported; nothing more is known.
+            return None;
+        }
         let mut param = None;
         let val = match &v.kind {
             ValueKind::Symbol(s)

@@ -16,7 +16,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use super::{is_invisible, Diagnostic, Report, Severity, SourceFile, BOM};
+use super::{is_invisible, Diagnostic, FileId, Report, Severity, SourceFile, BOM};
 
 /// Lines longer than this (in bytes) are cut to windows around the labels.
 const LONG_LINE: usize = 240;
@@ -42,7 +42,7 @@ pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
     let mut out = String::new();
     for report in reports {
         for diag in report.diagnostics {
-            let excerpt = Excerpt::new(report.file, diag);
+            let excerpt = Excerpt::new(report, diag);
             let view = MietteView {
                 diag,
                 excerpt: &excerpt,
@@ -56,78 +56,92 @@ pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
 }
 
 /// The lines around one diagnostic's labels, as miette reads them: runs of
-/// whole lines of the file (each with two lines of context on either side,
+/// whole lines of a file (each with two lines of context on either side,
 /// so that miette's one line of context stays inside its run), long lines cut.
+/// Labels in several files (a name declared in two files) make runs of each
+/// file, the primary label's file first; miette names each run's file.
 /// Offsets in the excerpt are its own; `pieces` maps file offsets to them.
 struct Excerpt<'f> {
-    file: &'f SourceFile,
     text: String,
-    /// Per excerpt line: where it starts in `text`, its 0-based line in the
+    /// Per excerpt line: where it starts in `text`, its 0-based line in its
     /// file, and the run it belongs to.
     lines: Vec<(usize, usize, usize)>,
+    /// Per run, its file.
+    runs: Vec<&'f SourceFile>,
     /// File ranges copied into `text` (end inclusive, for a label that ends at
-    /// a line end), and where each starts in `text`.
-    pieces: Vec<(usize, usize, usize)>,
+    /// a line end), their file, and where each starts in `text`.
+    pieces: Vec<(FileId, usize, usize, usize)>,
     /// The labels, in excerpt offsets.
     labels: Vec<Range<usize>>,
 }
 
 impl<'f> Excerpt<'f> {
-    fn new(file: &'f SourceFile, diag: &Diagnostic) -> Excerpt<'f> {
-        let index = file.index();
-        let last_line = index.line_count() - 1;
-        let mut runs: Vec<(usize, usize)> = diag
-            .labels
-            .iter()
-            .map(|l| {
-                let first = index.line(l.span.start).saturating_sub(2);
-                (first, (index.line(l.span.end) + 2).min(last_line))
-            })
-            .collect();
-        runs.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::new();
-        for (first, last) in runs {
-            match merged.last_mut() {
-                Some(run) if first <= run.1 + 1 => run.1 = run.1.max(last),
-                _ => merged.push((first, last)),
-            }
-        }
-        let mut points: Vec<usize> = diag
-            .labels
-            .iter()
-            .flat_map(|l| [l.span.start, l.span.end])
-            .map(|p| p.min(file.text.len()))
-            .collect();
-        points.sort_unstable();
+    fn new(report: &Report<'f>, diag: &Diagnostic) -> Excerpt<'f> {
+        let mut files: Vec<FileId> = diag.labels.iter().map(|l| l.span.file).collect();
+        let primary = files.first().copied();
+        files.sort_unstable_by_key(|&f| (Some(f) != primary, f));
+        files.dedup();
         let mut excerpt = Excerpt {
-            file,
             text: String::new(),
             lines: Vec::new(),
+            runs: Vec::new(),
             pieces: Vec::new(),
             labels: Vec::new(),
         };
-        for (run, &(first, last)) in merged.iter().enumerate() {
-            for line in first..=last {
-                excerpt.lines.push((excerpt.text.len(), line, run));
-                excerpt.push_line(line, &points);
+        for id in files {
+            let labels = diag.labels.iter().filter(|l| l.span.file == id);
+            let file = report.file(labels.clone().next().expect("a file of a label").span);
+            let index = file.index();
+            let last_line = index.line_count() - 1;
+            let mut runs: Vec<(usize, usize)> = labels
+                .clone()
+                .map(|l| {
+                    let first = index.line(l.span.start).saturating_sub(2);
+                    (first, (index.line(l.span.end) + 2).min(last_line))
+                })
+                .collect();
+            runs.sort_unstable();
+            let mut merged: Vec<(usize, usize)> = Vec::new();
+            for (first, last) in runs {
+                match merged.last_mut() {
+                    Some(run) if first <= run.1 + 1 => run.1 = run.1.max(last),
+                    _ => merged.push((first, last)),
+                }
+            }
+            let mut points: Vec<usize> = labels
+                .flat_map(|l| [l.span.start, l.span.end])
+                .map(|p| p.min(file.text.len()))
+                .collect();
+            points.sort_unstable();
+            // The last line of the file before has no line end.
+            if !excerpt.text.is_empty() && !excerpt.text.ends_with('\n') {
+                excerpt.text.push('\n');
+            }
+            for &(first, last) in &merged {
+                let run = excerpt.runs.len();
+                excerpt.runs.push(file);
+                for line in first..=last {
+                    excerpt.lines.push((excerpt.text.len(), line, run));
+                    excerpt.push_line(id, file, line, &points);
+                }
             }
         }
         excerpt.labels = diag
             .labels
             .iter()
             .map(|l| {
-                let start = excerpt.to_excerpt(l.span.start);
-                start..excerpt.to_excerpt(l.span.end).max(start)
+                let start = excerpt.to_excerpt(l.span.file, l.span.start);
+                start..excerpt.to_excerpt(l.span.file, l.span.end).max(start)
             })
             .collect();
         excerpt
     }
 
-    /// Copies one line of the file, cut to windows around `points` (the label
+    /// Copies one line of `file`, cut to windows around `points` (the label
     /// ends) if it is long, and its line end.
-    fn push_line(&mut self, line: usize, points: &[usize]) {
-        let index = self.file.index();
-        let text = self.file.text.as_str();
+    fn push_line(&mut self, id: FileId, file: &SourceFile, line: usize, points: &[usize]) {
+        let index = file.index();
+        let text = file.text.as_str();
         let (start, end) = (index.line_start(line), index.line_end(line));
         let mut windows: Vec<(usize, usize)> = Vec::new();
         if end - start <= LONG_LINE {
@@ -156,7 +170,7 @@ impl<'f> Excerpt<'f> {
             if lo > at {
                 self.text.push_str(CUT);
             }
-            self.pieces.push((lo, hi, self.text.len()));
+            self.pieces.push((id, lo, hi, self.text.len()));
             push_shown(&mut self.text, text, lo, hi);
             at = hi;
         }
@@ -168,24 +182,30 @@ impl<'f> Excerpt<'f> {
         }
     }
 
-    /// The excerpt offset of a file offset that is a label end.
-    fn to_excerpt(&self, offset: usize) -> usize {
-        let offset = offset.min(self.file.text.len());
-        let i = self.pieces.partition_point(|&(lo, _, _)| lo <= offset);
-        match i.checked_sub(1).map(|i| self.pieces[i]) {
-            Some((lo, hi, at)) if offset <= hi => at + offset - lo,
+    /// The excerpt offset of an offset in file `id` that is a label end.
+    fn to_excerpt(&self, id: FileId, offset: usize) -> usize {
+        // A file's pieces are together, in the order of their offsets.
+        let first = self.pieces.iter().position(|p| p.0 == id).unwrap_or(0);
+        let len = self.pieces[first..]
+            .iter()
+            .take_while(|p| p.0 == id)
+            .count();
+        let pieces = &self.pieces[first..first + len];
+        let i = pieces.partition_point(|&(_, lo, _, _)| lo <= offset);
+        match i.checked_sub(1).map(|i| pieces[i]) {
+            Some((_, lo, hi, at)) if offset <= hi => at + offset - lo,
             // Not reached: every label end is in a piece. The end of the
             // piece before is the nearest place.
-            Some((lo, hi, at)) => at + hi - lo,
+            Some((_, lo, hi, at)) => at + hi - lo,
             None => 0,
         }
     }
 
     /// The file offset of an excerpt offset that is a label start.
     fn to_file(&self, offset: usize) -> usize {
-        let i = self.pieces.partition_point(|&(_, _, at)| at <= offset);
+        let i = self.pieces.partition_point(|&(_, _, _, at)| at <= offset);
         i.checked_sub(1).map_or(0, |i| {
-            let (lo, hi, at) = self.pieces[i];
+            let (_, lo, hi, at) = self.pieces[i];
             (lo + offset - at).min(hi)
         })
     }
@@ -293,13 +313,14 @@ impl miette::SourceCode for Excerpt<'_> {
         let lo = self.lines[first].0;
         let hi = self.lines.get(last + 1).map_or(self.text.len(), |l| l.0);
         let data = &self.text.as_bytes()[lo..hi];
+        let file = self.runs[run];
         let column = if before == 0 {
-            self.file.position(self.to_file(span.offset())).column - 1
+            file.position(self.to_file(span.offset())).column - 1
         } else {
             0
         };
         Ok(Box::new(miette::MietteSpanContents::new_named(
-            self.file.name.clone(),
+            file.name.clone(),
             data,
             miette::SourceSpan::new(lo.into(), hi - lo),
             self.lines[first].1,

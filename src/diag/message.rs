@@ -1,29 +1,49 @@
 //! Spans, diagnostics and the quoting of source text: what the parser needs of
-//! `diag`, with no dependency but pest, so that the build script can include it
+//! `diag`, with no dependency, so that the build script can include it
 //! with the parser to parse the stdlib when tapc is compiled (build.rs).
 
-/// A byte range in one source file.
+/// One source file of a program: its index in the program's files. The file
+/// tapc was given is `FileId::ROOT`; the files it imports follow, in the order
+/// they are first imported (`crate::load`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u32);
+
+impl FileId {
+    pub const ROOT: FileId = FileId(0);
+    /// The embedded stdlib, which is no file of the program.
+    pub const STDLIB: FileId = FileId(u32::MAX);
+
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A byte range in one source file, which it names: spans of a program in
+/// several files are ordered by file, then by position.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Span {
+    pub file: FileId,
     pub start: usize,
     pub end: usize,
 }
 
 impl Span {
-    pub fn new(start: usize, end: usize) -> Span {
-        Span { start, end }
+    pub fn new(file: FileId, start: usize, end: usize) -> Span {
+        Span { file, start, end }
+    }
+    /// From the start of `self` to the end of `last`, in `self`'s file.
+    pub fn to(self, last: Span) -> Span {
+        Span::new(self.file, self.start, last.end)
+    }
+    /// The empty span at `offset` in `self`'s file.
+    pub fn at(self, offset: usize) -> Span {
+        Span::new(self.file, offset, offset)
     }
     pub fn len(&self) -> usize {
         self.end - self.start
     }
     pub fn is_empty(&self) -> bool {
         self.start == self.end
-    }
-}
-
-impl From<pest::Span<'_>> for Span {
-    fn from(s: pest::Span<'_>) -> Span {
-        Span::new(s.start(), s.end())
     }
 }
 
@@ -153,27 +173,41 @@ pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
-/// The most characters of source text a message quotes; longer text is cut
-/// and ends in `…`, so that a 50 MB token is never copied into a message.
-/// About a line of a terminal, and well over the longest AWS name tapc checks
-/// (63), so that a name that is too long is still shown whole.
+/// The most characters a quote of source text shows; longer text is cut and
+/// ends in `…`, so that a 50 MB token is never copied into a message. About a
+/// line of a terminal, and well over the longest AWS name tapc checks (63), so
+/// that a name that is too long is still shown whole. Invisible characters
+/// count as the `<U+XXXX>` that shows them.
 pub const QUOTE_CHARS: usize = 120;
 
 /// A piece of the user's source quoted in a message: "`text`". A piece made only
 /// of invisible characters is named instead ("U+FEFF"); one that holds some is
-/// quoted with them written as `<U+XXXX>`; one longer than `QUOTE_CHARS` is
-/// cut. Every message or label that quotes source text goes through here.
+/// quoted with them written as `<U+XXXX>`; one that would show more than
+/// `QUOTE_CHARS` characters is cut. Every message or label that quotes source
+/// text goes through here.
 pub fn quote(text: &str) -> String {
-    let (text, cut) = match text.char_indices().nth(QUOTE_CHARS) {
-        Some((i, _)) => (&text[..i], "…"),
-        None => (text, ""),
-    };
-    if !text.is_empty() && text.chars().all(is_invisible) {
-        let names: Vec<String> = text
-            .chars()
-            .map(|c| format!("U+{:04X}", u32::from(c)))
-            .collect();
-        return names.join(" ") + cut;
+    let named = !text.is_empty() && text.chars().all(is_invisible);
+    let mut out = String::new();
+    let (mut width, mut cut) = (0, "");
+    for c in text.chars() {
+        let piece = if named {
+            let sep = if out.is_empty() { "" } else { " " };
+            format!("{sep}U+{:04X}", u32::from(c))
+        } else if is_invisible(c) {
+            format!("<U+{:04X}>", u32::from(c))
+        } else {
+            c.to_string()
+        };
+        width += piece.chars().count();
+        if width > QUOTE_CHARS {
+            cut = "…";
+            break;
+        }
+        out.push_str(&piece);
     }
-    format!("`{}{cut}`", visible(text))
+    if named {
+        out + cut
+    } else {
+        format!("`{out}{cut}`")
+    }
 }

@@ -60,6 +60,13 @@ pub enum ItemKind<'a> {
         name: Ident<'a>,
         body: Body<'a>,
     },
+    /// An item that did not parse (its syntax error is reported): its
+    /// keyword and name, where the text starts with them. `Item::keyword` is
+    /// the keyword's span, or an empty span where the item has none.
+    Broken {
+        keyword: Option<&'static str>,
+        name: Option<Ident<'a>>,
+    },
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -112,6 +119,9 @@ pub enum ValueKind<'a> {
     Symbol(&'a str),
     List(Vec<Value<'a>>),
     Map(Vec<(MapKey<'a>, Value<'a>)>),
+    /// A literal that did not make a value (its error is reported): the
+    /// checker takes the attribute as set, to a value it does not know.
+    Error,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -139,6 +149,7 @@ impl ValueKind<'_> {
             ValueKind::Symbol(_) => "a name",
             ValueKind::List(_) => "a list",
             ValueKind::Map(_) => "a map",
+            ValueKind::Error => "a value that is not valid",
         }
     }
 }

@@ -3,4 +3,4 @@
 pub mod ast;
 mod parser;
 
-pub use parser::{parse, parse_literal, KEYWORDS, MAX_DEPTH, MAX_SYNTAX_ERRORS};
+pub use parser::{parse, parse_in, parse_literal, KEYWORDS, MAX_DEPTH, MAX_SYNTAX_ERRORS};

@@ -7,7 +7,7 @@ use pest::iterators::{Pair, Pairs};
 use pest::Parser as _;
 
 use super::ast::*;
-use crate::diag::{Diagnostic, Span};
+use crate::diag::{Diagnostic, FileId, Span};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/tap.pest"]
@@ -35,14 +35,24 @@ pub const KEYWORDS: [&str; 8] = [
 /// rest are counted in one E010.
 pub const MAX_SYNTAX_ERRORS: usize = 1000;
 
+/// Parses the root file of a program (`FileId::ROOT`).
 pub fn parse(src: &str) -> (File<'_>, Vec<Diagnostic>) {
+    parse_in(FileId::ROOT, src)
+}
+
+/// Parses one source file; spans name `file`. A broken item is kept as an
+/// `ItemKind::Broken` node (with its name, where it can be read) and parsing
+/// goes on at the next item, so that the rest of the file is still checked.
+pub fn parse_in(file: FileId, src: &str) -> (File<'_>, Vec<Diagnostic>) {
     let mut conv = Converter {
+        file,
         offset: 0,
         diags: Vec::new(),
         attr: None,
     };
-    if let Some(d) = check_depth(src) {
-        return (File::default(), vec![d]);
+    if let Some(d) = check_depth(file, src) {
+        let items = vec![broken(file, src, 0, src.len())];
+        return (File { items }, vec![d]);
     }
     let mut items = Vec::new();
     // A byte-order mark is no part of the program; spans stay offsets in `src`.
@@ -69,12 +79,15 @@ pub fn parse(src: &str) -> (File<'_>, Vec<Diagnostic>) {
             }
             Err(err) => {
                 if conv.diags.len() < MAX_SYNTAX_ERRORS || first_hidden.is_none() {
-                    conv.diags.push(syntax_error(src, pos, &err, &mut lines));
+                    conv.diags
+                        .push(syntax_error(file, src, pos, &err, &mut lines));
                 } else {
                     // Past the cap, and its first error found: only counted.
                     hidden += 1;
                 }
-                pos = next_item_start(src, pos);
+                let end = next_item_start(src, pos);
+                items.push(broken(file, src, pos, end));
+                pos = end;
             }
         }
         if conv.diags.len() > MAX_SYNTAX_ERRORS {
@@ -96,6 +109,45 @@ pub fn parse(src: &str) -> (File<'_>, Vec<Diagnostic>) {
         );
     }
     (File { items }, conv.diags)
+}
+
+/// The error node of the item in `src[pos..end]` that did not parse: its
+/// keyword and the name after it, where they can be read, so that the checker
+/// knows the name is declared (a reference to it is no error of its own).
+fn broken(file: FileId, src: &str, pos: usize, end: usize) -> Item<'_> {
+    let span = Span::new(file, pos, end);
+    let Some(kw) = KEYWORDS
+        .iter()
+        .find(|kw| starts_with_word(&src[pos..end], kw))
+    else {
+        return Item {
+            kind: ItemKind::Broken {
+                keyword: None,
+                name: None,
+            },
+            keyword: span.at(pos),
+            span,
+        };
+    };
+    let after = pos + kw.len();
+    let start =
+        after + (src[after..end].len() - src[after..end].trim_start_matches([' ', '\t']).len());
+    let len = src[start..end]
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(end - start);
+    let name = src[start..start + len].trim_end_matches('-');
+    let name = (name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')).then(|| Ident {
+        name,
+        span: Span::new(file, start, start + name.len()),
+    });
+    Item {
+        kind: ItemKind::Broken {
+            keyword: Some(kw),
+            name,
+        },
+        keyword: Span::new(file, pos, after),
+        span,
+    }
 }
 
 /// Parses the top-level item at `pos`.
@@ -175,7 +227,7 @@ fn next_item_start(src: &str, from: usize) -> usize {
     src.len()
 }
 
-fn check_depth(src: &str) -> Option<Diagnostic> {
+fn check_depth(file: FileId, src: &str) -> Option<Diagnostic> {
     let bytes = src.as_bytes();
     let (mut depth, mut i) = (0usize, 0);
     while i < bytes.len() {
@@ -198,7 +250,7 @@ fn check_depth(src: &str) -> Option<Diagnostic> {
                 if depth > MAX_DEPTH {
                     return Some(
                         Diagnostic::error("E007", "lists, maps and blocks are nested too deeply")
-                            .label(Span::new(i, i + 1), format!("nesting level {depth}"))
+                            .label(Span::new(file, i, i + 1), format!("nesting level {depth}"))
                             .help(format!("tapc accepts up to {MAX_DEPTH} levels of nesting")),
                     );
                 }
@@ -247,13 +299,13 @@ fn expected_word(rule: Rule) -> &'static str {
 }
 
 /// The token found where the error is, for "found ...".
-fn found_token(src: &str, at: usize) -> (String, Span) {
+fn found_token(file: FileId, src: &str, at: usize) -> (String, Span) {
     let rest = &src[at..];
     let Some(c) = rest.chars().next() else {
-        return ("end of file".into(), Span::new(at, at));
+        return ("end of file".into(), Span::new(file, at, at));
     };
     if c == '\n' || rest.starts_with("\r\n") {
-        return ("end of line".into(), Span::new(at, at));
+        return ("end of line".into(), Span::new(file, at, at));
     }
     let word_len = rest
         .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.'))
@@ -273,10 +325,14 @@ fn found_token(src: &str, at: usize) -> (String, Span) {
     } else {
         c.len_utf8()
     };
-    (crate::diag::quote(&rest[..len]), Span::new(at, at + len))
+    (
+        crate::diag::quote(&rest[..len]),
+        Span::new(file, at, at + len),
+    )
 }
 
 fn syntax_error(
+    file: FileId,
     src: &str,
     offset: usize,
     err: &pest::error::Error<Rule>,
@@ -304,7 +360,7 @@ fn syntax_error(
         [one] => one.to_string(),
         [init @ .., last] => format!("{} or {}", init.join(", "), last),
     };
-    let (found, span) = found_token(src, at);
+    let (found, span) = found_token(file, src, at);
     // The user forgot a `}`: the file ends, or the next item starts, inside a block.
     let line_start = src[..at].rfind('\n').map_or(0, |i| i + 1);
     let next_item = (line_start > offset)
@@ -327,14 +383,17 @@ fn syntax_error(
         let (found, span, fix) = match next_item {
             Some(kw) => (
                 format!("`{kw}`"),
-                Span::new(line_start, line_start + kw.len()),
+                Span::new(file, line_start, line_start + kw.len()),
                 "before this item",
             ),
             None => (found, span, "at the end of the block"),
         };
         return Diagnostic::error("E001", format!("expected '}}', found {found}"))
             .label(span, "expected '}'")
-            .label(Span::new(open, open + 1), "this block is never closed")
+            .label(
+                Span::new(file, open, open + 1),
+                "this block is never closed",
+            )
             .help(format!(
                 "the `{{` on line {line} is not closed: add a `}}` {fix}"
             ));
@@ -594,6 +653,7 @@ fn syntax_help(
 }
 
 struct Converter {
+    file: FileId,
     /// Byte offset of the item being converted: pest spans are relative to it.
     offset: usize,
     diags: Vec<Diagnostic>,
@@ -604,7 +664,7 @@ struct Converter {
 impl Converter {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.offset + s.start(), self.offset + s.end())
+        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
     }
 
     fn ident<'a>(&self, pair: Pair<'a, Rule>) -> Ident<'a> {
@@ -635,7 +695,7 @@ impl Converter {
             }
         }
         let body = body.unwrap_or_else(|| Body {
-            span: Span::new(span.end, span.end),
+            span: span.at(span.end),
             ..Body::default()
         });
         let mut idents = idents.into_iter();
@@ -718,7 +778,16 @@ impl Converter {
         let span = self.span(&pair);
         let text = pair.as_str();
         let kind = match pair.as_rule() {
-            Rule::string => ValueKind::Str(self.string(pair)),
+            Rule::string => {
+                let errors = self.diags.len();
+                let parts = self.string(pair);
+                if self.diags.len() > errors {
+                    // An unknown escape: the string is not what was meant.
+                    ValueKind::Error
+                } else {
+                    ValueKind::Str(parts)
+                }
+            }
             Rule::int => match parse_digits(text).and_then(|n| i64::try_from(n).ok()) {
                 Some(n) => ValueKind::Int(n),
                 None => self.too_large(span, "integer", "9_223_372_036_854_775_807"),
@@ -767,10 +836,13 @@ impl Converter {
                 let at = span.start + i;
                 self.diags.push(
                     Diagnostic::error("E002", "`${` is not closed in this string")
-                        .label(Span::new(at, at + 2), "interpolation without a closing `}`")
+                        .label(
+                            Span::new(span.file, at, at + 2),
+                            "interpolation without a closing `}`",
+                        )
                         .help("write a param as `${name}`; for a literal `${`, write `\\${`"),
                 );
-                ValueKind::Str(vec![StrPart::Text(Cow::Borrowed(&text[1..]))])
+                ValueKind::Error
             }
             Rule::unterminated => {
                 self.diags.push(
@@ -778,7 +850,7 @@ impl Converter {
                         .label(span, "this string has no closing `\"`")
                         .help("add a `\"` at the end of the string; strings cannot span lines (write `\\n` for a newline)"),
                 );
-                ValueKind::Str(vec![StrPart::Text(Cow::Borrowed(&text[1..]))])
+                ValueKind::Error
             }
             Rule::bad_number => self.bad_number(text, span),
             other => unreachable!("not a value rule: {other:?}"),
@@ -792,7 +864,7 @@ impl Converter {
                 .label(span, "does not fit in 64 bits")
                 .help(format!("the largest {what} tapc accepts is {max}")),
         );
-        ValueKind::Int(0)
+        ValueKind::Error
     }
 
     fn cidr<'a>(&mut self, text: &str, span: Span) -> ValueKind<'a> {
@@ -805,10 +877,10 @@ impl Converter {
                 None => {
                     self.diags.push(
                         Diagnostic::error("E005", "invalid CIDR block")
-                            .label(Span::new(at, at + octet.len()), "an address part must be 0 to 255")
+                            .label(Span::new(span.file, at, at + octet.len()), "an address part must be 0 to 255")
                             .help("write an IPv4 network as four numbers 0-255 and a prefix length, e.g. `10.0.0.0/16`"),
                     );
-                    return ValueKind::Cidr { addr: 0, prefix: 0 };
+                    return ValueKind::Error;
                 }
             }
             at += octet.len() + 1;
@@ -821,7 +893,7 @@ impl Converter {
                     self.diags.push(
                         Diagnostic::error("E005", "invalid CIDR block")
                             .label(
-                                Span::new(span.start, at - 1),
+                                Span::new(span.file, span.start, at - 1),
                                 format!("not a /{prefix} network: bits after the prefix are set"),
                             )
                             .help(format!(
@@ -838,10 +910,13 @@ impl Converter {
             None => {
                 self.diags.push(
                     Diagnostic::error("E005", "invalid CIDR block")
-                        .label(Span::new(at, span.end), "the prefix length must be 0 to 32")
+                        .label(
+                            Span::new(span.file, at, span.end),
+                            "the prefix length must be 0 to 32",
+                        )
                         .help("an IPv4 prefix has at most 32 bits, e.g. `10.0.0.0/16`"),
                 );
-                ValueKind::Cidr { addr, prefix: 0 }
+                ValueKind::Error
             }
         }
     }
@@ -858,7 +933,7 @@ impl Converter {
                 .label(span, "not a number, duration or size")
                 .help("numbers are whole, with a unit for durations (ms, s, m, h, d) and sizes (KiB, MiB, GiB, TiB)"),
             );
-            return ValueKind::Int(0);
+            return ValueKind::Error;
         }
         let digits = text.trim_start_matches(|c: char| c.is_ascii_digit() || c == '_');
         let dotted = text
@@ -919,7 +994,7 @@ impl Converter {
             diag
         };
         self.diags.push(diag);
-        ValueKind::Int(0)
+        ValueKind::Error
     }
 
     fn string<'a>(&mut self, pair: Pair<'a, Rule>) -> Vec<StrPart<'a>> {
@@ -1161,6 +1236,9 @@ fn parse_size(text: &str) -> Option<u64> {
 pub fn parse_literal(text: &str) -> Option<Value<'_>> {
     let mut pairs = TapParser::parse(Rule::literal, text).ok()?;
     let mut conv = Converter {
+        // The value's spans point into the command line, not a file; the
+        // checker labels the param's declaration instead.
+        file: FileId::ROOT,
         offset: 0,
         diags: Vec::new(),
         attr: None,

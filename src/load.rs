@@ -1,0 +1,210 @@
+//! Loading a program (LANGUAGE.md 4.2): its root file and, transitively, the
+//! files it imports, each read and parsed once, joined into one syntax tree
+//! whose spans name their file.
+//!
+//! A file is known by its canonical path, so that a file imported twice (by
+//! two files, or by two spellings of its path) counts once. An import that
+//! cannot be read, or that closes a cycle, is reported at the import and left
+//! in the tree as a broken item: the checker then knows the program is
+//! incomplete and reports only what cannot depend on the missing files.
+
+use std::path::{Path, PathBuf};
+
+use typed_arena::Arena;
+
+use crate::diag::{quote, Diagnostic, FileId, SourceFile, Span};
+use crate::syntax::ast::{File, Item, ItemKind, StrPart, ValueKind};
+
+/// A file whose imports are being read, with the import that led to it.
+struct Frame {
+    id: FileId,
+    /// The import in the parent file that read this one.
+    via: Option<Span>,
+    imports: std::vec::IntoIter<(Span, Result<String, Diagnostic>)>,
+}
+
+/// The program whose root file is `root`, and the diagnostics of reading and
+/// parsing it. Imported files are allocated in `arena` in the order of their
+/// ids (1, 2, ...), so that `arena.into_vec()` lists them by id.
+pub(crate) fn load<'a>(
+    root: &'a SourceFile,
+    arena: &'a Arena<SourceFile>,
+) -> (File<'a>, Vec<Diagnostic>) {
+    let mut loader = Loader {
+        arena,
+        names: vec![root.name.clone()],
+        keys: vec![std::fs::canonicalize(&root.name).ok()],
+        items: Vec::new(),
+        diags: Vec::new(),
+    };
+    let mut stack = vec![loader.parse(FileId::ROOT, root, None)];
+    while let Some(frame) = stack.last_mut() {
+        let Some((span, path)) = frame.imports.next() else {
+            stack.pop();
+            continue;
+        };
+        let parent = frame.id;
+        match path.and_then(|path| loader.resolve(parent, &path, span)) {
+            Err(d) => loader.fail(d, span),
+            Ok((shown, key)) => {
+                if let Some(at) = stack
+                    .iter()
+                    .position(|f| loader.keys[f.id.index()] == Some(key.clone()))
+                {
+                    let d = loader.cycle(&stack[at..], span);
+                    loader.fail(d, span);
+                } else if !loader.keys.contains(&Some(key.clone())) {
+                    if let Some(frame) = loader.read(&shown, key, span) {
+                        stack.push(frame);
+                    }
+                }
+            }
+        }
+    }
+    let items = loader.items.into_iter().flatten().collect();
+    (File { items }, loader.diags)
+}
+
+struct Loader<'a> {
+    arena: &'a Arena<SourceFile>,
+    /// Per file id: the name diagnostics show, and the canonical path (none
+    /// for standard input).
+    names: Vec<String>,
+    keys: Vec<Option<PathBuf>>,
+    /// Per file id, its items.
+    items: Vec<Vec<Item<'a>>>,
+    diags: Vec<Diagnostic>,
+}
+
+impl<'a> Loader<'a> {
+    /// Parses file `id` and returns its frame, with its imports to read.
+    fn parse(&mut self, id: FileId, file: &'a SourceFile, via: Option<Span>) -> Frame {
+        let (ast, errors) = crate::syntax::parse_in(id, &file.text);
+        self.diags.extend(errors);
+        let imports: Vec<_> = ast
+            .items
+            .iter()
+            .filter_map(|item| match &item.kind {
+                ItemKind::Import { path } => Some((item.keyword.to(path.span), import_path(path))),
+                _ => None,
+            })
+            .collect();
+        self.items.push(ast.items);
+        Frame {
+            id,
+            via,
+            imports: imports.into_iter(),
+        }
+    }
+
+    /// The name to show and the canonical path of the file `path` names, as
+    /// imported by file `parent`: relative to the parent's directory.
+    fn resolve(
+        &self,
+        parent: FileId,
+        path: &str,
+        span: Span,
+    ) -> Result<(String, PathBuf), Diagnostic> {
+        let dir = Path::new(&self.names[parent.index()])
+            .parent()
+            .unwrap_or(Path::new(""));
+        // `a/./b` is shown as `a/b`; `..` stays (a symlink may stand before it).
+        let joined: PathBuf = dir.join(path).components().collect();
+        let shown = joined.display().to_string();
+        match std::fs::canonicalize(&joined) {
+            Ok(key) if key.is_dir() => Err(format!("{} is a directory", quote(&shown))),
+            Ok(key) => Ok((shown, key)),
+            Err(e) => Err(format!(
+                "cannot read {}: {}",
+                quote(&shown),
+                crate::io_reason(&e)
+            )),
+        }
+        .map_err(|message| unreadable(span, message))
+    }
+
+    /// Reads and parses a newly imported file; `None` if it cannot be read or
+    /// is not UTF-8 text (reported at the import, or in the file).
+    fn read(&mut self, shown: &str, key: PathBuf, span: Span) -> Option<Frame> {
+        let id = FileId(u32::try_from(self.names.len()).ok()?);
+        let (file, problem) = match crate::read_source(Path::new(shown), id) {
+            Ok(read) => read,
+            Err(message) => {
+                self.fail(unreadable(span, message), span);
+                return None;
+            }
+        };
+        let file = &*self.arena.alloc(file);
+        self.names.push(shown.to_string());
+        self.keys.push(Some(key));
+        if let Some(d) = problem {
+            // Not text (E008) or too large (E009): nothing of it is checked.
+            self.items.push(Vec::new());
+            self.fail(d, span);
+            return None;
+        }
+        Some(self.parse(id, file, Some(span)))
+    }
+
+    /// The import cycle closed by the import at `span`: `frames` are the
+    /// files from the one imported again to the one importing it.
+    fn cycle(&self, frames: &[Frame], span: Span) -> Diagnostic {
+        let mut chain: Vec<&str> = frames
+            .iter()
+            .map(|f| self.names[f.id.index()].as_str())
+            .collect();
+        chain.push(chain[0]);
+        let mut d = Diagnostic::error("E109", format!("import cycle: {}", chain.join(" -> ")))
+            .label(span, format!("imports `{}` again", chain[0]));
+        for (f, next) in frames.iter().skip(1).zip(&chain[1..]) {
+            if let Some(via) = f.via {
+                d = d.label(via, format!("imports `{next}`"));
+            }
+        }
+        d.help("remove one of these imports: a file's items join the program once, whichever file imports it")
+    }
+
+    /// Reports `d` and marks the program incomplete where the import at
+    /// `span` stands, so that the checker does not report what the missing
+    /// file would have declared.
+    fn fail(&mut self, d: Diagnostic, span: Span) {
+        self.diags.push(d);
+        let items = &mut self.items[span.file.index()];
+        items.push(Item {
+            kind: ItemKind::Broken {
+                keyword: None,
+                name: None,
+            },
+            keyword: span.at(span.start),
+            span,
+        });
+    }
+}
+
+/// The path an import names: a string without params (imports are read
+/// before params have values).
+fn import_path(value: &crate::syntax::ast::Value) -> Result<String, Diagnostic> {
+    let plain = match &value.kind {
+        ValueKind::Str(parts) => parts
+            .iter()
+            .map(|p| match p {
+                StrPart::Text(t) => Some(t.as_ref()),
+                StrPart::Param(_) => None,
+            })
+            .collect::<Option<String>>(),
+        _ => None,
+    };
+    match plain {
+        Some(path) if !path.is_empty() => Ok(path),
+        _ => Err(Diagnostic::error("E107", "an import names its file with a plain string")
+            .label(value.span, "not a file path")
+            .help("write the path relative to this file, without params: `import \"network.tap\"`")),
+    }
+}
+
+/// E107 for a file that cannot be read; `message` says which and why.
+fn unreadable(span: Span, message: String) -> Diagnostic {
+    Diagnostic::error("E107", message)
+        .label(span, "this file cannot be read")
+        .help("import a `.tap` file that exists, by its path relative to this file")
+}
