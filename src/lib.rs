@@ -185,16 +185,33 @@ pub fn check_source(
     Ok(check_program(file, params)?.1)
 }
 
-/// The one pipeline of every command: load the root and its imports, parse
-/// each file once, check the program, and lower it in memory when it checks.
-/// Returns the imported files (ids 1 and up) and what the checks found.
+/// `check_files` reading imports from disk, then `measure`: what every
+/// command runs. Returns the imported files (ids 1 and up) and the findings.
 fn check_program(
     root: &SourceFile,
     params: &[(String, String)],
 ) -> Result<(Vec<SourceFile>, check::Checked), String> {
+    let (files, mut checked) = check_files(root, &read_source, params)?;
+    measure(&mut checked);
+    Ok((files, checked))
+}
+
+/// How the driver reads an imported file, given its path and id:
+/// `read_source`, or the language server's reader of the editor's text.
+pub type ReadFile<'r> =
+    &'r dyn Fn(&std::path::Path, FileId) -> Result<(SourceFile, Option<Diagnostic>), String>;
+
+/// The one pipeline of every command and the language server: load the root
+/// and its imports (each read with `read` and parsed once) and check the
+/// program. Returns the imported files (ids 1 and up) and what was found.
+pub fn check_files(
+    root: &SourceFile,
+    read: ReadFile,
+    params: &[(String, String)],
+) -> Result<(Vec<SourceFile>, check::Checked), String> {
     let arena = typed_arena::Arena::new();
     let checked = {
-        let (ast, mut diagnostics) = load::load(root, &arena);
+        let (ast, mut diagnostics) = load::load(root, read, &arena);
         let mut checked = check::check(&ast, params)?;
         if diagnostics.iter().any(|d| d.severity == Severity::Error) {
             // A broken item or value may be what a whole-program check
@@ -211,19 +228,22 @@ fn check_program(
             checked.model = None;
         }
         checked.diagnostics = diagnostics;
-        // What only the lowering finds (a template or an IAM policy over AWS's
-        // quotas) is reported by `check` too: no program passes `check` and
-        // fails `build`. The templates are measured, not written.
-        if let Some(model) = &checked.model {
-            if let Err(found) = lower::measure(model) {
-                checked.diagnostics.extend(found);
-                checked
-                    .diagnostics
-                    .sort_by(|a, b| (a.primary_span(), a.code).cmp(&(b.primary_span(), b.code)));
-                checked.model = None;
-            }
-        }
         checked
     };
     Ok((arena.into_vec(), checked))
+}
+
+/// What only the lowering finds (a template or an IAM policy over AWS's
+/// quotas), added to a checked program's findings: no program passes `check`
+/// and fails `build`. The templates are measured, not written.
+pub fn measure(checked: &mut check::Checked) {
+    if let Some(model) = &checked.model {
+        if let Err(found) = lower::measure(model) {
+            checked.diagnostics.extend(found);
+            checked
+                .diagnostics
+                .sort_by(|a, b| (a.primary_span(), a.code).cmp(&(b.primary_span(), b.code)));
+            checked.model = None;
+        }
+    }
 }

@@ -28,10 +28,12 @@ struct Frame {
 /// ids (1, 2, ...), so that `arena.into_vec()` lists them by id.
 pub(crate) fn load<'a>(
     root: &'a SourceFile,
+    read: crate::ReadFile,
     arena: &'a Arena<SourceFile>,
 ) -> (File<'a>, Vec<Diagnostic>) {
     let mut loader = Loader {
         arena,
+        read,
         names: vec![root.name.clone()],
         keys: vec![std::fs::canonicalize(&root.name).ok()],
         items: Vec::new(),
@@ -65,8 +67,9 @@ pub(crate) fn load<'a>(
     (File { items }, loader.diags)
 }
 
-struct Loader<'a> {
+struct Loader<'a, 'r> {
     arena: &'a Arena<SourceFile>,
+    read: crate::ReadFile<'r>,
     /// Per file id: the name diagnostics show, and the canonical path (none
     /// for standard input).
     names: Vec<String>,
@@ -76,7 +79,7 @@ struct Loader<'a> {
     diags: Vec<Diagnostic>,
 }
 
-impl<'a> Loader<'a> {
+impl<'a> Loader<'a, '_> {
     /// Parses file `id` and returns its frame, with its imports to read.
     fn parse(&mut self, id: FileId, file: &'a SourceFile, via: Option<Span>) -> Frame {
         let (ast, errors) = crate::syntax::parse_in(id, &file.text);
@@ -127,7 +130,7 @@ impl<'a> Loader<'a> {
     /// is not UTF-8 text (reported at the import, or in the file).
     fn read(&mut self, shown: &str, key: PathBuf, span: Span) -> Option<Frame> {
         let id = FileId(u32::try_from(self.names.len()).ok()?);
-        let (file, problem) = match crate::read_source(Path::new(shown), id) {
+        let (file, problem) = match (self.read)(Path::new(shown), id) {
             Ok(read) => read,
             Err(message) => {
                 self.fail(unreadable(span, message), span);

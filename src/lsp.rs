@@ -8,7 +8,8 @@
 //! in turn, from the text of the last change.
 //!
 //! Every answer comes from the same functions as the command line, so the
-//! editor and `tapc check` never disagree: diagnostics from `check_source`,
+//! editor and `tapc check` never disagree: diagnostics from `check_files` (the
+//! driver; imported files open in the editor are read as it has them),
 //! formatting from `fmt::format`, documentation from the stdlib schema, the
 //! budget from the checked model. What must work while the file does not
 //! parse (completion, hover, names) reads a tolerant token scan of the text
@@ -99,36 +100,60 @@ pub fn capabilities() -> lsp::ServerCapabilities {
     }
 }
 
-/// An open document: its text, and what `tapc check` makes of it.
+/// An open document: its text, and what `tapc check` makes of the program it
+/// is the root of (with the files it imports).
 struct Doc {
     file: SourceFile,
+    version: i32,
+    /// The files it imports, ids 1 and up, as last read.
+    imported: Vec<SourceFile>,
     diagnostics: Vec<Diagnostic>,
     model: Option<Model>,
 }
 
 impl Doc {
-    /// Parses and checks `text`, as `tapc check` does but for the lowering
-    /// (`lower`), which is the larger part of the time on a large program.
-    fn new(uri: &lsp::Url, text: String) -> Doc {
-        let file = SourceFile::new(uri.path().to_string(), text);
-        let (ast, syntax_errors) = crate::syntax::parse(&file.text);
-        let (diagnostics, model) = if !syntax_errors.is_empty() {
-            (syntax_errors, None)
-        } else {
-            match crate::check::check(&ast, &[]) {
-                Ok(checked) => (checked.diagnostics, checked.model),
-                Err(why) => (
-                    vec![Diagnostic::error("E001", why).label(Span::new(FileId::ROOT, 0, 0), "")],
+    /// Parses and checks `text` with the files it imports, as `tapc check`
+    /// does but for the lowering (`lower`), which is the larger part of the
+    /// time on a large program. An imported file open in the editor is read
+    /// as the editor has it, saved or not.
+    fn new(uri: &lsp::Url, text: String, version: i32, open: &HashMap<lsp::Url, Doc>) -> Doc {
+        let file = SourceFile::new(path_of(uri), text);
+        let read = |path: &std::path::Path, id: FileId| {
+            let key = std::fs::canonicalize(path).ok();
+            let doc = open.values().find(|d| {
+                let name = std::path::Path::new(&d.file.name);
+                name == path || (key.is_some() && std::fs::canonicalize(name).ok() == key)
+            });
+            match doc {
+                Some(d) => Ok((
+                    SourceFile::new(path.display().to_string(), d.file.text.clone()),
                     None,
-                ),
+                )),
+                None => crate::read_source(path, id),
             }
         };
-        drop(ast);
+        // No `--param` is given, so there is no usage error.
+        let (imported, checked) = crate::check_files(&file, &read, &[]).unwrap_or_default();
         Doc {
             file,
-            diagnostics,
-            model,
+            version,
+            imported,
+            diagnostics: checked.diagnostics,
+            model: checked.model,
         }
+    }
+
+    /// The file with id `id` of its program.
+    fn file(&self, id: FileId) -> &SourceFile {
+        match id.index().checked_sub(1) {
+            Some(i) => self.imported.get(i).unwrap_or(&self.file),
+            None => &self.file,
+        }
+    }
+
+    /// The URI of a file of its program.
+    fn uri(&self, id: FileId) -> Option<lsp::Url> {
+        lsp::Url::from_file_path(&self.file(id).name).ok()
     }
 
     /// What only the lowering finds (a template over AWS's quotas), added to
@@ -151,11 +176,12 @@ impl Doc {
         &self.file.text
     }
     fn pos(&self, offset: usize) -> lsp::Position {
-        let p = self.file.position(offset.min(self.file.text.len()));
-        lsp::Position::new((p.line - 1) as u32, (p.column_utf16 - 1) as u32)
+        position(&self.file, offset)
     }
+    /// The range of a span, in whichever file of the program it is.
     fn range(&self, span: Span) -> lsp::Range {
-        lsp::Range::new(self.pos(span.start), self.pos(span.end))
+        let file = self.file(span.file);
+        lsp::Range::new(position(file, span.start), position(file, span.end))
     }
     /// The byte offset of an LSP position (UTF-16 columns), clamped to its line.
     fn offset(&self, pos: lsp::Position) -> usize {
@@ -179,9 +205,25 @@ impl Doc {
     }
 }
 
+/// An LSP position (UTF-16 columns) of a byte offset in `file`.
+fn position(file: &SourceFile, offset: usize) -> lsp::Position {
+    let p = file.position(offset.min(file.text.len()));
+    lsp::Position::new((p.line - 1) as u32, (p.column_utf16 - 1) as u32)
+}
+
+/// The file name of a URI: its path for a `file:` URI.
+fn path_of(uri: &lsp::Url) -> String {
+    match uri.to_file_path() {
+        Ok(path) => path.display().to_string(),
+        Err(()) => uri.path().to_string(),
+    }
+}
+
 #[derive(Default)]
 struct Server {
     docs: HashMap<lsp::Url, Doc>,
+    /// The URIs diagnostics were last published for, and what was published.
+    published: HashMap<lsp::Url, Vec<lsp::Diagnostic>>,
 }
 
 fn params<P: serde::de::DeserializeOwned>(v: Json) -> Result<P, String> {
@@ -193,19 +235,22 @@ impl Server {
     /// changed text is checked and its diagnostics published at once; the
     /// lowering runs after, and publishes the whole set again, for the same
     /// version, only if it finds more. The final set is `tapc check`'s.
+    ///
+    /// A document is the root of its program, unless another open document
+    /// imports it: then its diagnostics are those of the importer's program
+    /// (where its names resolve), and an edit to it checks the importer again.
     fn notify(
         &mut self,
         n: Notification,
         out: &mut dyn FnMut(Notification) -> Result<(), String>,
     ) -> Result<(), String> {
-        let (uri, version) = match n.method.as_str() {
+        let (uri, text, version) = match n.method.as_str() {
             "textDocument/didOpen" => {
                 let Ok(p) = params::<lsp::DidOpenTextDocumentParams>(n.params) else {
                     return Ok(());
                 };
-                let doc = Doc::new(&p.text_document.uri, p.text_document.text);
-                self.docs.insert(p.text_document.uri.clone(), doc);
-                (p.text_document.uri, p.text_document.version)
+                let doc = p.text_document;
+                (doc.uri, doc.text, doc.version)
             }
             "textDocument/didChange" => {
                 let Ok(p) = params::<lsp::DidChangeTextDocumentParams>(n.params) else {
@@ -215,40 +260,131 @@ impl Server {
                 let Some(change) = p.content_changes.into_iter().last() else {
                     return Ok(());
                 };
-                let doc = Doc::new(&p.text_document.uri, change.text);
-                self.docs.insert(p.text_document.uri.clone(), doc);
-                (p.text_document.uri, p.text_document.version)
+                (p.text_document.uri, change.text, p.text_document.version)
             }
             "textDocument/didClose" => {
                 let Ok(p) = params::<lsp::DidCloseTextDocumentParams>(n.params) else {
                     return Ok(());
                 };
-                self.docs.remove(&p.text_document.uri);
-                // A closed file's diagnostics are cleared.
-                let clear = lsp::PublishDiagnosticsParams::new(p.text_document.uri, vec![], None);
-                return out(Notification::new(
-                    "textDocument/publishDiagnostics".into(),
-                    clear,
-                ));
+                let uri = p.text_document.uri;
+                self.docs.remove(&uri);
+                for importer in self.importers(&uri) {
+                    self.recheck(&importer);
+                }
+                // A closed file's diagnostics are cleared, unless an open
+                // program still imports it.
+                return self.publish(&uri, out);
             }
             _ => return Ok(()),
         };
-        out(self.publish(&uri, version))?;
-        if self.docs.get_mut(&uri).is_some_and(Doc::lower) {
-            out(self.publish(&uri, version))?;
+        let doc = Doc::new(&uri, text, version, &self.docs);
+        self.docs.insert(uri.clone(), doc);
+        let importers = self.importers(&uri);
+        for importer in &importers {
+            self.recheck(importer);
+        }
+        self.publish(&uri, out)?;
+        let mut more = false;
+        for root in importers.iter().chain([&uri]) {
+            more |= self.docs.get_mut(root).is_some_and(Doc::lower);
+        }
+        if more {
+            self.publish(&uri, out)?;
         }
         Ok(())
     }
 
-    fn publish(&self, uri: &lsp::Url, version: i32) -> Notification {
-        let doc = &self.docs[uri];
-        let diagnostics = doc
-            .diagnostics
+    /// The open documents whose programs import `uri`.
+    fn importers(&self, uri: &lsp::Url) -> Vec<lsp::Url> {
+        let path = path_of(uri);
+        let key = std::fs::canonicalize(&path).ok();
+        let mut found: Vec<lsp::Url> = self
+            .docs
             .iter()
-            .map(|d| to_lsp_diagnostic(doc, uri, d))
+            .filter(|(u, d)| {
+                *u != uri
+                    && d.imported.iter().any(|f| {
+                        f.name == path
+                            || (key.is_some() && std::fs::canonicalize(&f.name).ok() == key)
+                    })
+            })
+            .map(|(u, _)| u.clone())
             .collect();
-        let publish = lsp::PublishDiagnosticsParams::new(uri.clone(), diagnostics, Some(version));
-        Notification::new("textDocument/publishDiagnostics".into(), publish)
+        found.sort();
+        found
+    }
+
+    /// Checks the open document `uri` again, with the other documents' text.
+    fn recheck(&mut self, uri: &lsp::Url) {
+        if let Some(doc) = self.docs.remove(uri) {
+            let again = Doc::new(uri, doc.file.text, doc.version, &self.docs);
+            self.docs.insert(uri.clone(), again);
+        }
+    }
+
+    /// Publishes the diagnostics of every file of every program, grouped by
+    /// file: always for `changed` (the client waits for them), for the other
+    /// files when they differ from what was last published. A document
+    /// another one imports shows the importer's findings.
+    fn publish(
+        &mut self,
+        changed: &lsp::Url,
+        out: &mut dyn FnMut(Notification) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let imported: Vec<lsp::Url> = self
+            .docs
+            .keys()
+            .filter(|u| !self.importers(u).is_empty())
+            .cloned()
+            .collect();
+        let mut now: HashMap<lsp::Url, Vec<lsp::Diagnostic>> = HashMap::new();
+        let mut roots: Vec<&lsp::Url> =
+            self.docs.keys().filter(|u| !imported.contains(u)).collect();
+        roots.sort();
+        for uri in roots {
+            let doc = &self.docs[uri];
+            now.entry(uri.clone()).or_default();
+            for i in 0..doc.imported.len() {
+                if let Some(u) = doc.uri(FileId(i as u32 + 1)) {
+                    now.entry(u).or_default();
+                }
+            }
+            for d in &doc.diagnostics {
+                let file = d.primary_span().file;
+                let target = if file == FileId::ROOT {
+                    Some(uri.clone())
+                } else {
+                    doc.uri(file)
+                };
+                if let Some(target) = target {
+                    now.entry(target)
+                        .or_default()
+                        .push(to_lsp_diagnostic(doc, uri, d));
+                }
+            }
+        }
+        // Files no program holds any more are cleared.
+        for gone in self.published.keys().chain([changed]) {
+            now.entry(gone.clone()).or_default();
+        }
+        let mut uris: Vec<&lsp::Url> = now.keys().collect();
+        uris.sort();
+        for uri in uris {
+            let diagnostics = &now[uri];
+            if uri != changed && self.published.get(uri) == Some(diagnostics) {
+                continue;
+            }
+            let version = self.docs.get(uri).map(|d| d.version);
+            let publish =
+                lsp::PublishDiagnosticsParams::new(uri.clone(), diagnostics.clone(), version);
+            out(Notification::new(
+                "textDocument/publishDiagnostics".into(),
+                publish,
+            ))?;
+        }
+        now.retain(|_, d| !d.is_empty());
+        self.published = now;
+        Ok(())
     }
 
     fn request(&mut self, req: Request) -> Response {
@@ -382,7 +518,13 @@ fn to_lsp_diagnostic(doc: &Doc, uri: &lsp::Url, d: &Diagnostic) -> lsp::Diagnost
         .iter()
         .skip(1)
         .map(|l| lsp::DiagnosticRelatedInformation {
-            location: lsp::Location::new(uri.clone(), doc.range(l.span)),
+            location: lsp::Location::new(
+                match l.span.file {
+                    FileId::ROOT => uri.clone(),
+                    other => doc.uri(other).unwrap_or_else(|| uri.clone()),
+                },
+                doc.range(l.span),
+            ),
             message: l.text.clone(),
         })
         .collect();
@@ -1145,7 +1287,7 @@ fn quick_fixes(doc: &Doc, uri: &lsp::Url, range: lsp::Range) -> Vec<lsp::CodeAct
         .iter()
         .filter_map(|d| {
             let span = d.primary_span();
-            if span.end < lo || span.start > hi {
+            if span.file != FileId::ROOT || span.end < lo || span.start > hi {
                 return None;
             }
             let help = d.help.as_deref()?;
@@ -1179,11 +1321,16 @@ fn inlay_hints(doc: &Doc, range: lsp::Range) -> Vec<lsp::InlayHint> {
     let mut hints: Vec<(usize, String, String)> = Vec::new();
     if let Some(rto) = &model.budget.rto {
         for t in &rto.terms {
-            if let Some(span) = t.span {
+            if let Some(span) = t.span.filter(|s| s.file == FileId::ROOT) {
                 hints.push((span.end, format!("{} {}", t.name, d(t.ms)), t.how.clone()));
             }
         }
-        if let Some(o) = model.platform.attrs.origin("rto") {
+        if let Some(o) = model
+            .platform
+            .attrs
+            .origin("rto")
+            .filter(|o| o.span.file == FileId::ROOT)
+        {
             let terms: Vec<&str> = rto.terms.iter().map(|t| t.name).collect();
             hints.push((
                 o.span.end,
@@ -1201,6 +1348,9 @@ fn inlay_hints(doc: &Doc, range: lsp::Range) -> Vec<lsp::InlayHint> {
         else {
             continue;
         };
+        if rep.span.file != FileId::ROOT {
+            continue;
+        }
         let end = rep.region_spans.last().map_or(rep.span.end, |s| s.end);
         let lag = r.lag.map_or("unknown".to_string(), d);
         hints.push((

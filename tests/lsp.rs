@@ -501,3 +501,74 @@ fn every_position_of_a_broken_file_is_answered() {
     }
     c.stop();
 }
+
+/// The next diagnostics published for `uri`, skipping those for other files.
+fn diagnostics_of(c: &Client, uri: &str) -> Vec<Value> {
+    loop {
+        if let Message::Notification(n) = c.recv() {
+            if n.method == "textDocument/publishDiagnostics" && n.params["uri"] == uri {
+                return n.params["diagnostics"].as_array().unwrap().clone();
+            }
+        }
+    }
+}
+
+fn codes(diagnostics: &[Value]) -> Vec<&str> {
+    diagnostics
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect()
+}
+
+/// A program in two files: opening the root publishes the diagnostics of
+/// the file it imports under that file's URI; the imported file, opened and
+/// edited, is checked as part of its importer's program (no "no platform"),
+/// its unsaved text is what the importer reads, and the fix clears both.
+#[test]
+fn diagnostics_of_imported_files_are_published_where_they_are() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let main = std::fs::read_to_string("tests/imports/error_in_import/main.tap").unwrap();
+    let broken = std::fs::read_to_string("tests/imports/error_in_import/services.tap").unwrap();
+    std::fs::write(root.join("main.tap"), &main).unwrap();
+    std::fs::write(root.join("services.tap"), &broken).unwrap();
+    let main_uri = format!("file://{}/main.tap", root.display());
+    let services_uri = format!("file://{}/services.tap", root.display());
+
+    let mut c = Client::start("");
+    let _ = c.diagnostics();
+    let open = |uri: &str, text: &str| {
+        c.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "tap", "version": 1, "text": text } }),
+        );
+    };
+    open(&main_uri, &main);
+    assert!(diagnostics_of(&c, &main_uri).is_empty());
+    let d = diagnostics_of(&c, &services_uri);
+    assert_eq!(codes(&d), ["E201"]);
+    assert_eq!(
+        d[0]["range"]["start"],
+        json!({ "line": 2, "character": 14 })
+    );
+
+    // Opened, the imported file shows its importer's findings, not its own
+    // as a program (it has no platform or region).
+    open(&services_uri, &broken);
+    assert_eq!(codes(&diagnostics_of(&c, &services_uri)), ["E201"]);
+    // Fixed in the editor, not saved: the importer reads the unsaved text.
+    c.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": services_uri, "version": 2 },
+                "contentChanges": [{ "text": broken.replace("= 15 ", "= 15m ") }] }),
+    );
+    assert!(diagnostics_of(&c, &services_uri).is_empty());
+    let hints = c.request(
+        "textDocument/inlayHint",
+        json!({ "textDocument": { "uri": main_uri },
+                "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 99, "character": 0 } } }),
+    );
+    // The program checks: its budget is shown in the root file.
+    assert!(hints.as_array().is_some_and(|h| !h.is_empty()), "{hints}");
+    c.stop();
+}

@@ -21,6 +21,7 @@ use crate::suggest::closest;
 use crate::syntax::ast::{Body, File, Ident, ItemKind, Value, ValueKind};
 use resolve::{join, Param, Resolver};
 
+#[derive(Default)]
 pub struct Checked {
     pub model: Option<Model>,
     /// Sorted by position.
