@@ -21,8 +21,8 @@ use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types as lsp;
 use serde_json::Value as Json;
 
-use crate::check::budget::Budget;
 use crate::diag::{Diagnostic, FileId, Severity, SourceFile, Span};
+use crate::model::Budget;
 use crate::model::Model;
 use crate::stdlib::{schema, Field, Fields, Type};
 
@@ -1047,7 +1047,7 @@ fn budget_doc(budget: &Budget, which: &str) -> String {
     out
 }
 
-fn rpo_line(r: &crate::check::budget::RpoRow) -> String {
+fn rpo_line(r: &crate::model::RpoRow) -> String {
     let d = crate::model::duration;
     match r.lag {
         Some(l) => format!(

@@ -298,7 +298,7 @@ pub struct Model {
     pub regions: Vec<Region>,
     pub services: Vec<Service>,
     pub endpoints: Vec<Endpoint>,
-    pub budget: crate::check::budget::Budget,
+    pub budget: Budget,
 }
 
 impl Model {
@@ -311,4 +311,41 @@ impl Model {
     pub fn secondaries(&self) -> impl Iterator<Item = usize> + '_ {
         (0..self.regions.len()).filter(|&i| self.regions[i].role == Role::Secondary)
     }
+}
+
+// The recovery objectives' arithmetic as the checker computed it
+// (`check::budget`), kept for the summary, the runbook and the language server.
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Term {
+    pub name: &'static str,
+    pub ms: u64,
+    /// How the value was found ("30s x 2 + 6s probe time-out").
+    pub how: String,
+    /// Where it comes from in the program, if anywhere.
+    pub span: Option<Span>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RtoBudget {
+    pub terms: Vec<Term>,
+    pub total: u64,
+    pub objective: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RpoRow {
+    pub service: String,
+    /// `None`: no published bound.
+    pub lag: Option<u64>,
+    pub source: String,
+    pub objective: u64,
+    /// `service` when the service sets its own `rpo`, else `platform`.
+    pub objective_from: &'static str,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Budget {
+    pub rto: Option<RtoBudget>,
+    pub rpo: Vec<RpoRow>,
 }

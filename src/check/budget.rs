@@ -8,44 +8,10 @@
 //! be shown term by term with a label on each attribute that contributes.
 
 use crate::diag::{Diagnostic, Span};
-use crate::model::{duration, Strategy};
+use crate::model::{duration, Budget, RpoRow, RtoBudget, Strategy, Term};
 use crate::stdlib::{schema, Figure};
 
 use super::Partial;
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Term {
-    pub name: &'static str,
-    pub ms: u64,
-    /// How the value was found ("30s x 2 + 6s probe time-out").
-    pub how: String,
-    /// Where it comes from in the program, if anywhere.
-    pub span: Option<Span>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RtoBudget {
-    pub terms: Vec<Term>,
-    pub total: u64,
-    pub objective: u64,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct RpoRow {
-    pub service: String,
-    /// `None`: no published bound.
-    pub lag: Option<u64>,
-    pub source: String,
-    pub objective: u64,
-    /// `service` when the service sets its own `rpo`, else `platform`.
-    pub objective_from: &'static str,
-}
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Budget {
-    pub rto: Option<RtoBudget>,
-    pub rpo: Vec<RpoRow>,
-}
 
 fn span_of(attrs: &crate::model::Attrs, name: &str) -> Option<Span> {
     attrs.origin(name).map(|o| o.span)
