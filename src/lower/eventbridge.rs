@@ -303,9 +303,10 @@ impl Behaviour for Eventbridge {
         ]
     }
 
-    fn check(&self, _p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
+    fn check(&self, p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
         if svc.replication.is_some() {
-            event_pattern(svc, diags);
+            let regions: Vec<&str> = p.regions.iter().map(|r| r.code.as_str()).collect();
+            event_pattern(svc, &regions, diags);
         }
     }
 }
@@ -316,20 +317,24 @@ impl Behaviour for Eventbridge {
 const MAX_PATTERN: usize = 2048;
 const MAX_PATTERN_RAISED: usize = 4096;
 
-/// The length of the compact event pattern the lowering emits for a bus.
-fn event_pattern_len(source: &str, types: &[&str]) -> usize {
+/// The length of the compact event pattern the lowering emits for a bus in
+/// `region`.
+fn event_pattern_len(source: &str, types: &[&str], region: &str) -> usize {
     let mut pattern = serde_json::json!({ "source": [source] });
     if !types.is_empty() {
         pattern["detail-type"] = serde_json::json!(types);
     }
+    pattern["region"] = serde_json::json!([region]);
     pattern.to_string().len()
 }
 
-/// W602, E606: the forwarding rule's event pattern over EventBridge's quota.
-fn event_pattern(svc: &Service, diags: &mut Vec<Diagnostic>) {
+/// W602, E606: the forwarding rule's event pattern over EventBridge's quota,
+/// in the region with the longest code of the platform's `regions`.
+fn event_pattern(svc: &Service, regions: &[&str], diags: &mut Vec<Diagnostic>) {
     let source = svc.attrs.str("source").unwrap_or_default();
     let types = svc.attrs.strings("detail_types");
-    let length = event_pattern_len(source, &types);
+    let region = regions.iter().max_by_key(|r| r.len()).unwrap_or(&"");
+    let length = event_pattern_len(source, &types, region);
     if length <= MAX_PATTERN {
         return;
     }
