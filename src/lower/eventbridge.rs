@@ -15,14 +15,14 @@
 //! reasons: EventBridge does not route an event that a rule delivered to a bus
 //! on to a third bus ("EventBridge can't route events received from a sender
 //! event bus to a third event bus",
-//! https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-bus-to-bus.html),
-//! so a hub that relays one secondary's events to another would fail; and the
+//! https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-bus-to-bus.html;
+//! documented there and for accounts, assumed across regions), so a hub that
+//! relays one secondary's events to another would fail; and the
 //! `region` pattern keeps a forwarded event from even matching a rule of the
-//! bus it arrives on, as it keeps the region it was published in
-//! (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html;
-//! not verified on AWS, see README). A primary that is down while a secondary
-//! serves gets the secondary's events when it is back: EventBridge retries a
-//! target for 24 hours
+//! bus it arrives on, as it keeps the region it was published in (assumed, not
+//! verified on AWS: see README). A primary that is down while a secondary
+//! serves gets the secondary's events when it is back within a day:
+//! EventBridge retries a target for 24 hours, then drops the event
 //! (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html).
 //!
 //! Every rule is created after the buses it targets. The primary's rules are
