@@ -87,6 +87,8 @@ pub struct Stack {
 /// rule needs its destination bucket to exist, so a secondary bucket that
 /// replicates back to the primary bucket, deployed after it, gets its rule
 /// when its stack is deployed a second time, with a template that adds it.
+/// A secondary's EventBridge forwarding rules, which target the buses of the
+/// primary and of the other secondaries, are added the same way.
 #[derive(Debug)]
 pub struct Phase {
     /// The stack's first phase, an index into `Plan::stacks`.
@@ -299,7 +301,7 @@ pub fn plan(
     let mut graph = b.graph;
     assign_waves(&mut graph);
     let (stacks, stack_of) = stacks(&graph, model, prefix, weight, limit);
-    let (stacks, stack_of) = second_phases(model, stacks, stack_of, &late);
+    let (stacks, stack_of) = second_phases(&graph, model, stacks, stack_of, &late);
     Plan {
         graph,
         stacks,
@@ -416,6 +418,7 @@ fn stacks(
 /// (a wave after, as those are in another region), then puts the stacks back
 /// in deployment order.
 fn second_phases(
+    graph: &DiGraph<Node, EdgeKind>,
     model: &Model,
     mut stacks: Vec<Stack>,
     stack_of: Vec<usize>,
@@ -431,8 +434,11 @@ fn second_phases(
             entry.1.push(stack_of[to.index()]);
         }
     }
+    let ranks = Ranks::new(model);
     for (first, (mut nodes, after)) in phases {
-        nodes.sort_unstable();
+        // In canonical order, as the nodes of a stack: the order of the
+        // program's items changes nothing.
+        nodes.sort_unstable_by_key(|&n| ranks.key(graph[n].kind));
         let wave = after
             .iter()
             .chain([&first])

@@ -336,7 +336,8 @@ fn graph_json_lists_the_stacks_of_the_build() {
         stack_names(&manifest["stacks"])
     );
     // The secondary's bucket stack is listed twice, phase 2 last, completing
-    // the bucket (its replication back to the primary).
+    // the bucket (its replication back to the primary) and the bus (its rules
+    // forwarding to the primary's bus).
     let phases: Vec<(u64, Vec<String>)> = graph["stacks"]
         .as_array()
         .expect("stacks")
@@ -350,19 +351,35 @@ fn graph_json_lists_the_stacks_of_the_build() {
         .collect();
     assert_eq!(
         phases,
-        [(1, vec![]), (2, vec!["documents@us-west-2".to_string()])]
+        [
+            (1, vec![]),
+            (
+                2,
+                vec![
+                    "documents@us-west-2".to_string(),
+                    "events@us-west-2".to_string()
+                ]
+            )
+        ]
     );
 }
 
 #[test]
 fn graph_dot_and_mermaid_show_the_second_phase() {
-    for (format, node, edge) in [
+    // Phase 2 completes the bucket and the bus.
+    for (format, node, edge, count) in [
         (
             "dot",
             "\"trading-dev-us-west-2-w2 phase 2\" [shape=note];",
             "\"trading-dev-us-west-2-w2 phase 2\" -> \"documents@us-west-2\" [label=\"phase 2\", style=dashed];",
+            1,
         ),
-        ("mermaid", "[\"trading-dev-us-west-2-w2 phase 2\"]", " -.->|phase 2| n"),
+        (
+            "mermaid",
+            "[\"trading-dev-us-west-2-w2 phase 2\"]",
+            " -.->|phase 2| n",
+            2,
+        ),
     ] {
         let run = tapc()
             .args(["graph", "examples/trading.tap", "--format", format])
@@ -370,7 +387,7 @@ fn graph_dot_and_mermaid_show_the_second_phase() {
             .expect("runs");
         let text = String::from_utf8(run.stdout).expect("UTF-8");
         assert!(text.contains(node), "{format}: {text}");
-        assert_eq!(text.matches(edge).count(), 1, "{format}: {text}");
+        assert_eq!(text.matches(edge).count(), count, "{format}: {text}");
     }
 }
 

@@ -147,6 +147,12 @@ const RULES: &[Rule] = &[
         check: at_most_five_targets,
     },
     Rule {
+        ty: "AWS::Events::Rule",
+        rule: "a rule forwarding to the bus of another region matches only the events published in its own (EventBridge routes no event a rule delivered to a bus on to a third bus)",
+        source: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-bus-to-bus.html",
+        check: forwards_its_own_region,
+    },
+    Rule {
         ty: "AWS::ElastiCache::ReplicationGroup",
         rule: "a replication group outlives its stack",
         source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html",
@@ -457,6 +463,32 @@ fn at_most_five_targets(r: &Res) -> Result<(), String> {
     match n <= 5 {
         true => Ok(()),
         false => Err(format!("{n} targets")),
+    }
+}
+
+fn forwards_its_own_region(r: &Res) -> Result<(), String> {
+    let p = r.props();
+    let own = r.stack.region.as_str();
+    let regions: Vec<&str> = p["Targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["Arn"]["Fn::Sub"].as_str())
+        .filter(|arn| arn.contains(":event-bus/"))
+        .filter_map(|arn| arn.split(':').nth(3))
+        .collect();
+    if regions.is_empty() {
+        return Ok(());
+    }
+    if regions.contains(&own) {
+        return Err(format!("forwards to the bus of its own region {own}"));
+    }
+    match p["EventPattern"]["region"].as_array() {
+        Some(r) if r.len() == 1 && r[0] == own => Ok(()),
+        _ => Err(format!(
+            "pattern `region` {} is not [\"{own}\"]",
+            p["EventPattern"]["region"]
+        )),
     }
 }
 
@@ -790,6 +822,12 @@ fn the_rules_fail_on_the_defects_they_describe() {
         (true, "AWS::Events::Rule", |v| {
             let t = v["Properties"]["Targets"][0].clone();
             v["Properties"]["Targets"] = Json::Array(vec![t; 6]);
+        }),
+        (true, "AWS::Events::Rule", |v| {
+            v["Properties"]["EventPattern"]["region"] = Json::Null
+        }),
+        (false, "AWS::Events::Rule", |v| {
+            v["Properties"]["EventPattern"]["region"] = serde_json::json!(["us-east-1"])
         }),
     ];
     for &(primary, ty, change) in cases {

@@ -1,10 +1,40 @@
-//! `eventbridge`: a bus in every region, and in the primary a rule matching the
-//! service's events whose targets are the secondary buses, through a role that
-//! may only `events:PutEvents` on them (aws-dr.md 1.4).
+//! `eventbridge`: a bus in every region, and in each region rules that
+//! forward the events published there to the buses of the service's other
+//! regions, through a role that may only `events:PutEvents` on them
+//! (aws-dr.md 1.4).
+//!
+//! One hop, whatever the strategy. The service's regions are the primary and
+//! those it is replicated to. An event published in region R is forwarded by
+//! R's own rules, straight to every other one of them: each rule matches
+//! `"region": [R]`, the region the event was published in. So the primary's
+//! events reach the secondaries, and the events a secondary publishes while it
+//! serves after a failover (under every strategy: pilot light and backup and
+//! restore start tasks there, warm standby and active/active run them) reach
+//! the primary, where the failback needs them, and the other secondaries,
+//! which may be failed over to next. Nothing is forwarded twice, for two
+//! reasons: EventBridge does not route an event that a rule delivered to a bus
+//! on to a third bus ("EventBridge can't route events received from a sender
+//! event bus to a third event bus",
+//! https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-bus-to-bus.html;
+//! documented there and for accounts, assumed across regions), so a hub that
+//! relays one secondary's events to another would fail; and the
+//! `region` pattern keeps a forwarded event from even matching a rule of the
+//! bus it arrives on, as it keeps the region it was published in (assumed, not
+//! verified on AWS: see README). A primary that is down while a secondary
+//! serves gets the secondary's events when it is back within a day:
+//! EventBridge retries a target for 24 hours, then drops the event
+//! (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html).
+//!
+//! Every rule is created after the buses it targets. The primary's rules are
+//! the service's global part (after every bus). A secondary's rules target the
+//! primary's bus and the other secondaries', which may be deployed after its
+//! own: they are added by the second phase of the bus's stack (`graph::Phase`),
+//! as S3 adds a bucket's rule back to the primary.
 
 use super::json::{json, Json};
 
 use super::kinds::{Behaviour, Part, Provided};
+use super::runbook::{Check, Names};
 use super::{get_att, r#ref, sub, Ctx, Tags};
 use crate::check::Partial;
 use crate::diag::Diagnostic;
@@ -26,15 +56,34 @@ fn lower_bus(ctx: &mut Ctx, i: usize) {
     );
 }
 
-fn lower_forward(ctx: &mut Ctx, i: usize) {
+/// The regions whose buses the bus of service `i` in `region` forwards the
+/// events published in `region` to: the primary and the regions the service
+/// is replicated to (every secondary, E304), but `region` itself; none when it
+/// is not replicated. As many from every region.
+pub fn targets(model: &Model, i: usize, region: usize) -> Vec<usize> {
+    let Some(rep) = &model.services[i].replication else {
+        return Vec::new();
+    };
+    std::iter::once(model.primary())
+        .chain(rep.regions.iter().copied())
+        .filter(|&r| r != region)
+        .collect()
+}
+
+/// The rules that forward to `targets` buses: one per 5.
+pub fn rules(targets: usize) -> usize {
+    targets.div_ceil(MAX_TARGETS)
+}
+
+/// The forwarding role and rules of service `i` on its bus `bus` in the
+/// context's region, as `(logical ID, type, properties)`, untagged.
+fn forwarding(ctx: &Ctx, i: usize, bus: Json) -> Vec<(String, &'static str, Json)> {
     let svc = ctx.service(i);
-    let Some(rep) = &svc.replication else { return };
-    let bus = ctx.value(NodeKind::Service(i), "BusName");
+    let region = ctx.region_code();
     let role = ctx.id(i, "ForwardRole");
-    let targets: Vec<(String, String)> = rep
-        .regions
-        .iter()
-        .map(|&r| {
+    let targets: Vec<(String, String)> = targets(ctx.model, i, ctx.region)
+        .into_iter()
+        .map(|r| {
             let code = &ctx.model.regions[r].code;
             let name = ctx.name(NameKind::EventBus, i, code);
             (
@@ -45,8 +94,8 @@ fn lower_forward(ctx: &mut Ctx, i: usize) {
             )
         })
         .collect();
-    ctx.add(
-        &role,
+    let mut out = vec![(
+        role.clone(),
         "AWS::IAM::Role",
         json!({
             "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": "events.amazonaws.com" }, "Action": "sts:AssumeRole" }] },
@@ -54,64 +103,29 @@ fn lower_forward(ctx: &mut Ctx, i: usize) {
                 "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": targets.iter().map(|(_, arn)| sub(arn.clone())).collect::<Vec<_>>(),
             }] } }],
         }),
-        Tags::List("Tags"),
-    );
-    let pattern = pattern(svc);
-    let rule_targets: Vec<Json> = targets
-        .iter()
-        .map(|(code, arn)| json!({ "Id": format!("to-{code}"), "Arn": sub(arn.clone()), "RoleArn": get_att(&role, "Arn") }))
-        .collect();
-    let base = ctx.name(NameKind::Rule, i, ctx.region_code());
-    if active_active(ctx.model) {
-        // Every region publishes: the primary is the hub. Its rule to each
-        // secondary forwards the events of every region but that secondary,
-        // so a secondary's event reaches the others through the primary and
-        // never comes back (a forwarded event keeps the `region` it was
-        // published in, [E1]).
-        for (k, ((code, _), target)) in targets.iter().zip(&rule_targets).enumerate() {
-            let mut pattern = pattern.clone();
-            let others: Vec<&str> = ctx
-                .model
-                .regions
-                .iter()
-                .map(|r| r.code.as_str())
-                .filter(|r| r != code)
-                .collect();
-            pattern["region"] = json!(others);
-            let (logical, name) = rule_names(ctx, i, &base, k);
-            ctx.add(
-                &logical,
-                "AWS::Events::Rule",
-                json!({
-                    "Name": name,
-                    "Description": format!("Forwards {} events to {code}, but those published there", svc.name),
-                    "EventBusName": bus.clone(),
-                    "State": "ENABLED",
-                    "EventPattern": pattern,
-                    "Targets": [target.clone()],
-                }),
-                Tags::None,
-            );
-        }
-        return;
-    }
-    // A rule takes at most 5 targets: more secondaries get more rules.
-    for (k, chunk) in rule_targets.chunks(MAX_TARGETS).enumerate() {
+    )];
+    // Only the events published in this region (see the module's comment).
+    let mut pattern = pattern(svc);
+    pattern["region"] = json!([region]);
+    let base = ctx.name(NameKind::Rule, i, region);
+    // A rule takes at most 5 targets: more regions get more rules.
+    for (k, chunk) in targets.chunks(MAX_TARGETS).enumerate() {
+        let to: Vec<&str> = chunk.iter().map(|(code, _)| code.as_str()).collect();
         let (logical, name) = rule_names(ctx, i, &base, k);
-        ctx.add(
-            &logical,
+        out.push((
+            logical,
             "AWS::Events::Rule",
             json!({
                 "Name": name,
-                "Description": format!("Forwards {} events to secondary regions", svc.name),
+                "Description": format!("Forwards what service {} publishes in {region} to the buses of {}", svc.name, to.join(", ")),
                 "EventBusName": bus.clone(),
                 "State": "ENABLED",
                 "EventPattern": pattern.clone(),
-                "Targets": chunk.to_vec(),
+                "Targets": chunk.iter().map(|(code, arn)| json!({ "Id": format!("to-{code}"), "Arn": sub(arn.clone()), "RoleArn": get_att(&role, "Arn") })).collect::<Vec<_>>(),
             }),
-            Tags::None,
-        );
+        ));
     }
+    out
 }
 
 /// Logical id and name of the `k`th forwarding rule of service `i`: the first
@@ -126,20 +140,6 @@ fn rule_names(ctx: &Ctx, i: usize, base: &str, k: usize) -> (String, String) {
     }
 }
 
-/// The rules that forward to `targets` secondaries: one per target under
-/// active/active (each with its own pattern).
-pub fn rules(model: &Model, targets: usize) -> usize {
-    if active_active(model) {
-        targets
-    } else {
-        targets.div_ceil(MAX_TARGETS)
-    }
-}
-
-fn active_active(model: &Model) -> bool {
-    model.platform.strategy == crate::model::Strategy::ActiveActive
-}
-
 /// The events the service forwards: its source and detail types.
 fn pattern(svc: &Service) -> Json {
     let mut pattern = json!({ "source": [svc.attrs.str("source").unwrap_or_default()] });
@@ -148,50 +148,6 @@ fn pattern(svc: &Service) -> Json {
         pattern["detail-type"] = json!(types);
     }
     pattern
-}
-
-/// Under active/active, in a secondary: a rule that forwards the events
-/// published in this region to the primary's bus, and only those (the
-/// primary forwards them on to the other secondaries).
-fn lower_back(ctx: &mut Ctx, i: usize) {
-    let svc = ctx.service(i);
-    let region = ctx.region_code();
-    let primary = &ctx.model.regions[ctx.model.primary()].code;
-    let target = ctx.name(NameKind::EventBus, i, primary);
-    let arn =
-        format!("arn:${{AWS::Partition}}:events:{primary}:${{AWS::AccountId}}:event-bus/{target}");
-    let role = ctx.id(i, "ForwardRole");
-    ctx.add(
-        &role,
-        "AWS::IAM::Role",
-        json!({
-            "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": "events.amazonaws.com" }, "Action": "sts:AssumeRole" }] },
-            "Policies": [{ "PolicyName": "forward", "PolicyDocument": { "Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": sub(arn.clone()),
-            }] } }],
-        }),
-        Tags::List("Tags"),
-    );
-    let mut pattern = pattern(svc);
-    pattern["region"] = json!([region]);
-    ctx.add(
-        &ctx.id(i, "ForwardRule"),
-        "AWS::Events::Rule",
-        json!({
-            "Name": ctx.name(NameKind::Rule, i, region),
-            "Description": format!("Forwards {} events published in {region} to {primary}", svc.name),
-            "EventBusName": r#ref(&ctx.id(i, "Bus")),
-            "State": "ENABLED",
-            "EventPattern": pattern,
-            "Targets": [{ "Id": format!("to-{primary}"), "Arn": sub(arn), "RoleArn": get_att(&role, "Arn") }],
-        }),
-        Tags::None,
-    );
-}
-
-/// Whether the service's bus in `region` forwards back to the primary.
-fn forwards_back(model: &Model, i: usize, region: usize) -> bool {
-    active_active(model) && region != model.primary() && model.services[i].replication.is_some()
 }
 
 /// The `eventbridge` kind.
@@ -205,37 +161,72 @@ impl Behaviour for Eventbridge {
     fn global(&self) -> Option<&'static str> {
         Some("forward-rule")
     }
-    /// The forwarding rules need their own bus and every secondary bus.
+    /// The primary's forwarding rules need its bus and the buses they target.
     fn global_edges(&self, model: &Model, i: usize) -> Vec<(NodeKind, usize)> {
-        std::iter::once(model.primary())
-            .chain(model.secondaries())
+        let primary = model.primary();
+        std::iter::once(primary)
+            .chain(targets(model, i, primary))
             .map(|r| (NodeKind::Service(i), r))
             .collect()
     }
-    /// Under active/active a secondary's bus forwards to the primary's.
-    fn regional_edges(&self, model: &Model, i: usize, region: usize) -> Vec<(NodeKind, usize)> {
-        if forwards_back(model, i, region) {
-            vec![(NodeKind::Service(i), model.primary())]
-        } else {
-            Vec::new()
+    /// A secondary's forwarding rules need the buses they target, some of
+    /// which are deployed after its own: in the second phase of its stack.
+    fn second_phase_edges(&self, model: &Model, i: usize, region: usize) -> Vec<(NodeKind, usize)> {
+        if region == model.primary() {
+            return Vec::new();
+        }
+        targets(model, i, region)
+            .into_iter()
+            .map(|r| (NodeKind::Service(i), r))
+            .collect()
+    }
+    /// The role and the rules.
+    fn second_phase_size(&self, model: &Model, i: usize, region: usize) -> usize {
+        if region == model.primary() {
+            return 0;
+        }
+        match targets(model, i, region).len() {
+            0 => 0,
+            n => 1 + rules(n),
         }
     }
-    fn size(&self, model: &Model, i: usize, region: usize, part: Part) -> (usize, usize) {
-        match (part, &model.services[i].replication) {
-            (Part::Regional, _) => (1 + 2 * usize::from(forwards_back(model, i, region)), 1),
-            (Part::Global, Some(r)) => (1 + rules(model, r.regions.len()), 0),
-            (Part::Global, None) => (0, 0),
+    fn second_phase_note(&self) -> Option<&'static str> {
+        Some("a secondary EventBridge bus's rules forwarding to the buses of the primary and of the other secondaries")
+    }
+    fn second_phase(&self, ctx: &Ctx, i: usize) -> Vec<(String, Json)> {
+        let tags = ctx.tags(ctx.region);
+        forwarding(ctx, i, r#ref(&ctx.id(i, "Bus")))
+            .into_iter()
+            .map(|(logical, ty, mut props)| {
+                if ty == "AWS::IAM::Role" {
+                    props["Tags"] = tags.clone();
+                }
+                (logical, json!({ "Type": ty, "Properties": props }))
+            })
+            .collect()
+    }
+    fn size(&self, model: &Model, i: usize, _region: usize, part: Part) -> (usize, usize) {
+        match part {
+            Part::Regional => (1, 1),
+            Part::Global => match targets(model, i, model.primary()).len() {
+                0 => (0, 0),
+                n => (1 + rules(n), 0),
+            },
         }
     }
     fn lower(&self, ctx: &mut Ctx, i: usize, part: Part) {
         match part {
-            Part::Regional => {
-                lower_bus(ctx, i);
-                if forwards_back(ctx.model, i, ctx.region) {
-                    lower_back(ctx, i);
+            Part::Regional => lower_bus(ctx, i),
+            Part::Global => {
+                let bus = ctx.value(NodeKind::Service(i), "BusName");
+                for (logical, ty, props) in forwarding(ctx, i, bus) {
+                    let tags = match ty {
+                        "AWS::IAM::Role" => Tags::List("Tags"),
+                        _ => Tags::None,
+                    };
+                    ctx.add(&logical, ty, props, tags);
                 }
             }
-            Part::Global => lower_forward(ctx, i),
         }
     }
     fn value(&self, ctx: &Ctx, i: usize, key: &str) -> Option<(Json, bool)> {
@@ -264,9 +255,58 @@ impl Behaviour for Eventbridge {
     fn names(&self) -> &'static [NameKind] {
         &[NameKind::EventBus, NameKind::Rule]
     }
-    fn check(&self, _p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
+    /// The bus of `region` forwards what was published there while it served
+    /// to the primary's bus, with its first rule (the primary is its first
+    /// target). A delivery that fails, as while the primary is down, is
+    /// retried for up to 24 hours, then dropped
+    /// (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html).
+    /// Before traffic returns, the operator checks that nothing is still
+    /// retried and that nothing failed for good: `RetryInvocationAttempts`
+    /// and `FailedInvocations` of the rule, which a custom bus reports by
+    /// `EventBusName` and `RuleName`, the latter only when not zero
+    /// (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
+    fn before_failback(&self, names: &Names, i: usize, region: usize) -> Vec<Check> {
+        let model = names.model;
+        if !targets(model, i, region).contains(&model.primary()) {
+            return Vec::new();
+        }
+        let (code, primary) = (
+            &model.regions[region].code,
+            &model.regions[model.primary()].code,
+        );
+        let bus = names.name(NameKind::EventBus, i, code);
+        let rule = names.name(NameKind::Rule, i, code);
+        let metric = |name: &str, since: &str, period: u32, query: &str| {
+            format!(
+                "aws cloudwatch get-metric-statistics --region {code} --namespace AWS/Events --metric-name {name} --dimensions Name=EventBusName,Value={bus} Name=RuleName,Value={rule} --start-time $(date -u -d '{since}' +%FT%TZ) --end-time $(date -u +%FT%TZ) --period {period} --statistics Sum --query '{query}'"
+            )
+        };
+        vec![
+            Check {
+                what: format!(
+                    "the events published in `{code}` are not waiting to reach `{primary}` (rule `{rule}` of bus `{bus}` retries a failed delivery for up to 24 hours)"
+                ),
+                // An hour: retries back off, a quarter of an hour could fall
+                // between two of them.
+                command: metric("RetryInvocationAttempts", "-1 hour", 300, "sum(Datapoints[].Sum)"),
+                expect: format!(
+                    "`0`: nothing was retried in the last hour; a number: deliveries to `{primary}` are (or were until recently) retried, wait and run it again"
+                ),
+            },
+            Check {
+                what: format!("no event published in `{code}` failed for good to reach `{primary}` in the last 7 days"),
+                command: metric("FailedInvocations", "-7 days", 3600, "sum(Datapoints[].Sum)"),
+                expect: format!(
+                    "`0`; a number is events that never reached `{primary}` (refused, or retried for more than 24 hours while it was down): republish them from their producer if they matter"
+                ),
+            },
+        ]
+    }
+
+    fn check(&self, p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
         if svc.replication.is_some() {
-            event_pattern(svc, diags);
+            let regions: Vec<&str> = p.regions.iter().map(|r| r.code.as_str()).collect();
+            event_pattern(svc, &regions, diags);
         }
     }
 }
@@ -277,20 +317,24 @@ impl Behaviour for Eventbridge {
 const MAX_PATTERN: usize = 2048;
 const MAX_PATTERN_RAISED: usize = 4096;
 
-/// The length of the compact event pattern the lowering emits for a bus.
-fn event_pattern_len(source: &str, types: &[&str]) -> usize {
+/// The length of the compact event pattern the lowering emits for a bus in
+/// `region`.
+fn event_pattern_len(source: &str, types: &[&str], region: &str) -> usize {
     let mut pattern = serde_json::json!({ "source": [source] });
     if !types.is_empty() {
         pattern["detail-type"] = serde_json::json!(types);
     }
+    pattern["region"] = serde_json::json!([region]);
     pattern.to_string().len()
 }
 
-/// W602, E606: the forwarding rule's event pattern over EventBridge's quota.
-fn event_pattern(svc: &Service, diags: &mut Vec<Diagnostic>) {
+/// W602, E606: the forwarding rule's event pattern over EventBridge's quota,
+/// in the region with the longest code of the platform's `regions`.
+fn event_pattern(svc: &Service, regions: &[&str], diags: &mut Vec<Diagnostic>) {
     let source = svc.attrs.str("source").unwrap_or_default();
     let types = svc.attrs.strings("detail_types");
-    let length = event_pattern_len(source, &types);
+    let region = regions.iter().max_by_key(|r| r.len()).unwrap_or(&"");
+    let length = event_pattern_len(source, &types, region);
     if length <= MAX_PATTERN {
         return;
     }

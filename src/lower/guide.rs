@@ -205,9 +205,12 @@ pub(crate) fn write(model: &Model, prefix: &str, ids: &[String], documents: Docu
             continue;
         }
         let _ = writeln!(out, "### Fail back from `{code}`\n");
+        // Services by name: the order of the program's items changes nothing.
+        let mut by_name: Vec<usize> = (0..model.services.len()).collect();
+        by_name.sort_by_key(|&i| &model.services[i].name);
         let mut before = Vec::new();
-        for (i, svc) in model.services.iter().enumerate() {
-            before.extend(svc.kind.imp.before_failback(&names, i, r));
+        for i in by_name {
+            before.extend(model.services[i].kind.imp.before_failback(&names, i, r));
         }
         if !before.is_empty() {
             out.push_str("0. Before the runbook, check that what was written in this region has reached the primary:\n\n");

@@ -120,6 +120,17 @@ pub(crate) trait Behaviour: Sync + std::fmt::Debug {
     ) -> Vec<(NodeKind, usize)> {
         Vec::new()
     }
+    /// The resources the second phase of the stack of the service's node in
+    /// `region` adds (for cutting stacks to size): one per late edge unless
+    /// the kind says otherwise.
+    fn second_phase_size(&self, model: &Model, i: usize, region: usize) -> usize {
+        self.second_phase_edges(model, i, region).len()
+    }
+    /// What the second phase adds, for the manifest's note: what it targets
+    /// must exist first.
+    fn second_phase_note(&self) -> Option<&'static str> {
+        None
+    }
     /// Nodes the global part depends on for replication.
     fn global_edges(&self, _model: &Model, _i: usize) -> Vec<(NodeKind, usize)> {
         Vec::new()

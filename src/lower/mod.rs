@@ -32,7 +32,7 @@ use crate::graph::{self, NodeKind, Plan};
 use crate::model::{duration, Model, Region, Role, Service, Strategy};
 use crate::names::{self, NameKind};
 
-pub use eventbridge::MAX_TARGETS as MAX_RULE_TARGETS;
+pub use eventbridge::rules as forwarding_rules;
 
 /// CloudFormation quotas (aws-dr.md section 3, [C18]).
 pub const MAX_RESOURCES: usize = 500;
@@ -229,9 +229,20 @@ fn lower_all(
             "needs_s3_upload": bytes > MAX_INLINE_BYTES,
         });
         if let Some(phase) = &stack.phase2 {
+            let mut adds: Vec<&str> = phase
+                .nodes
+                .iter()
+                .filter_map(|&n| match plan.graph[n].kind {
+                    NodeKind::Service(i) => model.services[i].kind.imp.second_phase_note(),
+                    _ => None,
+                })
+                .collect();
+            adds.sort_unstable();
+            adds.dedup();
             entry["note"] = serde_json::json!(format!(
-                "phase 2 of the stack first deployed in wave {}: the same stack, updated with a template that adds what needs a stack deployed after its first phase (a secondary S3 bucket's replication back to the primary bucket, which must exist first)",
-                plan.stacks[phase.first].wave + 1
+                "phase 2 of the stack first deployed in wave {}: the same stack, updated with a template that adds what needs a stack deployed after its first phase ({}, which must exist first)",
+                plan.stacks[phase.first].wave + 1,
+                adds.join("; ")
             ));
         }
         stacks_json.push(entry);
@@ -289,14 +300,13 @@ fn plan_with(model: &Model, prefix: &str, runbooks: &[Vec<runbook::Runbook>]) ->
         &services,
         &|kind, region| {
             let (mut resources, outputs) = size(model, kind, region);
-            // The second phase of the stack adds a resource (a role) per late
-            // edge: counted here, so that it fits too.
+            // What the second phase of the stack adds (a role and rules):
+            // counted here, so that it fits too.
             if let NodeKind::Service(i) = kind {
                 resources += model.services[i]
                     .kind
                     .imp
-                    .second_phase_edges(model, i, region)
-                    .len();
+                    .second_phase_size(model, i, region);
             }
             let bytes = match kind {
                 // The canary's script and the watch's roles, generously.

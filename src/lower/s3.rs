@@ -174,6 +174,10 @@ impl Behaviour for S3 {
     fn second_phase(&self, ctx: &Ctx, i: usize) -> Vec<(String, Json)> {
         back(ctx, i)
     }
+    fn second_phase_note(&self) -> Option<&'static str> {
+        Some("a secondary S3 bucket's replication back to the primary bucket")
+    }
+
     fn size(&self, model: &Model, i: usize, region: usize, _part: Part) -> (usize, usize) {
         let primary = model.regions[region].role == Role::Primary;
         let replicated = model.services[i].replication.is_some();
