@@ -1,8 +1,8 @@
 //! `tapc fmt`: the one canonical layout of a `.tap` program.
 //!
-//! The parser drops comments and newlines, so the formatter works on its own
-//! lossless token stream (words, punctuation, newlines, comments) and a small
-//! tree of rows built from it. The parser runs first, only to refuse a file
+//! The parser's tree has no comments or line ends, so the formatter works on
+//! the front end's lossless token stream (`syntax::lexer`: words, punctuation,
+//! line ends, comments) and a small tree of rows built from it. The parser runs first, only to refuse a file
 //! with syntax errors: the formatter's own reading is lenient, and it only ever
 //! sees programs the parser accepts. It changes nothing but the blanks between
 //! tokens (and it adds or drops commas between list and map items, which mean
@@ -159,85 +159,26 @@ enum Token<'a> {
     Comment(&'a str),
 }
 
+/// The front end's token stream (`syntax::lexer`) as the formatter reads it;
+/// an error for what no program holds (the parser has refused it already).
 fn lex(src: &str) -> Result<Vec<Token<'_>>, String> {
-    let b = src.as_bytes();
-    let mut tokens = Vec::with_capacity(src.len() / 4);
-    let mut i = if src.starts_with(crate::diag::BOM) {
-        crate::diag::BOM.len_utf8()
-    } else {
-        0
-    };
-    let word_byte = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    while i < b.len() {
-        let start = i;
-        match b[i] {
-            b'\n' => {
-                tokens.push(Token::Newline);
-                i += 1;
+    use crate::syntax::lexer::{tokens, Tok};
+    let mut out = Vec::new();
+    for t in tokens(src) {
+        let text = &src[t.start..t.end];
+        out.push(match t.tok {
+            Tok::Word | Tok::Str { closed: true } => Token::Word(text),
+            Tok::Punct => Token::Punct(text),
+            Tok::Newline => Token::Newline,
+            Tok::Comment => Token::Comment(text),
+            Tok::Interp => continue,
+            Tok::Str { closed: false } => {
+                return Err(format!("a string at byte {} is not closed", t.start))
             }
-            b'\r' if b.get(i + 1) == Some(&b'\n') => {
-                tokens.push(Token::Newline);
-                i += 2;
-            }
-            // A lone `\r` is a blank where the parser accepts it (between items).
-            b' ' | b'\t' | b'\r' => i += 1,
-            b'#' => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-                tokens.push(Token::Comment(src[start..i].trim_end()));
-            }
-            b'"' => {
-                i += 1;
-                loop {
-                    match b.get(i) {
-                        None | Some(b'\n') => {
-                            return Err(format!("a string at byte {start} is not closed"))
-                        }
-                        Some(b'"') => break,
-                        // As in the grammar, an escape never takes the end of the line.
-                        Some(b'\\') if b.get(i + 1) != Some(&b'\n') => i += 2,
-                        Some(b'$') if b.get(i + 1) == Some(&b'{') => {
-                            while i < b.len() && !matches!(b[i], b'}' | b'\n') {
-                                i += 1;
-                            }
-                            if b.get(i) != Some(&b'}') {
-                                return Err(format!("`${{` at byte {start} is not closed"));
-                            }
-                            i += 1;
-                        }
-                        Some(_) => i += 1,
-                    }
-                }
-                i += 1;
-                tokens.push(Token::Word(&src[start..i]));
-            }
-            b'-' if b.get(i + 1) == Some(&b'>') => {
-                tokens.push(Token::Punct("->"));
-                i += 2;
-            }
-            b':' | b'=' | b',' | b'{' | b'}' | b'[' | b']' => {
-                tokens.push(Token::Punct(&src[i..i + 1]));
-                i += 1;
-            }
-            c if word_byte(c) => {
-                // Identifiers (never ending in `-`), numbers with units, CIDR blocks.
-                while i < b.len()
-                    && (word_byte(b[i])
-                        || matches!(b[i], b'.' | b'/')
-                        || (b[i] == b'-' && b.get(i + 1).is_some_and(|&n| word_byte(n))))
-                {
-                    i += 1;
-                }
-                tokens.push(Token::Word(&src[start..i]));
-            }
-            _ => {
-                let c = src[i..].chars().next().unwrap_or(' ');
-                return Err(format!("unexpected {c:?} at byte {i}"));
-            }
-        }
+            Tok::Other => return Err(format!("unexpected {text:?} at byte {}", t.start)),
+        });
     }
-    Ok(tokens)
+    Ok(out)
 }
 
 #[derive(Clone, Copy, PartialEq)]

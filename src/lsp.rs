@@ -650,80 +650,28 @@ struct Token {
     span: Span,
 }
 
-/// The tokens of `src`, comments dropped. Unlike the formatter's lexer (which
-/// refuses text the parser refuses), this never fails: an unclosed string
-/// ends at its line, an unknown character is skipped. That is the usual state
-/// of a line being typed.
+/// The tokens of `src` (`syntax::lexer`, which reads any text: an unclosed
+/// string ends at its line, the usual state of a line being typed), comments
+/// and unknown characters dropped.
 fn scan(src: &str) -> Vec<Token> {
-    let b = src.as_bytes();
-    let mut out = Vec::new();
-    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    let mut i = 0;
-    let push = |out: &mut Vec<Token>, tok, s, e| {
-        out.push(Token {
-            tok,
-            span: Span::new(FileId::ROOT, s, e),
+    use crate::syntax::lexer::{tokens, Tok as T};
+    tokens(src)
+        .into_iter()
+        .filter_map(|t| {
+            let tok = match t.tok {
+                T::Word => Tok::Word,
+                T::Punct => Tok::Punct,
+                T::Str { .. } => Tok::Str,
+                T::Interp => Tok::Interp,
+                T::Newline => Tok::Newline,
+                T::Comment | T::Other => return None,
+            };
+            Some(Token {
+                tok,
+                span: Span::new(FileId::ROOT, t.start, t.end),
+            })
         })
-    };
-    while i < b.len() {
-        let start = i;
-        match b[i] {
-            b'\n' => {
-                push(&mut out, Tok::Newline, i, i + 1);
-                i += 1;
-            }
-            b'#' => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'"' => {
-                i += 1;
-                let mut interps = Vec::new();
-                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
-                    if b[i] == b'\\' && i + 1 < b.len() && b[i + 1] != b'\n' {
-                        i += 2;
-                    } else if b[i] == b'$' && b.get(i + 1) == Some(&b'{') {
-                        let s = i + 2;
-                        i = s;
-                        while i < b.len() && word(b[i]) {
-                            i += 1;
-                        }
-                        interps.push((s, i));
-                    } else {
-                        i += 1;
-                    }
-                }
-                if i < b.len() && b[i] == b'"' {
-                    i += 1;
-                }
-                push(&mut out, Tok::Str, start, i);
-                for (s, e) in interps {
-                    push(&mut out, Tok::Interp, s, e);
-                }
-            }
-            b'-' if b.get(i + 1) == Some(&b'>') => {
-                push(&mut out, Tok::Punct, i, i + 2);
-                i += 2;
-            }
-            b':' | b'=' | b',' | b'{' | b'}' | b'[' | b']' => {
-                push(&mut out, Tok::Punct, i, i + 1);
-                i += 1;
-            }
-            c if word(c) => {
-                while i < b.len()
-                    && (word(b[i])
-                        || matches!(b[i], b'.' | b'/')
-                        || (b[i] == b'-' && b.get(i + 1).is_some_and(|&n| word(n))))
-                {
-                    i += 1;
-                }
-                push(&mut out, Tok::Word, start, i);
-            }
-            _ => i += src[i..].chars().next().map_or(1, char::len_utf8),
-        }
-    }
-    out
+        .collect()
 }
 
 /// What encloses a place in the program.
