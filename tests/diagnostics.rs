@@ -103,15 +103,29 @@ fn good_programs() {
 
 /// What is wrong with the codes a program under `tests/bad/` reports, against
 /// its `# expect:` line: a code it does not expect, or one it expects and does
-/// not report.
+/// not report; or the line missing, repeated or not at the top.
 fn expectation_errors(text: &str, reported: &[&str]) -> Vec<String> {
-    let lines: Vec<&str> = text
+    let lines: Vec<(usize, &str)> = text
         .lines()
-        .filter_map(|l| l.trim_start_matches('\u{FEFF}').strip_prefix("# expect:"))
+        .enumerate()
+        .filter_map(|(i, l)| {
+            Some((
+                i,
+                l.trim_start_matches('\u{FEFF}').strip_prefix("# expect:")?,
+            ))
+        })
         .collect();
-    let [line] = lines.as_slice() else {
+    let [(at, line)] = lines.as_slice() else {
         return vec![format!("{} `# expect:` lines, one wanted", lines.len())];
     };
+    let after_json = text.lines().next().is_some_and(|l| l.contains("# json"));
+    if *at != usize::from(after_json) {
+        return vec![format!(
+            "`# expect:` on line {}, wanted on line {}",
+            at + 1,
+            usize::from(after_json) + 1
+        )];
+    }
     let expected: BTreeSet<&str> = line.split_whitespace().collect();
     let reported: BTreeSet<&str> = reported.iter().copied().collect();
     let mut errors: Vec<String> = reported
@@ -157,6 +171,11 @@ fn the_expectation_check_finds_strays_and_missing_codes() {
         expectation_errors("platform p {}\n", &["E202"]),
         ["0 `# expect:` lines, one wanted"]
     );
+    assert_eq!(
+        expectation_errors("# About E204.\n# expect: E204\n", &["E204"]),
+        ["`# expect:` on line 2, wanted on line 1"]
+    );
+    assert!(expectation_errors("# json\n# expect: E204\n", &["E204"]).is_empty());
 }
 
 /// A UTF-8 byte-order mark at the start is skipped: the program checks as without
