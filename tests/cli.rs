@@ -2,12 +2,15 @@
 //! success, 1 when the program has errors (or warnings under `--deny warnings`),
 //! 2 for usage and I/O errors, reported as one `tapc: ...` line.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value as Json;
 use tempfile::TempDir;
+
+mod common;
+use common::{codes, json_of, tapc, write};
 
 const VALID: &str = "\
 platform p {
@@ -68,18 +71,6 @@ service api: fargat {
 }
 ";
 
-fn tapc() -> Command {
-    let mut cmd = Command::cargo_bin("tapc").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
-
-fn write(dir: &TempDir, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
-    let path = dir.path().join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 /// Runs `cmd`, expects exit status 2, nothing on stdout and exactly one
 /// `tapc: ...` line on stderr containing `needle`.
 fn usage_error(cmd: &mut Command, needle: &str) {
@@ -100,23 +91,6 @@ fn usage_error(cmd: &mut Command, needle: &str) {
         "expected one line, got {stderr:?}"
     );
     assert!(stderr.contains(needle), "expected {needle:?} in {stderr:?}");
-}
-
-fn json_of(cmd: &mut Command) -> (i32, Json) {
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let doc: Json = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {stdout}"));
-    (out.status.code().unwrap(), doc)
-}
-
-fn codes(doc: &Json) -> Vec<&str> {
-    doc["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["code"].as_str().unwrap())
-        .collect()
 }
 
 #[test]

@@ -1,9 +1,39 @@
 //! Every program under `tests/bad/` is checked (which lowers it if it checks), and the
 //! diagnostics as a user sees them (no colour) are snapshotted with the source. A program whose
 //! first line contains `# json` is also snapshotted as `--format json`.
-//! A program under `tests/bad/` must produce at least one diagnostic with a code.
+//!
+//! Each program under `tests/bad/` is the smallest one that shows its diagnostic, and says
+//! which codes it shows in a line `# expect: E204` (its first line, or its second after a
+//! `# json` line; several codes separated by spaces). It must report each of them and no
+//! other code (`bad_programs_report_only_what_they_expect`), so that no fixture fills its
+//! snapshot with warnings unrelated to what it is named for: start a new one from
+//! `tests/good/minimal.tap`, and add only what the diagnostic needs.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use tapc::diag::{render_human, render_json, Report, SourceFile};
+
+/// The `.tap` files under `tests/DIR`, sorted.
+fn programs_under(dir: &str) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(dir)];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "tap") {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort();
+    assert!(!paths.is_empty(), "no programs under tests/{dir}");
+    paths
+}
 
 fn diagnose(path: &std::path::Path) -> (SourceFile, Vec<tapc::diag::Diagnostic>) {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -44,23 +74,8 @@ fn bad_programs() {
 /// and lower without errors (warnings are allowed).
 #[test]
 fn good_programs() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/good");
-    let mut paths = Vec::new();
-    let mut dirs = vec![dir];
-    while let Some(d) = dirs.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "tap") {
-                paths.push(path);
-            }
-        }
-    }
-    paths.sort();
-    assert!(!paths.is_empty(), "no programs under tests/good");
     let mut failures = String::new();
-    for path in &paths {
+    for path in &programs_under("good") {
         let (file, diagnostics) = diagnose(path);
         if diagnostics
             .iter()
@@ -78,6 +93,83 @@ fn good_programs() {
         failures.is_empty(),
         "good programs with errors:\n{failures}"
     );
+}
+
+/// What is wrong with the codes a program under `tests/bad/` reports, against
+/// its `# expect:` line: a code it does not expect, or one it expects and does
+/// not report; or the line missing, repeated or not at the top.
+fn expectation_errors(text: &str, reported: &[&str]) -> Vec<String> {
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            Some((
+                i,
+                l.trim_start_matches('\u{FEFF}').strip_prefix("# expect:")?,
+            ))
+        })
+        .collect();
+    let [(at, line)] = lines.as_slice() else {
+        return vec![format!("{} `# expect:` lines, one wanted", lines.len())];
+    };
+    let after_json = text.lines().next().is_some_and(|l| l.contains("# json"));
+    if *at != usize::from(after_json) {
+        return vec![format!(
+            "`# expect:` on line {}, wanted on line {}",
+            at + 1,
+            usize::from(after_json) + 1
+        )];
+    }
+    let expected: BTreeSet<&str> = line.split_whitespace().collect();
+    let reported: BTreeSet<&str> = reported.iter().copied().collect();
+    let mut errors: Vec<String> = reported
+        .difference(&expected)
+        .map(|c| format!("reports {c}, which its `# expect:` line does not list"))
+        .collect();
+    errors.extend(
+        expected
+            .difference(&reported)
+            .map(|c| format!("expects {c}, which it does not report")),
+    );
+    errors
+}
+
+/// Every program under `tests/bad/` reports exactly the codes of its
+/// `# expect:` line (see the top of this file).
+#[test]
+fn bad_programs_report_only_what_they_expect() {
+    let mut failures = Vec::new();
+    for path in programs_under("bad") {
+        let (file, diagnostics) = diagnose(&path);
+        let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+        for error in expectation_errors(&file.text, &codes) {
+            failures.push(format!("{}: {error}", path.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_expectation_check_finds_strays_and_missing_codes() {
+    let text = "# expect: E204 W402\nplatform p {}\n";
+    assert!(expectation_errors(text, &["W402", "E204", "E204"]).is_empty());
+    assert_eq!(
+        expectation_errors(text, &["E204", "W601", "W402"]),
+        ["reports W601, which its `# expect:` line does not list"]
+    );
+    assert_eq!(
+        expectation_errors(text, &["E204"]),
+        ["expects W402, which it does not report"]
+    );
+    assert_eq!(
+        expectation_errors("platform p {}\n", &["E202"]),
+        ["0 `# expect:` lines, one wanted"]
+    );
+    assert_eq!(
+        expectation_errors("# About E204.\n# expect: E204\n", &["E204"]),
+        ["`# expect:` on line 2, wanted on line 1"]
+    );
+    assert!(expectation_errors("# json\n# expect: E204\n", &["E204"]).is_empty());
 }
 
 /// A UTF-8 byte-order mark at the start is skipped: the program checks as without
@@ -103,13 +195,13 @@ fn a_leading_byte_order_mark_is_skipped() {
 }
 
 /// Characters a terminal shows as nothing (or that reorder the text around
-/// them), put anywhere in a program, never reach a message, label or help as
+/// them), put anywhere in the reference program, never reach a message, label or help as
 /// they are (every quote of the source goes through `diag::quote`), nor the
 /// source lines a report shows.
 #[test]
 fn invisible_characters_are_escaped_in_every_message() {
     let program = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad/check/azs_1.tap"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/good/trading.tap"),
     )
     .unwrap();
     let invisible = [
@@ -185,18 +277,10 @@ fn quote_names_invisible_characters() {
 /// ```tap block of every `tapc explain` entry.
 fn corpus_diagnostics() -> Vec<(String, tapc::diag::Diagnostic)> {
     let mut out = Vec::new();
-    let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad")];
-    while let Some(d) = dirs.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "tap") {
-                let (_, diagnostics) = diagnose(&path);
-                let name = path.display().to_string();
-                out.extend(diagnostics.into_iter().map(|d| (name.clone(), d)));
-            }
-        }
+    for path in programs_under("bad") {
+        let (_, diagnostics) = diagnose(&path);
+        let name = path.display().to_string();
+        out.extend(diagnostics.into_iter().map(|d| (name.clone(), d)));
     }
     for (code, text) in tapc::explain::CODES {
         for (i, block) in text.split("```tap\n").skip(1).enumerate() {

@@ -2,8 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use assert_cmd::Command;
 use serde_json::Value as Json;
+
+mod common;
+use common::{tapc, write};
 
 /// Two identical errors on different lines (same code, text and line text),
 /// another error and a warning.
@@ -39,8 +41,7 @@ replicate bus -> us-west-2
 ";
 
 fn check(dir: &std::path::Path, format: &str, file: &str) -> (i32, String) {
-    let out = Command::cargo_bin("tapc")
-        .unwrap()
+    let out = tapc()
         .current_dir(dir)
         .args(["check", "--format", format, file])
         .output()
@@ -55,7 +56,7 @@ fn check(dir: &std::path::Path, format: &str, file: &str) -> (i32, String) {
 fn github_annotations_escape_properties_and_data() {
     let dir = tempfile::TempDir::new().unwrap();
     let name = "a,b:c%.tap";
-    std::fs::write(dir.path().join(name), BAD).unwrap();
+    write(&dir, name, BAD);
     let (status, out) = check(dir.path(), "github", name);
     assert_eq!(status, 1);
     let lines: Vec<&str> = out.lines().collect();
@@ -93,11 +94,11 @@ fn github_annotations_escape_properties_and_data() {
 fn github_escapes_percent_in_messages() {
     let dir = tempfile::TempDir::new().unwrap();
     // A tag key that breaks AWS's rules is echoed in the message.
-    std::fs::write(
-        dir.path().join("p.tap"),
+    write(
+        &dir,
+        "p.tap",
         "platform p {\n  rto = 5m\n  rpo = 1m\n  trigger = 1m\n  tags = { \"aws:x%\" = \"v\" }\n}\n",
-    )
-    .unwrap();
+    );
     let (_, out) = check(dir.path(), "github", "p.tap");
     assert!(
         out.contains("the key `aws:x%25` starts with `aws:`%0Ahelp: "),
@@ -116,7 +117,7 @@ fn github_escapes_percent_in_messages() {
 #[test]
 fn gitlab_fingerprints_are_unique_and_stable() {
     let dir = tempfile::TempDir::new().unwrap();
-    std::fs::write(dir.path().join("shop.tap"), BAD).unwrap();
+    write(&dir, "shop.tap", BAD);
     let (status, first) = check(dir.path(), "gitlab", "shop.tap");
     assert_eq!(status, 1);
     let (_, second) = check(dir.path(), "gitlab", "./shop.tap");
@@ -161,7 +162,7 @@ fn gitlab_fingerprints_are_unique_and_stable() {
     assert_eq!(e201[0]["location"]["lines"]["begin"], 19);
 
     // A blank line added above moves every issue down but keeps its fingerprint.
-    std::fs::write(dir.path().join("shop.tap"), format!("\n{BAD}")).unwrap();
+    write(&dir, "shop.tap", format!("\n{BAD}"));
     let (_, moved) = check(dir.path(), "gitlab", "shop.tap");
     let moved: Json = serde_json::from_str(&moved).unwrap();
     let moved_prints: BTreeSet<&str> = moved
@@ -178,7 +179,7 @@ fn gitlab_fingerprints_are_unique_and_stable() {
 fn sarif_is_relative_to_the_current_directory_with_help_links_and_fingerprints() {
     let dir = tempfile::TempDir::new().unwrap();
     std::fs::create_dir(dir.path().join("infra")).unwrap();
-    std::fs::write(dir.path().join("infra/shop.tap"), BAD).unwrap();
+    write(&dir, "infra/shop.tap", BAD);
     let (status, out) = check(dir.path(), "sarif", "infra/shop.tap");
     assert_eq!(status, 1);
     let doc: Json = serde_json::from_str(&out).unwrap();

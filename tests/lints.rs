@@ -1,7 +1,7 @@
 //! `--allow CODE` and `--deny CODE`: by code or prefix, the most specific wins.
 
-use assert_cmd::Command;
-use serde_json::Value as Json;
+mod common;
+use common::{json_of, tapc, write};
 
 /// Warnings W301 (overlapping CIDRs) and W402 (replication lag with no bound).
 const WARNS: &str = "\
@@ -28,16 +28,13 @@ replicate bus -> us-west-2
 /// Exit status and (code, severity) of every diagnostic, under `flags`.
 fn check(flags: &[&str]) -> (i32, Vec<(String, String)>) {
     let dir = tempfile::TempDir::new().unwrap();
-    let path = dir.path().join("warns.tap");
-    std::fs::write(&path, WARNS).unwrap();
-    let out = Command::cargo_bin("tapc")
-        .unwrap()
-        .args(["check", "--format", "json"])
-        .args(flags)
-        .arg(&path)
-        .output()
-        .unwrap();
-    let doc: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let path = write(&dir, "warns.tap", WARNS);
+    let (status, doc) = json_of(
+        tapc()
+            .args(["check", "--format", "json"])
+            .args(flags)
+            .arg(&path),
+    );
     let diags = doc["diagnostics"]
         .as_array()
         .unwrap()
@@ -49,7 +46,7 @@ fn check(flags: &[&str]) -> (i32, Vec<(String, String)>) {
             )
         })
         .collect();
-    (out.status.code().unwrap(), diags)
+    (status, diags)
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -109,8 +106,7 @@ fn errors_cannot_be_allowed_and_unknown_codes_are_refused() {
             "no diagnostic code is or starts with `warnings`",
         ),
     ] {
-        let out = Command::cargo_bin("tapc")
-            .unwrap()
+        let out = tapc()
             .arg("check")
             .args(flags)
             .arg("examples/minimal.tap")
@@ -125,11 +121,7 @@ fn errors_cannot_be_allowed_and_unknown_codes_are_refused() {
 
 #[test]
 fn help_documents_allow_and_deny() {
-    let out = Command::cargo_bin("tapc")
-        .unwrap()
-        .args(["check", "--help"])
-        .output()
-        .unwrap();
+    let out = tapc().args(["check", "--help"]).output().unwrap();
     let help = String::from_utf8(out.stdout).unwrap();
     assert!(help.contains("--allow <CODE>"), "{help}");
     assert!(help.contains("--deny <CODE|warnings>"), "{help}");

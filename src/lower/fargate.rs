@@ -7,7 +7,7 @@ use super::kinds::{Behaviour, Part, Provided};
 use super::runbook::{Action, Check, Names};
 use super::{get_att, policy_len, r#ref, sub, Ctx, Tags, MAX_POLICY};
 use crate::check::Partial;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Severity};
 use crate::graph::NodeKind;
 use crate::model::{Model, Role, Service, Strategy};
 use crate::names::NameKind;
@@ -431,6 +431,15 @@ fn check_image(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
     let Some(primary) = p.regions.iter().find(|r| r.role == Role::Primary) else {
         return;
     };
+    let at = svc.attrs.origin("image").map_or(svc.span, |o| o.span);
+    // An image already reported as no image reference (E227) is not one to
+    // pull from anywhere: the advice would quote the broken value back.
+    if diags
+        .iter()
+        .any(|d| d.severity == Severity::Error && d.labels.iter().any(|l| l.span == at))
+    {
+        return;
+    }
     let primary = primary.code.as_str();
     let replicated = platform.attrs.str("registry") == Some("replicated");
     let label = match registry(image) {
@@ -464,7 +473,6 @@ fn check_image(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
     } else {
         format!("push the image to the primary's private registry and replicate it to every region: `registry = replicated` in the platform and `{own}`")
     };
-    let at = svc.attrs.origin("image").map_or(svc.span, |o| o.span);
     diags.push(
         Diagnostic::warning(
             "W316",

@@ -346,7 +346,7 @@ fn platform_prefix(model: &Model) -> String {
 
 /// How many resources `lower_node` emits for a node, and at most how many outputs
 /// (operator outputs and exports), so the graph stage can cut stacks to
-/// CloudFormation's quotas. `tests/lower.rs` checks the resources against the output.
+/// CloudFormation's quotas. `tests/lower/stacks.rs` checks the resources against the output.
 pub fn size(model: &Model, kind: NodeKind, region: usize) -> (usize, usize) {
     let r = &model.regions[region];
     match kind {
