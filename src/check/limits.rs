@@ -3,7 +3,6 @@
 //! and AWS's rules for the tags every resource carries.
 
 use crate::diag::{Diagnostic, Span};
-use crate::lower::forwarding_rules;
 use crate::names::{self, NameKind, ACCOUNT_PLACEHOLDER};
 
 use super::Partial;
@@ -122,16 +121,7 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
             } else {
                 full
             };
-            // Forwarding to more than 5 regions takes rules `NAME-2`, ...: a
-            // region forwards to as many as the primary, its replicas.
-            let rules = svc
-                .replication
-                .as_ref()
-                .map_or(0, |r| forwarding_rules(r.regions.len()));
-            let tail = match kind {
-                NameKind::Rule if rules > 1 => format!("-{rules}"),
-                _ => String::new(),
-            };
+            let tail = svc.kind.imp.name_tail(kind, svc);
             check_name(kind, Some((&svc.name, svc.span)), region, &tail);
         }
     }

@@ -255,6 +255,18 @@ impl Behaviour for Eventbridge {
     fn names(&self) -> &'static [NameKind] {
         &[NameKind::EventBus, NameKind::Rule]
     }
+    /// Forwarding to more than 5 regions takes rules `NAME-2`, ...: a region
+    /// forwards to as many as the primary, its replicas.
+    fn name_tail(&self, kind: NameKind, svc: &Service) -> String {
+        let rules = svc
+            .replication
+            .as_ref()
+            .map_or(0, |r| rules(r.regions.len()));
+        match kind {
+            NameKind::Rule if rules > 1 => format!("-{rules}"),
+            _ => String::new(),
+        }
+    }
     /// The bus of `region` forwards what was published there while it served
     /// to the primary's bus, with its first rule (the primary is its first
     /// target). A delivery that fails, as while the primary is down, is

@@ -191,6 +191,11 @@ pub(crate) trait Behaviour: Sync + std::fmt::Debug {
 
     /// The physical names the kind generates (checked against AWS's rules).
     fn names(&self) -> &'static [NameKind];
+    /// What the longest name of `kind` for `svc` adds after the region (a
+    /// numbered second rule: `-2`), for the check of its length.
+    fn name_tail(&self, _kind: NameKind, _svc: &Service) -> String {
+        String::new()
+    }
     /// An endpoint may target it: it has a load balancer in every region.
     fn load_balanced(&self) -> bool {
         false

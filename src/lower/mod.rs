@@ -32,8 +32,6 @@ use crate::graph::{self, NodeKind, Plan};
 use crate::model::{duration, Model, Region, Role, Service, Strategy};
 use crate::names::{self, NameKind};
 
-pub use eventbridge::rules as forwarding_rules;
-
 /// CloudFormation quotas (aws-dr.md section 3, [C18]).
 pub const MAX_RESOURCES: usize = 500;
 pub const MAX_OUTPUTS: usize = 200;
