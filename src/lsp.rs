@@ -151,9 +151,12 @@ impl Doc {
         }
     }
 
-    /// The URI of a file of its program.
+    /// The URI of a file of its program (by its canonical path: an import's
+    /// path may hold `..`).
     fn uri(&self, id: FileId) -> Option<lsp::Url> {
-        lsp::Url::from_file_path(&self.file(id).name).ok()
+        let name = &self.file(id).name;
+        let path = std::fs::canonicalize(name).unwrap_or_else(|_| name.into());
+        lsp::Url::from_file_path(path).ok()
     }
 
     /// What only the lowering finds (a template over AWS's quotas), added to
@@ -314,6 +317,27 @@ impl Server {
         found
     }
 
+    /// The files of the program the open document `uri` is part of, with
+    /// their URIs: its importer's program if an open document imports it,
+    /// else its own.
+    fn program(&self, uri: &lsp::Url) -> Vec<(lsp::Url, &SourceFile)> {
+        let root = self
+            .importers(uri)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| uri.clone());
+        let Some(doc) = self.docs.get(&root) else {
+            return Vec::new();
+        };
+        let mut files = vec![(root, &doc.file)];
+        for (i, file) in doc.imported.iter().enumerate() {
+            if let Some(u) = doc.uri(FileId(i as u32 + 1)) {
+                files.push((u, file));
+            }
+        }
+        files
+    }
+
     /// Checks the open document `uri` again, with the other documents' text.
     fn recheck(&mut self, uri: &lsp::Url) {
         if let Some(doc) = self.docs.remove(uri) {
@@ -432,21 +456,27 @@ impl Server {
                 let p: lsp::GotoDefinitionParams = params(req.params).map_err(bad)?;
                 let pp = p.text_document_position_params;
                 let d = doc(&pp.text_document.uri)?;
-                let found = names(d, d.offset(pp.position)).and_then(|(_, decl, _)| decl);
-                json(serde_json::to_value(found.map(|s| {
-                    lsp::Location::new(pp.text_document.uri.clone(), d.range(s))
-                })))
+                let uri = &pp.text_document.uri;
+                let found = names(&self.program(uri), uri, d.offset(pp.position))
+                    .and_then(|(decl, _)| decl);
+                json(serde_json::to_value(
+                    found.map(|(uri, range)| lsp::Location::new(uri, range)),
+                ))
             }
             "textDocument/references" => {
                 let p: lsp::ReferenceParams = params(req.params).map_err(bad)?;
                 let pp = p.text_document_position;
                 let d = doc(&pp.text_document.uri)?;
-                let uses = names(d, d.offset(pp.position)).map_or(vec![], |(_, decl, uses)| {
-                    uses.into_iter()
-                        .filter(|s| p.context.include_declaration || Some(*s) != decl)
-                        .map(|s| lsp::Location::new(pp.text_document.uri.clone(), d.range(s)))
-                        .collect()
-                });
+                let uri = &pp.text_document.uri;
+                let uses = names(&self.program(uri), uri, d.offset(pp.position)).map_or(
+                    vec![],
+                    |(decl, uses)| {
+                        uses.into_iter()
+                            .filter(|u| p.context.include_declaration || Some(u) != decl.as_ref())
+                            .map(|(uri, range)| lsp::Location::new(uri, range))
+                            .collect()
+                    },
+                );
                 json(serde_json::to_value(uses))
             }
             "textDocument/rename" => {
@@ -461,14 +491,17 @@ impl Server {
                 {
                     return Err(bad(format!("`{new}` is not a name")));
                 }
-                let Some((_, _, uses)) = names(d, d.offset(pp.position)) else {
+                let uri = &pp.text_document.uri;
+                let Some((_, uses)) = names(&self.program(uri), uri, d.offset(pp.position)) else {
                     return Err(bad("no service, region or param here".into()));
                 };
-                let edits = uses
-                    .into_iter()
-                    .map(|s| lsp::TextEdit::new(d.range(s), new.clone()))
-                    .collect();
-                let changes = HashMap::from([(pp.text_document.uri.clone(), edits)]);
+                let mut changes: HashMap<lsp::Url, Vec<lsp::TextEdit>> = HashMap::new();
+                for (uri, range) in uses {
+                    changes
+                        .entry(uri)
+                        .or_default()
+                        .push(lsp::TextEdit::new(range, new.clone()));
+                }
                 json(serde_json::to_value(lsp::WorkspaceEdit::new(changes)))
             }
             "textDocument/codeAction" => {
@@ -840,30 +873,51 @@ fn token_at(toks: &[Token], offset: usize) -> Option<Token> {
         .copied()
 }
 
-/// The name under `offset` if it is a declared service, region or param: what
-/// it is, its declaration and every place it is written (the declaration
-/// included), by tokens.
-fn names(doc: &Doc, offset: usize) -> Option<(&'static str, Option<Span>, Vec<Span>)> {
-    let src = doc.text();
-    let toks = scan(src);
+/// A place in a file of a program.
+type Place = (lsp::Url, lsp::Range);
+
+/// The name under `offset` in file `at` of `program` (each file's URI and
+/// text) if it is a declared service, region or param: its declaration and
+/// every place it is written in any file (the declaration included), by
+/// tokens.
+fn names(
+    program: &[(lsp::Url, &SourceFile)],
+    at: &lsp::Url,
+    offset: usize,
+) -> Option<(Option<Place>, Vec<Place>)> {
+    let (_, here) = program.iter().find(|(u, _)| u == at)?;
+    let toks = scan(&here.text);
     let t = token_at(&toks, offset)?;
-    let name = &src[t.span.start..t.span.end];
-    let decls = declarations(src, &toks);
-    let decl = decls.iter().find(|d| d.name == name)?;
-    let uses = toks
-        .iter()
-        .enumerate()
-        .filter(|(i, u)| {
-            matches!(u.tok, Tok::Word | Tok::Interp)
-                && &src[u.span.start..u.span.end] == name
-                // An attribute of the same name is not a use.
-                && toks
-                    .get(i + 1)
-                    .is_none_or(|n| &src[n.span.start..n.span.end] != "=")
-        })
-        .map(|(_, u)| u.span)
-        .collect();
-    Some((decl.what, Some(decl.span), uses))
+    let name = &here.text[t.span.start..t.span.end];
+    let place = |uri: &lsp::Url, file: &SourceFile, span: Span| {
+        (
+            uri.clone(),
+            lsp::Range::new(position(file, span.start), position(file, span.end)),
+        )
+    };
+    let (mut decl, mut uses, mut declared) = (None, Vec::new(), false);
+    for (uri, file) in program {
+        let src = file.text.as_str();
+        let toks = if uri == at { toks.clone() } else { scan(src) };
+        if let Some(d) = declarations(src, &toks).iter().find(|d| d.name == name) {
+            declared = true;
+            decl.get_or_insert_with(|| place(uri, file, d.span));
+        }
+        uses.extend(
+            toks.iter()
+                .enumerate()
+                .filter(|(i, u)| {
+                    matches!(u.tok, Tok::Word | Tok::Interp)
+                        && &src[u.span.start..u.span.end] == name
+                        // An attribute of the same name is not a use.
+                        && toks
+                            .get(i + 1)
+                            .is_none_or(|n| &src[n.span.start..n.span.end] != "=")
+                })
+                .map(|(_, u)| place(uri, file, u.span)),
+        );
+    }
+    declared.then_some((decl, uses))
 }
 
 // ---------------------------------------------------------------------------

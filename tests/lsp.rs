@@ -570,5 +570,18 @@ fn diagnostics_of_imported_files_are_published_where_they_are() {
     );
     // The program checks: its budget is shown in the root file.
     assert!(hints.as_array().is_some_and(|h| !h.is_empty()), "{hints}");
+
+    // Names across files: `files` in main.tap's `replicate` is declared in
+    // services.tap; renaming it edits both files.
+    let (line, character) = find(&main, "files ->");
+    let at = json!({ "textDocument": { "uri": main_uri }, "position": { "line": line, "character": character } });
+    let def = c.request("textDocument/definition", at.clone());
+    assert_eq!(def["uri"], services_uri.as_str());
+    assert_eq!(def["range"]["start"], json!({ "line": 0, "character": 8 }));
+    let mut rename = at.clone();
+    rename["newName"] = json!("documents");
+    let edit = c.request("textDocument/rename", rename);
+    assert_eq!(edit["changes"][&main_uri].as_array().unwrap().len(), 1);
+    assert_eq!(edit["changes"][&services_uri].as_array().unwrap().len(), 1);
     c.stop();
 }
