@@ -187,22 +187,29 @@ impl<'a> Loader<'a, '_> {
 /// The path an import names: a string without params (imports are read
 /// before params have values).
 fn import_path(value: &crate::syntax::ast::Value) -> Result<String, Diagnostic> {
-    let plain = match &value.kind {
-        ValueKind::Str(parts) => parts
-            .iter()
-            .map(|p| match p {
-                StrPart::Text(t) => Some(t.as_ref()),
-                StrPart::Param(_) => None,
-            })
-            .collect::<Option<String>>(),
-        _ => None,
+    let (message, label) = match &value.kind {
+        ValueKind::Str(parts) if parts.iter().any(|p| matches!(p, StrPart::Param(_))) => (
+            "an import's path cannot hold a param",
+            "a param in the path",
+        ),
+        ValueKind::Str(parts) => {
+            let path: String = parts
+                .iter()
+                .filter_map(|p| match p {
+                    StrPart::Text(t) => Some(t.as_ref()),
+                    StrPart::Param(_) => None,
+                })
+                .collect();
+            if !path.is_empty() {
+                return Ok(path);
+            }
+            ("an import names no file", "an empty path")
+        }
+        _ => ("an import names its file with a string", "not a string"),
     };
-    match plain {
-        Some(path) if !path.is_empty() => Ok(path),
-        _ => Err(Diagnostic::error("E107", "an import names its file with a plain string")
-            .label(value.span, "not a file path")
-            .help("write the path relative to this file, without params: `import \"network.tap\"`")),
-    }
+    Err(Diagnostic::error("E107", message)
+        .label(value.span, label)
+        .help("write the file's path relative to this file, in quotes and without params: `import \"network.tap\"`"))
 }
 
 /// E107 for a file that cannot be read; `message` says which and why.

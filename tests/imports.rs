@@ -81,6 +81,14 @@ fn an_error_in_an_imported_file_points_into_it() {
     snapshot("error_in_import", "main.tap");
 }
 
+#[test]
+fn every_bad_import_path_is_reported_at_its_import() {
+    let program = check("bad_paths", "main.tap");
+    let codes: Vec<&str> = program.checked.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E109", "E107", "E107", "E107", "E107"]);
+    snapshot("bad_paths", "main.tap");
+}
+
 /// `examples/trading.tap` split in three files, one of them imported twice:
 /// the same program, so the same templates, manifest and runbook.
 #[test]
