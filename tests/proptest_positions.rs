@@ -1,7 +1,9 @@
 //! Every output names the same place for every diagnostic: JSON's line and
 //! column, SARIF's region, and the human report's header (`[file:LINE:COL]`)
 //! and gutter, on damaged programs: invalid UTF-8, CR/CRLF/LF mixes, long lines,
-//! a byte-order mark, tabs, wide characters and emoji. And nothing panics.
+//! a byte-order mark, tabs, wide characters and emoji; checked as a program or
+//! as a file a program imports, where each place must be in the file named. And
+//! nothing panics.
 
 use proptest::prelude::*;
 use serde_json::Value;
@@ -117,17 +119,40 @@ fn at(v: &Value, line: &str, col: &str) -> (u64, u64) {
     (v[line].as_u64().unwrap(), v[col].as_u64().unwrap())
 }
 
-fn outputs_agree(bytes: &[u8]) -> Result<(), TestCaseError> {
+/// `bytes` checked as a program, or as a file the program imports: every
+/// output names the same place, in the right file.
+fn outputs_agree(bytes: &[u8], imported: bool) -> Result<(), TestCaseError> {
     let dir = tempfile::TempDir::new().unwrap();
     let path = dir.path().join("damaged.tap");
     std::fs::write(&path, bytes).unwrap();
-    let tapc::Program { files, checked } = tapc::check_path(&path, &[])
+    let root = if imported {
+        let root = dir.path().join("main.tap");
+        std::fs::write(
+            &root,
+            "# The program is in the file it imports.\nimport \"damaged.tap\"\n",
+        )
+        .unwrap();
+        root
+    } else {
+        path.clone()
+    };
+    let tapc::Program { files, checked } = tapc::check_path(&root, &[])
         .map_err(|e| TestCaseError::fail(format!("an I/O or usage error: {e}")))?;
-    let file = &files[0];
+    let file = files.last().unwrap();
+    prop_assert!(file.name.ends_with("damaged.tap"));
     prop_assert_eq!(file.text.len(), bytes.len(), "offsets must be the file's");
     for d in &checked.diagnostics {
         let one = std::slice::from_ref(d);
-        let report = [Report::single(file, one)];
+        let report = [Report {
+            files: &files,
+            diagnostics: one,
+        }];
+        // Each place is in the file the JSON names.
+        let named = &files[d.primary_span().file.index()].name;
+        prop_assert_eq!(
+            &render_json(&report)["diagnostics"][0]["file"],
+            named.as_str()
+        );
         let json = render_json(&report);
         let sarif = render_sarif(&report);
         let human = render_human(&report, false);
@@ -218,8 +243,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
-    fn every_output_names_the_same_place(bytes in program()) {
-        outputs_agree(&bytes)?;
+    fn every_output_names_the_same_place(bytes in program(), imported in any::<bool>()) {
+        outputs_agree(&bytes, imported)?;
     }
 }
 
