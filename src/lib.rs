@@ -129,6 +129,21 @@ pub fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
+/// Why a program was not checked (on the command line, exit status 2).
+#[derive(Debug)]
+pub enum Error {
+    /// The root file cannot be read: which, and why, in a few words.
+    Read(String),
+    /// A value was given for a param the program does not declare.
+    UnknownParam(check::UnknownParam),
+}
+
+impl From<check::UnknownParam> for Error {
+    fn from(e: check::UnknownParam) -> Error {
+        Error::UnknownParam(e)
+    }
+}
+
 /// A checked program and its source files: the root first, then the files it
 /// imports (`FileId` indexes `files`).
 pub struct Program {
@@ -147,10 +162,12 @@ impl Program {
 }
 
 /// Reads and checks the program whose root file is `path`, with every file it
-/// imports. `Err` is a one-line I/O error about the root file or a usage
-/// error; an import that cannot be read is a diagnostic (E107).
-pub fn check_path(path: &std::path::Path, params: &[(String, String)]) -> Result<Program, String> {
-    check_read(read_source(path, FileId::ROOT)?, params)
+/// imports. An import that cannot be read is a diagnostic (E107).
+pub fn check_path(path: &std::path::Path, params: &[(String, String)]) -> Result<Program, Error> {
+    check_read(
+        read_source(path, FileId::ROOT).map_err(Error::Read)?,
+        params,
+    )
 }
 
 /// Checks a program whose root file was read by `read_source` or
@@ -159,7 +176,7 @@ pub fn check_path(path: &std::path::Path, params: &[(String, String)]) -> Result
 pub fn check_read(
     (root, read_error): (SourceFile, Option<Diagnostic>),
     params: &[(String, String)],
-) -> Result<Program, String> {
+) -> Result<Program, Error> {
     let (imported, checked) = match read_error {
         Some(d) => (
             Vec::new(),
@@ -181,7 +198,7 @@ pub fn check_read(
 pub fn check_source(
     file: &SourceFile,
     params: &[(String, String)],
-) -> Result<check::Checked, String> {
+) -> Result<check::Checked, Error> {
     Ok(check_program(file, params)?.1)
 }
 
@@ -190,7 +207,7 @@ pub fn check_source(
 fn check_program(
     root: &SourceFile,
     params: &[(String, String)],
-) -> Result<(Vec<SourceFile>, check::Checked), String> {
+) -> Result<(Vec<SourceFile>, check::Checked), Error> {
     let (files, mut checked) = check_files(root, &read_source, params)?;
     measure(&mut checked);
     Ok((files, checked))
@@ -208,7 +225,7 @@ pub fn check_files(
     root: &SourceFile,
     read: ReadFile,
     params: &[(String, String)],
-) -> Result<(Vec<SourceFile>, check::Checked), String> {
+) -> Result<(Vec<SourceFile>, check::Checked), Error> {
     let arena = typed_arena::Arena::new();
     let checked = {
         let (ast, mut diagnostics) = load::load(root, read, &arena);

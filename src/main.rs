@@ -289,9 +289,9 @@ fn check(
     let mut unreadable = 0;
     for path in paths {
         let checked = if path.as_os_str() == "-" {
-            read_stdin().and_then(|read| tapc::check_read(read, params))
+            read_stdin().and_then(|read| tapc::check_read(read, params).map_err(not_checked))
         } else {
-            tapc::check_path(path, params)
+            tapc::check_path(path, params).map_err(not_checked)
         };
         let mut program = match checked {
             Ok(program) => program,
@@ -342,6 +342,24 @@ fn check(
     })
 }
 
+/// Why a program was not checked, in the command line's words.
+fn not_checked(e: tapc::Error) -> String {
+    let p = match e {
+        tapc::Error::Read(message) => return message,
+        tapc::Error::UnknownParam(p) => p,
+    };
+    let hint = match (&p.meant, p.declared.as_slice()) {
+        (Some(s), _) => format!(" (did you mean `{s}`?)"),
+        (None, []) => " (the program declares no params)".into(),
+        (None, declared) => format!(" (the params are: {})", declared.join(", ")),
+    };
+    format!(
+        "--param {}: the program declares no param {}{hint}",
+        tapc::diag::visible(&p.name),
+        tapc::diag::quote(&p.name)
+    )
+}
+
 /// Standard input as a program named `<stdin>`.
 fn read_stdin() -> Result<(SourceFile, Option<tapc::diag::Diagnostic>), String> {
     tapc::read_program(
@@ -357,7 +375,7 @@ fn checked_program(
     path: &std::path::Path,
     params: &[(String, String)],
 ) -> Result<tapc::Program, String> {
-    let program = tapc::check_path(path, params)?;
+    let program = tapc::check_path(path, params).map_err(not_checked)?;
     eprint!("{}", render_human(&[program.report()], color()));
     Ok(program)
 }

@@ -50,7 +50,7 @@ fn parse_and_check(src: &str) -> Result<(), TestCaseError> {
 fn check_with(src: &str, params: &[(String, String)]) -> Result<(), TestCaseError> {
     let file = SourceFile::new("fuzz.tap", src);
     let checked = tapc::check_source(&file, params)
-        .map_err(|e| TestCaseError::fail(format!("usage error: {e}")))?;
+        .map_err(|e| TestCaseError::fail(format!("usage error: {e:?}")))?;
     check_diagnostics(src, &checked.diagnostics)?;
     let report = [Report::single(&file, &checked.diagnostics)];
     render_human(&report, false);

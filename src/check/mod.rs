@@ -31,8 +31,19 @@ pub struct Checked {
 /// Types a `param` can have.
 const PARAM_TYPES: [&str; 6] = ["string", "int", "bool", "duration", "size", "cidr"];
 
-/// Checks a parsed program. `Err` is a usage error: a `--param` that names no param.
-pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, String> {
+/// A value given for a param the program does not declare (on the command
+/// line, a usage error).
+#[derive(Debug)]
+pub struct UnknownParam {
+    pub name: String,
+    /// The declared param it most likely means.
+    pub meant: Option<String>,
+    /// The declared params, sorted.
+    pub declared: Vec<String>,
+}
+
+/// Checks a parsed program with values given for its params.
+pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, UnknownParam> {
     let schema = schema();
     let mut diags = Vec::new();
     let mut params = params(file, cli_params, &mut diags)?;
@@ -331,7 +342,7 @@ fn params(
     file: &File,
     cli: &[(String, String)],
     diags: &mut Vec<Diagnostic>,
-) -> Result<HashMap<String, Param>, String> {
+) -> Result<HashMap<String, Param>, UnknownParam> {
     let mut out: HashMap<String, Param> = HashMap::new();
     let mut types: HashMap<String, (&str, Span)> = HashMap::new();
     for item in &file.items {
@@ -368,19 +379,13 @@ fn params(
     }
     for (name, text) in cli {
         let Some(p) = out.get_mut(name) else {
-            let hint = match closest(name, types.keys().map(String::as_str)) {
-                Some(s) => format!(" (did you mean `{s}`?)"),
-                None if types.is_empty() => " (the program declares no params)".into(),
-                None => format!(
-                    " (the params are: {})",
-                    join(types.keys().map(String::as_str))
-                ),
-            };
-            return Err(format!(
-                "--param {}: the program declares no param {}{hint}",
-                crate::diag::visible(name),
-                crate::diag::quote(name)
-            ));
+            let mut declared: Vec<String> = types.keys().cloned().collect();
+            declared.sort();
+            return Err(UnknownParam {
+                name: name.clone(),
+                meant: closest(name, types.keys().map(String::as_str)).map(str::to_string),
+                declared,
+            });
         };
         let (ty, ty_span) = types[name];
         let val = if ty == "string" {
