@@ -114,3 +114,24 @@ async def test_hover_completion_definition_formatting(client: LanguageClient):
         )
     )
     assert len(edits) == 1 and edits[0].new_text == TRADING
+
+
+@pytest.mark.asyncio
+async def test_diagnostics_of_an_imported_file_are_published_for_it(client: LanguageClient):
+    """A program in two files: the error is in the imported file, and is
+    published for that file's URI, at its place there."""
+    case = ROOT / "tests" / "imports" / "error_in_import"
+    main, services = case / "main.tap", case / "services.tap"
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=main.as_uri(), language_id="tap", version=1, text=main.read_text()
+            )
+        )
+    )
+    while services.as_uri() not in client.diagnostics:
+        await client.wait_for_notification("textDocument/publishDiagnostics")
+    assert not client.diagnostics[main.as_uri()]
+    (e201,) = client.diagnostics[services.as_uri()]
+    assert e201.code == "E201"
+    assert e201.range.start == position(services.read_text(), "15 #")
