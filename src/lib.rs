@@ -1,9 +1,12 @@
 //! tapc: compiles a `.tap` disaster-recovery platform to CloudFormation.
 //!
 //! The pipeline, one module per stage, each stage's output the next one's input:
-//! `syntax` (text to tree) -> `check` (tree to checked `model`) -> `graph`
+//! `load` (the root file and its imports, each parsed by `syntax` into a tree
+//! whose spans name their file) -> `check` (tree to checked `model`) -> `graph`
 //! (model to DAG and deployment waves) -> `lower` (to templates and manifest).
-//! Diagnostics of every stage are `diag::Diagnostic`.
+//! Diagnostics of every stage are `diag::Diagnostic`. `check_files` and
+//! `check_program` below are the one driver of the command line, the language
+//! server, the tests, the fuzz targets and the benchmarks.
 
 pub mod check;
 pub mod deploy;
