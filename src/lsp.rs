@@ -450,7 +450,18 @@ impl Server {
                 let p: lsp::CompletionParams = params(req.params).map_err(bad)?;
                 let pp = p.text_document_position;
                 let d = doc(&pp.text_document.uri)?;
-                json(serde_json::to_value(completion(d, d.offset(pp.position))))
+                let uri = &pp.text_document.uri;
+                let others = self
+                    .program(uri)
+                    .into_iter()
+                    .filter(|(u, _)| u != uri)
+                    .flat_map(|(_, f)| declarations(&f.text, &scan(&f.text)))
+                    .collect();
+                json(serde_json::to_value(completion(
+                    d,
+                    d.offset(pp.position),
+                    others,
+                )))
             }
             "textDocument/definition" => {
                 let p: lsp::GotoDefinitionParams = params(req.params).map_err(bad)?;
@@ -1154,11 +1165,13 @@ fn item(
     }
 }
 
-fn completion(doc: &Doc, offset: usize) -> Vec<lsp::CompletionItem> {
+/// `others`: the declarations of the program's other files.
+fn completion(doc: &Doc, offset: usize, others: Vec<Decl>) -> Vec<lsp::CompletionItem> {
     use lsp::CompletionItemKind as K;
     let src = doc.text();
     let toks = scan(src);
-    let decls = declarations(src, &toks);
+    let mut decls = declarations(src, &toks);
+    decls.extend(others);
     let named = |what: &str, kind: K| -> Vec<lsp::CompletionItem> {
         decls
             .iter()

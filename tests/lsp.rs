@@ -575,6 +575,8 @@ fn diagnostics_of_imported_files_are_published_where_they_are() {
     // services.tap; renaming it edits both files.
     let (line, character) = find(&main, "files ->");
     let at = json!({ "textDocument": { "uri": main_uri }, "position": { "line": line, "character": character } });
+    let offered = c.request("textDocument/completion", at.clone());
+    assert!(labels(&offered).contains(&"files".to_string()), "{offered}");
     let def = c.request("textDocument/definition", at.clone());
     assert_eq!(def["uri"], services_uri.as_str());
     assert_eq!(def["range"]["start"], json!({ "line": 0, "character": 8 }));
