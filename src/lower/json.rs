@@ -90,6 +90,27 @@ impl Json {
         }
     }
 
+    /// Merges `add` into this value: objects key by key (new keys at the
+    /// end), anything else replaced. A shared object merged into is copied.
+    pub fn merge(&mut self, add: Json) {
+        let add = match add {
+            Json::Shared(v) => Arc::unwrap_or_clone(v),
+            v => v,
+        };
+        if let (Json::Shared(v), Json::Obj(_)) = (&*self, &add) {
+            let owned = (**v).clone();
+            *self = owned;
+        }
+        match (self, add) {
+            (Json::Obj(into), Json::Obj(add)) => {
+                for (key, value) in add.0 {
+                    into.entry(key, || Json::Null).merge(value);
+                }
+            }
+            (slot, add) => *slot = add,
+        }
+    }
+
     /// Compact text (the form AWS measures some quotas in).
     pub fn to_compact(&self) -> String {
         let mut out = String::new();
@@ -417,6 +438,23 @@ mod tests {
         assert!(!needs_escape(
             "arn:${AWS::Partition}:s3:::bucket/*".as_bytes()
         ));
+    }
+
+    #[test]
+    fn merges_as_serde_json_values_merge() {
+        let shared = Json::Shared(Arc::new(json!({ "k": 1 })));
+        let mut doc = json!({ "a": { "b": 1, "c": [1] }, "s": shared.clone(), "t": shared });
+        doc.merge(json!({ "a": { "c": [2], "d": null }, "s": { "l": 2 }, "e": "x" }));
+        let text = pretty(&doc);
+        assert_eq!(
+            text,
+            pretty(&json!({
+                "a": { "b": 1, "c": [2], "d": null },
+                "s": { "k": 1, "l": 2 },
+                "t": { "k": 1 },
+                "e": "x",
+            }))
+        );
     }
 
     #[test]
