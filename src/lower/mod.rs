@@ -56,6 +56,9 @@ pub struct Output {
 pub struct Lowered {
     pub plan: Plan,
     pub manifest: Value,
+    /// The bytes of each stack's template, in the plan's order: written, or
+    /// only measured (`measure`).
+    pub sizes: Vec<usize>,
 }
 
 #[derive(Default)]
@@ -97,7 +100,7 @@ pub(crate) struct Ctx<'m> {
 /// Lowers to all files in memory, in deployment order.
 pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
     let files = Mutex::new(Vec::new());
-    let Lowered { plan, manifest } = lower_with(model, |index, name, text| {
+    let Lowered { plan, manifest, .. } = lower_with(model, |index, name, text| {
         lock(&files).push((index, name, text));
     })?;
     let mut files = files.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -203,8 +206,10 @@ fn lower_all(
     }
     documents.sort_by_key(|(stack, _, _)| *stack);
     let mut stacks_json = Vec::new();
+    let mut sizes = Vec::with_capacity(plan.stacks.len());
     for (stack, made) in plan.stacks.iter().zip(made) {
         let (resources, outputs, bytes) = made.expect("every stack is lowered by its region");
+        sizes.push(bytes);
         if resources > MAX_RESOURCES || outputs.len() > MAX_OUTPUTS || bytes > MAX_TEMPLATE_BYTES {
             diags.push(
                 Diagnostic::error("E602", format!("stack `{}` exceeds CloudFormation's limits", stack.name))
@@ -214,6 +219,10 @@ fn lower_all(
                     ))
                     .help("split the platform into several programs, each with fewer services"),
             );
+        }
+        // `measure` wants only the diagnostics: no manifest.
+        if measure {
+            continue;
         }
         let mut entry = serde_json::json!({
             "name": stack.name,
@@ -243,18 +252,27 @@ fn lower_all(
         .into_iter()
         .map(|(s, document, failback)| (plan.stacks[s].region, document, failback))
         .collect();
-    let manifest = manifest(model, stacks_json, &runbooks);
-    if !measure {
-        let mut text = serde_json::to_string_pretty(&manifest).expect("a JSON value serializes");
-        text.push('\n');
-        emit(plan.stacks.len(), "manifest.json".into(), text);
-        emit(
-            plan.stacks.len() + 1,
-            "RUNBOOK.md".into(),
-            guide::write(model, &prefix, &ids, &runbooks),
-        );
+    if measure {
+        return Ok(Lowered {
+            plan,
+            manifest: Value::Null,
+            sizes,
+        });
     }
-    Ok(Lowered { plan, manifest })
+    let manifest = manifest(model, stacks_json, &runbooks);
+    let mut text = serde_json::to_string_pretty(&manifest).expect("a JSON value serializes");
+    text.push('\n');
+    emit(plan.stacks.len(), "manifest.json".into(), text);
+    emit(
+        plan.stacks.len() + 1,
+        "RUNBOOK.md".into(),
+        guide::write(model, &prefix, &ids, &runbooks),
+    );
+    Ok(Lowered {
+        plan,
+        manifest,
+        sizes,
+    })
 }
 
 /// The DAG and stacks `lower` uses (for `tapc graph`).
@@ -723,9 +741,7 @@ impl<'m> Ctx<'m> {
             _ => 0,
         };
         if self.measure {
-            let mut len = json::Count::default();
-            json::write_pretty(resources, 1, &mut len);
-            return (count, String::new(), len.0);
+            return (count, String::new(), json::pretty_len(resources, 1));
         }
         // Templates take about 1.4 KB a resource (BENCHMARKS.md).
         let mut text = String::with_capacity(count * 1_500);
@@ -957,5 +973,54 @@ fn key_of(kind: NodeKind, key: &str, ids: &[String], model: &Model) -> String {
         NodeKind::Service(i) | NodeKind::Global(i) => format!("{}{key}", ids[i]),
         NodeKind::Zone(e) => format!("{}{key}", dns::stem(model, e)),
         _ => key.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `tapc check` measures each template without writing it: the sizes it
+    /// compares with CloudFormation's quota are those of the files `build`
+    /// writes, first and second phases alike.
+    #[test]
+    fn measured_sizes_are_the_written_sizes() {
+        let mut programs: Vec<String> = std::fs::read_dir("examples")
+            .expect("the examples")
+            .map(|e| e.expect("an entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "tap"))
+            .map(|p| std::fs::read_to_string(p).expect("an example"))
+            .collect();
+        programs.push(crate::gen::platform(120));
+        let mut phases = 0;
+        for text in programs {
+            let (file, _) = crate::syntax::parse(&text);
+            let model = crate::check::check(&file, &[])
+                .expect("no usage error")
+                .model
+                .expect("the program checks");
+            let files = Mutex::new(Vec::new());
+            let written = lower_all(&model, false, |index, _, text: String| {
+                lock(&files).push((index, text.len()));
+            })
+            .expect("lowers");
+            let measured = lower_all(&model, true, |_, _, _| {}).expect("measures");
+            let mut files = files.into_inner().expect("not poisoned");
+            files.sort();
+            let lengths: Vec<usize> = files
+                .iter()
+                .take(written.plan.stacks.len())
+                .map(|&(_, len)| len)
+                .collect();
+            assert_eq!(written.sizes, lengths);
+            assert_eq!(measured.sizes, lengths);
+            phases += written
+                .plan
+                .stacks
+                .iter()
+                .filter(|s| s.phase2.is_some())
+                .count();
+        }
+        assert!(phases > 0, "second phases are measured too");
     }
 }
