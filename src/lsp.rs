@@ -133,12 +133,13 @@ impl Doc {
 
     /// What only the lowering finds (a template over AWS's quotas), added to
     /// the diagnostics as `check_source` adds them; true if it found any. The
-    /// model is kept, for hover and inlay hints.
+    /// model is kept, for hover and inlay hints. The templates are measured,
+    /// not written, as `tapc check` does.
     fn lower(&mut self) -> bool {
         let Some(model) = &self.model else {
             return false;
         };
-        let Err(found) = crate::lower::lower_with(model, |_, _, _| {}) else {
+        let Err(found) = crate::lower::measure(model) else {
             return false;
         };
         self.diagnostics.extend(found);
@@ -198,6 +199,9 @@ impl Server {
         n: Notification,
         out: &mut dyn FnMut(Notification) -> Result<(), String>,
     ) -> Result<(), String> {
+        // The document a change replaces is freed once the new one's
+        // diagnostics are out (a large model takes milliseconds to free).
+        let mut replaced = None;
         let (uri, version) = match n.method.as_str() {
             "textDocument/didOpen" => {
                 let Ok(p) = params::<lsp::DidOpenTextDocumentParams>(n.params) else {
@@ -216,7 +220,7 @@ impl Server {
                     return Ok(());
                 };
                 let doc = Doc::new(&p.text_document.uri, change.text);
-                self.docs.insert(p.text_document.uri.clone(), doc);
+                replaced = self.docs.insert(p.text_document.uri.clone(), doc);
                 (p.text_document.uri, p.text_document.version)
             }
             "textDocument/didClose" => {
@@ -234,6 +238,7 @@ impl Server {
             _ => return Ok(()),
         };
         out(self.publish(&uri, version))?;
+        drop(replaced);
         if self.docs.get_mut(&uri).is_some_and(Doc::lower) {
             out(self.publish(&uri, version))?;
         }
@@ -242,10 +247,18 @@ impl Server {
 
     fn publish(&self, uri: &lsp::Url, version: i32) -> Notification {
         let doc = &self.docs[uri];
+        // Each code's link parsed once, not once per diagnostic (a large
+        // program has thousands of one warning).
+        let mut links = HashMap::new();
         let diagnostics = doc
             .diagnostics
             .iter()
-            .map(|d| to_lsp_diagnostic(doc, uri, d))
+            .map(|d| {
+                let link = links
+                    .entry(d.code)
+                    .or_insert_with(|| explanation_uri(d.code));
+                to_lsp_diagnostic(doc, uri, d, link.clone())
+            })
             .collect();
         let publish = lsp::PublishDiagnosticsParams::new(uri.clone(), diagnostics, Some(version));
         Notification::new("textDocument/publishDiagnostics".into(), publish)
@@ -369,7 +382,12 @@ fn explanation_uri(code: &str) -> Option<lsp::Url> {
 /// A diagnostic as `tapc check` reports it: code, severity, the primary label's
 /// range, the other labels as related information, help at the end of the
 /// message, and a link to the explanation.
-fn to_lsp_diagnostic(doc: &Doc, uri: &lsp::Url, d: &Diagnostic) -> lsp::Diagnostic {
+fn to_lsp_diagnostic(
+    doc: &Doc,
+    uri: &lsp::Url,
+    d: &Diagnostic,
+    explanation: Option<lsp::Url>,
+) -> lsp::Diagnostic {
     let mut message = d.message.clone();
     if let Some(first) = d.labels.first().filter(|l| !l.text.is_empty()) {
         message.push_str(&format!("\n{}", first.text));
@@ -393,7 +411,7 @@ fn to_lsp_diagnostic(doc: &Doc, uri: &lsp::Url, d: &Diagnostic) -> lsp::Diagnost
             Severity::Warning => lsp::DiagnosticSeverity::WARNING,
         }),
         code: Some(lsp::NumberOrString::String(d.code.to_string())),
-        code_description: explanation_uri(d.code).map(|href| lsp::CodeDescription { href }),
+        code_description: explanation.map(|href| lsp::CodeDescription { href }),
         source: Some("tapc".into()),
         message,
         related_information: (!related.is_empty()).then_some(related),
@@ -1153,7 +1171,12 @@ fn quick_fixes(doc: &Doc, uri: &lsp::Url, range: lsp::Range) -> Vec<lsp::CodeAct
             Some(lsp::CodeAction {
                 title: format!("replace with `{fix}`"),
                 kind: Some(lsp::CodeActionKind::QUICKFIX),
-                diagnostics: Some(vec![to_lsp_diagnostic(doc, uri, d)]),
+                diagnostics: Some(vec![to_lsp_diagnostic(
+                    doc,
+                    uri,
+                    d,
+                    explanation_uri(d.code),
+                )]),
                 edit: Some(lsp::WorkspaceEdit::new(HashMap::from([(
                     uri.clone(),
                     vec![edit],
