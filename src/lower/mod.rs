@@ -50,10 +50,16 @@ pub struct Output {
     pub manifest: Value,
 }
 
+/// From this many services on, regions are lowered on threads of their own.
+const THREADS_FROM: usize = 32;
+
 /// What `lower_with` returns once every file has been handed out.
 pub struct Lowered {
     pub plan: Plan,
     pub manifest: Value,
+    /// The bytes of each stack's template, in the plan's order: written, or
+    /// only measured (`measure`).
+    pub sizes: Vec<usize>,
 }
 
 #[derive(Default)]
@@ -95,7 +101,7 @@ pub(crate) struct Ctx<'m> {
 /// Lowers to all files in memory, in deployment order.
 pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
     let files = Mutex::new(Vec::new());
-    let Lowered { plan, manifest } = lower_with(model, |index, name, text| {
+    let Lowered { plan, manifest, .. } = lower_with(model, |index, name, text| {
         lock(&files).push((index, name, text));
     })?;
     let mut files = files.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -179,12 +185,19 @@ fn lower_all(
             measure,
         })
         .collect();
-    // The first region on this thread, the others on threads of their own.
+    // The first region on this thread, the others on threads of their own,
+    // unless the platform is small: a thread costs about 0.15 ms of CPU to
+    // start, which is what a region of a few services takes to lower (the
+    // reference program's check spent 12% of its CPU on two threads).
     std::thread::scope(|scope| {
         let (first, others) = regions.split_first_mut().expect("a primary region");
         for ctx in others {
             let (last_use, emit) = (&last_use, &emit);
-            scope.spawn(move || ctx.lower_region(last_use, emit));
+            if model.services.len() < THREADS_FROM {
+                ctx.lower_region(last_use, emit);
+            } else {
+                scope.spawn(move || ctx.lower_region(last_use, emit));
+            }
         }
         first.lower_region(&last_use, &emit);
     });
@@ -201,8 +214,10 @@ fn lower_all(
     }
     documents.sort_by_key(|(stack, _, _)| *stack);
     let mut stacks_json = Vec::new();
+    let mut sizes = Vec::with_capacity(plan.stacks.len());
     for (stack, made) in plan.stacks.iter().zip(made) {
         let (resources, outputs, bytes) = made.expect("every stack is lowered by its region");
+        sizes.push(bytes);
         if resources > MAX_RESOURCES || outputs.len() > MAX_OUTPUTS || bytes > MAX_TEMPLATE_BYTES {
             diags.push(
                 Diagnostic::error("E602", format!("stack `{}` exceeds CloudFormation's limits", stack.name))
@@ -212,6 +227,10 @@ fn lower_all(
                     ))
                     .help("split the platform into several programs, each with fewer services"),
             );
+        }
+        // `measure` wants only the diagnostics: no manifest.
+        if measure {
+            continue;
         }
         let mut entry = serde_json::json!({
             "name": stack.name,
@@ -252,18 +271,27 @@ fn lower_all(
         .into_iter()
         .map(|(s, document, failback)| (plan.stacks[s].region, document, failback))
         .collect();
-    let manifest = manifest(model, stacks_json, &runbooks);
-    if !measure {
-        let mut text = serde_json::to_string_pretty(&manifest).expect("a JSON value serializes");
-        text.push('\n');
-        emit(plan.stacks.len(), "manifest.json".into(), text);
-        emit(
-            plan.stacks.len() + 1,
-            "RUNBOOK.md".into(),
-            guide::write(model, &prefix, &ids, &runbooks),
-        );
+    if measure {
+        return Ok(Lowered {
+            plan,
+            manifest: Value::Null,
+            sizes,
+        });
     }
-    Ok(Lowered { plan, manifest })
+    let manifest = manifest(model, stacks_json, &runbooks);
+    let mut text = serde_json::to_string_pretty(&manifest).expect("a JSON value serializes");
+    text.push('\n');
+    emit(plan.stacks.len(), "manifest.json".into(), text);
+    emit(
+        plan.stacks.len() + 1,
+        "RUNBOOK.md".into(),
+        guide::write(model, &prefix, &ids, &runbooks),
+    );
+    Ok(Lowered {
+        plan,
+        manifest,
+        sizes,
+    })
 }
 
 /// The DAG and stacks `lower` uses (for `tapc graph`).
@@ -668,50 +696,76 @@ impl<'m> Ctx<'m> {
                 self.lower_node(n);
             }
             self.operator_outputs();
-            let t = &mut self.templates[s];
-            let count = t.resources.len();
-            let resources = Json::Obj(std::mem::take(&mut t.resources));
-            // A second phase is built from its first phase's text (below), so
-            // that text is written even when only measuring.
-            let second = plan
-                .stacks
-                .iter()
-                .any(|p| p.phase2.as_ref().is_some_and(|ph| ph.first == s));
-            let t = &mut self.templates[s];
-            t.written = Some(if self.measure && !second {
-                let mut len = json::Count::default();
-                json::write_pretty(&resources, 1, &mut len);
-                (count, String::new(), len.0)
-            } else {
-                // Templates take about 1.4 KB a resource (BENCHMARKS.md).
-                let mut text = String::with_capacity(count * 1_500);
-                json::write_pretty(&resources, 1, &mut text);
-                let len = text.len();
-                (count, text, len)
-            });
+            // A stack's resources are final once it is lowered (later stacks
+            // add exports, never resources): its second phase, which adds
+            // to them, is built now, and both are kept as text only.
+            let mut resources = Json::Obj(std::mem::take(&mut self.templates[s].resources));
+            self.templates[s].written = Some(self.written(&resources));
+            let seconds = self.second_phases(s);
+            for (k, &p) in seconds.iter().enumerate() {
+                let mut phase2 = if k + 1 == seconds.len() {
+                    std::mem::replace(&mut resources, Json::Null)
+                } else {
+                    resources.clone()
+                };
+                let phase = plan.stacks[p].phase2.as_ref().expect("a second phase");
+                for &n in &phase.nodes {
+                    if let NodeKind::Service(i) = plan.graph[n].kind {
+                        for (logical, add) in model.services[i].kind.imp.second_phase(self, i) {
+                            let into = phase2.as_obj_mut().expect("resources are an object");
+                            into.entry(logical, || Json::Null).merge(add);
+                        }
+                    }
+                }
+                self.templates[p].written = Some(self.written(&phase2));
+            }
             for &f in mine.iter().filter(|&&f| f <= s && last_use[f] == s) {
-                let seconds: Vec<usize> = (0..plan.stacks.len())
-                    .filter(|&p| {
-                        plan.stacks[p]
-                            .phase2
-                            .as_ref()
-                            .is_some_and(|ph| ph.first == f)
-                    })
-                    .collect();
-                let (text, resources, outputs, len) = self.finish(f, !seconds.is_empty());
-                self.made[f] = Some((resources, outputs, len));
-                for p in seconds {
-                    let (text, resources, outputs) = self.second_phase(&text, p);
-                    self.made[p] = Some((resources, outputs, text.len()));
+                // A second phase keeps every export of its first (the update
+                // must not drop an export another stack imports).
+                let outputs = std::mem::take(&mut self.templates[f].outputs);
+                for p in self.second_phases(f) {
+                    let (text, made) = self.finish(p, outputs.clone());
+                    self.made[p] = Some(made);
                     if !self.measure {
                         emit(p, template_file(&plan.stacks[p]), text);
                     }
                 }
+                let (text, made) = self.finish(f, outputs);
+                self.made[f] = Some(made);
                 if !self.measure {
                     emit(f, template_file(&plan.stacks[f]), text);
                 }
             }
         }
+    }
+
+    /// The second phases of stack `s` (one at most in practice).
+    fn second_phases(&self, s: usize) -> Vec<usize> {
+        (0..self.plan.stacks.len())
+            .filter(|&p| {
+                self.plan.stacks[p]
+                    .phase2
+                    .as_ref()
+                    .is_some_and(|ph| ph.first == s)
+            })
+            .collect()
+    }
+
+    /// A stack's resources as text (only its length when measuring), with
+    /// their count.
+    fn written(&self, resources: &Json) -> (usize, String, usize) {
+        let count = match resources {
+            Json::Obj(o) => o.len(),
+            _ => 0,
+        };
+        if self.measure {
+            return (count, String::new(), json::pretty_len(resources, 1));
+        }
+        // Templates take about 1.4 KB a resource (BENCHMARKS.md).
+        let mut text = String::with_capacity(count * 1_500);
+        json::write_pretty(resources, 1, &mut text);
+        let len = text.len();
+        (count, text, len)
     }
 
     /// A value of node `kind` in this region: a `Ref`/`GetAtt` in the same stack,
@@ -840,67 +894,37 @@ impl<'m> Ctx<'m> {
     }
 
     /// Template `s` as text (empty when measuring), with its resource count,
-    /// output keys and length.
-    fn finish(&mut self, s: usize, need_text: bool) -> (String, usize, Vec<String>, usize) {
-        let t = std::mem::take(&mut self.templates[s]);
-        let (resources, written, written_len) =
-            t.written.expect("a stack is written before it is final");
+    /// output keys and length: the first phase of a stack, or its second.
+    fn finish(&mut self, s: usize, outputs: Obj) -> (String, Made) {
+        let (resources, written, written_len) = self.templates[s]
+            .written
+            .take()
+            .expect("a stack is written before it is final");
         let stack = &self.plan.stacks[s];
         let region = &self.model.regions[stack.region];
-        let description = format!(
+        let mut description = format!(
             "tapc: platform {}, {} ({}), wave {}",
             self.model.platform.name,
             region.code,
             role(region),
             stack.wave + 1
         );
-        let outputs = t.outputs.keys().map(String::from).collect();
-        if self.measure && !need_text {
+        if let Some(phase) = &stack.phase2 {
+            description += &format!(
+                ": phase 2 of the stack first deployed in wave {}",
+                self.plan.stacks[phase.first].wave + 1
+            );
+        }
+        let keys = outputs.keys().map(String::from).collect();
+        if self.measure {
             let mut len = json::Count(written_len);
-            document(&mut len, description, "", t.outputs);
-            return (String::new(), resources, outputs, len.0);
+            document(&mut len, description, "", outputs);
+            return (String::new(), (resources, keys, len.0));
         }
         let mut text = String::with_capacity(written.len() + 4096);
-        document(&mut text, description, &written, t.outputs);
+        document(&mut text, description, &written, outputs);
         let len = text.len();
-        (text, resources, outputs, len)
-    }
-
-    /// The template of second phase `p`: its first phase's final template
-    /// (`first`, exports included, so that the update keeps them) with what
-    /// the kinds of its nodes add.
-    fn second_phase(&self, first: &str, p: usize) -> (String, usize, Vec<String>) {
-        let stack = &self.plan.stacks[p];
-        let phase = stack.phase2.as_ref().expect("a second phase");
-        let mut doc: Value = serde_json::from_str(first).expect("tapc writes JSON");
-        let resources = doc["Resources"]
-            .as_object_mut()
-            .expect("a template has resources");
-        for &n in &phase.nodes {
-            if let NodeKind::Service(i) = self.plan.graph[n].kind {
-                for (logical, add) in self.model.services[i].kind.imp.second_phase(self, i) {
-                    let add: Value = serde_json::from_str(&add.to_compact()).expect("JSON");
-                    merge(resources.entry(logical).or_insert(Value::Null), add);
-                }
-            }
-        }
-        let count = resources.len();
-        let region = &self.model.regions[stack.region];
-        doc["Description"] = Value::from(format!(
-            "tapc: platform {}, {} ({}), wave {}: phase 2 of the stack first deployed in wave {}",
-            self.model.platform.name,
-            region.code,
-            role(region),
-            stack.wave + 1,
-            self.plan.stacks[phase.first].wave + 1
-        ));
-        let outputs = doc["Outputs"]
-            .as_object()
-            .map(|o| o.keys().cloned().collect())
-            .unwrap_or_default();
-        let mut text = serde_json::to_string_pretty(&doc).expect("a JSON value serializes");
-        text.push('\n');
-        (text, count, outputs)
+        (text, (resources, keys, len))
     }
 
     /// Outputs operators look up, in the current stack.
@@ -945,18 +969,6 @@ fn document(out: &mut impl std::fmt::Write, description: String, resources: &str
     let _ = out.write_str("\n}\n");
 }
 
-/// Merges `add` into `into`: objects key by key, anything else replaced.
-fn merge(into: &mut Value, add: Value) {
-    match (into, add) {
-        (Value::Object(a), Value::Object(b)) => {
-            for (k, v) in b {
-                merge(a.entry(k).or_insert(Value::Null), v);
-            }
-        }
-        (slot, add) => *slot = add,
-    }
-}
-
 /// The template file of a stack: `NAME.json`, `NAME.phase2.json` for the
 /// second phase of a stack.
 fn template_file(stack: &graph::Stack) -> String {
@@ -979,5 +991,54 @@ fn key_of(kind: NodeKind, key: &str, ids: &[String], model: &Model) -> String {
         NodeKind::Service(i) | NodeKind::Global(i) => format!("{}{key}", ids[i]),
         NodeKind::Zone(e) => format!("{}{key}", dns::stem(model, e)),
         _ => key.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `tapc check` measures each template without writing it: the sizes it
+    /// compares with CloudFormation's quota are those of the files `build`
+    /// writes, first and second phases alike.
+    #[test]
+    fn measured_sizes_are_the_written_sizes() {
+        let mut programs: Vec<String> = std::fs::read_dir("examples")
+            .expect("the examples")
+            .map(|e| e.expect("an entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "tap"))
+            .map(|p| std::fs::read_to_string(p).expect("an example"))
+            .collect();
+        programs.push(crate::gen::platform(120));
+        let mut phases = 0;
+        for text in programs {
+            let (file, _) = crate::syntax::parse(&text);
+            let model = crate::check::check(&file, &[])
+                .expect("no usage error")
+                .model
+                .expect("the program checks");
+            let files = Mutex::new(Vec::new());
+            let written = lower_all(&model, false, |index, _, text: String| {
+                lock(&files).push((index, text.len()));
+            })
+            .expect("lowers");
+            let measured = lower_all(&model, true, |_, _, _| {}).expect("measures");
+            let mut files = files.into_inner().expect("not poisoned");
+            files.sort();
+            let lengths: Vec<usize> = files
+                .iter()
+                .take(written.plan.stacks.len())
+                .map(|&(_, len)| len)
+                .collect();
+            assert_eq!(written.sizes, lengths);
+            assert_eq!(measured.sizes, lengths);
+            phases += written
+                .plan
+                .stacks
+                .iter()
+                .filter(|s| s.phase2.is_some())
+                .count();
+        }
+        assert!(phases > 0, "second phases are measured too");
     }
 }
