@@ -587,3 +587,32 @@ fn diagnostics_of_imported_files_are_published_where_they_are() {
     assert_eq!(edit["changes"][&services_uri].as_array().unwrap().len(), 1);
     c.stop();
 }
+
+/// The imported file opened first is a program of its own (no platform);
+/// once the file that imports it is open, it shows that program's findings,
+/// and its own again when that file is closed.
+#[test]
+fn a_file_shows_its_importers_findings_while_the_importer_is_open() {
+    let case = std::fs::canonicalize("tests/imports/error_in_import").unwrap();
+    let main_uri = format!("file://{}/main.tap", case.display());
+    let services_uri = format!("file://{}/services.tap", case.display());
+    let text = |name: &str| std::fs::read_to_string(case.join(name)).unwrap();
+    let c = Client::start("");
+    let _ = c.diagnostics();
+    let open = |uri: &str, text: &str| {
+        c.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "tap", "version": 1, "text": text } }),
+        );
+    };
+    open(&services_uri, &text("services.tap"));
+    assert!(codes(&diagnostics_of(&c, &services_uri)).contains(&"E106"));
+    open(&main_uri, &text("main.tap"));
+    assert_eq!(codes(&diagnostics_of(&c, &services_uri)), ["E201"]);
+    c.notify(
+        "textDocument/didClose",
+        json!({ "textDocument": { "uri": main_uri } }),
+    );
+    assert!(codes(&diagnostics_of(&c, &services_uri)).contains(&"E106"));
+    c.stop();
+}
