@@ -39,7 +39,13 @@ if [ "$2" = "describe-stacks" ]; then
 fi
 echo "start $(date +%s%N) $*" >> "$FAKE_AWS_LOG"
 case " $FAKE_AWS_FAIL " in *" $stack "*)
-  # A failing stack fails at once, while the others of its wave still run.
+  # A failing stack fails at once, while the others of its wave still run:
+  # once FAKE_AWS_STARTED deploys have started (for at most 10 s), so that a
+  # test does not depend on how fast tapc's threads start.
+  n=0
+  while [ "$(grep -c '^start' "$FAKE_AWS_LOG")" -lt "${FAKE_AWS_STARTED:-1}" ] && [ $n -lt 1000 ]; do
+    sleep 0.01; n=$((n + 1))
+  done
   echo "end $(date +%s%N) $stack" >> "$FAKE_AWS_LOG"
   echo "Waiting for changeset to be created.."
   echo "Failed to create/update the stack. Run the following command" >&2
@@ -113,6 +119,7 @@ impl Fake {
             .env_remove("FAKE_AWS_FAIL")
             .env_remove("FAKE_AWS_UNCHANGED")
             .env_remove("FAKE_AWS_SLEEP")
+            .env_remove("FAKE_AWS_STARTED")
             .env_remove("FAKE_AWS_EXISTING");
         cmd
     }
@@ -283,6 +290,7 @@ fn a_failure_lets_the_running_stacks_of_its_wave_finish_and_starts_no_other() {
         .args(["deploy", "--concurrency", "2"])
         .arg(&out)
         .env("FAKE_AWS_FAIL", "a-us-east-1-w1")
+        .env("FAKE_AWS_STARTED", "2")
         .env("FAKE_AWS_SLEEP", "0.3")
         .output()
         .unwrap();
