@@ -110,8 +110,10 @@ pub fn capabilities() -> lsp::ServerCapabilities {
 struct Doc {
     file: SourceFile,
     version: i32,
-    /// The files it imports, ids 1 and up, as last read.
+    /// The files it imports, ids 1 and up, as last read, and their URIs (by
+    /// their canonical paths: an import's path may hold `..`).
     imported: Vec<SourceFile>,
+    uris: Vec<Option<lsp::Url>>,
     diagnostics: Vec<Diagnostic>,
     model: Option<Model>,
 }
@@ -139,10 +141,18 @@ impl Doc {
         };
         // No `--param` is given, so there is no usage error.
         let (imported, checked) = crate::check_files(&file, &read, &[]).unwrap_or_default();
+        let uris = imported
+            .iter()
+            .map(|f| {
+                let path = std::fs::canonicalize(&f.name).unwrap_or_else(|_| f.name.clone().into());
+                lsp::Url::from_file_path(path).ok()
+            })
+            .collect();
         Doc {
             file,
             version,
             imported,
+            uris,
             diagnostics: checked.diagnostics,
             model: checked.model,
         }
@@ -156,12 +166,9 @@ impl Doc {
         }
     }
 
-    /// The URI of a file of its program (by its canonical path: an import's
-    /// path may hold `..`).
+    /// The URI of a file it imports (`id` 1 and up).
     fn uri(&self, id: FileId) -> Option<lsp::Url> {
-        let name = &self.file(id).name;
-        let path = std::fs::canonicalize(name).unwrap_or_else(|_| name.into());
-        lsp::Url::from_file_path(path).ok()
+        self.uris.get(id.index().checked_sub(1)?).cloned().flatten()
     }
 
     /// What only the lowering finds (a template over AWS's quotas), added to
