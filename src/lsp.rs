@@ -384,10 +384,16 @@ impl Server {
         changed: &lsp::Url,
         out: &mut dyn FnMut(Notification) -> Result<(), String>,
     ) -> Result<(), String> {
+        // Imported by a document it does not import in turn (files that
+        // import each other, an error, are each a root).
         let imported: Vec<lsp::Url> = self
             .docs
             .keys()
-            .filter(|u| !self.importers(u).is_empty())
+            .filter(|u| {
+                self.importers(u)
+                    .iter()
+                    .any(|i| !self.importers(i).contains(u))
+            })
             .cloned()
             .collect();
         let mut now: HashMap<lsp::Url, Vec<lsp::Diagnostic>> = HashMap::new();
@@ -399,10 +405,12 @@ impl Server {
         roots.sort();
         for uri in roots {
             let doc = &self.docs[uri];
-            now.entry(uri.clone()).or_default();
+            // A file two roots hold shows the first one's findings.
+            let mut mine: HashMap<lsp::Url, Vec<lsp::Diagnostic>> = HashMap::new();
+            mine.entry(uri.clone()).or_default();
             for i in 0..doc.imported.len() {
                 if let Some(u) = doc.uri(FileId(i as u32 + 1)) {
-                    now.entry(u).or_default();
+                    mine.entry(u).or_default();
                 }
             }
             for d in &doc.diagnostics {
@@ -416,13 +424,16 @@ impl Server {
                     let link = links
                         .entry(d.code)
                         .or_insert_with(|| explanation_uri(d.code));
-                    now.entry(target).or_default().push(to_lsp_diagnostic(
+                    mine.entry(target).or_default().push(to_lsp_diagnostic(
                         doc,
                         uri,
                         d,
                         link.clone(),
                     ));
                 }
+            }
+            for (target, diagnostics) in mine {
+                now.entry(target).or_insert(diagnostics);
             }
         }
         // Files no program holds any more are cleared.

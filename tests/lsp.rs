@@ -616,3 +616,27 @@ fn a_file_shows_its_importers_findings_while_the_importer_is_open() {
     assert!(codes(&diagnostics_of(&c, &services_uri)).contains(&"E106"));
     c.stop();
 }
+
+/// Files that import each other, both open: the cycle is still shown (each
+/// is the root of a program; a file both hold shows one program's findings).
+#[test]
+fn an_import_cycle_of_open_files_is_shown() {
+    let case = std::fs::canonicalize("tests/imports/cycle").unwrap();
+    let platform_uri = format!("file://{}/platform.tap", case.display());
+    let services_uri = format!("file://{}/services.tap", case.display());
+    let text = |name: &str| std::fs::read_to_string(case.join(name)).unwrap();
+    let c = Client::start("");
+    let _ = c.diagnostics();
+    for (uri, name) in [
+        (&platform_uri, "platform.tap"),
+        (&services_uri, "services.tap"),
+    ] {
+        c.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "tap", "version": 1, "text": text(name) } }),
+        );
+    }
+    assert_eq!(codes(&diagnostics_of(&c, &services_uri)), ["E109"]);
+    assert_eq!(codes(&diagnostics_of(&c, &services_uri)), ["E109"]);
+    c.stop();
+}
