@@ -231,12 +231,13 @@ pub fn check_files(
 ) -> Result<(Vec<SourceFile>, check::Checked), Error> {
     let arena = typed_arena::Arena::new();
     let checked = {
-        let (ast, mut diagnostics) = load::load(root, read, &arena);
+        let (ast, mut diagnostics, complete) = load::load(root, read, &arena);
         let mut checked = check::check(&ast, params)?;
-        if diagnostics.iter().any(|d| d.severity == Severity::Error) {
-            // A broken item or value may be what a whole-program check
-            // misses (no platform, no secondary, a budget term): only what
-            // stands on its own is reported until the program parses.
+        if !complete {
+            // A broken item or value, or a file not read, may be what a
+            // whole-program check misses (no platform, no secondary, a budget
+            // term): only what stands on its own is reported until the
+            // program parses and every import is read.
             checked
                 .diagnostics
                 .retain(|d| !check::whole_program(d.code));

@@ -23,14 +23,15 @@ struct Frame {
     imports: std::vec::IntoIter<(Span, Result<String, Diagnostic>)>,
 }
 
-/// The program whose root file is `root`, and the diagnostics of reading and
-/// parsing it. Imported files are allocated in `arena` in the order of their
+/// The program whose root file is `root`, the diagnostics of reading and
+/// parsing it, and whether it is complete: every file read and every item
+/// and value parsed (an import cycle loses nothing). Imported files are allocated in `arena` in the order of their
 /// ids (1, 2, ...), so that `arena.into_vec()` lists them by id.
 pub(crate) fn load<'a>(
     root: &'a SourceFile,
     read: crate::ReadFile,
     arena: &'a Arena<SourceFile>,
-) -> (File<'a>, Vec<Diagnostic>) {
+) -> (File<'a>, Vec<Diagnostic>, bool) {
     let mut loader = Loader {
         arena,
         read,
@@ -38,6 +39,7 @@ pub(crate) fn load<'a>(
         keys: vec![std::fs::canonicalize(&root.name).ok()],
         items: Vec::new(),
         diags: Vec::new(),
+        complete: true,
     };
     let mut stack = vec![loader.parse(FileId::ROOT, root, None)];
     while let Some(frame) = stack.last_mut() {
@@ -53,8 +55,9 @@ pub(crate) fn load<'a>(
                     .iter()
                     .position(|f| loader.keys[f.id.index()] == Some(key.clone()))
                 {
+                    // Every file of the cycle is read already.
                     let d = loader.cycle(&stack[at..], span);
-                    loader.fail(d, span);
+                    loader.diags.push(d);
                 } else if !loader.keys.contains(&Some(key.clone())) {
                     if let Some(frame) = loader.read(&shown, key, span) {
                         stack.push(frame);
@@ -64,7 +67,7 @@ pub(crate) fn load<'a>(
         }
     }
     let items = loader.items.into_iter().flatten().collect();
-    (File { items }, loader.diags)
+    (File { items }, loader.diags, loader.complete)
 }
 
 struct Loader<'a, 'r> {
@@ -77,12 +80,14 @@ struct Loader<'a, 'r> {
     /// Per file id, its items.
     items: Vec<Vec<Item<'a>>>,
     diags: Vec<Diagnostic>,
+    complete: bool,
 }
 
 impl<'a> Loader<'a, '_> {
     /// Parses file `id` and returns its frame, with its imports to read.
     fn parse(&mut self, id: FileId, file: &'a SourceFile, via: Option<Span>) -> Frame {
         let (ast, errors) = crate::syntax::parse_in(id, &file.text);
+        self.complete &= errors.is_empty();
         self.diags.extend(errors);
         let imports: Vec<_> = ast
             .items
@@ -171,6 +176,7 @@ impl<'a> Loader<'a, '_> {
     /// `span` stands, so that the checker does not report what the missing
     /// file would have declared.
     fn fail(&mut self, d: Diagnostic, span: Span) {
+        self.complete = false;
         self.diags.push(d);
         let items = &mut self.items[span.file.index()];
         items.push(Item {
