@@ -170,7 +170,8 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, Un
                 let Some(&(target, target_span)) = r.refs.first() else {
                     continue;
                 };
-                let Some(&(target_name, target_kind, _)) = service_decls.get(target) else {
+                let Some(&(target_name, target_kind, target_body)) = service_decls.get(target)
+                else {
                     // A service that did not parse.
                     continue;
                 };
@@ -186,12 +187,29 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, Un
                     );
                     continue;
                 }
-                let health = r
+                let mut health = r
                     .blocks
                     .into_iter()
                     .find(|(n, _)| n == "health")
                     .map(|(_, a)| a)
                     .unwrap_or_default();
+                // The check goes to the listener that serves the app: HTTPS
+                // when the target has certificates (its HTTP listener only
+                // redirects, which Route 53 counts as healthy, W201), unless
+                // the program says otherwise.
+                let written = body
+                    .block("health")
+                    .is_some_and(|b| b.body.attr("protocol").is_some());
+                let certificates = target_body.attr("certificates").is_some_and(
+                    |a| !matches!(&a.value.kind, ValueKind::Map(pairs) if pairs.is_empty()),
+                );
+                if certificates && !written {
+                    for (n, val, _) in &mut health.values {
+                        if n == "protocol" {
+                            *val = Val::Symbol("https".into());
+                        }
+                    }
+                }
                 endpoints.push(Endpoint {
                     name: name.name.to_string(),
                     span: name.span,

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 
 use crate::common::*;
 use crate::eventbridge::check_forwarding;
@@ -474,4 +474,43 @@ fn traffic_follows_the_writer() {
         seen,
         &["trading", "global", "pilot-light", "cache"],
     );
+}
+
+/// Without a `protocol`, the health check of a target with certificates
+/// probes HTTPS:443, the listener that serves the app (its HTTP listener only
+/// redirects, which Route 53 would count as healthy); with `protocol = http`
+/// written, HTTP:80, and W201 says why not.
+#[test]
+fn the_health_check_of_a_target_with_certificates_is_https_by_default() {
+    let program = |health: &str| {
+        format!(
+            "platform p {{\n  rto = 15m\n  rpo = 1m\n  trigger = 1m\n  notify = [\"a@example.com\"]\n  registry = replicated\n}}\n\
+             region us-east-1 {{\n  role = primary\n  cidr = 10.0.0.0/16\n}}\n\
+             region us-west-2 {{\n  role = secondary\n  cidr = 10.1.0.0/16\n}}\n\
+             service api: fargate {{\n  image = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0\"\n  certificates = {{\n    us-east-1 = \"arn:aws:acm:us-east-1:123456789012:certificate/abc\",\n    us-west-2 = \"arn:aws:acm:us-west-2:123456789012:certificate/def\",\n  }}\n}}\n\
+             endpoint api {{\n  domain = \"api.example.com\"\n  target = api\n  health {{\n    {health}\n  }}\n}}\n"
+        )
+    };
+    for (health, ty, port) in [
+        ("threshold = 2", "HTTPS", 443),
+        ("protocol = http", "HTTP", 80),
+    ] {
+        let file = tapc::diag::SourceFile::new("https.tap", program(health));
+        let built = build_file("https", &file);
+        let mut probes = 0;
+        for stack in &built.stacks {
+            for (_, hc) in stack.of_type("AWS::Route53::HealthCheck") {
+                let cfg = &hc["HealthCheckConfig"];
+                if cfg["Type"] != "CALCULATED" && cfg["Type"] != "CLOUDWATCH_METRIC" {
+                    assert_eq!(
+                        (&cfg["Type"], &cfg["Port"]),
+                        (&json!(ty), &json!(port)),
+                        "{health}"
+                    );
+                    probes += 1;
+                }
+            }
+        }
+        assert!(probes >= 2, "{health}: a probe per region");
+    }
 }
