@@ -116,12 +116,24 @@ impl<'a> Loader<'a, '_> {
         let dir = Path::new(&self.names[parent.index()])
             .parent()
             .unwrap_or(Path::new(""));
-        // `a/./b` is shown as `a/b`; `..` stays (a symlink may stand before it).
+        // `a/./b` is shown as `a/b`, and `a/b/../c` as `a/c` where that is
+        // the same file (not where `b` is a symbolic link).
         let joined: PathBuf = dir.join(path).components().collect();
         let shown = joined.display().to_string();
         match std::fs::canonicalize(&joined) {
             Ok(key) if key.is_dir() => Err(format!("{} is a directory", quote(&shown))),
-            Ok(key) => Ok((shown, key)),
+            Ok(key) => {
+                let short = without_parents(&joined);
+                let same = std::fs::canonicalize(&short).is_ok_and(|k| k == key);
+                Ok((
+                    if same {
+                        short.display().to_string()
+                    } else {
+                        shown
+                    },
+                    key,
+                ))
+            }
             Err(e) => Err(format!(
                 "cannot read {}: {}",
                 quote(&shown),
@@ -216,6 +228,21 @@ fn import_path(value: &crate::syntax::ast::Value) -> Result<String, Diagnostic> 
     Err(Diagnostic::error("E107", message)
         .label(value.span, label)
         .help("write the file's path relative to this file, in quotes and without params: `import \"network.tap\"`"))
+}
+
+/// `path` with each `DIR/..` removed, as text.
+fn without_parents(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match (c, out.last()) {
+            (Component::ParentDir, Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            _ => out.push(c),
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// E107 for a file that cannot be read; `message` says which and why.

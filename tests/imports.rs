@@ -95,6 +95,16 @@ fn every_bad_import_path_is_reported_at_its_import() {
 fn a_split_program_builds_what_the_single_file_builds() {
     let split = check("split", "main.tap");
     assert_eq!(split.files.len(), 3, "dr.tap counts once");
+    // Imported by `services/app.tap` as `../dr.tap`, it is named as a user would.
+    let names: Vec<&str> = split.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "tests/imports/split/main.tap",
+            "tests/imports/split/services/app.tap",
+            "tests/imports/split/dr.tap"
+        ]
+    );
     let one = tapc::check_path(Path::new("examples/trading.tap"), &[]).expect("readable");
     let lower = |p: &tapc::Program| {
         let model = p.checked.model.as_ref().expect("checks");
@@ -156,5 +166,26 @@ fn the_command_line_reports_in_the_right_files() {
     assert!(
         human.contains("[tests/imports/duplicate/main.tap:19:9]"),
         "{human}"
+    );
+}
+
+/// `DIR/..` is shortened in a file's name only where it is the same file: not
+/// where `DIR` is a symbolic link to a directory elsewhere.
+#[cfg(unix)]
+#[test]
+fn a_parent_after_a_symbolic_link_stays_in_the_name() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("real/sub")).unwrap();
+    std::os::unix::fs::symlink(root.join("real/sub"), root.join("link")).unwrap();
+    std::fs::write(root.join("real/x.tap"), "param a: string = \"x\"\n").unwrap();
+    std::fs::write(root.join("x.tap"), "param b: string = \"y\"\n").unwrap();
+    std::fs::write(root.join("main.tap"), "import \"link/../x.tap\"\n").unwrap();
+    let program = tapc::check_path(&root.join("main.tap"), &[]).unwrap();
+    let name = &program.files[1].name;
+    assert!(name.ends_with("link/../x.tap"), "{name}");
+    assert!(
+        program.files[1].text.contains("param a"),
+        "the file the path names"
     );
 }
