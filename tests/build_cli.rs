@@ -102,7 +102,7 @@ fn manifest_files(dir: &Path) -> Vec<String> {
 /// The names the marker in `dir` lists, sorted.
 fn marker_files(dir: &Path) -> Vec<String> {
     let text = fs::read_to_string(dir.join(tapc::output::MARKER)).expect("the marker");
-    assert!(text.starts_with("# tapc build output 1\n"), "{text}");
+    assert!(text.starts_with("# tapc build output 2\n"), "{text}");
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .map(|l| l.splitn(3, ' ').nth(2).expect("size hash name").to_string())

@@ -471,3 +471,40 @@ fn an_interrupted_build_cleans_up_and_exits_with_the_signals_status() {
         assert_eq!(snapshot(&out), before, "the previous output changed");
     }
 }
+
+/// An output an earlier tapc wrote, whose marker is of format 1 (FNV-1a
+/// hashes), is still recognised and replaced; edited, still refused.
+#[test]
+fn an_output_with_a_format_1_marker_is_replaced() {
+    fn fnv1a(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+    // The marker an earlier tapc would have written for what `out` holds.
+    fn format_1(out: &Path) {
+        let mut marker = String::from(
+            "# tapc build output 1\n# tapc replaces this directory only while it holds exactly the files below, unchanged.\n# size fnv1a-64 name\n",
+        );
+        for name in names(out).iter().filter(|n| *n != MARKER) {
+            let bytes = fs::read(out.join(name)).unwrap();
+            marker.push_str(&format!("{} {:016x} {name}\n", bytes.len(), fnv1a(&bytes)));
+        }
+        fs::write(out.join(MARKER), marker).unwrap();
+    }
+    let tmp = TempDir::new().unwrap();
+    let out = tmp.path().join("out");
+    previous_build(&out);
+    format_1(&out);
+    build("minimal", &out).assert().success();
+    let now = fs::read_to_string(out.join(MARKER)).unwrap();
+    assert!(now.starts_with("# tapc build output 2\n"), "{now}");
+    format_1(&out);
+    let manifest = fs::read_to_string(out.join("manifest.json")).unwrap();
+    fs::write(out.join("manifest.json"), manifest.replacen('1', "2", 1)).unwrap();
+    assert_refused(
+        build("minimal", &out),
+        &out,
+        &["`manifest.json` in it changed"],
+    );
+}
