@@ -130,7 +130,6 @@ fn pattern(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Optio
     else {
         return None;
     };
-    let field = place.field;
     let len = text.len();
     let label = if text.is_empty() && min_len.is_some_and(|m| m > 0) {
         "empty".to_string()
@@ -160,19 +159,29 @@ fn pattern(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Optio
         None if max_len.is_some_and(|m| len > m) => {
             format!("shorten it to at most {} bytes", max_len.unwrap_or(0))
         }
-        None => format!(
-            "use {} such as {}",
-            rule.what,
-            place.assign(&place.example(rule))
-        ),
+        None => use_example(rule, place),
     };
-    Some(Finding {
+    Some(not_a(rule, place, found, label, help))
+}
+
+/// The error of a value that breaks `rule`: "`x` is not a DNS name (`domain`)".
+fn not_a(rule: &'static Rule, place: &Place, found: &str, label: String, help: String) -> Finding {
+    Finding {
         code: code(rule),
         warning: false,
-        message: format!("{found} is not {} (`{field}`)", rule.what),
+        message: format!("{found} is not {} (`{}`)", rule.what, place.field),
         label,
         help,
-    })
+    }
+}
+
+/// The help that shows the rule's example in place of the value.
+fn use_example(rule: &Rule, place: &Place) -> String {
+    format!(
+        "use {} such as {}",
+        rule.what,
+        place.assign(&place.example(rule))
+    )
 }
 
 /// A DNS name (RFC 1035 2.3.4): what is wrong with it, most telling first, and
@@ -186,7 +195,6 @@ fn dns(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Option<Fi
     else {
         return None;
     };
-    let field = place.field;
     let problem = |name: &str| -> Option<String> {
         let labels: Vec<&str> = name.split('.').collect();
         if name.is_empty() {
@@ -244,19 +252,9 @@ fn dns(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Option<Fi
     let help = if host != text && problem(host).is_none() {
         format!("write {}", place.assign(host))
     } else {
-        format!(
-            "use {} such as {}",
-            rule.what,
-            place.assign(&place.example(rule))
-        )
+        use_example(rule, place)
     };
-    Some(Finding {
-        code: code(rule),
-        warning: false,
-        message: format!("{found} is not {} (`{field}`)", rule.what),
-        label,
-        help,
-    })
+    Some(not_a(rule, place, found, label, help))
 }
 
 /// An engine version against the stdlib's table (dated `as_of`).
