@@ -51,14 +51,12 @@ pub(crate) fn load<'a>(
         match path.and_then(|path| loader.resolve(parent, &path, span)) {
             Err(d) => loader.fail(d, span),
             Ok((shown, key)) => {
-                if let Some(at) = stack
-                    .iter()
-                    .position(|f| loader.keys[f.id.index()] == Some(key.clone()))
-                {
+                let known = |k: &Option<PathBuf>| k.as_ref() == Some(&key);
+                if let Some(at) = stack.iter().position(|f| known(&loader.keys[f.id.index()])) {
                     // Every file of the cycle is read already.
                     let d = loader.cycle(&stack[at..], span);
                     loader.diags.push(d);
-                } else if !loader.keys.contains(&Some(key.clone())) {
+                } else if !loader.keys.iter().any(known) {
                     if let Some(frame) = loader.read(&shown, key, span) {
                         stack.push(frame);
                     }

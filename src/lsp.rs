@@ -1274,18 +1274,12 @@ fn completion(doc: &Doc, offset: usize, others: Vec<Decl>) -> Vec<lsp::Completio
     };
     if stack.is_empty() {
         return match stmt.as_slice() {
-            [] => [
-                "param",
-                "platform",
-                "region",
-                "service",
-                "replicate",
-                "endpoint",
-                "import",
-            ]
-            .iter()
-            .map(|k| item(k.to_string(), K::KEYWORD, None))
-            .collect(),
+            // `schema` belongs to the stdlib (E108).
+            [] => crate::syntax::KEYWORDS
+                .iter()
+                .filter(|k| **k != "schema")
+                .map(|k| item(k.to_string(), K::KEYWORD, None))
+                .collect(),
             ["region"] => schema()
                 .regions
                 .iter()
