@@ -1,6 +1,7 @@
 //! Values against the stdlib schema: params substituted, types and units checked,
 //! allowed values and ranges enforced, defaults filled. Driven by `stdlib::Fields`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, Span};
@@ -99,7 +100,11 @@ impl Resolver<'_> {
                     }
                 }
             }
-            let subject = format!("{path}{name}");
+            let subject: Cow<str> = if path.is_empty() {
+                Cow::Borrowed(name)
+            } else {
+                Cow::Owned(format!("{path}{name}"))
+            };
             if let Some((val, param)) = self.value(&attr.value, field, &subject, diags) {
                 if matches!(field.ty, Type::Service | Type::Services) {
                     out.refs.extend(self.service_refs(&attr.value, diags));
@@ -217,7 +222,9 @@ impl Resolver<'_> {
         diags: &mut Vec<Diagnostic>,
     ) -> Option<(Val, Option<ParamUse>)> {
         let (val, param) = self.resolve(v, field.ty, subject, None, diags)?;
-        let found = match &param {
+        // How messages show the value; written only for a message, since
+        // nearly every value passes.
+        let found = || match &param {
             Some(p) if p.from_cli => format!("`{val}` (from --param {}={})", p.name, plain(&val)),
             Some(p) => format!("`{val}` (the value of param `{}`)", p.name),
             None => format!("`{val}`"),
@@ -226,7 +233,7 @@ impl Resolver<'_> {
             let allowed = join(field.allowed.iter().map(|a| a.to_string()));
             let mut d = Diagnostic::error(
                 "E203",
-                format!("{found} is not an allowed value of `{subject}`"),
+                format!("{} is not an allowed value of `{subject}`", found()),
             )
             .label(v.span, not_allowed(&val, &field.allowed));
             d = match &val {
@@ -278,10 +285,12 @@ impl Resolver<'_> {
             } else {
                 "above the maximum"
             };
-            let mut d =
-                Diagnostic::error("E204", format!("{found} is out of range for `{subject}`"))
-                    .label(v.span, format!("{side} {}", shown(limit)))
-                    .help(format!("`{}` must be {range}: {}", field.name, field.doc));
+            let mut d = Diagnostic::error(
+                "E204",
+                format!("{} is out of range for `{subject}`", found()),
+            )
+            .label(v.span, format!("{side} {}", shown(limit)))
+            .help(format!("`{}` must be {range}: {}", field.name, field.doc));
             if let Some(p) = &param {
                 d = d.label(p.decl, format!("param `{}` declared here", p.name));
             }
@@ -294,7 +303,10 @@ impl Resolver<'_> {
                 diags.push(
                     Diagnostic::error(
                         "E204",
-                        format!("{found} is not a multiple of {step_val} for `{subject}`"),
+                        format!(
+                            "{} is not a multiple of {step_val} for `{subject}`",
+                            found()
+                        ),
                     )
                     .label(v.span, format!("not a whole number of {step_val}"))
                     .help(format!(
@@ -308,26 +320,29 @@ impl Resolver<'_> {
         // AWS's rules on free text, at the element that breaks them.
         if !field.rules.is_empty() {
             for (text, at, key) in texts(&val, v) {
-                // A long value is shown by its start and length.
-                let shown = match text.char_indices().nth(48) {
-                    Some((cut, _)) => {
-                        let start = Val::Str(text[..cut].into()).to_string();
-                        format!(
-                            "`{}…\"` ({} bytes)",
-                            start.trim_end_matches('"'),
-                            text.len()
-                        )
+                // How messages show the text, a long one by its start and
+                // length (written only for a message).
+                let found = || {
+                    let shown = match text.char_indices().nth(48) {
+                        Some((cut, _)) => {
+                            let start = Val::Str(text[..cut].into()).to_string();
+                            format!(
+                                "`{}…\"` ({} bytes)",
+                                start.trim_end_matches('"'),
+                                text.len()
+                            )
+                        }
+                        None => format!("`{}`", Val::Str(text.into())),
+                    };
+                    match &param {
+                        Some(p) if p.from_cli => {
+                            let set = self.params.get(&p.name).and_then(|x| x.val.as_ref());
+                            let set = set.map(plain).unwrap_or_default();
+                            format!("{shown} (from --param {}={set})", p.name)
+                        }
+                        Some(p) => format!("{shown} (with param `{}`)", p.name),
+                        None => shown,
                     }
-                    None => format!("`{}`", Val::Str(text.into())),
-                };
-                let found = match &param {
-                    Some(p) if p.from_cli => {
-                        let set = self.params.get(&p.name).and_then(|x| x.val.as_ref());
-                        let set = set.map(plain).unwrap_or_default();
-                        format!("{shown} (from --param {}={set})", p.name)
-                    }
-                    Some(p) => format!("{shown} (with param `{}`)", p.name),
-                    None => shown,
                 };
                 let place = super::rules::Place {
                     field: &field.name,

@@ -77,7 +77,7 @@ pub(super) fn check(
     rules: &[String],
     place: &Place,
     text: &str,
-    found: &str,
+    found: &dyn Fn() -> String,
     at: Span,
     param: Option<&ParamUse>,
     diags: &mut Vec<Diagnostic>,
@@ -120,7 +120,12 @@ fn code(rule: &'static Rule) -> &'static str {
     rule.code.as_deref().unwrap_or(MALFORMED)
 }
 
-fn pattern(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Option<Finding> {
+fn pattern(
+    rule: &'static Rule,
+    place: &Place,
+    text: &str,
+    found: &dyn Fn() -> String,
+) -> Option<Finding> {
     let Shape::Pattern {
         regex,
         min_len,
@@ -165,11 +170,17 @@ fn pattern(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Optio
 }
 
 /// The error of a value that breaks `rule`: "`x` is not a DNS name (`domain`)".
-fn not_a(rule: &'static Rule, place: &Place, found: &str, label: String, help: String) -> Finding {
+fn not_a(
+    rule: &'static Rule,
+    place: &Place,
+    found: &dyn Fn() -> String,
+    label: String,
+    help: String,
+) -> Finding {
     Finding {
         code: code(rule),
         warning: false,
-        message: format!("{found} is not {} (`{}`)", rule.what, place.field),
+        message: format!("{} is not {} (`{}`)", found(), rule.what, place.field),
         label,
         help,
     }
@@ -186,7 +197,12 @@ fn use_example(rule: &Rule, place: &Place) -> String {
 
 /// A DNS name (RFC 1035 2.3.4): what is wrong with it, most telling first, and
 /// the name with scheme, path and trailing dot removed when that is valid.
-fn dns(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Option<Finding> {
+fn dns(
+    rule: &'static Rule,
+    place: &Place,
+    text: &str,
+    found: &dyn Fn() -> String,
+) -> Option<Finding> {
     let Shape::Dns {
         label_max,
         max_len,
@@ -258,7 +274,12 @@ fn dns(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Option<Fi
 }
 
 /// An engine version against the stdlib's table (dated `as_of`).
-fn version(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Vec<Finding> {
+fn version(
+    rule: &'static Rule,
+    place: &Place,
+    text: &str,
+    found: &dyn Fn() -> String,
+) -> Vec<Finding> {
     let field = place.field;
     let table = &schema().engine_versions;
     let date = &table.as_of;
@@ -280,7 +301,7 @@ fn version(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Vec<F
             vec![Finding {
                 code: MALFORMED,
                 warning: false,
-                message: format!("{found} is not {what} (`{field}`)"),
+                message: format!("{} is not {what} (`{field}`)", found()),
                 label: "expected `MAJOR.MINOR`, as in `16.8`".into(),
                 help: format!(
                     "write the full version, e.g. {}; every region runs the same version, so it is pinned",
@@ -301,7 +322,7 @@ fn version(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Vec<F
             vec![Finding {
                 code: NOT_OFFERED,
                 warning: false,
-                message: format!("{found} is not a version AWS offers for Aurora PostgreSQL"),
+                message: format!("{} is not a version AWS offers for Aurora PostgreSQL", found()),
                 label: format!("not in the table of {date}"),
                 help: format!("use a listed version, e.g. {}", place.assign(&suggestion)),
             }]
@@ -311,7 +332,8 @@ fn version(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Vec<F
                 code: NOT_OFFERED,
                 warning: false,
                 message: format!(
-                    "{found} is deprecated: AWS no longer creates Aurora PostgreSQL clusters with it"
+                    "{} is deprecated: AWS no longer creates Aurora PostgreSQL clusters with it",
+                    found()
                 ),
                 label: format!("deprecated in the table of {date}"),
                 help: format!("use an offered version, e.g. {}", place.assign(&latest(m))),
@@ -324,7 +346,7 @@ fn version(rule: &'static Rule, place: &Place, text: &str, found: &str) -> Vec<F
         VersionStatus::Newer => vec![Finding {
             code: NEWER,
             warning: true,
-            message: format!("{found} is newer than tapc's version table of {date}"),
+            message: format!("{} is newer than tapc's version table of {date}", found()),
             label: format!("the table ends at {newest}"),
             help: format!(
                 "check that AWS offers it with global database support; the table may be out of date (`tapc explain {NEWER}`)"
