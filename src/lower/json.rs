@@ -162,11 +162,19 @@ pub fn pretty_len(v: &Json, indent: usize) -> usize {
         Json::Obj(o) => {
             let items: usize =
                 o.0.iter()
-                    .map(|(key, item)| string_len(key) + 2 + pretty_len(item, indent + 1))
+                    .map(|(key, item)| entry_len(key, item, indent))
                     .sum();
-            items + o.len() * (2 + 2 * (indent + 1)) + 2 + 2 * indent
+            items + 2 + 2 * indent
         }
     }
+}
+
+/// What member `key: value` adds to the length of a non-empty object written
+/// at `indent`: its key and value, and the newline, indent and comma around
+/// it. A member replaced or added changes the object's length by exactly the
+/// difference (`tapc check` measures a second phase this way).
+pub fn entry_len(key: &str, value: &Json, indent: usize) -> usize {
+    string_len(key) + 2 + pretty_len(value, indent + 1) + 2 + 2 * (indent + 1)
 }
 
 /// The length of an integer's decimal text.

@@ -709,15 +709,37 @@ impl<'m> Ctx<'m> {
                     resources.clone()
                 };
                 let phase = plan.stacks[p].phase2.as_ref().expect("a second phase");
+                // The members the second phase changes or adds, with what each
+                // took in the first phase's text.
+                let mut changed: Vec<(String, usize)> = Vec::new();
                 for &n in &phase.nodes {
                     if let NodeKind::Service(i) = plan.graph[n].kind {
                         for (logical, add) in model.services[i].kind.imp.second_phase(self, i) {
                             let into = phase2.as_obj_mut().expect("resources are an object");
+                            if !changed.iter().any(|(l, _)| *l == logical) {
+                                let before = into
+                                    .get(&logical)
+                                    .map_or(0, |v| json::entry_len(&logical, v, 1));
+                                changed.push((logical.clone(), before));
+                            }
                             into.entry(logical, || Json::Null).merge(add);
                         }
                     }
                 }
-                self.templates[p].written = Some(self.written(&phase2));
+                let first = self.templates[s].written.as_ref().expect("just written");
+                self.templates[p].written = Some(if self.measure && first.0 > 0 {
+                    // Measured as the first phase's length and the difference
+                    // of what changed: most of the template is the first
+                    // phase's, measured already.
+                    let into = phase2.as_obj_mut().expect("resources are an object");
+                    let len = changed.iter().fold(first.2, |len, (logical, before)| {
+                        let after = into.get(logical).expect("merged into");
+                        len + json::entry_len(logical, after, 1) - before
+                    });
+                    (into.len(), String::new(), len)
+                } else {
+                    self.written(&phase2)
+                });
             }
             for &f in mine.iter().filter(|&&f| f <= s && last_use[f] == s) {
                 // A second phase keeps every export of its first (the update
