@@ -3,6 +3,11 @@
 //! (`$OUT_DIR/stdlib_tree.rs`, included by `src/stdlib.rs`). The parser is the
 //! compiler's own, included here from `src/`; a stdlib with a syntax error
 //! fails the build.
+//!
+//! The rules' regular expressions (`pattern = "..."`) are compiled here too, to
+//! deterministic automata written out as tables (`$OUT_DIR/stdlib_patterns.rs`):
+//! a run of tapc links no regex engine and compiles no pattern. An invalid
+//! pattern, or one whose meaning would differ from regex-lite's, fails the build.
 
 use std::fmt::Write as _;
 
@@ -60,8 +65,171 @@ fn main() {
         .unwrap();
     }
     out.push_str("] }\n");
-    let dest = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("stdlib_tree.rs");
-    std::fs::write(&dest, out).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));
+    write_out("stdlib_tree.rs", &out);
+    write_out("stdlib_patterns.rs", &patterns(&file, &src));
+}
+
+fn write_out(name: &str, text: &str) {
+    let dest = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join(name);
+    std::fs::write(&dest, text).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));
+}
+
+/// The automata of the stdlib rules' patterns, as Rust code of a
+/// `&[(&str, Dfa)]` (`src/stdlib.rs`), one per distinct pattern, in the order
+/// of the stdlib.
+fn patterns(file: &syntax::ast::File, src: &str) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = String::from("&[\n");
+    for item in &file.items {
+        let ItemKind::Schema { name, body } = &item.kind else {
+            continue;
+        };
+        if name.name != "rules" {
+            continue;
+        }
+        for rule in &body.blocks {
+            let Some(attr) = rule.body.attr("pattern") else {
+                continue;
+            };
+            let line = src[..attr.value.span.start].matches('\n').count() + 1;
+            let fail = |e: &str| -> ! {
+                panic!("{STDLIB}:{line}: pattern of rule {}: {e}", rule.name.name)
+            };
+            let pattern = match &attr.value.kind {
+                ValueKind::Str(parts) => match parts.as_slice() {
+                    [] => "",
+                    [StrPart::Text(t)] => t,
+                    _ => fail("a pattern is a string without `{...}`"),
+                },
+                _ => fail("a pattern is a string"),
+            };
+            if seen.contains(&pattern) {
+                continue;
+            }
+            seen.push(pattern);
+            let dfa = dfa(pattern).unwrap_or_else(|e| fail(&e));
+            writeln!(out, "({pattern:?}, {dfa}),").unwrap();
+        }
+    }
+    out.push_str("]\n");
+    out
+}
+
+/// Rust code of a `Dfa` matching what regex-lite's `Regex::new(pattern)
+/// .is_match` matches. regex-automata builds a minimal DFA; its states are
+/// renumbered here, 0 for "no match" (its dead state), 1 for "match" (its
+/// match states: one is entered on the byte, or the end, after a match, and
+/// the pattern is anchored, so a match found is the answer), 2 the start.
+fn dfa(pattern: &str) -> Result<String, String> {
+    use regex_automata::dfa::{dense, Automaton, StartKind};
+    use regex_automata::util::{primitives::StateID, start};
+    use regex_automata::Anchored;
+
+    let hir = regex_automata::util::syntax::parse(pattern).map_err(|e| e.to_string())?;
+    if !hir
+        .properties()
+        .look_set_prefix()
+        .contains(regex_syntax::hir::Look::Start)
+    {
+        return Err("it must start with `^` (every match is from the value's start)".into());
+    }
+    same_as_regex_lite(&hir)?;
+    let ra = dense::Builder::new()
+        .configure(
+            dense::Config::new()
+                .start_kind(StartKind::Anchored)
+                .minimize(true),
+        )
+        .build(pattern)
+        .map_err(|e| e.to_string())?;
+    let start = ra
+        .start_state(&start::Config::new().anchored(Anchored::Yes))
+        .map_err(|e| e.to_string())?;
+    // The states in the order they are first reached from the start.
+    let mut states: Vec<StateID> = vec![start];
+    let mut rows: Vec<Vec<u16>> = Vec::new();
+    let mut i = 0;
+    while i < states.len() {
+        let s = states[i];
+        let mut row = Vec::with_capacity(257);
+        for next in (0..=255u8)
+            .map(|b| ra.next_state(s, b))
+            .chain([ra.next_eoi_state(s)])
+        {
+            if ra.is_quit_state(next) {
+                return Err("the automaton gives up on some input".into());
+            }
+            row.push(if ra.is_dead_state(next) {
+                0
+            } else if ra.is_match_state(next) {
+                1
+            } else {
+                let at = states.iter().position(|&t| t == next).unwrap_or_else(|| {
+                    states.push(next);
+                    states.len() - 1
+                });
+                u16::try_from(at + 2).map_err(|_| "more than 65,533 states".to_string())?
+            });
+        }
+        rows.push(row);
+        i += 1;
+    }
+    // Bytes with the same column of transitions form a class, named by its
+    // first byte here; the end of the text is the last class.
+    let mut firsts: Vec<usize> = Vec::new();
+    let mut classes = Vec::with_capacity(256);
+    for b in 0..256 {
+        let same = |&f: &usize| rows.iter().all(|r| r[f] == r[b]);
+        let class = firsts.iter().position(same).unwrap_or_else(|| {
+            firsts.push(b);
+            firsts.len() - 1
+        });
+        classes.push(class);
+    }
+    firsts.push(256);
+    let stride = firsts.len();
+    let mut next = vec![0u16; stride]; // no match, whatever follows
+    next.extend(std::iter::repeat_n(1u16, stride)); // a match
+    for row in &rows {
+        next.extend(firsts.iter().map(|&f| row[f]));
+    }
+    Ok(format!(
+        "Dfa {{ classes: {classes:?}, stride: {stride}, next: &{next:?} }}"
+    ))
+}
+
+/// Fails for the parts of a pattern whose meaning differs between the syntax
+/// regex-automata reads (the `regex` crate's) and regex-lite: regex-lite's
+/// `\d`, `\w`, `\s`, `\b` and case folding are ASCII only. A class must be
+/// a set of ASCII characters or every character but such a set (`.`, `[^/]`);
+/// only `^` and `$` may assert.
+fn same_as_regex_lite(hir: &regex_syntax::hir::Hir) -> Result<(), String> {
+    use regex_syntax::hir::{Class, HirKind, Look};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Literal(_) => Ok(()),
+        HirKind::Look(Look::Start | Look::End) => Ok(()),
+        HirKind::Look(look) => Err(format!("only `^` and `$` may assert here, not {look:?}")),
+        HirKind::Class(Class::Unicode(c)) => {
+            let mut not = c.clone();
+            not.negate();
+            if c.is_ascii() || not.is_ascii() {
+                Ok(())
+            } else {
+                Err(
+                    "a class must be of ASCII characters, or of all but ASCII ones: \
+                     regex-lite's `\\d`, `\\w`, `\\s` and case folding are ASCII only \
+                     (write `[0-9]`)"
+                        .into(),
+                )
+            }
+        }
+        HirKind::Class(Class::Bytes(_)) => Err("a class must be of characters (no `(?-u)`)".into()),
+        HirKind::Repetition(r) => same_as_regex_lite(&r.sub),
+        HirKind::Capture(c) => same_as_regex_lite(&c.sub),
+        HirKind::Concat(hs) | HirKind::Alternation(hs) => {
+            hs.iter().try_for_each(same_as_regex_lite)
+        }
+    }
 }
 
 fn span(s: diag::Span) -> String {

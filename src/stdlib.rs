@@ -222,25 +222,42 @@ pub enum Shape {
     Versions(String),
 }
 
-/// A rule's regular expression, compiled when a value is first checked against
-/// it: a program pays only for the rules its values use.
+/// A rule's regular expression, as the automaton build.rs compiled it to when
+/// tapc was compiled: a run compiles no pattern.
 pub struct Pattern {
-    source: String,
-    compiled: OnceLock<regex_lite::Regex>,
+    source: &'static str,
+    dfa: &'static Dfa,
 }
 
 impl Pattern {
-    /// Compiles `source` now, to report an invalid one.
-    fn compile(source: String) -> Result<Pattern, String> {
-        let compiled = OnceLock::from(regex_lite::Regex::new(&source).map_err(|e| e.to_string())?);
-        Ok(Pattern { source, compiled })
+    /// The pattern compiled into tapc whose text is `source`.
+    fn find(source: &str) -> Result<Pattern, String> {
+        PATTERNS
+            .iter()
+            .find(|(s, _)| *s == source)
+            .map(|(source, dfa)| Pattern { source, dfa })
+            .ok_or_else(|| {
+                format!("pattern {source:?} is not one of stdlib/aws.tap's, compiled into tapc")
+            })
     }
 
-    pub fn regex(&self) -> &regex_lite::Regex {
-        self.compiled.get_or_init(|| {
-            // The embedded stdlib's patterns are compiled by `load` in its tests.
-            regex_lite::Regex::new(&self.source).expect("the stdlib's patterns compile (tested)")
-        })
+    /// Whether the regular expression matches `text` (it is anchored at the
+    /// start, so a match found on the way is the answer).
+    pub fn is_match(&self, text: &str) -> bool {
+        let Dfa {
+            classes,
+            stride,
+            next,
+        } = self.dfa;
+        let mut state = Dfa::START;
+        for &b in text.as_bytes() {
+            state = next[state * stride + classes[b as usize] as usize] as usize;
+            if state < Dfa::START {
+                return state == Dfa::MATCH;
+            }
+        }
+        // The last class is the end of the text.
+        next[state * stride + stride - 1] as usize == Dfa::MATCH
     }
 }
 
@@ -249,6 +266,25 @@ impl std::fmt::Debug for Pattern {
         write!(f, "Pattern({:?})", self.source)
     }
 }
+
+/// A deterministic automaton over bytes, written by build.rs. State 0 is "no
+/// match, whatever follows", 1 "a match", 2 the start.
+struct Dfa {
+    /// The class of each byte: the bytes of a class lead to the same states.
+    classes: [u8; 256],
+    /// The classes, and the end of the text as the last one.
+    stride: usize,
+    /// The next state of a state and class, at `state * stride + class`.
+    next: &'static [u16],
+}
+
+impl Dfa {
+    const MATCH: usize = 1;
+    const START: usize = 2;
+}
+
+/// The text and automaton of each distinct pattern of stdlib/aws.tap.
+static PATTERNS: &[(&str, Dfa)] = include!(concat!(env!("OUT_DIR"), "/stdlib_patterns.rs"));
 
 /// The engine version tables of `schema engine_versions`.
 #[derive(Debug)]
@@ -340,9 +376,8 @@ impl EngineVersions {
 /// The embedded stdlib. Its validity is asserted by the test suite.
 pub fn schema() -> &'static Schema {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        from_tree(&embedded_tree(), false).expect("the embedded stdlib is valid (tested)")
-    })
+    SCHEMA
+        .get_or_init(|| from_tree(&embedded_tree()).expect("the embedded stdlib is valid (tested)"))
 }
 
 /// The syntax tree of `SOURCE`, parsed when tapc was compiled (build.rs), so
@@ -364,12 +399,11 @@ pub fn load(src: &str) -> Result<Schema, String> {
             d.primary_span().start
         ));
     }
-    from_tree(&file, true)
+    from_tree(&file)
 }
 
-/// The schema of a parsed stdlib; `compile` compiles the rules' patterns now
-/// (to report an invalid one) rather than at their first use.
-fn from_tree(file: &File, compile: bool) -> Result<Schema, String> {
+/// The schema of a parsed stdlib.
+fn from_tree(file: &File) -> Result<Schema, String> {
     let mut schemas = Vec::new();
     for item in &file.items {
         match &item.kind {
@@ -478,7 +512,7 @@ fn from_tree(file: &File, compile: bool) -> Result<Schema, String> {
         rules: get("rules")?
             .blocks
             .iter()
-            .map(|b| rule(b, compile))
+            .map(rule)
             .collect::<Result<_, _>>()?,
         engine_versions: engine_versions(get("engine_versions")?)?,
     };
@@ -503,7 +537,7 @@ fn from_tree(file: &File, compile: bool) -> Result<Schema, String> {
     Ok(schema)
 }
 
-fn rule(b: &Block, compile: bool) -> Result<Rule, String> {
+fn rule(b: &Block) -> Result<Rule, String> {
     let name = b.name.name;
     let body = &b.body;
     let err = |what: &str| format!("stdlib: rule {name}: {what}");
@@ -515,14 +549,7 @@ fn rule(b: &Block, compile: bool) -> Result<Rule, String> {
     };
     let shape = if let Some(p) = opt_string("pattern")? {
         Shape::Pattern {
-            regex: if compile {
-                Pattern::compile(p).map_err(|e| err(&e))?
-            } else {
-                Pattern {
-                    source: p,
-                    compiled: OnceLock::new(),
-                }
-            },
+            regex: Pattern::find(&p).map_err(|e| err(&e))?,
             min_len: count("min_len")?,
             max_len: count("max_len")?,
             reserved: match body
@@ -919,21 +946,184 @@ mod tests {
     }
 
     #[test]
-    fn every_rule_of_a_field_exists_and_patterns_compile() {
+    fn every_rule_of_a_field_exists_and_patterns_are_compiled_in() {
         let bad_rule = super::SOURCE.replacen("rule     = dns_name", "rule     = no_such_rule", 1);
         assert!(super::load(&bad_rule).unwrap_err().contains("no_such_rule"));
-        let bad_pattern =
-            super::SOURCE.replacen("pattern = \"^Z[A-Z0-9]{1,31}$\"", "pattern = \"^Z[\"", 1);
-        let bad_pattern = bad_pattern.replacen(
-            "pattern   = \"^Z[A-Z0-9]{1,31}$\"",
-            "pattern   = \"^Z[\"",
-            1,
-        );
-        assert!(super::load(&bad_pattern)
-            .unwrap_err()
-            .contains("hosted_zone_id"));
+        // A pattern is compiled when tapc is (build.rs): a stdlib loaded later
+        // may only use those, whether its own pattern is a valid one or not.
+        for other in ["^Z[", "^Z[A-Z0-9]{1,32}$"] {
+            let changed = super::SOURCE.replacen(
+                "pattern   = \"^Z[A-Z0-9]{1,31}$\"",
+                &format!("pattern   = {other:?}"),
+                1,
+            );
+            assert_ne!(changed, super::SOURCE);
+            let e = super::load(&changed).unwrap_err();
+            assert!(
+                e.contains("rule hosted_zone_id") && e.contains("not one of"),
+                "{e}"
+            );
+        }
         let bad_date = super::SOURCE.replacen("as_of = \"2026-12-02\"", "as_of = \"Dec 2026\"", 1);
         assert!(super::load(&bad_date).is_err());
+    }
+
+    /// Each rule's example and its variants in the ways values go wrong, and
+    /// strings at the limits of the stdlib's patterns.
+    fn pattern_texts() -> Vec<String> {
+        let mut seeds: Vec<String> = super::schema()
+            .rules
+            .iter()
+            .map(|r| r.example.replace("{key}", "us-east-1"))
+            .collect();
+        let hex = "0123456789abcdef".repeat(5);
+        let tag = "v1.0-rc_2".repeat(15);
+        for n in [63, 64, 65] {
+            seeds.push(format!("app@sha256:{}", &hex[..n]));
+            seeds.push(format!("app:1.0@sha256:{}", &hex[..n]));
+            seeds.push(format!("app@sha256:{}", hex[..n].to_uppercase()));
+        }
+        for n in [126, 127, 128] {
+            seeds.push(format!("app:{}", &tag[..n]));
+            seeds.push(format!("app:a{}", &tag[..n]));
+        }
+        for n in [30, 31, 32] {
+            seeds.push(format!("Z{}", &"0A".repeat(16)[..n]));
+        }
+        for n in [11, 12, 13] {
+            seeds.push(format!(
+                "arn:aws:acm:us-east-1:{}:certificate/0a1b-2c3d",
+                &"1234567890123"[..n]
+            ));
+        }
+        seeds.extend(
+            [
+                "",
+                "localhost/app",
+                "localhost:5000/app:1",
+                "registry.example.com:5000/team/app:v1",
+                "registry.example.com:/app",
+                "registry.example.com:50a0/app",
+                "-registry.com/app",
+                "registry-.com/app",
+                "team/app",
+                "team//app",
+                "Team/app",
+                "a__b",
+                "a___b",
+                "a--b",
+                "a.-b",
+                "a._b",
+                "app:.tag",
+                "app:-tag",
+                "app:_tag",
+                "app:",
+                "app@sha256:",
+                "@sha256:",
+                "db.serverless",
+                "db.r6g.24xlarge",
+                "db.t3.micro",
+                "db.r6g.",
+                "cache.r6g.xlarge",
+                "cache.m7g.16xlarge",
+                "/",
+                "/a b",
+                "/health?x=1&y=%20",
+                "health",
+                "é",
+                "\n",
+                "\nx",
+                "aws.ec2",
+            ]
+            .map(String::from),
+        );
+        let mut texts = seeds.clone();
+        for seed in &seeds {
+            texts.push(seed.to_uppercase());
+            let at: Vec<usize> = seed
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain([seed.len()])
+                .collect();
+            for &i in &at {
+                let (head, tail) = seed.split_at(i);
+                let rest = tail.chars().skip(1).collect::<String>();
+                texts.push(format!("{head}{rest}"));
+                for c in [
+                    'a', 'Z', '0', '.', '-', '_', '/', ':', '@', ' ', '\n', 'é', '€',
+                ] {
+                    texts.push(format!("{head}{c}{tail}"));
+                    texts.push(format!("{head}{c}{rest}"));
+                }
+            }
+        }
+        texts
+    }
+
+    /// The automata built from the stdlib's patterns (build.rs) answer as
+    /// regex-lite, the engine the patterns are written for.
+    #[test]
+    fn the_automata_answer_as_regex_lite() {
+        let texts = pattern_texts();
+        // xorshift: the same strings on every run.
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rand = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for (source, dfa) in super::PATTERNS {
+            let pattern = super::Pattern::find(source).unwrap();
+            let regex = regex_lite::Regex::new(source).unwrap();
+            let mut walks = Vec::new();
+            // Random walks through the automaton, mostly on bytes that keep a
+            // match possible, often stopping where the text could end: strings
+            // deep into the pattern, a byte or two off it, of up to 200 bytes.
+            for _ in 0..2000 {
+                let (mut text, mut state) = (Vec::new(), super::Dfa::START);
+                let end = |state: usize| dfa.next[state * dfa.stride + dfa.stride - 1];
+                for _ in 0..20 + rand(180) {
+                    if end(state) == 1 && rand(2) == 0 {
+                        break;
+                    }
+                    let step = |b: usize| dfa.next[state * dfa.stride + dfa.classes[b] as usize];
+                    let live: Vec<usize> = (0..128).filter(|&b| step(b) != 0).collect();
+                    let b = match rand(50) {
+                        0 => rand(128),
+                        _ if !live.is_empty() => live[rand(live.len())],
+                        _ => rand(128),
+                    };
+                    text.push(b as u8);
+                    state = step(b) as usize;
+                    if state < super::Dfa::START {
+                        break;
+                    }
+                }
+                walks.push(String::from_utf8(text).unwrap());
+            }
+            let mut answers = [0, 0];
+            for text in texts.iter().chain(&walks) {
+                let want = regex.is_match(text);
+                assert_eq!(pattern.is_match(text), want, "{source:?} on {text:?}");
+                answers[usize::from(want)] += 1;
+            }
+            // Both answers were tested, many times.
+            assert!(answers.iter().all(|&n| n > 100), "{source:?}: {answers:?}");
+        }
+    }
+
+    #[test]
+    fn every_stdlib_pattern_has_its_automaton_and_passes_its_example() {
+        let mut patterns = 0;
+        for rule in &super::schema().rules {
+            if let super::Shape::Pattern { regex, .. } = &rule.shape {
+                let example = rule.example.replace("{key}", "us-east-1");
+                assert!(regex.is_match(&example), "{}: {example}", rule.name);
+                patterns += 1;
+            }
+        }
+        assert!(patterns >= super::PATTERNS.len() && super::PATTERNS.len() > 10);
     }
 
     #[test]

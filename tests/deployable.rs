@@ -387,7 +387,7 @@ fn class_in_rule_table(r: &Res) -> Result<(), String> {
         let tapc::stdlib::Shape::Pattern { regex, .. } = &rule.shape else {
             panic!("`{name}` is a pattern rule");
         };
-        if !regex.regex().is_match(class) {
+        if !regex.is_match(class) {
             return Err(format!("class {class} breaks the rule `{name}`"));
         }
     }

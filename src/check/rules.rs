@@ -142,7 +142,7 @@ fn pattern(
         format!("{len} bytes; at most {max}")
     } else if let Some(min) = min_len.filter(|&m| len < m) {
         format!("{len} bytes; at least {min}")
-    } else if !regex.regex().is_match(text) {
+    } else if !regex.is_match(text) {
         format!("expected {}", rule.expect)
     } else if reserved.contains(&text.to_lowercase()) {
         format!("`{text}` is reserved")
@@ -158,7 +158,7 @@ fn pattern(
     let fixed = prefixed
         .into_iter()
         .chain(stripped)
-        .find(|f| regex.regex().is_match(f) && max_len.is_none_or(|m| f.len() <= m));
+        .find(|f| regex.is_match(f) && max_len.is_none_or(|m| f.len() <= m));
     let help = match fixed {
         Some(f) => format!("write {}", place.assign(&f)),
         None if max_len.is_some_and(|m| len > m) => {
