@@ -293,7 +293,7 @@ impl<'a> Parser<'a> {
             self.token(Want::EndOfFile, end).then_some((item, self.pos))
         });
         if line.is_none() {
-            // Only the items that parse are read into values.
+            // A broken item reports its syntax error, not its literals'.
             self.diags.truncate(diags);
         }
         line
