@@ -29,11 +29,13 @@ fn main() {
     for path in [
         STDLIB,
         "build.rs",
-        "grammar/tap.pest",
         "src/diag/message.rs",
         "src/suggest.rs",
         "src/syntax/mod.rs",
         "src/syntax/ast.rs",
+        "src/syntax/error.rs",
+        "src/syntax/lexer.rs",
+        "src/syntax/literal.rs",
         "src/syntax/parser.rs",
     ] {
         println!("cargo:rerun-if-changed={path}");
