@@ -64,7 +64,12 @@ pub(crate) fn load<'a>(
             }
         }
     }
-    let items = loader.items.into_iter().flatten().collect();
+    // One file's items are the program's as they are (not copied: a file of
+    // 16 MiB can hold millions of items).
+    let items = match loader.items.len() {
+        1 => loader.items.pop().expect("one file"),
+        _ => loader.items.into_iter().flatten().collect(),
+    };
     (File { items }, loader.diags, loader.complete)
 }
 
