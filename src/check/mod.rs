@@ -12,7 +12,7 @@ mod resolve;
 mod rules;
 mod topology;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::diag::{Diagnostic, Severity, Span};
 use crate::model::*;
@@ -435,20 +435,33 @@ fn params(
             ),
         }
     }
+    // Looked up once for all params: a program can declare thousands.
+    let labelled: HashSet<Span> = diags
+        .iter()
+        .flat_map(|d| d.labels.iter().map(|l| l.span))
+        .collect();
+    let defaulted: HashSet<&str> = file
+        .items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            ItemKind::Param {
+                name,
+                default: Some(_),
+                ..
+            } => Some(name.name),
+            _ => None,
+        })
+        .collect();
     for (name, p) in &out {
         if p.val.is_none()
-            && !diags
-                .iter()
-                .any(|d| d.labels.iter().any(|l| l.span == p.usage.decl))
+            && !labelled.contains(&p.usage.decl)
+            && !defaulted.contains(name.as_str())
         {
-            let has_default = file.items.iter().any(|i| matches!(&i.kind, ItemKind::Param { name: n, default: Some(_), .. } if n.name == name));
-            if !has_default {
-                diags.push(
-                    Diagnostic::error("E202", format!("param `{name}` has no value"))
-                        .label(p.usage.decl, "no default and not set with --param")
-                        .help(format!("give it a default (`param {name}: {} = ...`) or pass `--param {name}=VALUE`", types[name].0)),
-                );
-            }
+            diags.push(
+                Diagnostic::error("E202", format!("param `{name}` has no value"))
+                    .label(p.usage.decl, "no default and not set with --param")
+                    .help(format!("give it a default (`param {name}: {} = ...`) or pass `--param {name}=VALUE`", types[name].0)),
+            );
         }
     }
     Ok(out)
