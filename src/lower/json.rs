@@ -34,6 +34,10 @@ impl Obj {
         Obj(entries)
     }
 
+    pub fn with_capacity(n: usize) -> Obj {
+        Obj(Vec::with_capacity(n))
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

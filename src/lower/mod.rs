@@ -592,8 +592,8 @@ pub(crate) fn retain(resource: &mut json::Obj) {
     resource.insert("UpdateReplacePolicy", json!("Retain"));
 }
 
-pub(crate) fn get_att(logical: &str, attr: &str) -> Json {
-    json!({ "Fn::GetAtt": [logical, attr] })
+pub(crate) fn get_att(logical: &str, attr: &'static str) -> Json {
+    json!({ "Fn::GetAtt": [logical, (json::Json::Str(attr.into()))] })
 }
 
 pub(crate) fn r#ref(logical: &str) -> Json {
@@ -641,7 +641,7 @@ impl<'m> Ctx<'m> {
     }
 
     pub(crate) fn id(&self, i: usize, what: &str) -> String {
-        format!("{}{what}", self.ids[i])
+        [self.ids[i].as_str(), what].concat()
     }
 
     /// The physical name of a resource of service `i` in `region`.
@@ -656,17 +656,25 @@ impl<'m> Ctx<'m> {
     }
 
     /// Adds a resource with the platform's tags (in the form `tags` says, or none).
-    pub(crate) fn add(&mut self, logical: &str, ty: &str, mut props: Json, tags: Tags) -> &mut Obj {
+    pub(crate) fn add(
+        &mut self,
+        logical: &str,
+        ty: &'static str,
+        mut props: Json,
+        tags: Tags,
+    ) -> &mut Obj {
         match tags {
             Tags::None => {}
             Tags::List(key) => props[key] = self.tags(self.region),
         }
+        // Room for what callers add to a resource (`DependsOn`, the two
+        // retention policies) without growing it.
+        let mut resource = Obj::with_capacity(4);
+        resource.push("Type", json!(ty));
+        resource.push("Properties", props);
         self.templates[self.stack]
             .resources
-            .push(
-                logical.to_string(),
-                json!({ "Type": ty.to_string(), "Properties": props }),
-            )
+            .push(logical.to_string(), Json::Obj(resource))
             .as_obj_mut()
             .expect("just pushed an object")
     }
