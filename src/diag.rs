@@ -48,6 +48,8 @@ impl SourceFile {
 pub struct Report<'a> {
     pub files: &'a [SourceFile],
     pub diagnostics: &'a [Diagnostic],
+    /// The diagnostics found but not in `diagnostics` (see `cap`).
+    pub hidden: Hidden,
 }
 
 impl<'a> Report<'a> {
@@ -56,6 +58,7 @@ impl<'a> Report<'a> {
         Report {
             files: std::slice::from_ref(file),
             diagnostics,
+            hidden: Hidden::default(),
         }
     }
 
@@ -65,12 +68,92 @@ impl<'a> Report<'a> {
         self.files.get(span.file.index()).unwrap_or(&self.files[0])
     }
 
+    /// How many diagnostics of `severity` the program has, shown or not
+    /// (E011 only says how many are not shown, and is not one of them).
     pub fn count(&self, severity: Severity) -> usize {
-        self.diagnostics
+        let shown = self
+            .diagnostics
             .iter()
-            .filter(|d| d.severity == severity)
-            .count()
+            .filter(|d| d.severity == severity && d.code != CAPPED)
+            .count();
+        shown
+            + match severity {
+                Severity::Error => self.hidden.errors,
+                Severity::Warning => self.hidden.warnings,
+            }
     }
+}
+
+/// At most this many diagnostics of one program are shown, like syntax errors
+/// per file (`MAX_SYNTAX_ERRORS`): a generated or damaged file of 16 MiB can
+/// hold 880,000 of them, gigabytes of JSON, and no reader reads past the first
+/// ones. Per program, not per file, because a report is one program's.
+pub const MAX_DIAGNOSTICS: usize = 1000;
+
+/// The code of the diagnostic that stands for the ones not shown.
+const CAPPED: &str = "E011";
+
+/// The diagnostics of a program that `cap` took out: how many of each
+/// severity, and where the first of them is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Hidden {
+    pub errors: usize,
+    pub warnings: usize,
+    pub first: Option<Span>,
+}
+
+/// Keeps the first `MAX_DIAGNOSTICS` of sorted `diagnostics` and takes the
+/// others out, counting them in `hidden`, with one E011 in their place. It can
+/// be applied again after more diagnostics are added (the language server adds
+/// the lowering's): the E011 is replaced, and `hidden` adds up. E010 already
+/// stands for syntax errors not shown, and is always kept.
+pub fn cap(diagnostics: &mut Vec<Diagnostic>, hidden: &mut Hidden) {
+    let mut shown = 0;
+    diagnostics.retain(|d| {
+        if d.code == CAPPED {
+            return false;
+        }
+        if d.code == "E010" {
+            return true;
+        }
+        if shown < MAX_DIAGNOSTICS {
+            shown += 1;
+            return true;
+        }
+        let span = d.primary_span();
+        hidden.first = Some(hidden.first.map_or(span, |f| f.min(span)));
+        match d.severity {
+            Severity::Error => hidden.errors += 1,
+            Severity::Warning => hidden.warnings += 1,
+        }
+        false
+    });
+    // The hidden ones' memory goes back now, not when the report is dropped.
+    diagnostics.shrink_to_fit();
+    let Some(span) = hidden.first else {
+        return;
+    };
+    let more = |n: usize, what: &str| match n {
+        1 => format!("1 more {what}"),
+        n => format!("{n} more {what}s"),
+    };
+    let what = match (hidden.errors, hidden.warnings) {
+        (e, 0) => more(e, "error"),
+        (0, w) => more(w, "warning"),
+        (e, w) => format!("{} and {}", more(e, "error"), more(w, "warning")),
+    };
+    let verb = if hidden.errors + hidden.warnings == 1 {
+        "is"
+    } else {
+        "are"
+    };
+    let d = Diagnostic::error("E011", format!("{what} in this program {verb} not shown"))
+        .label(span, "the first diagnostic not shown")
+        .help(format!(
+            "the first {MAX_DIAGNOSTICS} are shown above: fix them and check again"
+        ));
+    let at = diagnostics.partition_point(|d| (d.primary_span(), d.code) < (span, CAPPED));
+    diagnostics.insert(at, d);
 }
 
 /// `format_version` of the JSON output; bump it when a key changes meaning.
@@ -440,4 +523,66 @@ fn file_uri(name: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(code: &'static str, start: usize) -> Diagnostic {
+        let d = if code.starts_with('W') {
+            Diagnostic::warning(code, "w")
+        } else {
+            Diagnostic::error(code, "e")
+        };
+        d.label(Span::new(FileId::ROOT, start, start + 1), "")
+    }
+
+    fn sort(ds: &mut [Diagnostic]) {
+        ds.sort_by(|a, b| (a.primary_span(), a.code).cmp(&(b.primary_span(), b.code)));
+    }
+
+    /// Capped again after more are added (the language server adds the
+    /// lowering's), the counts add up, the first hidden is the first in
+    /// order, and there is one E011; E010 is never hidden nor counted.
+    #[test]
+    fn cap_again_after_more_diagnostics() {
+        let mut ds: Vec<Diagnostic> = (0..MAX_DIAGNOSTICS + 10)
+            .map(|i| at(if i % 2 == 0 { "E202" } else { "W205" }, 10 * i))
+            .collect();
+        ds.push(at("E010", 10 * MAX_DIAGNOSTICS + 1));
+        sort(&mut ds);
+        let mut hidden = Hidden::default();
+        cap(&mut ds, &mut hidden);
+        assert_eq!((hidden.errors, hidden.warnings), (5, 5));
+        assert_eq!(ds.len(), MAX_DIAGNOSTICS + 2);
+        assert_eq!(hidden.first.map(|s| s.start), Some(10 * MAX_DIAGNOSTICS));
+        // One found by the lowering before the cut pushes the last shown out.
+        ds.push(at("E603", 5));
+        sort(&mut ds);
+        cap(&mut ds, &mut hidden);
+        assert_eq!((hidden.errors, hidden.warnings), (5, 6));
+        let first = 10 * (MAX_DIAGNOSTICS - 1);
+        assert_eq!(hidden.first.map(|s| s.start), Some(first));
+        let codes: Vec<&str> = ds.iter().map(|d| d.code).collect();
+        assert_eq!(codes.iter().filter(|&&c| c == "E011").count(), 1);
+        assert!(codes.contains(&"E010") && codes.contains(&"E603"));
+        let e011 = ds.iter().find(|d| d.code == "E011").unwrap();
+        assert_eq!(e011.primary_span().start, first);
+        assert_eq!(
+            e011.message,
+            "5 more errors and 6 more warnings in this program are not shown"
+        );
+        let report = Report {
+            files: &[],
+            diagnostics: &ds,
+            hidden,
+        };
+        // Every E202, W205 and E603 shown or not, and E010; not E011.
+        assert_eq!(
+            report.count(Severity::Error),
+            (MAX_DIAGNOSTICS + 10) / 2 + 2
+        );
+        assert_eq!(report.count(Severity::Warning), (MAX_DIAGNOSTICS + 10) / 2);
+    }
 }

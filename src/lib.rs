@@ -152,6 +152,8 @@ impl From<check::UnknownParam> for Error {
 pub struct Program {
     pub files: Vec<SourceFile>,
     pub checked: check::Checked,
+    /// The diagnostics `cap` took out of `checked.diagnostics`.
+    pub hidden: diag::Hidden,
 }
 
 impl Program {
@@ -160,7 +162,14 @@ impl Program {
         Report {
             files: &self.files,
             diagnostics: &self.checked.diagnostics,
+            hidden: self.hidden,
         }
+    }
+
+    /// Shows at most `diag::MAX_DIAGNOSTICS` diagnostics (`diag::cap`); after
+    /// `--allow` and `--deny`, which change which ones there are.
+    pub fn cap(&mut self) {
+        diag::cap(&mut self.checked.diagnostics, &mut self.hidden);
     }
 }
 
@@ -192,7 +201,11 @@ pub fn check_read(
     };
     let mut files = vec![root];
     files.extend(imported);
-    Ok(Program { files, checked })
+    Ok(Program {
+        files,
+        checked,
+        hidden: diag::Hidden::default(),
+    })
 }
 
 /// Parses and checks a program whose root file is `file`, lowering it in

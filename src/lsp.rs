@@ -115,6 +115,8 @@ struct Doc {
     imported: Vec<SourceFile>,
     uris: Vec<Option<lsp::Url>>,
     diagnostics: Vec<Diagnostic>,
+    /// The diagnostics `cap` took out of `diagnostics`.
+    hidden: crate::diag::Hidden,
     model: Option<Model>,
 }
 
@@ -140,7 +142,10 @@ impl Doc {
             }
         };
         // No `--param` is given, so there is no usage error.
-        let (imported, checked) = crate::check_files(&file, &read, &[]).unwrap_or_default();
+        let (imported, mut checked) = crate::check_files(&file, &read, &[]).unwrap_or_default();
+        // An editor shows as many diagnostics as `tapc check` does, and no more.
+        let mut hidden = crate::diag::Hidden::default();
+        crate::diag::cap(&mut checked.diagnostics, &mut hidden);
         let uris = imported
             .iter()
             .map(|f| {
@@ -154,6 +159,7 @@ impl Doc {
             imported,
             uris,
             diagnostics: checked.diagnostics,
+            hidden,
             model: checked.model,
         }
     }
@@ -185,6 +191,7 @@ impl Doc {
         self.diagnostics.extend(found);
         self.diagnostics
             .sort_by(|a, b| (a.primary_span(), a.code).cmp(&(b.primary_span(), b.code)));
+        crate::diag::cap(&mut self.diagnostics, &mut self.hidden);
         true
     }
 

@@ -302,6 +302,7 @@ fn check(
             }
         };
         lints.apply(&mut program.checked.diagnostics);
+        program.cap();
         programs.push(program);
     }
     let reports: Vec<Report> = programs.iter().map(tapc::Program::report).collect();
@@ -375,7 +376,8 @@ fn checked_program(
     path: &std::path::Path,
     params: &[(String, String)],
 ) -> Result<tapc::Program, String> {
-    let program = tapc::check_path(path, params).map_err(not_checked)?;
+    let mut program = tapc::check_path(path, params).map_err(not_checked)?;
+    program.cap();
     eprint!("{}", render_human(&[program.report()], color()));
     Ok(program)
 }
@@ -396,10 +398,13 @@ fn build(
     let lowered = tapc::lower::lower_with(&model, |_, name, text| dir.write(&name, &text));
     let lowered = match lowered {
         Ok(lowered) => lowered,
-        Err(diagnostics) => {
+        Err(mut diagnostics) => {
+            let mut hidden = tapc::diag::Hidden::default();
+            tapc::diag::cap(&mut diagnostics, &mut hidden);
             let report = Report {
                 files: &program.files,
                 diagnostics: &diagnostics,
+                hidden,
             };
             eprint!("{}", render_human(&[report], color()));
             eprintln!("tapc: nothing was written");

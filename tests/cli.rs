@@ -484,3 +484,143 @@ fn rule_broken_by_a_param_names_the_command_line() {
         "{e222}"
     );
 }
+
+/// A program of `n` params without a value: E106 (it has no platform), then
+/// one E202 per param, `p{i}` on line `i + 1`.
+fn params_without_value(n: usize) -> String {
+    (0..n).map(|i| format!("param p{i}: int\n")).collect()
+}
+
+/// A platform of `n` Aurora services of one instance each: one W205 each, and
+/// W601 (nobody is notified).
+fn single_instance_databases(n: usize) -> String {
+    let mut src = String::from(
+        "platform big {\n  rto = 1h\n  rpo = 5m\n  trigger = 1m\n}\n\
+         region us-east-1 {\n  role = primary\n  cidr = 10.0.0.0/16\n}\n\
+         region us-west-2 {\n  role = secondary\n  cidr = 10.1.0.0/16\n}\n",
+    );
+    for i in 0..n {
+        src.push_str(&format!(
+            "service db{i}: aurora_postgres {{\n  version = \"14.6\"\n  instances = 1\n}}\n\
+             replicate db{i} -> us-west-2\n"
+        ));
+    }
+    src
+}
+
+/// Past `MAX_DIAGNOSTICS` the rest are counted, not shown: one E011 with their
+/// number, labelled at the first of them, in every format; the totals and the
+/// exit status are those of every diagnostic.
+#[test]
+fn diagnostics_past_the_cap_are_counted_in_one_e011() {
+    let cap = tapc::diag::MAX_DIAGNOSTICS;
+    let n = 1_500;
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "many.tap", params_without_value(n));
+    let (status, doc) = json_of(tapc().args(["check", "--format", "json"]).arg(&path));
+    assert_eq!(status, 1);
+    assert_eq!(doc["errors"], n + 1, "E106 and every E202, shown or not");
+    assert_eq!(doc["warnings"], 0);
+    let found = codes(&doc);
+    assert_eq!(found.len(), cap + 1);
+    assert_eq!(found[0], "E106");
+    assert!(found[1..cap].iter().all(|&c| c == "E202"), "{found:?}");
+    let e011 = &doc["diagnostics"][cap];
+    assert_eq!(e011["code"], "E011");
+    assert_eq!(
+        e011["message"],
+        format!("{} more errors in this program are not shown", n + 1 - cap)
+    );
+    // E106 and the E202 of p0 to p998 are shown: p999, on line 1000, is not.
+    assert_eq!(e011["line"], cap);
+    let first = e011["offset"].as_u64().unwrap() as usize;
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text[first..].starts_with(&format!("p{}:", cap - 1)));
+
+    // Run where the file is, so that the snapshot names it the same each time.
+    let out = tapc()
+        .current_dir(dir.path())
+        .args(["check", "many.tap"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let headers = |code: &str| stderr.lines().filter(|l| *l == code).count();
+    assert_eq!((headers("E202"), headers("E011")), (cap - 1, 1));
+    let summary = &stderr[stderr.rfind("\nE011\n").unwrap() + 1..];
+    insta::assert_snapshot!(summary);
+
+    let sarif = tapc()
+        .args(["check", "--format", "sarif"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let sarif: Json = serde_json::from_slice(&sarif.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), cap + 1);
+    assert_eq!(results[cap]["ruleId"], "E011");
+
+    for (format, lines) in [("github", cap + 1), ("gitlab", 0)] {
+        let out = tapc()
+            .args(["check", "--format", format])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        if format == "github" {
+            assert_eq!(stdout.lines().count(), lines);
+        } else {
+            let issues: Json = serde_json::from_str(&stdout).unwrap();
+            assert_eq!(issues.as_array().unwrap().len(), cap + 1);
+        }
+    }
+}
+
+/// The cap applies after `--allow` and `--deny`: warnings past it still pass
+/// the check, and fail it under `--deny warnings`, counted as errors.
+#[test]
+fn warnings_past_the_cap_follow_allow_and_deny() {
+    let cap = tapc::diag::MAX_DIAGNOSTICS;
+    let n = 1_100;
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "warns.tap", single_instance_databases(n));
+    let run = |flags: &[&str]| {
+        json_of(
+            tapc()
+                .args(["check", "--format", "json"])
+                .args(flags)
+                .arg(&path),
+        )
+    };
+
+    let (status, doc) = run(&[]);
+    assert_eq!(status, 0);
+    assert_eq!(
+        (doc["errors"].clone(), doc["warnings"].clone()),
+        (0.into(), (n + 1).into())
+    );
+    assert_eq!(codes(&doc).len(), cap + 1);
+    assert_eq!(
+        doc["diagnostics"][cap]["message"],
+        format!(
+            "{} more warnings in this program are not shown",
+            n + 1 - cap
+        )
+    );
+
+    let (status, doc) = run(&["--deny", "warnings"]);
+    assert_eq!(status, 1);
+    assert_eq!(
+        (doc["errors"].clone(), doc["warnings"].clone()),
+        ((n + 1).into(), 0.into())
+    );
+    assert_eq!(
+        doc["diagnostics"][cap]["message"],
+        format!("{} more errors in this program are not shown", n + 1 - cap)
+    );
+
+    let (status, doc) = run(&["--allow", "W205"]);
+    assert_eq!(status, 0);
+    assert_eq!(codes(&doc), ["W601"]);
+}

@@ -12,11 +12,12 @@ use tapc::explain::{self, CODES};
 
 /// Codes whose example cannot go through `check_source`: E008 and E009 are
 /// found while reading the file (the examples show bytes Markdown cannot hold,
-/// or a file too large to show), E010 needs over 1,000 syntax errors, E602 and
+/// or a file too large to show), E010 needs over 1,000 syntax errors, E011 over
+/// 1,000 diagnostics (see `e011_example_repeated_past_the_cap`), E602 and
 /// E603 are found while lowering, and E606 and W602 need event patterns of
 /// thousands of characters: programs too long to show (see `e602_example_...`).
-const NOT_FROM_CHECK: [&str; 8] = [
-    "E008", "E009", "E010", "E109", "E602", "E603", "E606", "W602",
+const NOT_FROM_CHECK: [&str; 9] = [
+    "E008", "E009", "E010", "E011", "E109", "E602", "E603", "E606", "W602",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -356,6 +357,35 @@ fn e603_example_exceeds_the_policy_size() {
         lowered(&many("t", "dynamodb", "key = \"id\"", 40, 25)),
         Vec::<&str>::new()
     );
+}
+
+/// E011's example, as its generator wrote it: 1,500 times, numbered, past the
+/// cap of 1,000 diagnostics; its fix, as many times, has no E011.
+#[test]
+fn e011_example_repeated_past_the_cap() {
+    let blocks = tap_blocks(explain::text("E011").unwrap());
+    let (example, fix) = (blocks[0], blocks[blocks.len() - 1]);
+    let codes = |block: &str| {
+        let src: String = (1..=1500)
+            .map(|i| block.replace("0001", &format!("{i:04}")))
+            .collect();
+        let out = Command::cargo_bin("tapc")
+            .unwrap()
+            .args(["check", "--format", "json", "-"])
+            .write_stdin(src)
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let found = codes(example);
+    assert!(found.contains(&"E011".to_string()), "{found:?}");
+    assert!(!codes(fix).contains(&"E011".to_string()));
 }
 
 #[test]

@@ -640,3 +640,14 @@ fn an_import_cycle_of_open_files_is_shown() {
     assert_eq!(codes(&diagnostics_of(&c, &services_uri)), ["E109"]);
     c.stop();
 }
+
+/// The editor shows what `tapc check` shows: past 1,000 diagnostics, one E011.
+#[test]
+fn diagnostics_past_the_cap_are_one_e011() {
+    let text: String = (0..1_500).map(|i| format!("param p{i}: int\n")).collect();
+    let c = Client::start(&text);
+    let all = c.diagnostics();
+    assert_eq!(all.len(), tapc::diag::MAX_DIAGNOSTICS + 1);
+    assert_eq!(all.last().unwrap()["code"], "E011");
+    c.stop();
+}

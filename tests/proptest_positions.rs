@@ -136,7 +136,7 @@ fn outputs_agree(bytes: &[u8], imported: bool) -> Result<(), TestCaseError> {
     } else {
         path.clone()
     };
-    let tapc::Program { files, checked } = tapc::check_path(&root, &[])
+    let tapc::Program { files, checked, .. } = tapc::check_path(&root, &[])
         .map_err(|e| TestCaseError::fail(format!("an I/O or usage error: {e:?}")))?;
     let file = files.last().unwrap();
     prop_assert!(file.name.ends_with("damaged.tap"));
@@ -146,6 +146,7 @@ fn outputs_agree(bytes: &[u8], imported: bool) -> Result<(), TestCaseError> {
         let report = [Report {
             files: &files,
             diagnostics: one,
+            hidden: Default::default(),
         }];
         // Each place is in the file the JSON names.
         let named = &files[d.primary_span().file.index()].name;

@@ -97,6 +97,9 @@ impl Diagnostic {
     }
 
     pub fn label(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
+        // Room for this label only, not the four a first push makes: most
+        // diagnostics have one, and a program can have 880,000 of them.
+        self.labels.reserve_exact(1);
         self.labels.push(Label {
             span,
             text: text.into(),
