@@ -1272,7 +1272,7 @@ fn completion(doc: &Doc, offset: usize, others: Vec<Decl>) -> Vec<lsp::Completio
                 let mut out: Vec<_> = f
                     .allowed
                     .iter()
-                    .map(|v| item(v.to_string(), K::ENUM_MEMBER, Some(f.name.clone())))
+                    .map(|v| item(v.to_string(), K::ENUM_MEMBER, Some(f.name.to_string())))
                     .collect();
                 out.extend(named("param", K::VARIABLE));
                 out
@@ -1295,7 +1295,7 @@ fn completion(doc: &Doc, offset: usize, others: Vec<Decl>) -> Vec<lsp::Completio
             ["service", _, ":"] => schema()
                 .kinds
                 .iter()
-                .map(|k| item(k.name.clone(), K::STRUCT, Some("kind".into())))
+                .map(|k| item(k.name.to_string(), K::STRUCT, Some("kind".into())))
                 .collect(),
             ["replicate"] => decls
                 .iter()
@@ -1331,14 +1331,18 @@ fn completion(doc: &Doc, offset: usize, others: Vec<Decl>) -> Vec<lsp::Completio
                         kind: lsp::MarkupKind::Markdown,
                         value: field_doc(f),
                     })),
-                    ..item(f.name.clone(), K::PROPERTY, Some(f.ty.describe().into()))
+                    ..item(
+                        f.name.to_string(),
+                        K::PROPERTY,
+                        Some(f.ty.describe().into()),
+                    )
                 })
                 .collect();
             out.extend(
                 fields
                     .blocks
                     .iter()
-                    .map(|(name, _)| item(name.clone(), K::MODULE, Some("block".into()))),
+                    .map(|(name, _)| item(name.to_string(), K::MODULE, Some("block".into()))),
             );
             out
         }

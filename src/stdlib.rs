@@ -5,6 +5,7 @@
 //! The stdlib is parsed when tapc is compiled (build.rs): a run builds the
 //! schema from the syntax tree compiled into the binary, without parsing.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use crate::model::Val;
@@ -69,9 +70,9 @@ impl Type {
 
 #[derive(Clone, Debug)]
 pub struct Field {
-    pub name: String,
+    pub name: &'static str,
     pub ty: Type,
-    pub doc: String,
+    pub doc: &'static str,
     pub required: bool,
     pub default: Option<Val>,
     pub allowed: Vec<Val>,
@@ -80,14 +81,14 @@ pub struct Field {
     /// Values must be a whole multiple of this.
     pub step: Option<Val>,
     /// Names of the rules (`schema rules`) a string, or each element or map value, must pass.
-    pub rules: Vec<String>,
+    pub rules: Vec<&'static str>,
 }
 
 /// The fields of a body and of the blocks nested in it.
 #[derive(Debug, Default)]
 pub struct Fields {
     pub fields: Vec<Field>,
-    pub blocks: Vec<(String, Fields)>,
+    pub blocks: Vec<(&'static str, Fields)>,
 }
 
 impl Fields {
@@ -95,7 +96,7 @@ impl Fields {
         self.fields.iter().find(|f| f.name == name)
     }
     pub fn block(&self, name: &str) -> Option<&Fields> {
-        self.blocks.iter().find(|(n, _)| n == name).map(|(_, f)| f)
+        self.blocks.iter().find(|(n, _)| *n == name).map(|(_, f)| f)
     }
 }
 
@@ -103,15 +104,15 @@ impl Fields {
 #[derive(Debug, Clone)]
 pub struct Figure {
     pub ms: Option<u64>,
-    pub source: String,
+    pub source: &'static str,
     /// The replicate attribute (a bool) that must be true for this figure to apply.
     pub when: Option<String>,
 }
 
 #[derive(Debug)]
 pub struct Kind {
-    pub name: String,
-    pub doc: String,
+    pub name: &'static str,
+    pub doc: &'static str,
     /// Holds data, so it must be replicated to every secondary.
     pub stateful: bool,
     /// One resource for all regions (global table, global database) rather than one per region.
@@ -186,19 +187,19 @@ impl Schema {
 /// A rule of `schema rules`: what AWS accepts in a free-text value.
 #[derive(Debug)]
 pub struct Rule {
-    pub name: String,
+    pub name: &'static str,
     /// The diagnostic code; `None` for a version rule, whose codes depend on the finding.
     pub code: Option<String>,
     /// The value's name in messages: "a DB instance class".
-    pub what: String,
+    pub what: &'static str,
     /// What AWS expects, shown at the value.
-    pub expect: String,
-    pub example: String,
+    pub expect: &'static str,
+    pub example: &'static str,
     /// The help suggests the value with this prefix when that passes.
-    pub fix_prefix: Option<String>,
+    pub fix_prefix: Option<&'static str>,
     /// The help suggests the value without this prefix when that passes.
-    pub fix_strip: Option<String>,
-    pub source: String,
+    pub fix_strip: Option<&'static str>,
+    pub source: &'static str,
     pub shape: Shape,
 }
 
@@ -385,12 +386,15 @@ pub fn schema() -> &'static Schema {
 fn embedded_tree() -> File<'static> {
     use crate::diag::{FileId, Span};
     use crate::syntax::ast::{Attr, Block, Body, Ident, Item, MapKey};
-    use std::borrow::Cow;
     include!(concat!(env!("OUT_DIR"), "/stdlib_tree.rs"))
 }
 
-/// Loads a stdlib source; any error names what is malformed.
-pub fn load(src: &str) -> Result<Schema, String> {
+/// Loads a stdlib source, for tests; any error names what is malformed. The
+/// schema borrows its names and texts, as the embedded one does from the tree
+/// compiled into tapc: the source is kept for the rest of the run.
+#[cfg(test)]
+pub(crate) fn load(src: &str) -> Result<Schema, String> {
+    let src: &'static str = Box::leak(src.to_owned().into_boxed_str());
     let (file, diags) = crate::syntax::parse_in(crate::diag::FileId::STDLIB, src);
     if let Some(d) = diags.first() {
         return Err(format!(
@@ -402,8 +406,8 @@ pub fn load(src: &str) -> Result<Schema, String> {
     from_tree(&file)
 }
 
-/// The schema of a parsed stdlib.
-fn from_tree(file: &File) -> Result<Schema, String> {
+/// The schema of a parsed stdlib, borrowing its names and texts.
+fn from_tree(file: &File<'static>) -> Result<Schema, String> {
     let mut schemas = Vec::new();
     for item in &file.items {
         match &item.kind {
@@ -446,7 +450,7 @@ fn from_tree(file: &File) -> Result<Schema, String> {
             }
             None => Figure {
                 ms: Some(0),
-                source: "stateless: nothing to promote".into(),
+                source: "stateless: nothing to promote",
                 when: None,
             },
         };
@@ -462,7 +466,7 @@ fn from_tree(file: &File) -> Result<Schema, String> {
         kinds.push(Kind {
             imp,
             data,
-            name: name.to_string(),
+            name,
             doc: string(body, "doc")?,
             stateful: as_bool(&stateful.value)?,
             global: symbol(body, "scope")? == "global",
@@ -537,7 +541,7 @@ fn from_tree(file: &File) -> Result<Schema, String> {
     Ok(schema)
 }
 
-fn rule(b: &Block) -> Result<Rule, String> {
+fn rule(b: &Block<'static>) -> Result<Rule, String> {
     let name = b.name.name;
     let body = &b.body;
     let err = |what: &str| format!("stdlib: rule {name}: {what}");
@@ -549,7 +553,7 @@ fn rule(b: &Block) -> Result<Rule, String> {
     };
     let shape = if let Some(p) = opt_string("pattern")? {
         Shape::Pattern {
-            regex: Pattern::find(&p).map_err(|e| err(&e))?,
+            regex: Pattern::find(p).map_err(|e| err(&e))?,
             min_len: count("min_len")?,
             max_len: count("max_len")?,
             reserved: match body
@@ -591,7 +595,7 @@ fn rule(b: &Block) -> Result<Rule, String> {
         None => return Err(err("missing `code`")),
     };
     Ok(Rule {
-        name: name.to_string(),
+        name,
         code,
         what: string(body, "what")?,
         expect: opt_string("expect")?.unwrap_or_default(),
@@ -609,7 +613,7 @@ fn is_code(s: &str) -> bool {
     b.len() == 4 && matches!(b[0], b'E' | b'W') && b[1..].iter().all(u8::is_ascii_digit)
 }
 
-fn engine_versions(body: &Body) -> Result<EngineVersions, String> {
+fn engine_versions(body: &Body<'static>) -> Result<EngineVersions, String> {
     let as_of = string(body, "as_of")?;
     let Val::List(majors) = literal(attr(body, "aurora_postgres")?)? else {
         return Err("stdlib: `aurora_postgres` is a list".into());
@@ -657,11 +661,11 @@ fn engine_versions(body: &Body) -> Result<EngineVersions, String> {
             })
         })
         .collect::<Result<_, _>>()?;
-    if !is_date(&as_of) {
+    if !is_date(as_of) {
         return Err("stdlib: `as_of` is a date `YYYY-MM-DD`".into());
     }
     Ok(EngineVersions {
-        as_of,
+        as_of: as_of.to_string(),
         aurora_postgres,
     })
 }
@@ -679,26 +683,26 @@ fn is_date(s: &str) -> bool {
 
 /// Every nested block whose own body holds a `type` is a field; any other nested
 /// block (other than replicate and timing) is a block of fields, such as `health`.
-fn fields(body: &Body) -> Result<Fields, String> {
+fn fields(body: &Body<'static>) -> Result<Fields, String> {
     let mut out = Fields::default();
     for b in &body.blocks {
         match b.name.name {
             "replicate" | "timing" => {}
             _ if b.body.attr("type").is_some() => out.fields.push(field(b)?),
-            name => out.blocks.push((name.to_string(), fields(&b.body)?)),
+            name => out.blocks.push((name, fields(&b.body)?)),
         }
     }
     Ok(out)
 }
 
-fn field(b: &Block) -> Result<Field, String> {
+fn field(b: &Block<'static>) -> Result<Field, String> {
     let name = b.name.name;
     let ty_name = symbol(&b.body, "type")?;
     let ty = Type::parse(ty_name)
         .ok_or_else(|| format!("stdlib: field {name}: unknown type {ty_name}"))?;
     let opt = |key: &str| b.body.attr(key).map(|a| literal(&a.value)).transpose();
     Ok(Field {
-        name: name.to_string(),
+        name,
         ty,
         doc: string(&b.body, "doc")?,
         required: b
@@ -718,11 +722,11 @@ fn field(b: &Block) -> Result<Field, String> {
         step: opt("step")?,
         rules: match b.body.attr("rule").map(|a| &a.value.kind) {
             None => Vec::new(),
-            Some(ValueKind::Symbol(s)) => vec![s.to_string()],
+            Some(ValueKind::Symbol(s)) => vec![*s],
             Some(ValueKind::List(items)) => items
                 .iter()
                 .map(|v| match v.kind {
-                    ValueKind::Symbol(s) => Ok(s.to_string()),
+                    ValueKind::Symbol(s) => Ok(s),
                     _ => Err(format!("stdlib: field {name}: a rule is a name")),
                 })
                 .collect::<Result<_, _>>()?,
@@ -731,7 +735,7 @@ fn field(b: &Block) -> Result<Field, String> {
     })
 }
 
-fn figure(body: &Body) -> Result<Figure, String> {
+fn figure(body: &Body<'static>) -> Result<Figure, String> {
     Ok(Figure {
         ms: match body.attr("value").map(|a| &a.value.kind) {
             Some(ValueKind::Duration(ms)) => Some(*ms),
@@ -795,9 +799,17 @@ fn block<'b, 'a>(body: &'b Body<'a>, name: &str) -> Result<&'b Block<'a>, String
         .ok_or_else(|| format!("stdlib: missing block `{name}`"))
 }
 
-fn string(body: &Body, name: &str) -> Result<String, String> {
-    match literal(attr(body, name)?)? {
-        Val::Str(s) => Ok(s),
+/// A text of the stdlib, borrowed from its tree (a run copies none of them).
+fn string(body: &Body<'static>, name: &str) -> Result<&'static str, String> {
+    match &attr(body, name)?.kind {
+        ValueKind::Str(parts) => match parts.as_slice() {
+            [] => Ok(""),
+            [StrPart::Text(Cow::Borrowed(s))] => Ok(s),
+            // Only a stdlib read at run time (`load`, for tests) has text
+            // with escapes, which the parser unescapes into a copy.
+            [StrPart::Text(Cow::Owned(s))] => Ok(Box::leak(s.clone().into_boxed_str())),
+            _ => Err(format!("stdlib: `{name}` cannot interpolate params")),
+        },
         _ => Err(format!("stdlib: `{name}` is a string")),
     }
 }

@@ -72,7 +72,7 @@ pub(super) fn compute(p: &Partial, diags: &mut Vec<Diagnostic>) -> Budget {
                 });
                 (
                     figure.and_then(|f| f.ms),
-                    figure.map_or(String::new(), |f| f.source.clone()),
+                    figure.map_or(String::new(), |f| f.source.to_string()),
                 )
             }
         };
@@ -367,7 +367,7 @@ fn rto_budget(
         Strategy::BackupRestore => Term {
             name: "compute",
             ms: fig(&timing.rebuild),
-            how: timing.rebuild.source.clone(),
+            how: timing.rebuild.source.to_string(),
             span: strategy_span,
         },
         s => Term {

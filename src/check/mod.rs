@@ -228,7 +228,7 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, Un
                     .label(item.keyword.to(name.span), "not allowed in a program")
                     .help(format!(
                         "service kinds come from the stdlib: {}",
-                        join(schema.kinds.iter().map(|k| k.name.as_str()))
+                        join(schema.kinds.iter().map(|k| k.name))
                     )),
             ),
         }
@@ -239,7 +239,7 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, Un
         let Some(k) = schema.kind(kind.name) else {
             let d = Diagnostic::error("E103", format!("unknown service kind `{}`", kind.name))
                 .label(kind.span, "unknown kind");
-            let kinds = schema.kinds.iter().map(|k| k.name.as_str());
+            let kinds = schema.kinds.iter().map(|k| k.name);
             diags.push(match closest(kind.name, kinds.clone()) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
                 None => d.help(format!("the service kinds are: {}", join(kinds))),
@@ -248,7 +248,7 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, Un
             services.push(None);
             continue;
         };
-        let what = a_kind(&k.name);
+        let what = a_kind(k.name);
         let r = resolver.body(body, &k.fields, &what, name.span, &mut diags);
         services.push(Some(Service {
             name: name.name.to_string(),

@@ -77,7 +77,7 @@ impl Resolver<'_> {
                 continue;
             }
             let Some(field) = fields.field(name) else {
-                let names = fields.fields.iter().map(|f| f.name.as_str());
+                let names = fields.fields.iter().map(|f| f.name);
                 guessed.extend(closest(name, names));
                 diags.push(unknown_attribute(name, attr.name.span, fields, what));
                 continue;
@@ -146,7 +146,7 @@ impl Resolver<'_> {
                         .help(format!("write `{name} = ...`")),
                 ),
                 (None, _) => {
-                    let names = fields.blocks.iter().map(|(n, _)| n.as_str());
+                    let names = fields.blocks.iter().map(|(n, _)| *n);
                     let mut d =
                         Diagnostic::error("E104", format!("unknown block `{name}` in {what}"))
                             .label(block.name.span, "unknown block");
@@ -158,7 +158,7 @@ impl Resolver<'_> {
                         None if fields.blocks.is_empty() => d.help(format!("{what} has no blocks")),
                         None => d.help(format!(
                             "the blocks of {what} are: {}",
-                            join(fields.blocks.iter().map(|(n, _)| n.as_str()))
+                            join(fields.blocks.iter().map(|(n, _)| *n))
                         )),
                     };
                     diags.push(d);
@@ -167,9 +167,9 @@ impl Resolver<'_> {
         }
         // Defaults, and required attributes that are missing.
         for field in &fields.fields {
-            if out.attrs.get(&field.name).is_some()
-                || seen.contains_key(field.name.as_str())
-                || guessed.contains(&field.name.as_str())
+            if out.attrs.get(field.name).is_some()
+                || seen.contains_key(field.name)
+                || guessed.contains(&field.name)
             {
                 continue;
             }
@@ -198,13 +198,13 @@ impl Resolver<'_> {
                 };
                 out.attrs
                     .values
-                    .push((field.name.clone(), default.clone(), origin));
+                    .push((field.name.to_string(), default.clone(), origin));
             }
         }
         for (name, inner) in &fields.blocks {
             if fields.block(name).is_some() && !out.blocks.iter().any(|(n, _)| n == name) {
                 let r = self.body(&Body::default(), inner, name, owner, diags);
-                out.blocks.push((name.clone(), r.attrs));
+                out.blocks.push((name.to_string(), r.attrs));
             }
         }
         let order = |n: &str| fields.fields.iter().position(|f| f.name == n);
@@ -345,7 +345,7 @@ impl Resolver<'_> {
                     }
                 };
                 let place = super::rules::Place {
-                    field: &field.name,
+                    field: field.name,
                     key,
                     list: matches!(val, Val::List(_)),
                     // The attribute is the param (`image = img`, `"${img}"`).
@@ -621,7 +621,7 @@ impl Resolver<'_> {
 fn unknown_attribute(name: &str, span: Span, fields: &Fields, what: &str) -> Diagnostic {
     let d = Diagnostic::error("E104", format!("unknown attribute `{name}` in {what}"))
         .label(span, "unknown attribute");
-    let names = fields.fields.iter().map(|f| f.name.as_str());
+    let names = fields.fields.iter().map(|f| f.name);
     match closest(name, names.clone()) {
         Some(s) => d.help(format!("did you mean `{s}`?")),
         None if fields.block(name).is_some() => {

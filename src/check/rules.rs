@@ -74,7 +74,7 @@ fn is_ident(k: &str) -> bool {
 /// param it came from), against every rule in `rules`. The value is kept either
 /// way: the program has an error, and other checks still see it.
 pub(super) fn check(
-    rules: &[String],
+    rules: &[&str],
     place: &Place,
     text: &str,
     found: &dyn Fn() -> String,
@@ -153,7 +153,7 @@ fn pattern(
     let stripped = rule
         .fix_strip
         .as_ref()
-        .and_then(|p| text.strip_prefix(p.as_str()))
+        .and_then(|p| text.strip_prefix(p))
         .map(str::to_string);
     let fixed = prefixed
         .into_iter()
@@ -288,7 +288,7 @@ fn version(
     let newest = majors
         .iter()
         .max_by_key(|m| m.major)
-        .map_or(rule.example.clone(), latest);
+        .map_or(rule.example.to_string(), latest);
     let what = &rule.what;
     match table.aurora_postgres(text) {
         VersionStatus::Malformed => {

@@ -75,14 +75,14 @@ pub(super) fn replications(
                     format!(
                         "`{}` is {}, which holds no data to replicate",
                         service.name,
-                        super::a_kind(&svc.kind.name)
+                        super::a_kind(svc.kind.name)
                     ),
                 )
                 .label(service.span, "stateless service")
                 .label(svc.span, "declared here")
                 .help(format!(
                     "remove this replicate: {} is deployed in every region already",
-                    super::a_kind(&svc.kind.name)
+                    super::a_kind(svc.kind.name)
                 )),
             );
             continue;
@@ -185,7 +185,7 @@ pub(super) fn replications(
                 }
             }
         }
-        let what = format!("the replication of {}", super::a_kind(&svc.kind.name));
+        let what = format!("the replication of {}", super::a_kind(svc.kind.name));
         let r = resolver.body(body, &svc.kind.replicate, &what, service.span, diags);
         if let Some(svc) = &mut services[index] {
             svc.replication = Some(Replication {
@@ -280,7 +280,7 @@ pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic
                 svc.span,
                 format!(
                     "{} holds data, and no replicate copies it",
-                    super::a_kind(&svc.kind.name)
+                    super::a_kind(svc.kind.name)
                 ),
             )
             .help(format!("add `replicate {} -> {list}`", svc.name)),

@@ -236,7 +236,7 @@ mod tests {
         let stdlib: Vec<&str> = crate::stdlib::schema()
             .kinds
             .iter()
-            .map(|k| k.name.as_str())
+            .map(|k| k.name)
             .collect();
         let implemented: Vec<&str> = super::KINDS.iter().map(|k| k.name()).collect();
         assert_eq!(stdlib, implemented);
