@@ -69,12 +69,12 @@ impl<'a> Report<'a> {
     }
 
     /// How many diagnostics of `severity` the program has, shown or not
-    /// (E011 only says how many are not shown, and is not one of them).
+    /// (E011 or W011 only says how many are not shown, and is not one of them).
     pub fn count(&self, severity: Severity) -> usize {
         let shown = self
             .diagnostics
             .iter()
-            .filter(|d| d.severity == severity && d.code != CAPPED)
+            .filter(|d| d.severity == severity && ![CAPPED, CAPPED_WARNINGS].contains(&d.code))
             .count();
         shown
             + match severity {
@@ -90,8 +90,11 @@ impl<'a> Report<'a> {
 /// ones. Per program, not per file, because a report is one program's.
 pub const MAX_DIAGNOSTICS: usize = 1000;
 
-/// The code of the diagnostic that stands for the ones not shown.
+/// The codes of the diagnostic that stands for the ones not shown: E011 when
+/// errors are among them, W011 when they are warnings only (a check that
+/// passes shows no error, and a CI annotation of it is no error either).
 const CAPPED: &str = "E011";
+const CAPPED_WARNINGS: &str = "W011";
 
 /// The diagnostics of a program that `cap` took out: how many of each
 /// severity, and where the first of them is.
@@ -103,14 +106,15 @@ pub struct Hidden {
 }
 
 /// Keeps the first `MAX_DIAGNOSTICS` of sorted `diagnostics` and takes the
-/// others out, counting them in `hidden`, with one E011 in their place. It can
-/// be applied again after more diagnostics are added (the language server adds
-/// the lowering's): the E011 is replaced, and `hidden` adds up. E010 already
+/// others out, counting them in `hidden`, with one E011 (W011 for warnings
+/// only) in their place. It can be applied again after more diagnostics are
+/// added (the language server adds the lowering's): the summary is replaced,
+/// and `hidden` adds up. E010 already
 /// stands for syntax errors not shown, and is always kept.
 pub fn cap(diagnostics: &mut Vec<Diagnostic>, hidden: &mut Hidden) {
     let mut shown = 0;
     diagnostics.retain(|d| {
-        if d.code == CAPPED {
+        if [CAPPED, CAPPED_WARNINGS].contains(&d.code) {
             return false;
         }
         if d.code == "E010" {
@@ -147,12 +151,17 @@ pub fn cap(diagnostics: &mut Vec<Diagnostic>, hidden: &mut Hidden) {
     } else {
         "are"
     };
-    let d = Diagnostic::error("E011", format!("{what} in this program {verb} not shown"))
+    let message = format!("{what} in this program {verb} not shown");
+    let d = match hidden.errors {
+        0 => Diagnostic::warning(CAPPED_WARNINGS, message),
+        _ => Diagnostic::error(CAPPED, message),
+    };
+    let d = d
         .label(span, "the first diagnostic not shown")
         .help(format!(
             "the first {MAX_DIAGNOSTICS} are shown above: fix them and check again"
         ));
-    let at = diagnostics.partition_point(|d| (d.primary_span(), d.code) < (span, CAPPED));
+    let at = diagnostics.partition_point(|x| (x.primary_span(), x.code) < (span, d.code));
     diagnostics.insert(at, d);
 }
 

@@ -601,6 +601,9 @@ fn warnings_past_the_cap_follow_allow_and_deny() {
         (0.into(), (n + 1).into())
     );
     assert_eq!(codes(&doc).len(), cap + 1);
+    // Warnings only: the summary is a warning too (a passing check shows no error).
+    assert_eq!(doc["diagnostics"][cap]["code"], "W011");
+    assert_eq!(doc["diagnostics"][cap]["severity"], "warning");
     assert_eq!(
         doc["diagnostics"][cap]["message"],
         format!(
@@ -615,6 +618,7 @@ fn warnings_past_the_cap_follow_allow_and_deny() {
         (doc["errors"].clone(), doc["warnings"].clone()),
         ((n + 1).into(), 0.into())
     );
+    assert_eq!(doc["diagnostics"][cap]["code"], "E011");
     assert_eq!(
         doc["diagnostics"][cap]["message"],
         format!("{} more errors in this program are not shown", n + 1 - cap)

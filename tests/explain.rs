@@ -12,12 +12,12 @@ use tapc::explain::{self, CODES};
 
 /// Codes whose example cannot go through `check_source`: E008 and E009 are
 /// found while reading the file (the examples show bytes Markdown cannot hold,
-/// or a file too large to show), E010 needs over 1,000 syntax errors, E011 over
-/// 1,000 diagnostics (see `e011_example_repeated_past_the_cap`), E602 and
+/// or a file too large to show), E010 needs over 1,000 syntax errors, E011 and
+/// W011 over 1,000 diagnostics (see `e011_example_repeated_past_the_cap`), E602 and
 /// E603 are found while lowering, and E606 and W602 need event patterns of
 /// thousands of characters: programs too long to show (see `e602_example_...`).
-const NOT_FROM_CHECK: [&str; 9] = [
-    "E008", "E009", "E010", "E011", "E109", "E602", "E603", "E606", "W602",
+const NOT_FROM_CHECK: [&str; 10] = [
+    "E008", "E009", "E010", "E011", "E109", "E602", "E603", "E606", "W011", "W602",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -359,33 +359,51 @@ fn e603_example_exceeds_the_policy_size() {
     );
 }
 
+/// The codes `tapc check` reports for `block` written 1,500 times, numbered
+/// (`0001` to `1500`), after `header`: past the cap of 1,000 diagnostics.
+fn repeated_past_the_cap(header: &str, block: &str) -> Vec<String> {
+    let src: String = (1..=1500)
+        .map(|i| block.replace("0001", &format!("{i:04}")))
+        .collect();
+    let out = Command::cargo_bin("tapc")
+        .unwrap()
+        .args(["check", "--format", "json", "-"])
+        .write_stdin(format!("{header}{src}"))
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// W011's example, as its generator wrote it into a platform of two regions:
+/// 1,500 warnings and no error; its fix, as many times, has none.
+#[test]
+fn w011_example_repeated_past_the_cap() {
+    let blocks = tap_blocks(explain::text("W011").unwrap());
+    let (example, fix) = (blocks[0], blocks[blocks.len() - 1]);
+    let header = "platform big {\n  rto = 1h\n  rpo = 5m\n  trigger = 1m\n  notify = [\"oncall@example.com\"]\n}\n\
+        region us-east-1 {\n  role = primary\n  cidr = 10.0.0.0/16\n}\n\
+        region us-west-2 {\n  role = secondary\n  cidr = 10.1.0.0/16\n}\n";
+    let found = repeated_past_the_cap(header, example);
+    assert!(found.contains(&"W011".to_string()), "{found:?}");
+    assert!(found.iter().all(|c| c.starts_with('W')), "{found:?}");
+    assert_eq!(repeated_past_the_cap(header, fix), Vec::<String>::new());
+}
+
 /// E011's example, as its generator wrote it: 1,500 times, numbered, past the
 /// cap of 1,000 diagnostics; its fix, as many times, has no E011.
 #[test]
 fn e011_example_repeated_past_the_cap() {
     let blocks = tap_blocks(explain::text("E011").unwrap());
     let (example, fix) = (blocks[0], blocks[blocks.len() - 1]);
-    let codes = |block: &str| {
-        let src: String = (1..=1500)
-            .map(|i| block.replace("0001", &format!("{i:04}")))
-            .collect();
-        let out = Command::cargo_bin("tapc")
-            .unwrap()
-            .args(["check", "--format", "json", "-"])
-            .write_stdin(src)
-            .output()
-            .unwrap();
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        json["diagnostics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["code"].as_str().unwrap().to_string())
-            .collect::<Vec<_>>()
-    };
-    let found = codes(example);
+    let found = repeated_past_the_cap("", example);
     assert!(found.contains(&"E011".to_string()), "{found:?}");
-    assert!(!codes(fix).contains(&"E011".to_string()));
+    assert!(!repeated_past_the_cap("", fix).contains(&"E011".to_string()));
 }
 
 #[test]
