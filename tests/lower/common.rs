@@ -101,6 +101,24 @@ impl Built {
             .collect()
     }
 
+    /// The failover runbooks (SSM documents) of `region`.
+    pub fn failover_documents(&self, region: &str) -> Vec<Found<'_>> {
+        self.find_in("AWS::SSM::Document", region)
+            .into_iter()
+            .filter(|(_, _, d)| s(&d["Name"]).contains("-failover-"))
+            .collect()
+    }
+
+    /// The manifest's order of the regions DNS fails over to.
+    pub fn dns_failover_order(&self) -> Vec<String> {
+        self.manifest["dr"]["dns_failover_order"]
+            .as_array()
+            .expect("dns order")
+            .iter()
+            .map(|r| s(r).to_string())
+            .collect()
+    }
+
     /// The stack and output that export `name`.
     pub fn export(&self, name: &str) -> Option<(usize, &Json)> {
         self.stacks.iter().enumerate().find_map(|(i, s)| {

@@ -409,12 +409,7 @@ fn traffic_follows_the_writer() {
         let all: BTreeSet<String> = b.regions().iter().map(|r| r.to_string()).collect();
         let none = BTreeSet::new();
         let only = |r: &str| BTreeSet::from([r.to_string()]);
-        let order: Vec<String> = b.manifest["dr"]["dns_failover_order"]
-            .as_array()
-            .expect("dns order")
-            .iter()
-            .map(|r| s(r).to_string())
-            .collect();
+        let order = b.dns_failover_order();
         assert_eq!(
             order.iter().cloned().collect::<BTreeSet<_>>(),
             b.secondaries().iter().map(|r| r.to_string()).collect(),

@@ -29,11 +29,7 @@ fn failover_runbook() {
             assert!(!b.stacks[st].primary, "{ex}: no runbook in the primary");
         }
         for region in b.secondaries() {
-            let docs: Vec<_> = b
-                .find_in("AWS::SSM::Document", region)
-                .into_iter()
-                .filter(|(_, _, d)| s(&d["Name"]).contains("-failover-"))
-                .collect();
+            let docs = b.failover_documents(region);
             let services = b.find_in("AWS::ECS::Service", region);
             let scale_up = services
                 .iter()
@@ -223,11 +219,7 @@ fn large_platforms_split_runbooks_within_ssm_and_iam_quotas() {
         .collect();
     let mut documents = Vec::new();
     for region in b.secondaries() {
-        let docs: Vec<_> = b
-            .find_in("AWS::SSM::Document", region)
-            .into_iter()
-            .filter(|(_, _, d)| s(&d["Name"]).contains("-failover-"))
-            .collect();
+        let docs = b.failover_documents(region);
         assert!(docs.len() > 1, "{region}: {} runbooks", docs.len());
         let (mut failed_over, mut scaled) = (Vec::new(), Vec::new());
         for (st, id, doc) in docs {
@@ -312,12 +304,7 @@ fn large_platforms_split_runbooks_within_ssm_and_iam_quotas() {
 fn runbooks_move_traffic_and_their_roles_cover_every_call() {
     for ex in EXAMPLES {
         let b = build(ex);
-        let order: Vec<String> = b.manifest["dr"]["dns_failover_order"]
-            .as_array()
-            .expect("dns order")
-            .iter()
-            .map(|r| s(r).to_string())
-            .collect();
+        let order = b.dns_failover_order();
         let platform = &b.manifest["dr"]["serving_metric"]["dimension"]["Platform"];
         let has_endpoint = !b.find("AWS::Route53::RecordSet").is_empty();
         for (st, id, doc) in b.find("AWS::SSM::Document") {

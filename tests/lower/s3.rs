@@ -120,42 +120,9 @@ fn check_s3(b: &Built, rtc: bool) {
 
         // The role: trusts S3, exactly the actions of aws-dr.md 1.3 on exact ARNs.
         assert_eq!(b.stacks[ps].ty(role_id), Some("AWS::IAM::Role"));
-        let (trusted, actions) = role_policy(b.stacks[ps].props(role_id));
-        assert_eq!(trusted, set(["s3.amazonaws.com"]), "{ex}");
-        let listed: BTreeSet<String> = actions.keys().cloned().collect();
-        assert_eq!(
-            listed,
-            set(S3_REPLICATION_ACTIONS),
-            "{ex}: replication actions"
-        );
         let source = bucket_arn(primary);
-        let objects = |arn: &str| format!("{arn}/*");
-        for action in ["s3:GetReplicationConfiguration", "s3:ListBucket"] {
-            assert_eq!(
-                actions[action],
-                BTreeSet::from([source.clone()]),
-                "{action}"
-            );
-        }
-        for action in [
-            "s3:GetObjectVersionForReplication",
-            "s3:GetObjectVersionAcl",
-            "s3:GetObjectVersionTagging",
-        ] {
-            assert_eq!(
-                actions[action],
-                BTreeSet::from([objects(&source)]),
-                "{action}"
-            );
-        }
-        let dest_objects: BTreeSet<String> = destinations.iter().map(|d| objects(d)).collect();
-        for action in [
-            "s3:ReplicateObject",
-            "s3:ReplicateDelete",
-            "s3:ReplicateTags",
-        ] {
-            assert_eq!(actions[action], dest_objects, "{action}");
-        }
+        let what = format!("{ex}: replication actions");
+        check_replication_role(b.stacks[ps].props(role_id), &source, &destinations, &what);
     }
     for region in b.secondaries() {
         for (ds, id, bucket) in b
@@ -284,15 +251,28 @@ fn check_s3_back(b: &Built, ds: usize, id: &str, rtc: bool) {
 
     // The role, in the secondary: the actions on exactly the two buckets.
     assert_eq!(second.ty(&role_id), Some("AWS::IAM::Role"));
-    let (trusted, actions) = role_policy(second.props(&role_id));
-    assert_eq!(trusted, set(["s3.amazonaws.com"]), "{ex}");
+    let what = format!("{ex}: back actions");
+    check_replication_role(
+        second.props(&role_id),
+        &source,
+        &BTreeSet::from([dest]),
+        &what,
+    );
+}
+
+/// A replication role (`props`): it trusts S3 and may do exactly the
+/// replication actions, reading the `source` bucket and its objects and
+/// writing the objects of the `destinations` buckets (ARNs).
+fn check_replication_role(props: &Json, source: &str, destinations: &BTreeSet<String>, what: &str) {
+    let (trusted, actions) = role_policy(props);
+    assert_eq!(trusted, set(["s3.amazonaws.com"]), "{what}");
     let listed: BTreeSet<String> = actions.keys().cloned().collect();
-    assert_eq!(listed, set(S3_REPLICATION_ACTIONS), "{ex}: back actions");
-    let objects = |arn: &str| BTreeSet::from([format!("{arn}/*")]);
+    assert_eq!(listed, set(S3_REPLICATION_ACTIONS), "{what}");
+    let objects = |arn: &str| format!("{arn}/*");
     for action in ["s3:GetReplicationConfiguration", "s3:ListBucket"] {
         assert_eq!(
             actions[action],
-            BTreeSet::from([source.clone()]),
+            BTreeSet::from([source.to_string()]),
             "{action}"
         );
     }
@@ -301,14 +281,19 @@ fn check_s3_back(b: &Built, ds: usize, id: &str, rtc: bool) {
         "s3:GetObjectVersionAcl",
         "s3:GetObjectVersionTagging",
     ] {
-        assert_eq!(actions[action], objects(&source), "{action}");
+        assert_eq!(
+            actions[action],
+            BTreeSet::from([objects(source)]),
+            "{action}"
+        );
     }
+    let dest_objects: BTreeSet<String> = destinations.iter().map(|d| objects(d)).collect();
     for action in [
         "s3:ReplicateObject",
         "s3:ReplicateDelete",
         "s3:ReplicateTags",
     ] {
-        assert_eq!(actions[action], objects(&dest), "{action}");
+        assert_eq!(actions[action], dest_objects, "{action}");
     }
 }
 
