@@ -670,7 +670,7 @@ impl<'m> Ctx<'m> {
         // Room for what callers add to a resource (`DependsOn`, the two
         // retention policies) without growing it.
         let mut resource = Obj::with_capacity(4);
-        resource.push("Type", json!(ty));
+        resource.push("Type", Json::Str(ty.into()));
         resource.push("Properties", props);
         self.templates[self.stack]
             .resources

@@ -92,14 +92,7 @@ pub fn parse_in(file: FileId, src: &str) -> (File<'_>, Vec<Diagnostic>) {
                     hidden += 1;
                     if !past_cap {
                         past_cap = true;
-                        items.push(Item {
-                            kind: ItemKind::Broken {
-                                keyword: None,
-                                name: None,
-                            },
-                            keyword: Span::new(file, pos, pos),
-                            span: Span::new(file, pos, end),
-                        });
+                        items.push(nameless(Span::new(file, pos, end)));
                     }
                 }
                 pos = end;
@@ -141,6 +134,18 @@ pub fn parse_literal(text: &str) -> Option<Value<'_>> {
     (p.pos == text.len() && p.diags.is_empty()).then_some(value)
 }
 
+/// An error node with neither keyword nor name: any unknown name may be its.
+fn nameless(span: Span) -> Item<'static> {
+    Item {
+        kind: ItemKind::Broken {
+            keyword: None,
+            name: None,
+        },
+        keyword: span.at(span.start),
+        span,
+    }
+}
+
 /// The error node of the item in `src[pos..end]` that did not parse: its
 /// keyword and the name after it, where they can be read, so that the checker
 /// knows the name is declared (a reference to it is no error of its own).
@@ -150,14 +155,7 @@ fn broken(file: FileId, src: &str, pos: usize, end: usize) -> Item<'_> {
         .iter()
         .find(|kw| starts_with_word(&src[pos..end], kw))
     else {
-        return Item {
-            kind: ItemKind::Broken {
-                keyword: None,
-                name: None,
-            },
-            keyword: span.at(pos),
-            span,
-        };
+        return nameless(span);
     };
     let after = pos + kw.len();
     let start =
