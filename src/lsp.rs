@@ -1290,7 +1290,7 @@ fn completion(doc: &Doc, offset: usize, others: Vec<Decl>) -> Vec<lsp::Completio
             ["region"] => schema()
                 .regions
                 .iter()
-                .map(|r| item(r.clone(), K::MODULE, Some("region".into())))
+                .map(|r| item(r.to_string(), K::MODULE, Some("region".into())))
                 .collect(),
             ["service", _, ":"] => schema()
                 .kinds

@@ -2,14 +2,22 @@
 //!
 //! The checker validates attributes against this data, and the RTO/RPO budget
 //! takes its figures from it; no attribute has a code path of its own here.
-//! The stdlib is parsed when tapc is compiled (build.rs): a run builds the
-//! schema from the syntax tree compiled into the binary, without parsing.
+//!
+//! The schema is static data, compiled into tapc: `src/stdlib/schema.rs` is
+//! the schema of `stdlib/aws.tap` written out as Rust, by the loader in
+//! `src/stdlib/load.rs` (a test fails while it is not the stdlib's; `UPDATE=1
+//! cargo test --lib stdlib` writes it again). A run neither parses the stdlib
+//! nor builds anything from it: start-up touches only the data it reads.
 
-use std::borrow::Cow;
-use std::sync::OnceLock;
+use std::fmt;
 
 use crate::model::Val;
-use crate::syntax::ast::{Block, Body, File, ItemKind, StrPart, Value, ValueKind};
+use crate::syntax::ast::{StrPart, Value, ValueKind};
+
+#[cfg(test)]
+mod load;
+#[cfg(test)]
+pub(crate) use load::load;
 
 pub const SOURCE: &str = include_str!("../stdlib/aws.tap");
 
@@ -33,23 +41,6 @@ pub enum Type {
 }
 
 impl Type {
-    fn parse(s: &str) -> Option<Type> {
-        Some(match s {
-            "string" => Type::String,
-            "int" => Type::Int,
-            "bool" => Type::Bool,
-            "duration" => Type::Duration,
-            "size" => Type::Size,
-            "cidr" => Type::Cidr,
-            "symbol" => Type::Symbol,
-            "service" => Type::Service,
-            "services" => Type::Services,
-            "strings" => Type::Strings,
-            "map" => Type::Map,
-            _ => return None,
-        })
-    }
-
     /// The type in the words of a type error ("expected a duration").
     pub fn describe(self) -> &'static str {
         match self {
@@ -74,21 +65,21 @@ pub struct Field {
     pub ty: Type,
     pub doc: &'static str,
     pub required: bool,
-    pub default: Option<Val>,
-    pub allowed: Vec<Val>,
-    pub min: Option<Val>,
-    pub max: Option<Val>,
+    pub default: Option<Lit>,
+    pub allowed: &'static [Lit],
+    pub min: Option<Lit>,
+    pub max: Option<Lit>,
     /// Values must be a whole multiple of this.
-    pub step: Option<Val>,
+    pub step: Option<Lit>,
     /// Names of the rules (`schema rules`) a string, or each element or map value, must pass.
-    pub rules: Vec<&'static str>,
+    pub rules: &'static [&'static str],
 }
 
 /// The fields of a body and of the blocks nested in it.
 #[derive(Debug, Default)]
 pub struct Fields {
-    pub fields: Vec<Field>,
-    pub blocks: Vec<(&'static str, Fields)>,
+    pub fields: &'static [Field],
+    pub blocks: &'static [(&'static str, Fields)],
 }
 
 impl Fields {
@@ -106,7 +97,7 @@ pub struct Figure {
     pub ms: Option<u64>,
     pub source: &'static str,
     /// The replicate attribute (a bool) that must be true for this figure to apply.
-    pub when: Option<String>,
+    pub when: Option<&'static str>,
 }
 
 #[derive(Debug)]
@@ -121,19 +112,19 @@ pub struct Kind {
     pub replicate: Fields,
     pub promotion: Figure,
     /// Replication lag figures, the first whose `when` holds applies.
-    pub lag: Vec<Figure>,
+    pub lag: &'static [Figure],
     /// What the kind is in the graph, the lowering and the checker: its
     /// implementation, paired by name at load (a kind without one fails).
     pub(crate) imp: &'static dyn crate::lower::kinds::Behaviour,
     /// The kind's own tables: its other attributes (versions, limits, ...),
     /// read by its implementation.
-    pub data: Vec<(String, Val)>,
+    pub data: &'static [(&'static str, Lit)],
 }
 
 impl Kind {
     /// The kind's table `key`, if the stdlib gives it.
-    pub fn data(&self, key: &str) -> Option<&Val> {
-        self.data.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    pub fn data(&self, key: &str) -> Option<&'static Lit> {
+        self.data.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 }
 
@@ -141,7 +132,7 @@ impl Kind {
 pub struct FargateSize {
     pub cpu: i64,
     /// Memory sizes in MiB.
-    pub memory: Vec<u64>,
+    pub memory: &'static [u64],
 }
 
 #[derive(Debug)]
@@ -166,12 +157,12 @@ pub struct Schema {
     pub platform: Fields,
     pub region: Fields,
     pub endpoint: Fields,
-    pub kinds: Vec<Kind>,
-    pub fargate_sizes: Vec<FargateSize>,
+    pub kinds: &'static [Kind],
+    pub fargate_sizes: &'static [FargateSize],
     pub timing: Timing,
-    pub regions: Vec<String>,
+    pub regions: &'static [&'static str],
     /// The rules on free-text values (`schema rules`).
-    pub rules: Vec<Rule>,
+    pub rules: &'static [Rule],
     pub engine_versions: EngineVersions,
 }
 
@@ -189,7 +180,7 @@ impl Schema {
 pub struct Rule {
     pub name: &'static str,
     /// The diagnostic code; `None` for a version rule, whose codes depend on the finding.
-    pub code: Option<String>,
+    pub code: Option<&'static str>,
     /// The value's name in messages: "a DB instance class".
     pub what: &'static str,
     /// What AWS expects, shown at the value.
@@ -211,7 +202,7 @@ pub enum Shape {
         regex: Pattern,
         min_len: Option<usize>,
         max_len: Option<usize>,
-        reserved: Vec<String>,
+        reserved: &'static [&'static str],
     },
     /// A DNS name.
     Dns {
@@ -220,7 +211,7 @@ pub enum Shape {
         min_labels: usize,
     },
     /// An engine version of the named table of `schema engine_versions`.
-    Versions(String),
+    Versions(&'static str),
 }
 
 /// A rule's regular expression, as the automaton build.rs compiled it to when
@@ -231,15 +222,20 @@ pub struct Pattern {
 }
 
 impl Pattern {
-    /// The pattern compiled into tapc whose text is `source`.
-    fn find(source: &str) -> Result<Pattern, String> {
-        PATTERNS
-            .iter()
-            .find(|(s, _)| *s == source)
-            .map(|(source, dfa)| Pattern { source, dfa })
-            .ok_or_else(|| {
-                format!("pattern {source:?} is not one of stdlib/aws.tap's, compiled into tapc")
-            })
+    /// The pattern compiled into tapc whose text is `source`, found when tapc
+    /// is compiled (the static schema names its patterns by their text).
+    pub const fn of(source: &'static str) -> Pattern {
+        let mut i = 0;
+        while i < PATTERNS.len() {
+            if same(PATTERNS[i].0.as_bytes(), source.as_bytes()) {
+                return Pattern {
+                    source,
+                    dfa: &PATTERNS[i].1,
+                };
+            }
+            i += 1;
+        }
+        panic!("a pattern of the schema is not one of stdlib/aws.tap's")
     }
 
     /// Whether the regular expression matches `text` (it is anchored at the
@@ -285,14 +281,94 @@ impl Dfa {
 }
 
 /// The text and automaton of each distinct pattern of stdlib/aws.tap.
-static PATTERNS: &[(&str, Dfa)] = include!(concat!(env!("OUT_DIR"), "/stdlib_patterns.rs"));
+const PATTERNS: &[(&str, Dfa)] = include!(concat!(env!("OUT_DIR"), "/stdlib_patterns.rs"));
+
+/// `a == b`, when tapc is compiled.
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// A value the stdlib gives (a default, an allowed value, a bound, a kind's
+/// table): `Val`'s static form.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Lit {
+    Str(&'static str),
+    Int(i64),
+    /// Milliseconds.
+    Duration(u64),
+    /// Bytes.
+    Size(u64),
+    Bool(bool),
+    Cidr(u32, u8),
+    Symbol(&'static str),
+    List(&'static [Lit]),
+    Map(&'static [(&'static str, Lit)]),
+}
+
+impl Lit {
+    /// The value, as a program's would be.
+    pub fn to_val(&self) -> Val {
+        match *self {
+            Lit::Str(s) => Val::Str(s.to_string()),
+            Lit::Int(n) => Val::Int(n),
+            Lit::Duration(ms) => Val::Duration(ms),
+            Lit::Size(b) => Val::Size(b),
+            Lit::Bool(b) => Val::Bool(b),
+            Lit::Cidr(a, p) => Val::Cidr(a, p),
+            Lit::Symbol(s) => Val::Symbol(s.to_string()),
+            Lit::List(items) => Val::List(items.iter().map(Lit::to_val).collect()),
+            Lit::Map(pairs) => Val::Map(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_val()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl PartialEq<Val> for Lit {
+    fn eq(&self, other: &Val) -> bool {
+        match (*self, other) {
+            (Lit::Str(a), Val::Str(b)) | (Lit::Symbol(a), Val::Symbol(b)) => a == b,
+            (Lit::Int(a), Val::Int(b)) => a == *b,
+            (Lit::Duration(a), Val::Duration(b)) | (Lit::Size(a), Val::Size(b)) => a == *b,
+            (Lit::Bool(a), Val::Bool(b)) => a == *b,
+            (Lit::Cidr(a, p), Val::Cidr(b, q)) => (a, p) == (*b, *q),
+            (Lit::List(a), Val::List(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+            }
+            (Lit::Map(a), Val::Map(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|((k, x), (l, y))| k == l && x == y)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// As it would be written in a `.tap` file (as `Val` shows it).
+impl fmt::Display for Lit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.to_val().fmt(f)
+    }
+}
 
 /// The engine version tables of `schema engine_versions`.
 #[derive(Debug)]
 pub struct EngineVersions {
     /// The date the tables describe (`YYYY-MM-DD`).
-    pub as_of: String,
-    pub aurora_postgres: Vec<Major>,
+    pub as_of: &'static str,
+    pub aurora_postgres: &'static [Major],
 }
 
 /// One major version of an engine.
@@ -300,15 +376,15 @@ pub struct EngineVersions {
 pub struct Major {
     pub major: u32,
     /// The minor versions AWS offers for new clusters, ascending.
-    pub minors: Vec<u32>,
+    pub minors: &'static [u32],
     /// Minors AWS lists but no longer creates clusters with.
-    pub deprecated: Vec<u32>,
+    pub deprecated: &'static [u32],
     /// Minors without global database support.
-    pub no_global: Vec<u32>,
+    pub no_global: &'static [u32],
     /// The first minor with global write forwarding, if any has it.
     pub forwarding: Option<u32>,
     /// The end of standard support (`YYYY-MM-DD`).
-    pub support_ends: String,
+    pub support_ends: &'static str,
 }
 
 /// What the table says of one version.
@@ -374,464 +450,12 @@ impl EngineVersions {
     }
 }
 
-/// The embedded stdlib. Its validity is asserted by the test suite.
+/// The stdlib's schema, compiled into tapc.
 pub fn schema() -> &'static Schema {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| from_tree(&embedded_tree()).expect("the embedded stdlib is valid (tested)"))
+    &SCHEMA
 }
 
-/// The syntax tree of `SOURCE`, parsed when tapc was compiled (build.rs), so
-/// that start-up does not parse it.
-fn embedded_tree() -> File<'static> {
-    use crate::diag::{FileId, Span};
-    use crate::syntax::ast::{Attr, Block, Body, Ident, Item, MapKey};
-    include!(concat!(env!("OUT_DIR"), "/stdlib_tree.rs"))
-}
-
-/// Loads a stdlib source, for tests; any error names what is malformed. The
-/// schema borrows its names and texts, as the embedded one does from the tree
-/// compiled into tapc: the source is kept for the rest of the run.
-#[cfg(test)]
-pub(crate) fn load(src: &str) -> Result<Schema, String> {
-    let src: &'static str = Box::leak(src.to_owned().into_boxed_str());
-    let (file, diags) = crate::syntax::parse_in(crate::diag::FileId::STDLIB, src);
-    if let Some(d) = diags.first() {
-        return Err(format!(
-            "stdlib: {} at byte {}",
-            d.message,
-            d.primary_span().start
-        ));
-    }
-    from_tree(&file)
-}
-
-/// The schema of a parsed stdlib, borrowing its names and texts.
-fn from_tree(file: &File<'static>) -> Result<Schema, String> {
-    let mut schemas = Vec::new();
-    for item in &file.items {
-        match &item.kind {
-            ItemKind::Schema { name, body } => schemas.push((name.name, body)),
-            _ => return Err("stdlib: only `schema` items are allowed".into()),
-        }
-    }
-    // A second `schema X` would be silently ignored by the lookups below.
-    for (i, (name, _)) in schemas.iter().enumerate() {
-        if schemas[..i].iter().any(|(n, _)| n == name) {
-            return Err(format!("stdlib: `schema {name}` is declared twice"));
-        }
-    }
-    let get = |name: &str| {
-        schemas
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, b)| *b)
-            .ok_or_else(|| format!("stdlib: missing `schema {name}`"))
-    };
-    let common = fields(get("service")?)?;
-    let mut kinds = Vec::new();
-    for (name, body) in &schemas {
-        let Some(stateful) = body.attr("stateful") else {
-            continue;
-        };
-        let mut kind_fields = fields(body)?;
-        for f in &common.fields {
-            kind_fields.fields.push(f.clone());
-        }
-        let figures: Vec<&Block> = body
-            .block("timing")
-            .map_or(Vec::new(), |t| t.body.blocks.iter().collect());
-        let promotion = match figures.iter().find(|b| b.name.name == "promotion") {
-            Some(b) => figure(&b.body)?,
-            None if as_bool(&stateful.value)? => {
-                return Err(format!(
-                    "stdlib: stateful kind {name} has no promotion figure"
-                ))
-            }
-            None => Figure {
-                ms: Some(0),
-                source: "stateless: nothing to promote",
-                when: None,
-            },
-        };
-        let imp = crate::lower::kinds::find(name).ok_or_else(|| {
-            format!("stdlib: kind {name} has no implementation (a `Behaviour` registered in `lower::kinds::KINDS`)")
-        })?;
-        let data = body
-            .attrs
-            .iter()
-            .filter(|a| !matches!(a.name.name, "doc" | "stateful" | "scope"))
-            .map(|a| Ok((a.name.name.to_string(), literal(&a.value)?)))
-            .collect::<Result<_, String>>()?;
-        kinds.push(Kind {
-            imp,
-            data,
-            name,
-            doc: string(body, "doc")?,
-            stateful: as_bool(&stateful.value)?,
-            global: symbol(body, "scope")? == "global",
-            fields: kind_fields,
-            replicate: body
-                .block("replicate")
-                .map(|b| fields(&b.body))
-                .transpose()?
-                .unwrap_or_default(),
-            promotion,
-            lag: figures
-                .iter()
-                .filter(|b| b.name.name == "lag")
-                .map(|b| figure(&b.body))
-                .collect::<Result<_, _>>()?,
-        });
-    }
-    let timing = get("timing")?;
-    let fig = |name: &str| figure(&block(timing, name)?.body);
-    let schema = Schema {
-        platform: fields(get("platform")?)?,
-        region: fields(get("region")?)?,
-        endpoint: fields(get("endpoint")?)?,
-        kinds,
-        fargate_sizes: fargate_sizes(get("fargate_sizes")?)?,
-        timing: Timing {
-            probe_timeout: fig("probe_timeout")?,
-            alias_ttl: fig("alias_ttl")?,
-            alarm_period: fig("alarm_period")?,
-            alarm_follow: fig("alarm_follow")?,
-            task_start: fig("task_start")?,
-            target_check: fig("target_check")?,
-            rebuild: fig("rebuild")?,
-            watch_interval: fig("watch_interval")?,
-            watch_evaluation: fig("watch_evaluation")?,
-        },
-        regions: match &attr(get("aws")?, "regions")?.kind {
-            ValueKind::List(items) => items
-                .iter()
-                .map(|v| match v.kind {
-                    ValueKind::Symbol(s) => Ok(s.to_string()),
-                    _ => Err("stdlib: region codes are names".to_string()),
-                })
-                .collect::<Result<_, _>>()?,
-            _ => return Err("stdlib: `regions` is a list".into()),
-        },
-        rules: get("rules")?
-            .blocks
-            .iter()
-            .map(rule)
-            .collect::<Result<_, _>>()?,
-        engine_versions: engine_versions(get("engine_versions")?)?,
-    };
-    // Every rule a field names exists, and every version rule names a table.
-    let mut all: Vec<&Fields> = vec![&schema.platform, &schema.region, &schema.endpoint];
-    for k in &schema.kinds {
-        all.extend([&k.fields, &k.replicate]);
-    }
-    while let Some(f) = all.pop() {
-        all.extend(f.blocks.iter().map(|(_, b)| b));
-        for field in &f.fields {
-            if let Some(r) = field.rules.iter().find(|r| schema.rule(r).is_none()) {
-                return Err(format!("stdlib: field {}: unknown rule {r}", field.name));
-            }
-        }
-    }
-    for r in &schema.rules {
-        if matches!(&r.shape, Shape::Versions(t) if t != "aurora_postgres") {
-            return Err(format!("stdlib: rule {}: unknown version table", r.name));
-        }
-    }
-    Ok(schema)
-}
-
-fn rule(b: &Block<'static>) -> Result<Rule, String> {
-    let name = b.name.name;
-    let body = &b.body;
-    let err = |what: &str| format!("stdlib: rule {name}: {what}");
-    let opt_string = |key: &str| body.attr(key).map(|_| string(body, key)).transpose();
-    let count = |key: &str| match body.attr(key).map(|a| &a.value.kind) {
-        None => Ok(None),
-        Some(ValueKind::Int(n)) if *n >= 0 => Ok(Some(*n as usize)),
-        Some(_) => Err(err(&format!("`{key}` is a count"))),
-    };
-    let shape = if let Some(p) = opt_string("pattern")? {
-        Shape::Pattern {
-            regex: Pattern::find(p).map_err(|e| err(&e))?,
-            min_len: count("min_len")?,
-            max_len: count("max_len")?,
-            reserved: match body
-                .attr("reserved")
-                .map(|a| literal(&a.value))
-                .transpose()?
-            {
-                None => Vec::new(),
-                Some(Val::List(items)) => items
-                    .into_iter()
-                    .map(|v| match v {
-                        Val::Str(s) => Ok(s.to_lowercase()),
-                        _ => Err(err("`reserved` holds strings")),
-                    })
-                    .collect::<Result<_, _>>()?,
-                Some(_) => return Err(err("`reserved` is a list")),
-            },
-        }
-    } else if body.attr("dns").is_some() {
-        let need = |key: &str| count(key)?.ok_or_else(|| err(&format!("missing `{key}`")));
-        Shape::Dns {
-            label_max: need("label_max")?,
-            max_len: need("max_len")?,
-            min_labels: need("min_labels")?,
-        }
-    } else if body.attr("versions").is_some() {
-        Shape::Versions(symbol(body, "versions")?.to_string())
-    } else {
-        return Err(err("needs `pattern`, `dns` or `versions`"));
-    };
-    let code = match body
-        .attr("code")
-        .map(|_| symbol(body, "code"))
-        .transpose()?
-    {
-        Some(c) if is_code(c) => Some(c.to_string()),
-        Some(c) => return Err(err(&format!("`{c}` is not a diagnostic code"))),
-        None if matches!(shape, Shape::Versions(_)) => None,
-        None => return Err(err("missing `code`")),
-    };
-    Ok(Rule {
-        name,
-        code,
-        what: string(body, "what")?,
-        expect: opt_string("expect")?.unwrap_or_default(),
-        example: string(body, "example")?,
-        fix_prefix: opt_string("fix_prefix")?,
-        fix_strip: opt_string("fix_strip")?,
-        source: string(body, "source")?,
-        shape,
-    })
-}
-
-/// `E123` or `W123`.
-fn is_code(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 4 && matches!(b[0], b'E' | b'W') && b[1..].iter().all(u8::is_ascii_digit)
-}
-
-fn engine_versions(body: &Body<'static>) -> Result<EngineVersions, String> {
-    let as_of = string(body, "as_of")?;
-    let Val::List(majors) = literal(attr(body, "aurora_postgres")?)? else {
-        return Err("stdlib: `aurora_postgres` is a list".into());
-    };
-    let aurora_postgres = majors
-        .iter()
-        .map(|m| {
-            let Val::Map(m) = m else {
-                return Err("stdlib: a major version is a map".to_string());
-            };
-            let get = |k: &str| m.iter().find(|(n, _)| n == k).map(|(_, v)| v);
-            let num = |k: &str| match get(k) {
-                Some(Val::Int(n)) if *n >= 0 => Ok(Some(*n as u32)),
-                None => Ok(None),
-                Some(_) => Err(format!("stdlib: `{k}` of a major version is a number")),
-            };
-            let need =
-                |k: &str| num(k)?.ok_or_else(|| format!("stdlib: a major version needs `{k}`"));
-            let list = |k: &str| match get(k) {
-                None => Ok(Vec::new()),
-                Some(Val::List(items)) => items
-                    .iter()
-                    .map(|v| match v {
-                        Val::Int(n) if *n >= 0 => Ok(*n as u32),
-                        _ => Err(format!("stdlib: `{k}` holds minor versions")),
-                    })
-                    .collect(),
-                Some(_) => Err(format!("stdlib: `{k}` is a list")),
-            };
-            let support_ends = match get("support_ends") {
-                Some(Val::Str(d)) if is_date(d) => d.clone(),
-                _ => return Err("stdlib: `support_ends` is a date `YYYY-MM-DD`".to_string()),
-            };
-            let minors = list("minors")?;
-            if minors.is_empty() || !minors.windows(2).all(|w| w[0] < w[1]) {
-                return Err("stdlib: `minors` lists the offered minors, ascending".to_string());
-            }
-            Ok(Major {
-                major: need("major")?,
-                minors,
-                deprecated: list("deprecated")?,
-                no_global: list("no_global")?,
-                forwarding: num("forwarding")?,
-                support_ends,
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    if !is_date(as_of) {
-        return Err("stdlib: `as_of` is a date `YYYY-MM-DD`".into());
-    }
-    Ok(EngineVersions {
-        as_of: as_of.to_string(),
-        aurora_postgres,
-    })
-}
-
-/// `YYYY-MM-DD`: such dates compare correctly as strings.
-fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-}
-
-/// Every nested block whose own body holds a `type` is a field; any other nested
-/// block (other than replicate and timing) is a block of fields, such as `health`.
-fn fields(body: &Body<'static>) -> Result<Fields, String> {
-    let mut out = Fields::default();
-    for b in &body.blocks {
-        match b.name.name {
-            "replicate" | "timing" => {}
-            _ if b.body.attr("type").is_some() => out.fields.push(field(b)?),
-            name => out.blocks.push((name, fields(&b.body)?)),
-        }
-    }
-    Ok(out)
-}
-
-fn field(b: &Block<'static>) -> Result<Field, String> {
-    let name = b.name.name;
-    let ty_name = symbol(&b.body, "type")?;
-    let ty = Type::parse(ty_name)
-        .ok_or_else(|| format!("stdlib: field {name}: unknown type {ty_name}"))?;
-    let opt = |key: &str| b.body.attr(key).map(|a| literal(&a.value)).transpose();
-    Ok(Field {
-        name,
-        ty,
-        doc: string(&b.body, "doc")?,
-        required: b
-            .body
-            .attr("required")
-            .map(|a| as_bool(&a.value))
-            .transpose()?
-            .unwrap_or(false),
-        default: opt("default")?,
-        allowed: match opt("allowed")? {
-            Some(Val::List(items)) => items,
-            Some(_) => return Err(format!("stdlib: field {name}: `allowed` is a list")),
-            None => Vec::new(),
-        },
-        min: opt("min")?,
-        max: opt("max")?,
-        step: opt("step")?,
-        rules: match b.body.attr("rule").map(|a| &a.value.kind) {
-            None => Vec::new(),
-            Some(ValueKind::Symbol(s)) => vec![*s],
-            Some(ValueKind::List(items)) => items
-                .iter()
-                .map(|v| match v.kind {
-                    ValueKind::Symbol(s) => Ok(s),
-                    _ => Err(format!("stdlib: field {name}: a rule is a name")),
-                })
-                .collect::<Result<_, _>>()?,
-            Some(_) => return Err(format!("stdlib: field {name}: `rule` is a name or a list")),
-        },
-    })
-}
-
-fn figure(body: &Body<'static>) -> Result<Figure, String> {
-    Ok(Figure {
-        ms: match body.attr("value").map(|a| &a.value.kind) {
-            Some(ValueKind::Duration(ms)) => Some(*ms),
-            None => None,
-            Some(_) => return Err("stdlib: a figure's value is a duration".into()),
-        },
-        source: string(body, "source")?,
-        when: body
-            .attr("when")
-            .map(|_| symbol(body, "when").map(str::to_string))
-            .transpose()?,
-    })
-}
-
-fn fargate_sizes(body: &Body) -> Result<Vec<FargateSize>, String> {
-    let Val::List(sizes) = literal(attr(body, "sizes")?)? else {
-        return Err("stdlib: `sizes` is a list".into());
-    };
-    let mib = |v: &Val| match v {
-        Val::Size(b) => Ok(b >> 20),
-        _ => Err("stdlib: fargate memory is a size".to_string()),
-    };
-    sizes
-        .iter()
-        .map(|s| {
-            let Val::Map(m) = s else {
-                return Err("stdlib: a fargate size is a map".to_string());
-            };
-            let get = |k: &str| m.iter().find(|(n, _)| n == k).map(|(_, v)| v);
-            let Some(Val::Int(cpu)) = get("cpu") else {
-                return Err("stdlib: a fargate size has an integer cpu".to_string());
-            };
-            let memory = match (get("memory"), get("min"), get("max"), get("step")) {
-                (Some(Val::List(l)), ..) => l.iter().map(mib).collect::<Result<_, _>>()?,
-                (None, Some(min), Some(max), Some(step)) => {
-                    let (min, max, step) = (mib(min)?, mib(max)?, mib(step)?);
-                    (0..)
-                        .map(|i| min + i * step)
-                        .take_while(|m| *m <= max)
-                        .collect()
-                }
-                _ => {
-                    return Err(format!(
-                        "stdlib: fargate size {cpu} needs memory or min/max/step"
-                    ))
-                }
-            };
-            Ok(FargateSize { cpu: *cpu, memory })
-        })
-        .collect()
-}
-
-fn attr<'b, 'a>(body: &'b Body<'a>, name: &str) -> Result<&'b Value<'a>, String> {
-    body.attr(name)
-        .map(|a| &a.value)
-        .ok_or_else(|| format!("stdlib: missing `{name}`"))
-}
-
-fn block<'b, 'a>(body: &'b Body<'a>, name: &str) -> Result<&'b Block<'a>, String> {
-    body.block(name)
-        .ok_or_else(|| format!("stdlib: missing block `{name}`"))
-}
-
-/// A text of the stdlib, borrowed from its tree (a run copies none of them).
-fn string(body: &Body<'static>, name: &str) -> Result<&'static str, String> {
-    match &attr(body, name)?.kind {
-        ValueKind::Str(parts) => match parts.as_slice() {
-            [] => Ok(""),
-            [StrPart::Text(Cow::Borrowed(s))] => Ok(s),
-            // Only a stdlib read at run time (`load`, for tests) has text
-            // with escapes, which the parser unescapes into a copy.
-            [StrPart::Text(Cow::Owned(s))] => Ok(Box::leak(s.clone().into_boxed_str())),
-            _ => Err(format!("stdlib: `{name}` cannot interpolate params")),
-        },
-        _ => Err(format!("stdlib: `{name}` is a string")),
-    }
-}
-
-fn symbol<'a>(body: &Body<'a>, name: &str) -> Result<&'a str, String> {
-    match attr(body, name)?.kind {
-        ValueKind::Symbol(s) => Ok(s),
-        _ => Err(format!("stdlib: `{name}` is a name")),
-    }
-}
-
-fn as_bool(v: &Value) -> Result<bool, String> {
-    match v.kind {
-        ValueKind::Bool(b) => Ok(b),
-        _ => Err("stdlib: expected a boolean".into()),
-    }
-}
-
-/// A literal without interpolation.
-fn literal(v: &Value) -> Result<Val, String> {
-    Val::from_literal(v).ok_or_else(|| "stdlib: values cannot interpolate params".to_string())
-}
+static SCHEMA: Schema = include!("stdlib/schema.rs");
 
 impl Val {
     /// The value of a literal, or `None` if a string in it interpolates a
@@ -917,17 +541,6 @@ mod tests {
         ] {
             assert_eq!(status(v), want, "{v}");
         }
-    }
-
-    #[test]
-    fn the_tree_parsed_at_build_time_is_the_stdlib() {
-        let (parsed, diags) = crate::syntax::parse_in(crate::diag::FileId::STDLIB, super::SOURCE);
-        assert!(diags.is_empty());
-        assert!(super::embedded_tree() == parsed);
-        assert_eq!(
-            format!("{:?}", super::schema()),
-            format!("{:?}", super::load(super::SOURCE).unwrap())
-        );
     }
 
     #[test]
@@ -1086,7 +699,7 @@ mod tests {
             (seed % n as u64) as usize
         };
         for (source, dfa) in super::PATTERNS {
-            let pattern = super::Pattern::find(source).unwrap();
+            let pattern = super::Pattern::of(source);
             let regex = regex_lite::Regex::new(source).unwrap();
             let mut walks = Vec::new();
             // Random walks through the automaton, mostly on bytes that keep a
@@ -1128,7 +741,7 @@ mod tests {
     #[test]
     fn every_stdlib_pattern_has_its_automaton_and_passes_its_example() {
         let mut patterns = 0;
-        for rule in &super::schema().rules {
+        for rule in super::schema().rules {
             if let super::Shape::Pattern { regex, .. } = &rule.shape {
                 let example = rule.example.replace("{key}", "us-east-1");
                 assert!(regex.is_match(&example), "{}: {example}", rule.name);

@@ -433,11 +433,11 @@ fn explain_is_case_insensitive() {
 /// must be updated with it.
 #[test]
 fn version_explanations_state_the_table_date() {
-    let date = &tapc::stdlib::schema().engine_versions.as_of;
+    let date = tapc::stdlib::schema().engine_versions.as_of;
     for code in ["E223", "E224", "W220", "W221"] {
         let text = explain::text(code).unwrap();
         assert!(
-            text.contains(date.as_str()),
+            text.contains(date),
             "{code}.md must state the version table's date {date}"
         );
     }

@@ -108,7 +108,7 @@ pub(super) fn compute(p: &Partial, diags: &mut Vec<Diagnostic>) -> Budget {
             None => {
                 // No published bound: the RPO cannot be verified, whatever the
                 // mechanism. Where an option adds a bound (S3's RTC), say so too.
-                let remedy = svc.kind.lag.iter().find_map(|f| f.when.clone());
+                let remedy = svc.kind.lag.iter().find_map(|f| f.when);
                 let targets: Vec<&str> = rep
                     .regions
                     .iter()

@@ -146,7 +146,7 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, Un
                     diags.push(duplicate("region", code.name, code.span, first.span));
                     continue;
                 }
-                if !schema.regions.iter().any(|r| r == code.name) {
+                if !schema.regions.contains(&code.name) {
                     diags.push(unknown_region(code.name, code.span, schema));
                 }
                 let r = resolver.body(body, &schema.region, "a region", code.span, &mut diags);
@@ -350,7 +350,7 @@ fn duplicate(what: &str, name: &str, span: Span, first: Span) -> Diagnostic {
 pub(crate) fn unknown_region(code: &str, span: Span, schema: &Schema) -> Diagnostic {
     let d = Diagnostic::error("E105", format!("unknown AWS region `{code}`"))
         .label(span, "not an AWS region code");
-    match closest(code, schema.regions.iter().map(String::as_str)) {
+    match closest(code, schema.regions.iter().copied()) {
         Some(s) => d.help(format!("did you mean `{s}`?")),
         None => d.help("use a commercial AWS region code such as `us-east-1` or `eu-west-1`"),
     }

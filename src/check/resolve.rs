@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, Span};
 use crate::model::{Attrs, Origin, ParamUse, Val};
-use crate::stdlib::{Field, Fields, Type};
+use crate::stdlib::{Field, Fields, Lit, Type};
 use crate::suggest::{closest, Budget};
 use crate::syntax::ast::{Body, StrPart, Value, ValueKind};
 
@@ -166,7 +166,7 @@ impl Resolver<'_> {
             }
         }
         // Defaults, and required attributes that are missing.
-        for field in &fields.fields {
+        for field in fields.fields {
             if out.attrs.get(field.name).is_some()
                 || seen.contains_key(field.name)
                 || guessed.contains(&field.name)
@@ -198,10 +198,10 @@ impl Resolver<'_> {
                 };
                 out.attrs
                     .values
-                    .push((field.name.to_string(), default.clone(), origin));
+                    .push((field.name.to_string(), default.to_val(), origin));
             }
         }
-        for (name, inner) in &fields.blocks {
+        for (name, inner) in fields.blocks {
             if fields.block(name).is_some() && !out.blocks.iter().any(|(n, _)| n == name) {
                 let r = self.body(&Body::default(), inner, name, owner, diags);
                 out.blocks.push((name.to_string(), r.attrs));
@@ -229,18 +229,18 @@ impl Resolver<'_> {
             Some(p) => format!("`{val}` (the value of param `{}`)", p.name),
             None => format!("`{val}`"),
         };
-        if !field.allowed.is_empty() && !field.allowed.contains(&val) {
+        if !field.allowed.is_empty() && !field.allowed.iter().any(|a| *a == val) {
             let allowed = join(field.allowed.iter().map(|a| a.to_string()));
             let mut d = Diagnostic::error(
                 "E203",
                 format!("{} is not an allowed value of `{subject}`", found()),
             )
-            .label(v.span, not_allowed(&val, &field.allowed));
+            .label(v.span, not_allowed(&val, field.allowed));
             d = match &val {
                 Val::Symbol(s) => match closest(
                     s,
                     field.allowed.iter().filter_map(|a| match a {
-                        Val::Symbol(s) => Some(s.as_str()),
+                        Lit::Symbol(s) => Some(*s),
                         _ => None,
                     }),
                 ) {
@@ -261,18 +261,20 @@ impl Resolver<'_> {
             Val::Cidr(_, p) => Some(*p as i128),
             _ => None,
         };
-        let shown = |b: &Val| match (&val, b) {
-            (Val::Cidr(..), Val::Int(p)) => format!("/{p}"),
+        let shown = |b: &Lit| match (&val, b) {
+            (Val::Cidr(..), Lit::Int(p)) => format!("/{p}"),
             _ => b.to_string(),
         };
-        let below = field
-            .min
-            .as_ref()
-            .filter(|m| key(&val).zip(bound(m)).is_some_and(|(x, m)| x < m));
-        let above = field
-            .max
-            .as_ref()
-            .filter(|m| key(&val).zip(bound(m)).is_some_and(|(x, m)| x > m));
+        let below = field.min.as_ref().filter(|m| {
+            key(&val)
+                .zip(bound(&m.to_val()))
+                .is_some_and(|(x, m)| x < m)
+        });
+        let above = field.max.as_ref().filter(|m| {
+            key(&val)
+                .zip(bound(&m.to_val()))
+                .is_some_and(|(x, m)| x > m)
+        });
         if let Some(limit) = below.or(above) {
             let range = match (&field.min, &field.max) {
                 (Some(lo), Some(hi)) => format!("{} to {}", shown(lo), shown(hi)),
@@ -297,7 +299,7 @@ impl Resolver<'_> {
             diags.push(d);
             return None;
         }
-        if let (Some(step), Some(x)) = (field.step.as_ref().and_then(bound), key(&val)) {
+        if let (Some(step), Some(x)) = (field.step.and_then(|s| bound(&s.to_val())), key(&val)) {
             if step > 0 && x % step != 0 {
                 let step_val = field.step.as_ref().expect("checked above");
                 diags.push(
@@ -360,15 +362,7 @@ impl Resolver<'_> {
                     },
                     from_cli: param.as_ref().is_some_and(|p| p.from_cli),
                 };
-                super::rules::check(
-                    &field.rules,
-                    &place,
-                    text,
-                    &found,
-                    at,
-                    param.as_ref(),
-                    diags,
-                );
+                super::rules::check(field.rules, &place, text, &found, at, param.as_ref(), diags);
             }
         }
         Some((val, param))
@@ -639,17 +633,12 @@ pub fn expects(subject: &str, expected: &str, found: &str) -> String {
 
 /// The label of a value outside `allowed`: the whole set when it is short, else
 /// the allowed values on either side of a number.
-fn not_allowed(val: &Val, allowed: &[Val]) -> String {
+fn not_allowed(val: &Val, allowed: &[Lit]) -> String {
     if allowed.len() > 4 {
         let x = bound(val);
-        let below = allowed
-            .iter()
-            .filter(|a| bound(a) < x)
-            .max_by_key(|a| bound(a));
-        let above = allowed
-            .iter()
-            .filter(|a| bound(a) > x)
-            .min_by_key(|a| bound(a));
+        let at = |a: &&Lit| bound(&a.to_val());
+        let below = allowed.iter().filter(|a| at(a) < x).max_by_key(at);
+        let above = allowed.iter().filter(|a| at(a) > x).min_by_key(at);
         let near: Vec<String> = below
             .into_iter()
             .chain(above)

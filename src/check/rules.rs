@@ -117,7 +117,7 @@ pub(super) fn check(
 /// The code of a pattern or DNS rule: the loader requires one for these shapes
 /// (only version rules go without, their codes depending on the finding).
 fn code(rule: &'static Rule) -> &'static str {
-    rule.code.as_deref().unwrap_or(MALFORMED)
+    rule.code.unwrap_or(MALFORMED)
 }
 
 fn pattern(
@@ -144,7 +144,7 @@ fn pattern(
         format!("{len} bytes; at least {min}")
     } else if !regex.is_match(text) {
         format!("expected {}", rule.expect)
-    } else if reserved.contains(&text.to_lowercase()) {
+    } else if reserved.contains(&text.to_lowercase().as_str()) {
         format!("`{text}` is reserved")
     } else {
         return None;
@@ -282,7 +282,7 @@ fn version(
 ) -> Vec<Finding> {
     let field = place.field;
     let table = &schema().engine_versions;
-    let date = &table.as_of;
+    let date = table.as_of;
     let majors = &table.aurora_postgres;
     let latest = |m: &Major| format!("{}.{}", m.major, m.newest());
     let newest = majors
@@ -362,7 +362,7 @@ fn version(
                     .map_or(newest.clone(), |n| format!("{}.{n}", m.major));
                 out.push(no_global(text, &place.assign(&first)));
             }
-            if m.support_ends.as_str() < date.as_str() {
+            if m.support_ends < date {
                 out.push(Finding {
                     code: PAST_SUPPORT,
                     warning: true,

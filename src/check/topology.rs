@@ -152,7 +152,7 @@ pub(super) fn replications(
                         region_spans.push(target.span);
                     }
                 }
-                None if schema().regions.iter().any(|r| r == target.name) => {
+                None if schema().regions.contains(&target.name) => {
                     bad_target[index] = true;
                     let d = Diagnostic::error(
                         "E306",

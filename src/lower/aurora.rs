@@ -233,6 +233,7 @@ pub(crate) struct Aurora;
 const MAX_GLOBAL_SECONDARIES: usize = 10;
 
 impl Behaviour for Aurora {
+    #[cfg(test)]
     fn name(&self) -> &'static str {
         "aurora_postgres"
     }

@@ -67,6 +67,7 @@ fn lower(ctx: &mut Ctx, i: usize) {
 pub(crate) struct Dynamodb;
 
 impl Behaviour for Dynamodb {
+    #[cfg(test)]
     fn name(&self) -> &'static str {
         "dynamodb"
     }

@@ -21,9 +21,9 @@ use super::{get_att, r#ref, retain, sub, Ctx, Tags};
 use crate::check::Partial;
 use crate::diag::Diagnostic;
 use crate::graph::NodeKind;
-use crate::model::{Model, Role, Service, Val};
+use crate::model::{Model, Role, Service};
 use crate::names::NameKind;
-use crate::stdlib::Kind;
+use crate::stdlib::{Kind, Lit};
 
 const PORT: u16 = 6379;
 
@@ -39,23 +39,23 @@ struct Version<'a> {
 }
 
 /// A string or symbol of a table row.
-fn field<'a>(pairs: &'a [(String, Val)], key: &str) -> Option<&'a str> {
+fn field(pairs: &[(&'static str, Lit)], key: &str) -> Option<&'static str> {
     pairs
         .iter()
-        .find(|(k, _)| k == key)
-        .and_then(|(_, v)| match v {
-            Val::Str(s) | Val::Symbol(s) => Some(s.as_str()),
+        .find(|(k, _)| *k == key)
+        .and_then(|(_, v)| match *v {
+            Lit::Str(s) | Lit::Symbol(s) => Some(s),
             _ => None,
         })
 }
 
-fn versions(kind: &Kind) -> Vec<Version<'_>> {
-    let Some(Val::List(rows)) = kind.data("versions") else {
+fn versions(kind: &Kind) -> Vec<Version<'static>> {
+    let Some(Lit::List(rows)) = kind.data("versions") else {
         return Vec::new();
     };
     rows.iter()
         .filter_map(|row| match row {
-            Val::Map(pairs) => Some(Version {
+            Lit::Map(pairs) => Some(Version {
                 engine: field(pairs, "engine")?,
                 version: field(pairs, "version")?,
                 family: field(pairs, "family")?,
@@ -80,13 +80,13 @@ fn engine(svc: &Service) -> (&str, Option<&str>) {
 }
 
 /// ElastiCache's prefix of global datastore ids created in `region`.
-fn id_prefix<'k>(kind: &'k Kind, region: &str) -> Option<&'k str> {
+fn id_prefix(kind: &Kind, region: &str) -> Option<&'static str> {
     match kind.data("prefixes")? {
-        Val::Map(pairs) => pairs
+        Lit::Map(pairs) => pairs
             .iter()
-            .find(|(k, _)| k == region)
-            .and_then(|(_, v)| match v {
-                Val::Str(s) => Some(s.as_str()),
+            .find(|(k, _)| *k == region)
+            .and_then(|(_, v)| match *v {
+                Lit::Str(s) => Some(s),
                 _ => None,
             }),
         _ => None,
@@ -102,12 +102,13 @@ fn datastore_id(model: &Model, i: usize, suffix: &str) -> String {
 
 fn max_secondaries(kind: &Kind) -> usize {
     match kind.data("max_secondaries") {
-        Some(Val::Int(n)) => usize::try_from(*n).unwrap_or(0),
+        Some(Lit::Int(n)) => usize::try_from(*n).unwrap_or(0),
         _ => 0,
     }
 }
 
 impl Behaviour for Elasticache {
+    #[cfg(test)]
     fn name(&self) -> &'static str {
         "elasticache"
     }
@@ -552,7 +553,7 @@ fn check_prefix(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
         return;
     }
     let known: Vec<&str> = match svc.kind.data("prefixes") {
-        Some(Val::Map(pairs)) => pairs.iter().map(|(k, _)| k.as_str()).collect(),
+        Some(Lit::Map(pairs)) => pairs.iter().map(|(k, _)| *k).collect(),
         _ => Vec::new(),
     };
     diags.push(

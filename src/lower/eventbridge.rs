@@ -155,6 +155,7 @@ fn pattern(svc: &Service) -> Json {
 pub(crate) struct Eventbridge;
 
 impl Behaviour for Eventbridge {
+    #[cfg(test)]
     fn name(&self) -> &'static str {
         "eventbridge"
     }

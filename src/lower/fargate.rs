@@ -491,6 +491,7 @@ fn check_image(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
 pub(crate) struct Fargate;
 
 impl Behaviour for Fargate {
+    #[cfg(test)]
     fn name(&self) -> &'static str {
         "fargate"
     }

@@ -6,7 +6,8 @@
 //! the checker ask the kind and know none by name.
 //!
 //! The stdlib loader pairs every stdlib kind with its implementation here and
-//! fails on a kind without one (`stdlib::load`); a unit test asserts both ways.
+//! fails on a kind without one (`stdlib::load`, which writes the schema
+//! compiled into tapc); a unit test asserts both ways.
 
 use super::json::{json, Json};
 use super::runbook::{Action, Check, Names};
@@ -28,6 +29,7 @@ pub(crate) static KINDS: [&dyn Behaviour; 6] = [
 ];
 
 /// The implementation of the stdlib kind `name`.
+#[cfg(test)]
 pub(crate) fn find(name: &str) -> Option<&'static dyn Behaviour> {
     KINDS.iter().copied().find(|k| k.name() == name)
 }
@@ -87,7 +89,9 @@ impl Provided {
 }
 
 pub(crate) trait Behaviour: Sync + std::fmt::Debug {
-    /// The stdlib kind this implements.
+    /// The stdlib kind this implements (the loader pairs them by it; the
+    /// schema compiled into tapc holds the pairs).
+    #[cfg(test)]
     fn name(&self) -> &'static str;
 
     // The deployment graph.

@@ -146,6 +146,7 @@ fn lower(ctx: &mut Ctx, i: usize) {
 pub(crate) struct S3;
 
 impl Behaviour for S3 {
+    #[cfg(test)]
     fn name(&self) -> &'static str {
         "s3"
     }
