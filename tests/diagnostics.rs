@@ -40,7 +40,8 @@ fn diagnose(path: &std::path::Path) -> (SourceFile, Vec<tapc::diag::Diagnostic>)
     let text = std::fs::read_to_string(path).unwrap();
     let file = SourceFile::new(name, text);
     // Checking lowers the program in memory too (E602, E603).
-    let checked = tapc::check_source(&file, &[]).expect("no usage error");
+    let checked =
+        tapc::check_source(&file, tapc::Given::command_line(&[])).expect("no usage error");
     (file, checked.diagnostics)
 }
 
@@ -180,8 +181,12 @@ fn a_leading_byte_order_mark_is_skipped() {
     let program = "platform Trading {\n  rto = 5m\n  rpo = 1m\n  trigger = 1m\n}\n";
     let plain = SourceFile::new("a.tap", program);
     let marked = SourceFile::new("a.tap", format!("\u{FEFF}{program}"));
-    let a = tapc::check_source(&plain, &[]).unwrap().diagnostics;
-    let b = tapc::check_source(&marked, &[]).unwrap().diagnostics;
+    let a = tapc::check_source(&plain, tapc::Given::command_line(&[]))
+        .unwrap()
+        .diagnostics;
+    let b = tapc::check_source(&marked, tapc::Given::command_line(&[]))
+        .unwrap()
+        .diagnostics;
     assert!(!a.is_empty());
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(&b) {
@@ -234,7 +239,7 @@ fn invisible_characters_are_escaped_in_every_message() {
         for &at in &places {
             let text = format!("{}{c}{}", &program[..at], &program[at..]);
             let file = SourceFile::new("x.tap", text);
-            let checked = tapc::check_source(&file, &[]).unwrap();
+            let checked = tapc::check_source(&file, tapc::Given::command_line(&[])).unwrap();
             // Nor does the source shown in a report: no escape sequence or bidi
             // control reaches the terminal.
             let report = [Report::single(&file, &checked.diagnostics)];
@@ -286,7 +291,7 @@ fn corpus_diagnostics() -> Vec<(String, tapc::diag::Diagnostic)> {
         for (i, block) in text.split("```tap\n").skip(1).enumerate() {
             let src = &block[..block.find("```").unwrap()];
             let file = SourceFile::new("example.tap", src);
-            let checked = tapc::check_source(&file, &[]).unwrap();
+            let checked = tapc::check_source(&file, tapc::Given::command_line(&[])).unwrap();
             let name = format!("{code}.md example {}", i + 1);
             out.extend(checked.diagnostics.into_iter().map(|d| (name.clone(), d)));
         }
@@ -423,7 +428,7 @@ fn suggested_values_fix_the_program() {
     };
     let errors = |src: String| {
         let file = SourceFile::new("fix.tap", src);
-        let checked = tapc::check_source(&file, &[]).unwrap();
+        let checked = tapc::check_source(&file, tapc::Given::command_line(&[])).unwrap();
         checked
             .diagnostics
             .into_iter()
