@@ -35,9 +35,12 @@ fn stages(c: &mut Criterion) {
             b.iter(|| tapc::syntax::parse(black_box(&text)))
         });
         group.bench_function("check", |b| {
-            b.iter(|| tapc::check_source(black_box(&file), &[]).expect("no usage error"))
+            b.iter(|| {
+                tapc::check_source(black_box(&file), tapc::Given::command_line(&[]))
+                    .expect("no usage error")
+            })
         });
-        let model = tapc::check_source(&file, &[])
+        let model = tapc::check_source(&file, tapc::Given::command_line(&[]))
             .expect("no usage error")
             .model
             .expect("generated programs are valid");
@@ -47,7 +50,8 @@ fn stages(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("pipeline", "check+lower"), |b| {
             b.iter(|| {
-                let checked = tapc::check_source(black_box(&file), &[]).expect("no usage error");
+                let checked = tapc::check_source(black_box(&file), tapc::Given::command_line(&[]))
+                    .expect("no usage error");
                 checked
                     .model
                     .map(|m| tapc::lower::lower(&m).map(|o| o.files.len()))
@@ -67,7 +71,8 @@ fn errors(c: &mut Criterion) {
         group.throughput(Throughput::Elements(n as u64));
         group.bench_function(BenchmarkId::new("check+render", n), |b| {
             b.iter(|| {
-                let checked = tapc::check_source(black_box(&file), &[]).expect("no usage error");
+                let checked = tapc::check_source(black_box(&file), tapc::Given::command_line(&[]))
+                    .expect("no usage error");
                 let report = [Report::single(&file, &checked.diagnostics)];
                 render_human(&report, false).len() + render_json(&report).to_string().len()
             })

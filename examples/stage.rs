@@ -27,7 +27,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let check = || tapc::check_source(&file, &[]).ok().and_then(|c| c.model);
+    let check = || {
+        tapc::check_source(&file, tapc::Given::command_line(&[]))
+            .ok()
+            .and_then(|c| c.model)
+    };
     let Some(model) = check() else {
         eprintln!("stage: {path} does not check; run `tapc check {path}`");
         return ExitCode::from(1);

@@ -27,8 +27,27 @@ pub mod suggest;
 pub mod summary;
 pub mod syntax;
 
+pub use check::Given;
 use diag::{Diagnostic, FileId, Report, Severity, SourceFile, Span};
 pub use output::OutputDir;
+
+/// How tapc's command line gives a param its value for a run: the option
+/// `--param NAME=VALUE` of `tapc check`, `build` and `graph` (`src/main.rs`).
+/// The checker's messages quote it through `Given`, which knows no command
+/// line; the language server, which gives no values, quotes it too, since it
+/// is how its user sets one when they build.
+pub const PARAM_OPTION: &str = "--param";
+
+impl<'a> Given<'a> {
+    /// `values` given on tapc's command line (none for the language server,
+    /// the tests and the benchmarks).
+    pub fn command_line(values: &'a [(String, String)]) -> Given<'a> {
+        Given {
+            values,
+            how: PARAM_OPTION,
+        }
+    }
+}
 
 /// The largest program tapc reads, in bytes: 16 MiB. A platform of 10,000
 /// services (`gen::platform`, far larger than any real one) is about 3 MB;
@@ -175,11 +194,8 @@ impl Program {
 
 /// Reads and checks the program whose root file is `path`, with every file it
 /// imports. An import that cannot be read is a diagnostic (E107).
-pub fn check_path(path: &std::path::Path, params: &[(String, String)]) -> Result<Program, Error> {
-    check_read(
-        read_source(path, FileId::ROOT).map_err(Error::Read)?,
-        params,
-    )
+pub fn check_path(path: &std::path::Path, given: Given) -> Result<Program, Error> {
+    check_read(read_source(path, FileId::ROOT).map_err(Error::Read)?, given)
 }
 
 /// Checks a program whose root file was read by `read_source` or
@@ -187,7 +203,7 @@ pub fn check_path(path: &std::path::Path, params: &[(String, String)]) -> Result
 /// directory: the current directory for standard input).
 pub fn check_read(
     (root, read_error): (SourceFile, Option<Diagnostic>),
-    params: &[(String, String)],
+    given: Given,
 ) -> Result<Program, Error> {
     let (imported, checked) = match read_error {
         Some(d) => (
@@ -197,7 +213,7 @@ pub fn check_read(
                 diagnostics: vec![d],
             },
         ),
-        None => check_program(&root, params)?,
+        None => check_program(&root, given)?,
     };
     let mut files = vec![root];
     files.extend(imported);
@@ -211,20 +227,17 @@ pub fn check_read(
 /// Parses and checks a program whose root file is `file`, lowering it in
 /// memory when it checks. For a program in one file: the files it imports are
 /// read and checked, but only `check_read` keeps them to render diagnostics.
-pub fn check_source(
-    file: &SourceFile,
-    params: &[(String, String)],
-) -> Result<check::Checked, Error> {
-    Ok(check_program(file, params)?.1)
+pub fn check_source(file: &SourceFile, given: Given) -> Result<check::Checked, Error> {
+    Ok(check_program(file, given)?.1)
 }
 
 /// `check_files` reading imports from disk, then `measure`: what every
 /// command runs. Returns the imported files (ids 1 and up) and the findings.
 fn check_program(
     root: &SourceFile,
-    params: &[(String, String)],
+    given: Given,
 ) -> Result<(Vec<SourceFile>, check::Checked), Error> {
-    let (files, mut checked) = check_files(root, &read_source, params)?;
+    let (files, mut checked) = check_files(root, &read_source, given)?;
     measure(&mut checked);
     Ok((files, checked))
 }
@@ -236,16 +249,17 @@ pub type ReadFile<'r> =
 
 /// The one pipeline of every command and the language server: load the root
 /// and its imports (each read with `read` and parsed once) and check the
-/// program. Returns the imported files (ids 1 and up) and what was found.
+/// program with the values `given` for its params. Returns the imported files
+/// (ids 1 and up) and what was found.
 pub fn check_files(
     root: &SourceFile,
     read: ReadFile,
-    params: &[(String, String)],
+    given: Given,
 ) -> Result<(Vec<SourceFile>, check::Checked), Error> {
     let arena = typed_arena::Arena::new();
     let checked = {
         let (ast, mut diagnostics, complete) = load::load(root, read, &arena);
-        let mut checked = check::check(&ast, params)?;
+        let mut checked = check::check(&ast, given)?;
         if !complete {
             // A broken item or value, or a file not read, may be what a
             // whole-program check misses (no platform, no secondary, a budget

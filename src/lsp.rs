@@ -141,8 +141,10 @@ impl Doc {
                 None => crate::read_source(path, id),
             }
         };
-        // No `--param` is given, so there is no usage error.
-        let (imported, mut checked) = crate::check_files(&file, &read, &[]).unwrap_or_default();
+        // No param value is given, so there is no usage error; a param without
+        // a default is reported with how `tapc` gives one.
+        let given = crate::Given::command_line(&[]);
+        let (imported, mut checked) = crate::check_files(&file, &read, given).unwrap_or_default();
         // An editor shows as many diagnostics as `tapc check` does, and no more.
         let mut hidden = crate::diag::Hidden::default();
         crate::diag::cap(&mut checked.diagnostics, &mut hidden);
@@ -1203,9 +1205,9 @@ fn param_doc(src: &str, toks: &[Token], d: &Decl) -> String {
         .map_or(src.len(), |t| t.span.start);
     let line_start = src[..d.span.start].rfind('\n').map_or(0, |i| i + 1);
     format!(
-        "**param `{}`**, set with `--param {}=VALUE`\n\n```tap\n{}\n```",
+        "**param `{}`**, set with `{}`\n\n```tap\n{}\n```",
         d.name,
-        d.name,
+        crate::Given::command_line(&[]).set(&d.name, "VALUE"),
         src[line_start..line_end].trim_end()
     )
 }

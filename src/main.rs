@@ -65,7 +65,7 @@ enum Command {
         #[arg(long, value_name = "CODE", value_parser = parse_allow)]
         allow: Vec<String>,
         /// Override a param: NAME=VALUE
-        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        #[arg(long = param_long(), value_name = "NAME=VALUE", value_parser = parse_param)]
         params: Vec<(String, String)>,
     },
     /// Check a program and write its CloudFormation templates and manifest
@@ -75,7 +75,7 @@ enum Command {
         #[arg(short, long, default_value = "out")]
         output: PathBuf,
         /// Override a param: NAME=VALUE
-        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        #[arg(long = param_long(), value_name = "NAME=VALUE", value_parser = parse_param)]
         params: Vec<(String, String)>,
     },
     /// Print the resolved dependency graph and its stacks
@@ -84,7 +84,7 @@ enum Command {
         #[arg(long, value_enum, default_value = "dot")]
         format: GraphFormat,
         /// Override a param: NAME=VALUE
-        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        #[arg(long = param_long(), value_name = "NAME=VALUE", value_parser = parse_param)]
         params: Vec<(String, String)>,
     },
     /// Print the long explanation of a diagnostic code
@@ -211,6 +211,12 @@ impl Lints {
     }
 }
 
+/// `--param` without its dashes: the option is spelled once, in
+/// `tapc::PARAM_OPTION`, which the checker's messages quote.
+fn param_long() -> &'static str {
+    tapc::PARAM_OPTION.trim_start_matches('-')
+}
+
 fn parse_param(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
@@ -289,9 +295,11 @@ fn check(
     let mut unreadable = 0;
     for path in paths {
         let checked = if path.as_os_str() == "-" {
-            read_stdin().and_then(|read| tapc::check_read(read, params).map_err(not_checked))
+            read_stdin().and_then(|read| {
+                tapc::check_read(read, tapc::Given::command_line(params)).map_err(not_checked)
+            })
         } else {
-            tapc::check_path(path, params).map_err(not_checked)
+            tapc::check_path(path, tapc::Given::command_line(params)).map_err(not_checked)
         };
         let mut program = match checked {
             Ok(program) => program,
@@ -355,7 +363,8 @@ fn not_checked(e: tapc::Error) -> String {
         (None, declared) => format!(" (the params are: {})", declared.join(", ")),
     };
     format!(
-        "--param {}: the program declares no param {}{hint}",
+        "{} {}: the program declares no param {}{hint}",
+        tapc::PARAM_OPTION,
         tapc::diag::visible(&p.name),
         tapc::diag::quote(&p.name)
     )
@@ -376,7 +385,8 @@ fn checked_program(
     path: &std::path::Path,
     params: &[(String, String)],
 ) -> Result<tapc::Program, String> {
-    let mut program = tapc::check_path(path, params).map_err(not_checked)?;
+    let mut program =
+        tapc::check_path(path, tapc::Given::command_line(params)).map_err(not_checked)?;
     program.cap();
     eprint!("{}", render_human(&[program.report()], color()));
     Ok(program)

@@ -120,8 +120,9 @@ pub struct ParamUse {
     pub name: String,
     /// The param's declaration.
     pub decl: Span,
-    /// Set with `--param` on the command line rather than by the default.
-    pub from_cli: bool,
+    /// Its value was given for this run, from outside the program, rather
+    /// than by its default.
+    pub given: bool,
 }
 
 /// Resolved attributes of one body, in the stdlib's field order.

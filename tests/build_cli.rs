@@ -156,7 +156,7 @@ fn build_matches_the_library_byte_for_byte() {
     build("global", &out).assert().success();
     let (file, _) =
         tapc::read_source(&example("global"), tapc::diag::FileId::ROOT).expect("readable");
-    let model = tapc::check_source(&file, &[])
+    let model = tapc::check_source(&file, tapc::Given::command_line(&[]))
         .expect("checks")
         .model
         .expect("valid");

@@ -359,7 +359,12 @@ fn param_of_the_wrong_type_is_e201() {
         .find(|d| d["code"] == "E201")
         .unwrap_or_else(|| panic!("no E201 in {doc}"));
     assert!(
-        e201["message"].as_str().unwrap().contains("--param"),
+        e201["message"].as_str().unwrap().contains("(from --param)"),
+        "{e201}"
+    );
+    // The help says what to type on the command line.
+    assert_eq!(
+        e201["help"], "give a duration, e.g. `--param log_retention=7d`",
         "{e201}"
     );
     tapc()

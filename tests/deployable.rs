@@ -609,7 +609,8 @@ fn walk(v: &Json, f: &mut dyn FnMut(&str, &Json)) {
 
 fn build(name: &str, text: &str) -> Build {
     let file = SourceFile::new(format!("{name}.tap"), text);
-    let checked = tapc::check_source(&file, &[]).expect("no usage error");
+    let checked =
+        tapc::check_source(&file, tapc::Given::command_line(&[])).expect("no usage error");
     let model = checked
         .model
         .unwrap_or_else(|| panic!("{name} has errors: {:#?}", checked.diagnostics));

@@ -40,7 +40,8 @@ fn diagnose(path: &std::path::Path) -> (SourceFile, Vec<tapc::diag::Diagnostic>)
     let text = std::fs::read_to_string(path).unwrap();
     let file = SourceFile::new(name, text);
     // Checking lowers the program in memory too (E602, E603).
-    let checked = tapc::check_source(&file, &[]).expect("no usage error");
+    let checked =
+        tapc::check_source(&file, tapc::Given::command_line(&[])).expect("no usage error");
     (file, checked.diagnostics)
 }
 
@@ -180,8 +181,12 @@ fn a_leading_byte_order_mark_is_skipped() {
     let program = "platform Trading {\n  rto = 5m\n  rpo = 1m\n  trigger = 1m\n}\n";
     let plain = SourceFile::new("a.tap", program);
     let marked = SourceFile::new("a.tap", format!("\u{FEFF}{program}"));
-    let a = tapc::check_source(&plain, &[]).unwrap().diagnostics;
-    let b = tapc::check_source(&marked, &[]).unwrap().diagnostics;
+    let a = tapc::check_source(&plain, tapc::Given::command_line(&[]))
+        .unwrap()
+        .diagnostics;
+    let b = tapc::check_source(&marked, tapc::Given::command_line(&[]))
+        .unwrap()
+        .diagnostics;
     assert!(!a.is_empty());
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(&b) {
@@ -234,7 +239,7 @@ fn invisible_characters_are_escaped_in_every_message() {
         for &at in &places {
             let text = format!("{}{c}{}", &program[..at], &program[at..]);
             let file = SourceFile::new("x.tap", text);
-            let checked = tapc::check_source(&file, &[]).unwrap();
+            let checked = tapc::check_source(&file, tapc::Given::command_line(&[])).unwrap();
             // Nor does the source shown in a report: no escape sequence or bidi
             // control reaches the terminal.
             let report = [Report::single(&file, &checked.diagnostics)];
@@ -286,7 +291,7 @@ fn corpus_diagnostics() -> Vec<(String, tapc::diag::Diagnostic)> {
         for (i, block) in text.split("```tap\n").skip(1).enumerate() {
             let src = &block[..block.find("```").unwrap()];
             let file = SourceFile::new("example.tap", src);
-            let checked = tapc::check_source(&file, &[]).unwrap();
+            let checked = tapc::check_source(&file, tapc::Given::command_line(&[])).unwrap();
             let name = format!("{code}.md example {}", i + 1);
             out.extend(checked.diagnostics.into_iter().map(|d| (name.clone(), d)));
         }
@@ -423,7 +428,7 @@ fn suggested_values_fix_the_program() {
     };
     let errors = |src: String| {
         let file = SourceFile::new("fix.tap", src);
-        let checked = tapc::check_source(&file, &[]).unwrap();
+        let checked = tapc::check_source(&file, tapc::Given::command_line(&[])).unwrap();
         checked
             .diagnostics
             .into_iter()
@@ -463,4 +468,99 @@ fn suggested_values_fix_the_program() {
             );
         }
     }
+}
+
+/// Every text of `d`: message, labels and help.
+fn texts(d: &tapc::diag::Diagnostic) -> Vec<&str> {
+    let mut out = vec![d.message.as_str()];
+    out.extend(d.labels.iter().map(|l| l.text.as_str()));
+    out.extend(d.help.as_deref());
+    out
+}
+
+/// What a user types to give a param a value is the caller's word, not the
+/// checker's (tapc's command line says `--param`): checked with another, every
+/// message about a param's given value (E202, E201, E203, E601 through the
+/// `suffix` param, E222 and its fix) says that one, and none says `--param`.
+#[test]
+fn how_a_param_is_given_is_the_callers_word() {
+    let diagnostics = |text: String, values: &[(String, String)]| {
+        let file = SourceFile::new("p.tap", text);
+        let checked = tapc::check_source(
+            &file,
+            tapc::Given {
+                values,
+                how: "--define",
+            },
+        )
+        .expect("declared params");
+        for d in &checked.diagnostics {
+            for text in texts(d) {
+                assert!(!text.contains("--param"), "{}: {text}", d.code);
+            }
+        }
+        checked.diagnostics
+    };
+    let find = |ds: &[tapc::diag::Diagnostic], code: &str| {
+        ds.iter()
+            .find(|d| d.code == code)
+            .unwrap_or_else(|| panic!("no {code} in {ds:?}"))
+            .clone()
+    };
+    let minimal = || std::fs::read_to_string("tests/good/minimal.tap").unwrap();
+    let set = |name: &str, value: &str| [(name.to_string(), value.to_string())];
+
+    let e202 = find(
+        &diagnostics(format!("param suffix: string\n\n{}", minimal()), &[]),
+        "E202",
+    );
+    assert_eq!(e202.labels[0].text, "no default and not set with --define");
+    assert_eq!(
+        e202.help.as_deref(),
+        Some("give it a default (`param suffix: string = ...`) or pass `--define suffix=VALUE`")
+    );
+
+    let program = format!("param retention: duration = 7d\n\n{}", minimal());
+    let e201 = find(&diagnostics(program, &set("retention", "abc")), "E201");
+    assert!(e201.message.ends_with("`abc` (from --define)"), "{e201:?}");
+    assert_eq!(
+        e201.help.as_deref(),
+        Some("give a duration, e.g. `--define retention=7d`")
+    );
+
+    let trading = || std::fs::read_to_string("examples/trading.tap").unwrap();
+    let e203 = find(&diagnostics(trading(), &set("log_retention", "2d")), "E203");
+    assert!(
+        e203.message
+            .starts_with("`2d` (from --define log_retention=2d)"),
+        "{e203:?}"
+    );
+    let e601 = find(&diagnostics(trading(), &set("suffix", "Prod_Env")), "E601");
+    assert!(
+        e601.labels.iter().any(|l| l
+            .text
+            .contains("param `suffix` (set with --define suffix=Prod_Env)")),
+        "{e601:?}"
+    );
+
+    let program = format!(
+        "param pg: string = \"16.8\"\n\n{}\nservice ledger: aurora_postgres {{\n  version = pg\n}}\n\nreplicate ledger -> us-west-2\n",
+        minimal()
+    );
+    // Its default is a valid version: the value given is what breaks the rule.
+    assert!(diagnostics(program.clone(), &[])
+        .iter()
+        .all(|d| d.code != "E222"));
+    let e222 = find(&diagnostics(program, &set("pg", "postgres16")), "E222");
+    assert!(
+        e222.message.contains("(from --define pg=postgres16)"),
+        "{e222:?}"
+    );
+    assert!(
+        e222.help
+            .as_deref()
+            .unwrap()
+            .contains("`--define pg=16.15`"),
+        "{e222:?}"
+    );
 }

@@ -233,7 +233,8 @@ fn apply_fix(example: &str, fix: &str) -> String {
 
 fn codes_of(src: &str) -> Vec<&'static str> {
     let file = SourceFile::new("example.tap", src);
-    let checked = tapc::check_source(&file, &[]).expect("no --param, so no usage error");
+    let checked = tapc::check_source(&file, tapc::Given::command_line(&[]))
+        .expect("no --param, so no usage error");
     checked.diagnostics.iter().map(|d| d.code).collect()
 }
 
@@ -269,7 +270,7 @@ fn lowered(services: &str) -> Vec<&'static str> {
          region us-west-2 {{\n  role = secondary\n  cidr = 10.1.0.0/16\n}}\n{services}"
     );
     let file = SourceFile::new("big.tap", src);
-    let checked = tapc::check_source(&file, &[]).unwrap();
+    let checked = tapc::check_source(&file, tapc::Given::command_line(&[])).unwrap();
     let codes: Vec<_> = checked
         .diagnostics
         .iter()

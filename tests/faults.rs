@@ -51,7 +51,7 @@ fn ten_megabytes_of_input_are_checked() {
 fn many_errors_give_linear_output() {
     let n = 3_000;
     let file = tapc::diag::SourceFile::new("misspelt.tap", tapc::gen::misspelt(n));
-    let checked = tapc::check_source(&file, &[]).unwrap();
+    let checked = tapc::check_source(&file, tapc::Given::command_line(&[])).unwrap();
     let count = |code: &str| {
         checked
             .diagnostics
@@ -429,7 +429,7 @@ fn syntax_errors_past_the_cap_are_counted_in_one_e010() {
     let n = 1_500;
     let broken = "service api fargate {\n  image = \"x\"\n}\n";
     let file = tapc::diag::SourceFile::new("many.tap", broken.repeat(n));
-    let checked = tapc::check_source(&file, &[]).unwrap();
+    let checked = tapc::check_source(&file, tapc::Given::command_line(&[])).unwrap();
     let cap = tapc::syntax::MAX_SYNTAX_ERRORS;
     let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes.len(), cap + 1);

@@ -47,7 +47,8 @@ type Meaning = (Vec<String>, Option<Vec<(String, String)>>);
 
 fn meaning(src: &str) -> Meaning {
     let file = SourceFile::new("p.tap", src);
-    let checked = tapc::check_source(&file, &[]).expect("no usage error");
+    let checked =
+        tapc::check_source(&file, tapc::Given::command_line(&[])).expect("no usage error");
     let mut diagnostics: Vec<String> = checked
         .diagnostics
         .iter()

@@ -9,7 +9,8 @@ use tapc::diag::{render_human, render_json, render_sarif, Report, SourceFile};
 fn check_pipeline(text: &str) {
     let file = SourceFile::new("fuzz.tap", text);
     let (_, syntax) = tapc::syntax::parse(&file.text);
-    let checked = tapc::check_source(&file, &[]).expect("no --param given");
+    let checked =
+        tapc::check_source(&file, tapc::Given::command_line(&[])).expect("no --param given");
     for d in syntax.iter().chain(&checked.diagnostics) {
         for label in &d.labels {
             let span = label.span;
@@ -58,7 +59,11 @@ fn cidr_with_host_bits_is_an_error_not_a_panic() {
     .unwrap()
     .replace("10.1.0.0/16", "255.255.255.255/16");
     check_pipeline(&text);
-    let checked = tapc::check_source(&SourceFile::new("t.tap", text), &[]).unwrap();
+    let checked = tapc::check_source(
+        &SourceFile::new("t.tap", text),
+        tapc::Given::command_line(&[]),
+    )
+    .unwrap();
     assert!(checked.model.is_none());
     assert!(checked.diagnostics.iter().any(|d| d.code == "E005"));
 }

@@ -33,7 +33,7 @@ service web: fargate {{
 fn w316(primary: &str, secondary: &str, registry: &str, image: &str) -> Option<(String, String)> {
     let text = program(primary, secondary, registry, image);
     let file = SourceFile::new("p.tap", text.as_str());
-    let checked = tapc::check_source(&file, &[]).expect("check runs");
+    let checked = tapc::check_source(&file, tapc::Given::command_line(&[])).expect("check runs");
     let d = checked.diagnostics.iter().find(|d| d.code == "W316")?;
     let label = &d.labels[0];
     let at = text[label.span.start..label.span.end].to_string();

@@ -12,7 +12,7 @@ use tapc::diag::{render_human, render_json, render_sarif};
 /// repository's root (the current directory of tests) as a user would name it.
 fn check(case: &str, root: &str) -> tapc::Program {
     let path = Path::new("tests/imports").join(case).join(root);
-    tapc::check_path(&path, &[]).expect("the root file is readable")
+    tapc::check_path(&path, tapc::Given::command_line(&[])).expect("the root file is readable")
 }
 
 fn snapshot(case: &str, root: &str) {
@@ -105,7 +105,11 @@ fn a_split_program_builds_what_the_single_file_builds() {
             "tests/imports/split/dr.tap"
         ]
     );
-    let one = tapc::check_path(Path::new("examples/trading.tap"), &[]).expect("readable");
+    let one = tapc::check_path(
+        Path::new("examples/trading.tap"),
+        tapc::Given::command_line(&[]),
+    )
+    .expect("readable");
     let lower = |p: &tapc::Program| {
         let model = p.checked.model.as_ref().expect("checks");
         tapc::lower::lower(model).expect("lowers").files
@@ -125,7 +129,8 @@ fn an_imported_file_that_is_not_text_is_reported_in_it() {
     let dir = tempfile::TempDir::new().unwrap();
     std::fs::write(dir.path().join("main.tap"), "import \"bin.tap\"\n").unwrap();
     std::fs::write(dir.path().join("bin.tap"), b"service a: s3 {\xff\xfe}\n").unwrap();
-    let program = tapc::check_path(&dir.path().join("main.tap"), &[]).unwrap();
+    let program =
+        tapc::check_path(&dir.path().join("main.tap"), tapc::Given::command_line(&[])).unwrap();
     let d = &program.checked.diagnostics;
     let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["E008"]);
@@ -181,7 +186,7 @@ fn a_parent_after_a_symbolic_link_stays_in_the_name() {
     std::fs::write(root.join("real/x.tap"), "param a: string = \"x\"\n").unwrap();
     std::fs::write(root.join("x.tap"), "param b: string = \"y\"\n").unwrap();
     std::fs::write(root.join("main.tap"), "import \"link/../x.tap\"\n").unwrap();
-    let program = tapc::check_path(&root.join("main.tap"), &[]).unwrap();
+    let program = tapc::check_path(&root.join("main.tap"), tapc::Given::command_line(&[])).unwrap();
     let name = &program.files[1].name;
     assert!(name.ends_with("link/../x.tap"), "{name}");
     assert!(

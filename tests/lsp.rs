@@ -259,6 +259,12 @@ fn hover_documents_attributes_kinds_values_services_and_the_budget() {
         "{value}"
     );
     assert!(value.contains("`pilot_light`"), "{value}");
+    // A param says how tapc's command line gives it a value.
+    let param = hover(&mut c, "suffix: string", 0);
+    assert!(
+        param.starts_with("**param `suffix`**, set with `--param suffix=VALUE`"),
+        "{param}"
+    );
     let service = hover(&mut c, "ledger: aurora", 0);
     assert!(service.contains("instances = 2\n"), "{service}");
     assert!(service.contains("# default"), "{service}");

@@ -49,7 +49,7 @@ fn parse_and_check(src: &str) -> Result<(), TestCaseError> {
 
 fn check_with(src: &str, params: &[(String, String)]) -> Result<(), TestCaseError> {
     let file = SourceFile::new("fuzz.tap", src);
-    let checked = tapc::check_source(&file, params)
+    let checked = tapc::check_source(&file, tapc::Given::command_line(params))
         .map_err(|e| TestCaseError::fail(format!("usage error: {e:?}")))?;
     check_diagnostics(src, &checked.diagnostics)?;
     let report = [Report::single(&file, &checked.diagnostics)];
@@ -207,7 +207,7 @@ proptest! {
              endpoint api {{\n  domain = \"api.example.com\"\n  target = api\n}}\n"
         );
         let file = SourceFile::new("extreme.tap", src.as_str());
-        let checked = tapc::check_source(&file, &[]).expect("no usage error");
+        let checked = tapc::check_source(&file, tapc::Given::command_line(&[])).expect("no usage error");
         check_diagnostics(&src, &checked.diagnostics)?;
         prop_assert!(
             checked.diagnostics.iter().any(|d| d.code == "E402"),

@@ -136,8 +136,9 @@ fn outputs_agree(bytes: &[u8], imported: bool) -> Result<(), TestCaseError> {
     } else {
         path.clone()
     };
-    let tapc::Program { files, checked, .. } = tapc::check_path(&root, &[])
-        .map_err(|e| TestCaseError::fail(format!("an I/O or usage error: {e:?}")))?;
+    let tapc::Program { files, checked, .. } =
+        tapc::check_path(&root, tapc::Given::command_line(&[]))
+            .map_err(|e| TestCaseError::fail(format!("an I/O or usage error: {e:?}")))?;
     let file = files.last().unwrap();
     prop_assert!(file.name.ends_with("damaged.tap"));
     prop_assert_eq!(file.text.len(), bytes.len(), "offsets must be the file's");

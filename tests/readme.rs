@@ -6,7 +6,7 @@ fn readme_tour_checks_without_errors() {
     let start = readme.find("```tap\n").expect("README has a tap block") + 7;
     let end = start + readme[start..].find("```").unwrap();
     let file = tapc::diag::SourceFile::new("README.md", &readme[start..end]);
-    let checked = tapc::check_source(&file, &[]).unwrap();
+    let checked = tapc::check_source(&file, tapc::Given::command_line(&[])).unwrap();
     let errors: Vec<_> = checked
         .diagnostics
         .iter()

@@ -9,7 +9,7 @@ use tapc::diag::{render_human, render_json, render_sarif, Report, SourceFile};
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data).into_owned();
     let file = SourceFile::new("fuzz.tap", text);
-    let Ok(checked) = tapc::check_source(&file, &[]) else {
+    let Ok(checked) = tapc::check_source(&file, tapc::Given::command_line(&[])) else {
         return;
     };
     for d in &checked.diagnostics {

@@ -10,7 +10,7 @@ use super::Partial;
 /// Tags a resource may carry, of which tapc sets `tap:platform` and `tap:region`.
 const MAX_TAGS: usize = 50 - 2;
 
-pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
+pub(super) fn check(p: &Partial, given: super::Given, diags: &mut Vec<Diagnostic>) {
     let Some(platform) = p.platform else { return };
     tags(platform, diags);
     let suffix = platform.suffix.as_ref();
@@ -36,10 +36,11 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
                 "the platform name".into(),
             )];
             if let Some((s, usage)) = suffix {
-                let how = if usage.from_cli {
+                let how = if usage.given {
                     format!(
-                        "param `{}` (set with --param {}={s})",
-                        usage.name, usage.name
+                        "param `{}` (set with {})",
+                        usage.name,
+                        given.set(&usage.name, s)
                     )
                 } else {
                     format!("param `{}`", usage.name)

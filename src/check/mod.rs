@@ -31,8 +31,8 @@ pub struct Checked {
 /// Types a `param` can have.
 const PARAM_TYPES: [&str; 6] = ["string", "int", "bool", "duration", "size", "cidr"];
 
-/// A value given for a param the program does not declare (on the command
-/// line, a usage error).
+/// A value given for a param the program does not declare (a usage error of
+/// the front end that took it).
 #[derive(Debug)]
 pub struct UnknownParam {
     pub name: String,
@@ -42,11 +42,30 @@ pub struct UnknownParam {
     pub declared: Vec<String>,
 }
 
+/// Values given for a program's params for this run, from outside the
+/// program, and how its user gives one. The checker knows no command line:
+/// its messages quote what to type in the words of the front end that took
+/// the values (tapc's command line: `crate::PARAM_OPTION`).
+#[derive(Clone, Copy, Debug)]
+pub struct Given<'a> {
+    /// `(name, value)` pairs, in the order given.
+    pub values: &'a [(String, String)],
+    /// What gives a value, written before `NAME=VALUE`.
+    pub how: &'a str,
+}
+
+impl Given<'_> {
+    /// What the user writes to give param `name` the value `value`.
+    pub fn set(&self, name: &str, value: &str) -> String {
+        format!("{} {name}={value}", self.how)
+    }
+}
+
 /// Checks a parsed program with values given for its params.
-pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, UnknownParam> {
+pub fn check(file: &File, given: Given) -> Result<Checked, UnknownParam> {
     let schema = schema();
     let mut diags = Vec::new();
-    let mut params = params(file, cli_params, &mut diags)?;
+    let mut params = params(file, given, &mut diags)?;
     // Items that did not parse, or files that could not be imported: the
     // program is incomplete (see `whole_program`).
     let broken: Vec<(Option<&str>, Option<&Ident>)> = file
@@ -65,7 +84,7 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, Un
                 usage: ParamUse {
                     name: name.name.to_string(),
                     decl: name.span,
-                    from_cli: false,
+                    given: false,
                 },
             });
         }
@@ -97,6 +116,7 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, Un
     }
     let resolver = Resolver {
         params: &params,
+        given,
         services: &service_names,
         budget: Default::default(),
     };
@@ -283,7 +303,7 @@ pub fn check(file: &File, cli_params: &[(String, String)]) -> Result<Checked, Un
     topology::check(&ctx, &bad_target, &mut diags);
     cycles::check(&ctx, &mut diags);
     let budget = budget::compute(&ctx, &mut diags);
-    limits::check(&ctx, &mut diags);
+    limits::check(&ctx, given, &mut diags);
     // Each kind's own rules (its file under src/lower/).
     for svc in ctx.services.iter().flatten() {
         svc.kind.imp.check(&ctx, svc, &mut diags);
@@ -358,7 +378,7 @@ pub(crate) fn unknown_region(code: &str, span: Span, schema: &Schema) -> Diagnos
 
 fn params(
     file: &File,
-    cli: &[(String, String)],
+    given: Given,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<HashMap<String, Param>, UnknownParam> {
     let mut out: HashMap<String, Param> = HashMap::new();
@@ -390,12 +410,12 @@ fn params(
                 usage: ParamUse {
                     name: name.name.to_string(),
                     decl: name.span,
-                    from_cli: false,
+                    given: false,
                 },
             },
         );
     }
-    for (name, text) in cli {
+    for (name, text) in given.values {
         let Some(p) = out.get_mut(name) else {
             let mut declared: Vec<String> = types.keys().cloned().collect();
             declared.sort();
@@ -416,7 +436,7 @@ fn params(
         match val {
             Some(v) => {
                 p.val = Some(v);
-                p.usage.from_cli = true;
+                p.usage.given = true;
             }
             None => diags.push(
                 Diagnostic::error(
@@ -424,13 +444,13 @@ fn params(
                     resolve::expects(
                         &format!("param `{name}`"),
                         &format!("a {ty}"),
-                        &format!("{} (from --param)", crate::diag::quote(text)),
+                        &format!("{} (from {})", crate::diag::quote(text), given.how),
                     ),
                 )
                 .label(ty_span, format!("param `{name}` is a {ty}"))
                 .help(format!(
-                    "give a {ty} on the command line, e.g. {}",
-                    param_example(ty)
+                    "give a {ty}, e.g. `{}`",
+                    given.set(name, param_example(ty))
                 )),
             ),
         }
@@ -459,8 +479,15 @@ fn params(
         {
             diags.push(
                 Diagnostic::error("E202", format!("param `{name}` has no value"))
-                    .label(p.usage.decl, "no default and not set with --param")
-                    .help(format!("give it a default (`param {name}: {} = ...`) or pass `--param {name}=VALUE`", types[name].0)),
+                    .label(
+                        p.usage.decl,
+                        format!("no default and not set with {}", given.how),
+                    )
+                    .help(format!(
+                        "give it a default (`param {name}: {} = ...`) or pass `{}`",
+                        types[name].0,
+                        given.set(name, "VALUE")
+                    )),
             );
         }
     }
@@ -487,7 +514,7 @@ fn param_value(v: &Value, name: &str, ty: &str, diags: &mut Vec<Diagnostic>) -> 
             let help = match unquoted {
                 Some(text) => format!("remove the quotes: `{text}`"),
                 None => format!(
-                    "the default of a {ty} param is a {ty}, e.g. {}",
+                    "the default of a {ty} param is a {ty}, e.g. `{}`",
                     param_example(ty)
                 ),
             };
@@ -520,13 +547,14 @@ fn matches_type(v: &Val, ty: &str) -> bool {
     )
 }
 
+/// A value of a param type, as `.tap` writes it.
 fn param_example(ty: &str) -> &'static str {
     match ty {
-        "string" => "`\"prod\"`",
-        "int" => "`3`",
-        "bool" => "`true`",
-        "duration" => "`7d`",
-        "size" => "`2GiB`",
-        _ => "`10.0.0.0/16`",
+        "string" => "\"prod\"",
+        "int" => "3",
+        "bool" => "true",
+        "duration" => "7d",
+        "size" => "2GiB",
+        _ => "10.0.0.0/16",
     }
 }

@@ -10,7 +10,7 @@ use crate::stdlib::{Field, Fields, Lit, Type};
 use crate::suggest::{closest, Budget};
 use crate::syntax::ast::{Body, StrPart, Value, ValueKind};
 
-/// A declared param and its value (the default or `--param`).
+/// A declared param and its value (the default, or the value given for this run).
 pub struct Param {
     pub val: Option<Val>,
     pub usage: ParamUse,
@@ -18,6 +18,8 @@ pub struct Param {
 
 pub struct Resolver<'p> {
     pub params: &'p HashMap<String, Param>,
+    /// How a param's value is given, for messages about one that was.
+    pub given: super::Given<'p>,
     /// Service names, to resolve `service` and `services` fields.
     pub services: &'p HashMap<String, usize>,
     /// For suggestions among params and services.
@@ -225,7 +227,9 @@ impl Resolver<'_> {
         // How messages show the value; written only for a message, since
         // nearly every value passes.
         let found = || match &param {
-            Some(p) if p.from_cli => format!("`{val}` (from --param {}={})", p.name, plain(&val)),
+            Some(p) if p.given => {
+                format!("`{val}` (from {})", self.given.set(&p.name, &plain(&val)))
+            }
             Some(p) => format!("`{val}` (the value of param `{}`)", p.name),
             None => format!("`{val}`"),
         };
@@ -337,10 +341,10 @@ impl Resolver<'_> {
                         None => format!("`{}`", Val::Str(text.into())),
                     };
                     match &param {
-                        Some(p) if p.from_cli => {
+                        Some(p) if p.given => {
                             let set = self.params.get(&p.name).and_then(|x| x.val.as_ref());
                             let set = set.map(plain).unwrap_or_default();
-                            format!("{shown} (from --param {}={set})", p.name)
+                            format!("{shown} (from {})", self.given.set(&p.name, &set))
                         }
                         Some(p) => format!("{shown} (with param `{}`)", p.name),
                         None => shown,
@@ -360,7 +364,10 @@ impl Resolver<'_> {
                         }
                         _ => None,
                     },
-                    from_cli: param.as_ref().is_some_and(|p| p.from_cli),
+                    given: param
+                        .as_ref()
+                        .is_some_and(|p| p.given)
+                        .then_some(self.given),
                 };
                 super::rules::check(field.rules, &place, text, &found, at, param.as_ref(), diags);
             }

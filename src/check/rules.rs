@@ -29,19 +29,20 @@ pub(super) struct Place<'a> {
     pub key: Option<&'a str>,
     pub list: bool,
     /// The param whose value the attribute is, as a whole (`image = img`):
-    /// the fix goes to its declaration, or to `--param` when it was set there.
+    /// the fix goes to its declaration, or to how its value was given for this
+    /// run when it was (`Some`).
     pub param: Option<&'a str>,
-    pub from_cli: bool,
+    pub given: Option<super::Given<'a>>,
 }
 
 impl Place<'_> {
     /// `field = "value"` (or `field = { key = "value" }`, `field = ["value"]`) as `.tap`.
     fn assign(&self, value: &str) -> String {
         let v = Val::Str(value.to_string());
-        match self.param {
-            Some(p) if self.from_cli => return format!("`--param {p}={value}`"),
-            Some(p) => return format!("`param {p}: string = {v}`"),
-            None => {}
+        match (self.param, self.given) {
+            (Some(p), Some(given)) => return format!("`{}`", given.set(p, value)),
+            (Some(p), None) => return format!("`param {p}: string = {v}`"),
+            (None, _) => {}
         }
         match (self.key, self.list) {
             (Some(k), _) if is_ident(k) => format!("`{} = {{ {k} = {v} }}`", self.field),

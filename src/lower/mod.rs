@@ -1043,7 +1043,7 @@ mod tests {
         let mut phases = 0;
         for text in programs {
             let (file, _) = crate::syntax::parse(&text);
-            let model = crate::check::check(&file, &[])
+            let model = crate::check::check(&file, crate::Given::command_line(&[]))
                 .expect("no usage error")
                 .model
                 .expect("the program checks");

@@ -173,7 +173,7 @@ pub fn build_text(name: &str, text: &str) -> Built {
 /// Checks and lowers `file` in process; the templates parsed and keyed by the
 /// manifest's stacks (name, region, role, wave), in deployment order.
 pub fn build_file(name: &str, file: &SourceFile) -> Built {
-    let checked = tapc::check_source(file, &[]).expect("check runs");
+    let checked = tapc::check_source(file, tapc::Given::command_line(&[])).expect("check runs");
     let errors: Vec<_> = checked
         .diagnostics
         .iter()

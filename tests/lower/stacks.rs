@@ -191,7 +191,7 @@ fn stack_sizes_match_what_the_lowering_emits() {
     programs.push(("gen-300".into(), tapc::gen::platform(300)));
     for (name, text) in programs {
         let file = tapc::diag::SourceFile::new(format!("{name}.tap"), text);
-        let model = tapc::check_source(&file, &[])
+        let model = tapc::check_source(&file, tapc::Given::command_line(&[]))
             .unwrap()
             .model
             .expect("valid program");
