@@ -443,13 +443,14 @@ fn params(
                     "E201",
                     resolve::expects(
                         &format!("param `{name}`"),
-                        &format!("a {ty}"),
+                        &a_type(ty),
                         &format!("{} (from {})", crate::diag::quote(text), given.how),
                     ),
                 )
-                .label(ty_span, format!("param `{name}` is a {ty}"))
+                .label(ty_span, format!("param `{name}` is {}", a_type(ty)))
                 .help(format!(
-                    "give a {ty}, e.g. `{}`",
+                    "give {}, e.g. `{}`",
+                    a_type(ty),
                     given.set(name, param_example(ty))
                 )),
             ),
@@ -494,6 +495,16 @@ fn params(
     Ok(out)
 }
 
+/// A param type with its article: "a string", "an int".
+fn a_type(ty: &str) -> String {
+    let article = if ty.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {ty}")
+}
+
 fn param_value(v: &Value, name: &str, ty: &str, diags: &mut Vec<Diagnostic>) -> Option<Val> {
     let val = Val::from_literal(v);
     match val {
@@ -514,20 +525,18 @@ fn param_value(v: &Value, name: &str, ty: &str, diags: &mut Vec<Diagnostic>) -> 
             let help = match unquoted {
                 Some(text) => format!("remove the quotes: `{text}`"),
                 None => format!(
-                    "the default of a {ty} param is a {ty}, e.g. `{}`",
+                    "the default of {} param is {}, e.g. `{}`",
+                    a_type(ty),
+                    a_type(ty),
                     param_example(ty)
                 ),
             };
             diags.push(
                 Diagnostic::error(
                     "E201",
-                    resolve::expects(
-                        &format!("param `{name}`"),
-                        &format!("a {ty}"),
-                        v.kind.describe(),
-                    ),
+                    resolve::expects(&format!("param `{name}`"), &a_type(ty), v.kind.describe()),
                 )
-                .label(v.span, format!("expected a {ty}"))
+                .label(v.span, format!("expected {}", a_type(ty)))
                 .help(help),
             );
             None
