@@ -119,14 +119,15 @@ pub fn parse_in(file: FileId, src: &str) -> (File<'_>, Vec<Diagnostic>) {
     (File { items }, p.diags)
 }
 
-/// Parses a lone literal (a `--param` value); `None` if it is not exactly one valid value.
+/// Parses a lone literal (a value given for a param from outside the program);
+/// `None` if it is not exactly one valid value.
 pub fn parse_literal(text: &str) -> Option<Value<'_>> {
     // (Nesting past the limit is no value a param takes, and is not parsed.)
     if check_depth(FileId::ROOT, text).is_some() {
         return None;
     }
-    // The value's spans point into the command line, not a file; the checker
-    // labels the param's declaration instead.
+    // The value's spans point into no file; the checker labels the param's
+    // declaration instead.
     let mut p = Parser::new(FileId::ROOT, text);
     p.skip();
     let value = p.value()?;
