@@ -402,10 +402,12 @@ fn build(
         eprintln!("tapc: {} has errors; nothing was written", path.display());
         return Ok(ExitCode::from(1));
     };
-    // Templates go to disk as they are made: the output of a large platform
-    // is never all in memory.
+    // Templates go to disk as they are made, their resources before their
+    // outputs: the output of a large platform is never all in memory.
     let dir = tapc::OutputDir::create(out, path)?;
-    let lowered = tapc::lower::lower_with(&model, |_, name, text| dir.write(&name, &text));
+    let lowered = tapc::lower::lower_with(&model, |_, name, text, last| {
+        dir.write_part(&name, &text, last)
+    });
     let lowered = match lowered {
         Ok(lowered) => lowered,
         Err(mut diagnostics) => {

@@ -59,6 +59,10 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// The size a temporary directory's marker gives a file written in parts
+/// until its last part is written: any shorter file is one cut short.
+const UNFINISHED: u64 = u64::MAX;
+
 fn marker_line(name: &str, (size, hash): (u64, u64)) -> String {
     format!("{size} {hash:016x} {name}\n")
 }
@@ -84,8 +88,10 @@ fn parse_marker(text: &str) -> Option<(Listing, Hash)> {
             return None;
         }
         let hash = u64::from_str_radix(hash, 16).ok()?;
-        if listing.insert(name.to_string(), (size, hash)).is_some() {
-            return None;
+        // A file written in parts is listed again when finished.
+        match listing.insert(name.to_string(), (size, hash)) {
+            Some((UNFINISHED, _)) | None => {}
+            Some(_) => return None,
         }
     }
     Some((listing, hash_of))
@@ -309,6 +315,8 @@ struct Shared {
 #[derive(Default)]
 struct Files {
     listing: Listing,
+    /// Files written in parts, not finished yet: the bytes written so far.
+    open: BTreeMap<String, u64>,
     /// The temporary directory's marker, open for appending.
     journal: Option<fs::File>,
     error: Option<String>,
@@ -371,33 +379,69 @@ impl OutputDir {
     /// Writes one file, durably, into the temporary directory (nothing more
     /// once a write has failed).
     pub fn write(&self, name: &str, text: &str) {
+        self.write_part(name, text, true);
+    }
+
+    /// Writes a part of a file into the temporary directory: the parts of a
+    /// file come in order, and its `last` part finishes it, durably (nothing
+    /// more once a write has failed). A template goes out in two parts, so
+    /// that its text does not wait in memory for its outputs.
+    pub fn write_part(&self, name: &str, text: &str, last: bool) {
         let s = &self.shared;
         let writing = s.writing.read().unwrap_or_else(|e| e.into_inner());
         if !*writing {
             return;
         }
-        let entry = (text.len() as u64, hash64(text.as_bytes()));
-        {
+        let before = {
             let mut files = lock(&s.files);
             if files.error.is_some() {
                 return;
             }
+            let before = files.open.get(name).copied();
             // Listed before the file exists: an interrupted build's temporary
-            // directory holds nothing its marker does not list.
-            let journaled = match files.journal.as_mut() {
-                Some(j) => j.write_all(marker_line(name, entry).as_bytes()),
-                None => Ok(()),
+            // directory holds nothing its marker does not list. A file in
+            // parts is listed as unfinished, then again when finished.
+            let entry = match (before, last) {
+                (None, true) => Some((text.len() as u64, hash64(text.as_bytes()))),
+                (None, false) => Some((UNFINISHED, 0)),
+                (Some(_), _) => None,
             };
-            if let Err(e) = journaled {
-                files.error = Some(s.write_error(&e));
-                return;
+            if let Some(entry) = entry {
+                if let Err(e) = files.list(name, entry) {
+                    files.error = Some(s.write_error(&e));
+                    return;
+                }
             }
-            files.listing.insert(name.to_string(), entry);
-        }
+            if last {
+                files.open.remove(name);
+            } else {
+                files
+                    .open
+                    .insert(name.to_string(), before.unwrap_or(0) + text.len() as u64);
+            }
+            before
+        };
         let write = || -> std::io::Result<()> {
-            let mut f = fs::File::create(s.tmp.join(name))?;
+            let path = s.tmp.join(name);
+            let mut f = match before {
+                None => fs::File::create(&path)?,
+                Some(_) => fs::OpenOptions::new().append(true).open(&path)?,
+            };
             f.write_all(text.as_bytes())?;
-            f.sync_all()
+            if !last {
+                return Ok(());
+            }
+            f.sync_all()?;
+            if let Some(before) = before {
+                // Read back to hash: its size is the hash's seed (a template
+                // is at most 1 MB, CloudFormation's quota).
+                let bytes = fs::read(&path)?;
+                if bytes.len() as u64 != before + text.len() as u64 {
+                    return Err(std::io::Error::other("a file changed while tapc wrote it"));
+                }
+                lock(&s.files).list(name, (bytes.len() as u64, hash64(&bytes)))?;
+            }
+            Ok(())
         };
         if let Err(e) = write() {
             lock(&s.files).error.get_or_insert(s.write_error(&e));
@@ -412,6 +456,12 @@ impl OutputDir {
         let mut files = lock(&s.files);
         if let Some(e) = files.error.take() {
             return Err(e);
+        }
+        if let Some(name) = files.open.keys().next() {
+            return Err(format!(
+                "cannot write to `{}`: `{name}` was not finished",
+                s.shown
+            ));
         }
         // The final marker, sorted: the same files give the same bytes.
         files.journal = None;
@@ -440,6 +490,17 @@ impl OutputDir {
             // gone) if it cannot be removed now.
             let _ = remove_owned(&s.old, &listing);
         }
+        Ok(())
+    }
+}
+
+impl Files {
+    /// Lists a file in the temporary directory's marker, and in the listing.
+    fn list(&mut self, name: &str, entry: (u64, u64)) -> std::io::Result<()> {
+        if let Some(j) = self.journal.as_mut() {
+            j.write_all(marker_line(name, entry).as_bytes())?;
+        }
+        self.listing.insert(name.to_string(), entry);
         Ok(())
     }
 }
@@ -613,6 +674,59 @@ mod tests {
         }
         assert_ne!(hash64(b"a"), hash64(b"a\0"));
         assert_ne!(hash64(b""), hash64(b"\0"));
+    }
+
+    /// A scratch directory of this test's own, removed before and after.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tapc-output-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("a scratch directory");
+        dir
+    }
+
+    /// A file written in parts ends as the same bytes and the same marker
+    /// entry as one written whole; until its last part, the temporary
+    /// directory's marker lists it as unfinished, so that an interrupted
+    /// build's directory is still recognised (and removed) as tapc's.
+    #[test]
+    fn a_file_in_parts_is_listed_as_one_written_whole() {
+        let root = scratch("parts");
+        let source = root.join("p.tap");
+        fs::write(&source, "").expect("a program");
+        let out = OutputDir::create(&root.join("out"), &source).expect("created");
+        out.write("whole.json", "{\"a\": 1}\n");
+        out.write_part("parts.json", "{\"a\": ", false);
+        let tmp = out.shared.tmp.clone();
+        let journal = fs::read_to_string(tmp.join(MARKER)).expect("the journal");
+        let (listing, _) = parse_marker(&journal).expect("the journal parses");
+        assert_eq!(listing["parts.json"].0, UNFINISHED);
+        owned(&tmp, Check::Interrupted).expect("an unfinished file is one cut short");
+        out.write_part("parts.json", "1}\n", true);
+        let journal = fs::read_to_string(tmp.join(MARKER)).expect("the journal");
+        let (listing, _) = parse_marker(&journal).expect("listed again when finished");
+        assert_eq!(listing["parts.json"], listing["whole.json"]);
+        out.commit().expect("committed");
+        let dir = root.join("out");
+        assert_eq!(fs::read(dir.join("parts.json")).unwrap(), b"{\"a\": 1}\n");
+        owned(&dir, Check::Exact).expect("the output is tapc's, exactly");
+        // Only an unfinished entry may be listed again.
+        let twice = format!("{MARKER_HEAD}3 {:016x} a.json\n3 {:016x} a.json\n", 0, 0);
+        assert!(parse_marker(&twice).is_none());
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    /// An output whose file was never finished is not committed.
+    #[test]
+    fn an_unfinished_file_is_not_committed() {
+        let root = scratch("unfinished");
+        let source = root.join("p.tap");
+        fs::write(&source, "").expect("a program");
+        let out = OutputDir::create(&root.join("out"), &source).expect("created");
+        out.write_part("t.json", "{", false);
+        let err = out.commit().expect_err("not finished");
+        assert!(err.contains("`t.json` was not finished"), "{err}");
+        assert!(!root.join("out").exists());
+        let _ = fs::remove_dir_all(&root);
     }
 
     #[test]

@@ -66,11 +66,11 @@ pub struct Lowered {
 struct Template {
     resources: Obj,
     outputs: Obj,
-    /// The resources as text, once their stack is lowered (later stacks add
-    /// exports, never resources): the tree of every template still awaiting
-    /// an export took most of the memory of a large build. Resource count,
-    /// text (empty when only measuring) and its length.
-    written: Option<(usize, String, usize)>,
+    /// The resource count and the length of the resources' text, once the
+    /// stack is lowered (later stacks add exports, never resources). The
+    /// text goes out at once, as the template's first part: a template's
+    /// text waiting for its exports took most of the memory of a large build.
+    written: Option<(usize, usize)>,
 }
 
 /// The lowering of one region (stacks of different regions share no values
@@ -100,17 +100,15 @@ pub(crate) struct Ctx<'m> {
 
 /// Lowers to all files in memory, in deployment order.
 pub fn lower(model: &Model) -> Result<Output, Vec<Diagnostic>> {
-    let files = Mutex::new(Vec::new());
-    let Lowered { plan, manifest, .. } = lower_with(model, |index, name, text| {
-        lock(&files).push((index, name, text));
+    let files = Mutex::new(std::collections::BTreeMap::new());
+    let Lowered { plan, manifest, .. } = lower_with(model, |index, name, text, _| {
+        let mut files = lock(&files);
+        let (_, whole): &mut (String, String) = files.entry(index).or_insert((name, String::new()));
+        whole.push_str(&text);
     })?;
-    let mut files = files.into_inner().unwrap_or_else(|e| e.into_inner());
-    files.sort_by_key(|(index, _, _)| *index);
+    let files = files.into_inner().unwrap_or_else(|e| e.into_inner());
     Ok(Output {
-        files: files
-            .into_iter()
-            .map(|(_, name, text)| (name, text))
-            .collect(),
+        files: files.into_values().collect(),
         plan,
         manifest,
     })
@@ -124,32 +122,32 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// A template as lowered: resource count, output keys, bytes of text.
 type Made = (usize, Vec<String>, usize);
 
-/// Lowers, handing each file to `emit` as soon as it is final: its index in
-/// deployment order (`manifest.json`, then `RUNBOOK.md` last), name and text. Regions are lowered
-/// on threads of their own, which call `emit` concurrently, so templates come
-/// in no set order, each once the last stack importing from it is lowered;
+/// Lowers, handing each file to `emit` in parts, as soon as each is final: its
+/// index in deployment order (`manifest.json`, then `RUNBOOK.md` last), name,
+/// the part's text, and whether it is the file's last. A template's first
+/// part, up to its resources, comes when its stack is lowered; its outputs
+/// come once the last stack importing from it is lowered. Regions are lowered
+/// on threads of their own, which call `emit` concurrently, so files come in
+/// no set order, and the parts of each in order;
 /// only a few are in memory at a time.
 /// On `Err` (a template beyond an AWS quota) files were emitted but there is
 /// no manifest: the caller discards them.
-pub fn lower_with(
-    model: &Model,
-    emit: impl Fn(usize, String, String) + Sync,
-) -> Result<Lowered, Vec<Diagnostic>> {
+pub fn lower_with(model: &Model, emit: impl Emit) -> Result<Lowered, Vec<Diagnostic>> {
     lower_all(model, false, emit)
 }
+
+/// Where `lower_with` hands a file's parts: index, name, text, last part.
+pub trait Emit: Fn(usize, String, String, bool) + Sync {}
+impl<F: Fn(usize, String, String, bool) + Sync> Emit for F {}
 
 /// What only the lowering finds (a template or an IAM policy over AWS's
 /// quotas), for `tapc check`: the templates are measured as `lower` would
 /// write them, without writing their text.
 pub fn measure(model: &Model) -> Result<(), Vec<Diagnostic>> {
-    lower_all(model, true, |_, _, _| {}).map(|_| ())
+    lower_all(model, true, |_, _, _, _| {}).map(|_| ())
 }
 
-fn lower_all(
-    model: &Model,
-    measure: bool,
-    emit: impl Fn(usize, String, String) + Sync,
-) -> Result<Lowered, Vec<Diagnostic>> {
+fn lower_all(model: &Model, measure: bool, emit: impl Emit) -> Result<Lowered, Vec<Diagnostic>> {
     let (prefix, ids) = (platform_prefix(model), logical_stems(model));
     let runbooks = runbooks(model, &prefix, &ids);
     let plan = plan_with(model, &prefix, &runbooks);
@@ -281,11 +279,12 @@ fn lower_all(
     let manifest = manifest(model, stacks_json, &runbooks);
     let mut text = serde_json::to_string_pretty(&manifest).expect("a JSON value serializes");
     text.push('\n');
-    emit(plan.stacks.len(), "manifest.json".into(), text);
+    emit(plan.stacks.len(), "manifest.json".into(), text, true);
     emit(
         plan.stacks.len() + 1,
         "RUNBOOK.md".into(),
         guide::write(model, &prefix, &ids, &runbooks),
+        true,
     );
     Ok(Lowered {
         plan,
@@ -686,7 +685,7 @@ impl<'m> Ctx<'m> {
 
     /// Lowers this region's stacks in deployment order, emitting each template
     /// once the last stack importing from it is lowered.
-    fn lower_region(&mut self, last_use: &[usize], emit: &(impl Fn(usize, String, String) + Sync)) {
+    fn lower_region(&mut self, last_use: &[usize], emit: &impl Emit) {
         let (model, plan) = (self.model, self.plan);
         self.tags = (0..model.regions.len())
             .map(|r| Arc::new(tags(model, r)))
@@ -706,9 +705,9 @@ impl<'m> Ctx<'m> {
             self.operator_outputs();
             // A stack's resources are final once it is lowered (later stacks
             // add exports, never resources): its second phase, which adds
-            // to them, is built now, and both are kept as text only.
+            // to them, is built now, and both go out as text.
             let mut resources = Json::Obj(std::mem::take(&mut self.templates[s].resources));
-            self.templates[s].written = Some(self.written(&resources));
+            self.templates[s].written = Some(self.written(s, &resources, emit));
             let seconds = self.second_phases(s);
             for (k, &p) in seconds.iter().enumerate() {
                 let mut phase2 = if k + 1 == seconds.len() {
@@ -734,19 +733,19 @@ impl<'m> Ctx<'m> {
                         }
                     }
                 }
-                let first = self.templates[s].written.as_ref().expect("just written");
+                let first = self.templates[s].written.expect("just written");
                 self.templates[p].written = Some(if self.measure && first.0 > 0 {
                     // Measured as the first phase's length and the difference
                     // of what changed: most of the template is the first
                     // phase's, measured already.
                     let into = phase2.as_obj_mut().expect("resources are an object");
-                    let len = changed.iter().fold(first.2, |len, (logical, before)| {
+                    let len = changed.iter().fold(first.1, |len, (logical, before)| {
                         let after = into.get(logical).expect("merged into");
                         len + json::entry_len(logical, after, 1) - before
                     });
-                    (into.len(), String::new(), len)
+                    (into.len(), len)
                 } else {
-                    self.written(&phase2)
+                    self.written(p, &phase2, emit)
                 });
             }
             for &f in mine.iter().filter(|&&f| f <= s && last_use[f] == s) {
@@ -754,17 +753,9 @@ impl<'m> Ctx<'m> {
                 // must not drop an export another stack imports).
                 let outputs = std::mem::take(&mut self.templates[f].outputs);
                 for p in self.second_phases(f) {
-                    let (text, made) = self.finish(p, outputs.clone());
-                    self.made[p] = Some(made);
-                    if !self.measure {
-                        emit(p, template_file(&plan.stacks[p]), text);
-                    }
+                    self.made[p] = Some(self.finish(p, outputs.clone(), emit));
                 }
-                let (text, made) = self.finish(f, outputs);
-                self.made[f] = Some(made);
-                if !self.measure {
-                    emit(f, template_file(&plan.stacks[f]), text);
-                }
+                self.made[f] = Some(self.finish(f, outputs, emit));
             }
         }
     }
@@ -781,21 +772,25 @@ impl<'m> Ctx<'m> {
             .collect()
     }
 
-    /// A stack's resources as text (only its length when measuring), with
-    /// their count.
-    fn written(&self, resources: &Json) -> (usize, String, usize) {
+    /// Emits the first part of template `s`, up to the end of `resources`
+    /// (only measures them when measuring); their count, and the length of
+    /// their text.
+    fn written(&self, s: usize, resources: &Json, emit: &impl Emit) -> (usize, usize) {
         let count = match resources {
             Json::Obj(o) => o.len(),
             _ => 0,
         };
         if self.measure {
-            return (count, String::new(), json::pretty_len(resources, 1));
+            return (count, json::pretty_len(resources, 1));
         }
         // Templates take about 1.4 KB a resource (BENCHMARKS.md).
-        let mut text = String::with_capacity(count * 1_500);
+        let mut text = String::with_capacity(count * 1_500 + 200);
+        head(&mut text, self.description(s));
+        let start = text.len();
         json::write_pretty(resources, 1, &mut text);
-        let len = text.len();
-        (count, text, len)
+        let len = text.len() - start;
+        emit(s, template_file(&self.plan.stacks[s]), text, false);
+        (count, len)
     }
 
     /// A value of node `kind` in this region: a `Ref`/`GetAtt` in the same stack,
@@ -923,13 +918,31 @@ impl<'m> Ctx<'m> {
         outputs.insert(key.to_string(), out);
     }
 
-    /// Template `s` as text (empty when measuring), with its resource count,
-    /// output keys and length: the first phase of a stack, or its second.
-    fn finish(&mut self, s: usize, outputs: Obj) -> (String, Made) {
-        let (resources, written, written_len) = self.templates[s]
+    /// Emits the last part of template `s`, its outputs (only measures it
+    /// when measuring); the template's resource count, output keys and
+    /// length. `s` is the first phase of a stack, or its second.
+    fn finish(&mut self, s: usize, outputs: Obj, emit: &impl Emit) -> Made {
+        let (resources, resources_len) = self.templates[s]
             .written
             .take()
             .expect("a stack is written before it is final");
+        let keys = outputs.keys().map(String::from).collect();
+        let mut head_len = json::Count(0);
+        head(&mut head_len, self.description(s));
+        if self.measure {
+            let mut len = json::Count(head_len.0 + resources_len);
+            tail(&mut len, outputs);
+            return (resources, keys, len.0);
+        }
+        let mut text = String::new();
+        tail(&mut text, outputs);
+        let len = head_len.0 + resources_len + text.len();
+        emit(s, template_file(&self.plan.stacks[s]), text, true);
+        (resources, keys, len)
+    }
+
+    /// The `Description` of template `s`.
+    fn description(&self, s: usize) -> String {
         let stack = &self.plan.stacks[s];
         let region = &self.model.regions[stack.region];
         let mut description = format!(
@@ -945,16 +958,7 @@ impl<'m> Ctx<'m> {
                 self.plan.stacks[phase.first].wave + 1
             );
         }
-        let keys = outputs.keys().map(String::from).collect();
-        if self.measure {
-            let mut len = json::Count(written_len);
-            document(&mut len, description, "", outputs);
-            return (String::new(), (resources, keys, len.0));
-        }
-        let mut text = String::with_capacity(written.len() + 4096);
-        document(&mut text, description, &written, outputs);
-        let len = text.len();
-        (text, (resources, keys, len))
+        description
     }
 
     /// Outputs operators look up, in the current stack.
@@ -985,13 +989,17 @@ impl<'m> Ctx<'m> {
     }
 }
 
-/// The document `json!` would build, written around the resources' text.
-fn document(out: &mut impl std::fmt::Write, description: String, resources: &str, outputs: Obj) {
+/// A template as the document `json!` would build, written in two parts
+/// around its resources' text: the head, up to the resources ...
+fn head(out: &mut impl std::fmt::Write, description: String) {
     let _ =
         out.write_str("{\n  \"AWSTemplateFormatVersion\": \"2010-09-09\",\n  \"Description\": ");
     json::write_pretty(&Json::from(description), 1, out);
     let _ = out.write_str(",\n  \"Resources\": ");
-    let _ = out.write_str(resources);
+}
+
+/// ... and the tail, after them.
+fn tail(out: &mut impl std::fmt::Write, outputs: Obj) {
     if !outputs.is_empty() {
         let _ = out.write_str(",\n  \"Outputs\": ");
         json::write_pretty(&Json::Obj(outputs), 1, out);
@@ -1047,18 +1055,18 @@ mod tests {
                 .expect("no usage error")
                 .model
                 .expect("the program checks");
-            let files = Mutex::new(Vec::new());
-            let written = lower_all(&model, false, |index, _, text: String| {
-                lock(&files).push((index, text.len()));
+            // The length of each file, summed over its parts.
+            let files = Mutex::new(std::collections::BTreeMap::new());
+            let written = lower_all(&model, false, |index, _, text: String, _| {
+                *lock(&files).entry(index).or_insert(0) += text.len();
             })
             .expect("lowers");
-            let measured = lower_all(&model, true, |_, _, _| {}).expect("measures");
-            let mut files = files.into_inner().expect("not poisoned");
-            files.sort();
+            let measured = lower_all(&model, true, |_, _, _, _| {}).expect("measures");
+            let files = files.into_inner().expect("not poisoned");
             let lengths: Vec<usize> = files
-                .iter()
+                .values()
                 .take(written.plan.stacks.len())
-                .map(|&(_, len)| len)
+                .copied()
                 .collect();
             assert_eq!(written.sizes, lengths);
             assert_eq!(measured.sizes, lengths);
