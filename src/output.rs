@@ -676,12 +676,16 @@ mod tests {
         assert_ne!(hash64(b""), hash64(b"\0"));
     }
 
-    /// A scratch directory of this test's own, removed before and after.
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("tapc-output-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("a scratch directory");
-        dir
+    /// A scratch directory of this test's own (removed first), with an
+    /// output directory `out` being written in it.
+    fn scratch(name: &str) -> (PathBuf, OutputDir) {
+        let root = std::env::temp_dir().join(format!("tapc-output-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(&root).expect("a scratch directory");
+        let source = root.join("p.tap");
+        fs::write(&source, "").expect("a program");
+        let out = OutputDir::create(&root.join("out"), &source).expect("created");
+        (root, out)
     }
 
     /// A file written in parts ends as the same bytes and the same marker
@@ -690,10 +694,7 @@ mod tests {
     /// build's directory is still recognised (and removed) as tapc's.
     #[test]
     fn a_file_in_parts_is_listed_as_one_written_whole() {
-        let root = scratch("parts");
-        let source = root.join("p.tap");
-        fs::write(&source, "").expect("a program");
-        let out = OutputDir::create(&root.join("out"), &source).expect("created");
+        let (root, out) = scratch("parts");
         out.write("whole.json", "{\"a\": 1}\n");
         out.write_part("parts.json", "{\"a\": ", false);
         let tmp = out.shared.tmp.clone();
@@ -718,10 +719,7 @@ mod tests {
     /// An output whose file was never finished is not committed.
     #[test]
     fn an_unfinished_file_is_not_committed() {
-        let root = scratch("unfinished");
-        let source = root.join("p.tap");
-        fs::write(&source, "").expect("a program");
-        let out = OutputDir::create(&root.join("out"), &source).expect("created");
+        let (root, out) = scratch("unfinished");
         out.write_part("t.json", "{", false);
         let err = out.commit().expect_err("not finished");
         assert!(err.contains("`t.json` was not finished"), "{err}");
