@@ -66,24 +66,34 @@ pub fn read_source(
     id: FileId,
 ) -> Result<(SourceFile, Option<Diagnostic>), String> {
     let shown = path.display();
-    if path.is_dir() {
-        return Err(format!("cannot read `{shown}`: it is a directory"));
-    }
+    let directory = || format!("cannot read `{shown}`: it is a directory");
     let reason = |e: std::io::Error| format!("cannot read `{shown}`: {}", io_reason(&e));
-    let file = std::fs::File::open(path).map_err(reason)?;
-    read_program(shown.to_string(), id, file).map_err(reason)
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        // (Where a directory cannot be opened at all.)
+        Err(_) if path.is_dir() => return Err(directory()),
+        Err(e) => return Err(reason(e)),
+    };
+    let meta = file.metadata().map_err(reason)?;
+    if meta.is_dir() {
+        return Err(directory());
+    }
+    // Its size, so that it is read in one go, not in doubling reads.
+    read_program(shown.to_string(), id, file, meta.len()).map_err(reason)
 }
 
 /// Reads a source file from `input` (a file, standard input), named `name` in
 /// diagnostics, as `read_source` does: at most one byte past the limit, so that
-/// `/dev/zero` and endless pipes stop.
+/// `/dev/zero` and endless pipes stop. `size` is what it is expected to hold
+/// (0 if unknown).
 pub fn read_program(
     name: String,
     id: FileId,
     input: impl std::io::Read,
+    size: u64,
 ) -> std::io::Result<(SourceFile, Option<Diagnostic>)> {
     use std::io::Read;
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(size.min(MAX_SOURCE_BYTES as u64) as usize + 1);
     input
         .take(MAX_SOURCE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)?;

@@ -318,15 +318,18 @@ fn check(
     let warnings: usize = reports.iter().map(|r| r.count(Severity::Warning)).sum();
     match format {
         Format::Human => {
-            eprint!("{}", render_human(&reports, color()));
+            // The report and its count in one write (standard error is not
+            // buffered: `eprint!` writes each piece of a format on its own).
+            let mut report = render_human(&reports, color());
+            if errors > 0 || warnings > 0 {
+                report += &format!("{errors} error(s), {warnings} warning(s)\n");
+            }
+            eprint!("{report}");
             let mut out = String::new();
             for program in &programs {
                 if let Some(model) = &program.checked.model {
                     out.push_str(&tapc::summary::check(model));
                 }
-            }
-            if errors > 0 || warnings > 0 {
-                eprintln!("{errors} error(s), {warnings} warning(s)");
             }
             print_out(&out)?;
         }
@@ -376,6 +379,7 @@ fn read_stdin() -> Result<(SourceFile, Option<tapc::diag::Diagnostic>), String> 
         "<stdin>".to_string(),
         tapc::diag::FileId::ROOT,
         std::io::stdin().lock(),
+        0,
     )
     .map_err(|e| format!("cannot read standard input: {}", tapc::io_reason(&e)))
 }

@@ -173,6 +173,25 @@ pub fn pretty_len(v: &Json, indent: usize) -> usize {
     }
 }
 
+/// The length of `to_compact`'s text, computed without writing it (the
+/// runbooks are cut to SSM's quota on their compact size).
+pub fn compact_len(v: &Json) -> usize {
+    // Brackets, and a comma between items; a colon after each key.
+    let between = |n: usize| 2 + n.saturating_sub(1);
+    match v {
+        Json::Arr(a) => a.iter().map(compact_len).sum::<usize>() + between(a.len()),
+        Json::Obj(o) => {
+            o.0.iter()
+                .map(|(key, item)| string_len(key) + 1 + compact_len(item))
+                .sum::<usize>()
+                + between(o.len())
+        }
+        Json::Shared(v) => compact_len(v),
+        // Scalars are written the same, pretty or not.
+        scalar => pretty_len(scalar, 0),
+    }
+}
+
 /// What member `key: value` adds to the length of a non-empty object written
 /// at `indent`: its key and value, and the newline, indent and comma around
 /// it. A member replaced or added changes the object's length by exactly the
@@ -502,7 +521,7 @@ mod tests {
     }
 
     #[test]
-    fn pretty_len_is_the_length_written() {
+    fn pretty_len_and_compact_len_are_the_lengths_written() {
         let escapes: String = (0u8..0x80).map(char::from).collect();
         let shared = Json::Shared(Arc::new(json!([{ "Key": "k", "Value": escapes.clone() }])));
         let doc = json!({
@@ -523,6 +542,8 @@ mod tests {
                 let mut text = String::new();
                 write_pretty(v, indent, &mut text);
                 assert_eq!(pretty_len(v, indent), text.len(), "{text}");
+                let compact = v.to_compact();
+                assert_eq!(compact_len(v), compact.len(), "{compact}");
             }
         }
     }

@@ -25,7 +25,7 @@
 //! its own role. They are independent and are started together; traffic moves
 //! in the last one.
 
-use super::json::{json, Json};
+use super::json::{self, json, Json};
 use super::{get_att, policy_len, MAX_POLICY};
 use crate::model::Model;
 use crate::names::{self, NameKind};
@@ -170,10 +170,10 @@ type Pair = (Action, Option<Action>);
 
 fn pair_size(pair: &Pair) -> (usize, usize) {
     let action = |a: &Action| {
-        a.start.to_compact().len()
+        json::compact_len(&a.start)
             + a.wait
                 .iter()
-                .map(|w| w.to_compact().len() + 1)
+                .map(|w| json::compact_len(w) + 1)
                 .sum::<usize>()
             + 1
     };
