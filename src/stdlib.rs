@@ -114,7 +114,8 @@ pub struct Kind {
     /// Replication lag figures, the first whose `when` holds applies.
     pub lag: &'static [Figure],
     /// What the kind is in the graph, the lowering and the checker: its
-    /// implementation, paired by name at load (a kind without one fails).
+    /// implementation, paired by name by the loader that writes this schema
+    /// (a kind without one fails to load).
     pub(crate) imp: &'static dyn crate::lower::kinds::Behaviour,
     /// The kind's own tables: its other attributes (versions, limits, ...),
     /// read by its implementation.
