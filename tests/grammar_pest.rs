@@ -8,7 +8,9 @@
 //!   values and map keys at the same byte ranges;
 //! - on what does not: pest fails an item exactly where the parser reports an
 //!   E001, at the same byte (pest's furthest failure), expecting the same
-//!   tokens (the parser's words for the rules pest tried there).
+//!   tokens (the parser's words for the rules pest tried there);
+//! - on whole files (the `file` rule) and on lone values (the `literal` rule,
+//!   `tapc::syntax::parse_literal`).
 //!
 //! What the grammar does not say is left out: the parser's other errors
 //! (E002-E006) are about values that the grammar accepts (an unterminated
@@ -431,7 +433,54 @@ fn agree(src: &str) -> Result<Option<bool>, String> {
             only(&grammar.nodes, &parser.nodes)
         ));
     }
-    Ok(Some(grammar.errors.is_empty()))
+    let whole = Reference::parse(Rule::file, src).is_ok();
+    if whole != grammar.errors.is_empty() {
+        return Err(format!(
+            "the grammar's `file` rule {} the file, its items {}",
+            if whole { "accepts" } else { "rejects" },
+            if whole {
+                "do not all parse"
+            } else {
+                "all parse"
+            },
+        ));
+    }
+    Ok(Some(whole))
+}
+
+/// A lone value, as a param's value is given from outside the program: the
+/// grammar's `literal` rule, and `tapc::syntax::parse_literal`. The parser
+/// takes what the grammar takes, as the same tree, unless it is a value the
+/// grammar accepts and the parser reports (E002-E006) or nested too deeply
+/// (E007), as it would in a program.
+fn literal_agrees(text: &str) -> Result<(), String> {
+    let grammar = Reference::parse(Rule::literal, text);
+    match (grammar, tapc::syntax::parse_literal(text)) {
+        (Ok(pairs), Some(value)) => {
+            let (mut by_grammar, mut by_parser) = (Vec::new(), Vec::new());
+            for pair in pairs {
+                outline_pairs(pair, 0, &mut by_grammar);
+            }
+            outline_value(&value, &mut by_parser);
+            by_grammar.sort_unstable();
+            by_parser.sort_unstable();
+            if by_grammar != by_parser {
+                return Err(format!("grammar {by_grammar:?}, parser {by_parser:?}"));
+            }
+        }
+        (Err(e), Some(_)) => return Err(format!("the parser takes it, the grammar does not: {e}")),
+        (Ok(_), None) => {
+            let (_, diags) = tapc::syntax::parse(&format!("param p: t = {text}"));
+            let reported = |d: &Diagnostic| ("E002"..="E007").contains(&d.code);
+            if !diags.iter().any(reported) {
+                return Err(format!(
+                    "the grammar takes it, the parser does not: {diags:?}"
+                ));
+            }
+        }
+        (Err(_), None) => {}
+    }
+    Ok(())
 }
 
 /// The repository's `.tap` files, and the ```tap snippets of its README and
@@ -567,6 +616,17 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
+    fn lone_values_read_as_the_grammar_does(text in prop_oneof![
+        token(),
+        (prop::collection::vec(token(), 1..5), prop::bool::ANY).prop_map(|(t, spaced)| {
+            t.join(if spaced { " " } else { "" })
+        }),
+        ".{0,16}",
+    ]) {
+        prop_assert_eq!(literal_agrees(&text).err(), None, "{:?}", text);
+    }
+
+    #[test]
     fn token_soup_reads_as_the_grammar_does(src in program()) {
         prop_assert_eq!(agree(&src).err(), None, "{:?}", src);
     }
@@ -580,4 +640,174 @@ proptest! {
     fn programs_with_pieces_changed_read_as_the_grammar_does(src in mutant()) {
         prop_assert_eq!(agree(&src).err(), None, "{:?}", src);
     }
+}
+
+/// The corners of the grammar, one line each, inside a block and as a param's
+/// default: names with `-`, numbers with `_` and units, strings with escapes
+/// and `${...}`, separators of lists and maps, line ends and comments.
+#[test]
+fn the_corners_of_the_grammar_read_alike() {
+    let values = [
+        "a-b",
+        "a-",
+        "a--b",
+        "_a",
+        "-a",
+        "a-1",
+        "true",
+        "truex",
+        "true-x",
+        "false_",
+        "1",
+        "1_000",
+        "1__0",
+        "1_",
+        "_1",
+        "01",
+        "1.5",
+        "1.",
+        "1a",
+        "1-",
+        "1x-y",
+        "5m",
+        "500ms",
+        "1m30s",
+        "1h30",
+        "1ms5",
+        "5m-",
+        "5mx",
+        "1d1d",
+        "5M",
+        "2GiB",
+        "2GiBx",
+        "2Gib",
+        "2KiB-",
+        "1_024MiB",
+        "10.0.0.0/16",
+        "10.0.0.0/",
+        "10.0.0/16",
+        "10.0.0.0",
+        "1_0.0.0.0/8",
+        "10.0.0.0/16.",
+        "\"\"",
+        "\"a\\\"b\"",
+        "\"a\\qb\"",
+        "\"a\\",
+        "\"${x}\"",
+        "\"${ x }\"",
+        "\"${x\"",
+        "\"${}\"",
+        "\"$${x}\"",
+        "\"\\${x}\"",
+        "\"${x}${y}z\"",
+        "\"é\"",
+        "\"a",
+        "\"a\r",
+        "[]",
+        "[a]",
+        "[a,]",
+        "[,]",
+        "[a,,b]",
+        "[a b]",
+        "[\na\n]",
+        "[a\nb]",
+        "[a,\n\nb,\n]",
+        "[a # c\n, b]",
+        "[[a], [b, [c]]]",
+        "[a",
+        "[a\n",
+        "{}",
+        "{a = 1}",
+        "{a = 1,}",
+        "{\"k\" = 1}",
+        "{\"${x}\" = 1}",
+        "{a = 1\nb = 2}",
+        "{a 1}",
+        "{a = }",
+        "{= 1}",
+        "{a = 1 b = 2}",
+        "{\n}",
+        "{a = {b = [c]}}",
+        "'a'",
+        "=",
+        "->",
+        "}",
+        "",
+        " # only a comment",
+        "a\tb",
+        "a\r\n",
+        "a\r",
+    ];
+    let mut programs = Vec::new();
+    for v in values {
+        programs.push(format!("platform p {{\n  x = {v}\n}}\n"));
+        programs.push(format!("param p: t = {v}\nregion r {{\n}}\n"));
+        programs.push(format!("service s: k {{\n  b {{ x = {v} }}\n}}"));
+    }
+    programs.extend(
+        [
+            "\u{FEFF}param p: t\n",
+            "param p: t\n\u{FEFF}param q: t\n",
+            "param p: t # c\r\n\r\n\rregion r {}\n",
+            "params p: t\n",
+            "param p: t = \nregion r {}\n",
+            "param p t\n",
+            "param p: t = 1 2\n",
+            "platform p {}\n",
+            "platform p { x = 1 }\n",
+            "platform p {\n  x = 1 }\n",
+            "platform p { x = 1\n}\n",
+            "platform p {\n\n  x = 1\n\n  y = 2\n\n}\n",
+            "platform p\n{\n}\n",
+            "platform p {\r\n  x = 1\r\n}\r\n",
+            "platform p {\n  x = 1\r}\n",
+            "platform p {\n  b {\n  }\n  b2 {}\n}\n",
+            "platform p {\n  b\n  {}\n}\n",
+            "platform p {\n  x = 1\nregion r {\n}\n",
+            "platform p {\n  x = 1\n",
+            "platform p {\n  x = 1\n  y {\n}\n",
+            "platform p {\n  region = a\n  service = b\n}\n",
+            "service s: k {}\n",
+            "service s k {}\n",
+            "service s: k = 1 {}\n",
+            "replicate a -> b\n",
+            "replicate a -> b, c {}\n",
+            "replicate a -> b, c, {}\n",
+            "replicate a->b,c\n",
+            "replicate a => b\n",
+            "replicate a -> b {\n  x = 1\n}\n",
+            "replicate a -> b\n{}\n",
+            "endpoint e {\n  health {\n    x = 1\n  }\n}\n",
+            "import \"a.tap\"\n",
+            "import a\n",
+            "import [\"a\", b]\n",
+            "import\n",
+            "schema s {\n  x = string\n}\n",
+            "region r {} region q {}\n",
+            "region r {}\n}\n",
+            "region r {}\n# c\n  # d\n\n\tregion q {}\n",
+            "}\n",
+            "x = 1\n",
+            "param\n",
+            "param p: t = [\n  a,\n  b\n]\nregion r {}\n",
+            "region é {}\n",
+            "region r {\n  x = 1 # c\n  y = 2#c\n}",
+        ]
+        .map(String::from),
+    );
+    let mut disagreements = Vec::new();
+    let mut rejected = 0;
+    for src in &programs {
+        match agree(src) {
+            Ok(Some(ok)) => rejected += usize::from(!ok),
+            Ok(None) => disagreements.push(format!("{src:?}: stopped at E007")),
+            Err(e) => disagreements.push(format!("{src:?}: {e}")),
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n\n"));
+    assert!(
+        rejected > 50 && programs.len() - rejected > 150,
+        "{rejected} rejected of {}",
+        programs.len()
+    );
 }
