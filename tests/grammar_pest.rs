@@ -30,7 +30,7 @@ use tapc::syntax::ast::{Body, Item, ItemKind, Value, ValueKind};
 use tapc::syntax::KEYWORDS;
 
 mod common;
-use common::programs::{mutated_example, program, token};
+use common::programs::{damaged_program, mutated_example, program, token};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/tap.pest"]
@@ -633,6 +633,14 @@ proptest! {
 
     #[test]
     fn programs_with_a_line_changed_read_as_the_grammar_does(src in mutated_example()) {
+        prop_assert_eq!(agree(&src).err(), None, "{:?}", src);
+    }
+
+    /// Bytes that are not UTF-8 are E008 before any parser sees them: the
+    /// text is read as the replacement character instead.
+    #[test]
+    fn damaged_programs_read_as_the_grammar_does(bytes in damaged_program()) {
+        let src = String::from_utf8_lossy(&bytes);
         prop_assert_eq!(agree(&src).err(), None, "{:?}", src);
     }
 
