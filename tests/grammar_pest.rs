@@ -831,6 +831,12 @@ fn the_corners_of_the_grammar_read_alike() {
         [
             "\u{FEFF}param p: t\n",
             "param p: t\n\u{FEFF}param q: t\n",
+            // (The `file` rule took a mark after blanks, until it was atomic.)
+            "\t\u{FEFF}param p: t\n",
+            " \u{FEFF}\n",
+            "# c\n\u{FEFF}param p: t\n",
+            "\u{FEFF}\u{FEFF}param p: t\n",
+            "\u{FEFF}  # c\n\n",
             "param p: t # c\r\n\r\n\rregion r {}\n",
             "params p: t\n",
             "param p: t = \nregion r {}\n",
