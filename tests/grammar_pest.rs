@@ -280,18 +280,14 @@ fn same_tree(parser: &[Node], grammar: &[Node]) -> bool {
             })
 }
 
-/// Where an E001 says the parser stopped, and what it expected there.
-///
-/// The error of a block left open is reported at the item that follows it
-/// (`expected '}', found `service``, at the keyword that starts the line
-/// where the parser stopped), and names the `}` alone: its stop is taken as
-/// the grammar's, if that is on the same line, with the grammar's tokens.
+/// Where an E001 says the parser stopped (its primary label), and the
+/// tokens its message says it expected there.
 fn stop(d: &Diagnostic) -> Stop {
     let at = d.primary_span().start;
     let expected = d
         .message
         .strip_prefix("expected ")
-        .and_then(|m| m.rsplit_once(", found "))
+        .and_then(|m| m.split_once(", found "))
         .map(|(list, _)| list)
         .unwrap_or_else(|| panic!("an E001 says what it expected: {d:?}"));
     let expected = expected
@@ -320,7 +316,9 @@ const KNOWN: [&str; 14] = [
     "a value",
 ];
 
-/// Whether `d` is the error of a block left open before the next item.
+/// Whether `d` is the error of a block left open before the next item: it
+/// is labelled at the keyword that starts the line where the parser stopped
+/// (`expected '}', found `service``), and names the `}` alone.
 fn unclosed_before_item(d: &Diagnostic) -> bool {
     d.labels
         .iter()
@@ -487,7 +485,7 @@ fn agree(src: &str) -> Result<Option<bool>, String> {
         } else if d.message.ends_with("found end of file") && d.labels.len() > 1 {
             // A block left open at the end of the file: the place is the
             // grammar's, the message names the `}` alone.
-            p.at == g.at
+            p.at == g.at && g.expected.contains(&"'}'")
         } else {
             p == g
         };
