@@ -634,7 +634,7 @@ fn the_parser_reads_the_repositorys_programs_as_the_grammar_does() {
     }
 }
 
-/// 3,000 cases a property, about 5 s in all in a debug build, from a fixed
+/// 3,000 cases a property, about 7 s in all in a debug build, from a fixed
 /// seed so that a run is repeatable; `PROPTEST_CASES` and `PROPTEST_RNG_SEED`
 /// search further.
 fn config() -> ProptestConfig {
