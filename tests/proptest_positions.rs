@@ -9,88 +9,15 @@ use proptest::prelude::*;
 use serde_json::Value;
 use tapc::diag::{render_human, render_json, render_sarif, Report, Severity};
 
+mod common;
+use common::programs::damaged_program;
+
 /// 256 cases keep the suite fast; `PROPTEST_CASES=100000` searches deeper.
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(256)
-}
-
-/// Damage done to a program's bytes.
-#[derive(Clone, Debug)]
-enum Damage {
-    /// Bytes inserted at a position (a fraction of the length, in thousandths).
-    Insert(u16, Vec<u8>),
-    /// Every line end from the `n`th on written as `\r\n`, `\r` or `\n`, in turn.
-    LineEnds(usize, u8),
-}
-
-fn damage() -> impl Strategy<Value = Damage> {
-    let piece = prop::sample::select(vec![
-        b"\xFF".to_vec(),
-        b"\xC3".to_vec(),
-        b"\xE2\x82".to_vec(),
-        b"\xED\xA0\x80".to_vec(),
-        "\u{FEFF}".as_bytes().to_vec(),
-        b"\t\t".to_vec(),
-        b"\r".to_vec(),
-        b"\r\n".to_vec(),
-        "界".as_bytes().to_vec(),
-        "😀".as_bytes().to_vec(),
-        "e\u{301}".as_bytes().to_vec(),
-        b"\x1b[31m".to_vec(),
-        "\t".repeat(16_400).into_bytes(),
-        "x".repeat(70_000).into_bytes(),
-        "😀".repeat(300).into_bytes(),
-        b" } ".to_vec(),
-        b"\nservice".to_vec(),
-    ]);
-    prop_oneof![
-        4 => (0..=1000u16, piece).prop_map(|(at, bytes)| Damage::Insert(at, bytes)),
-        1 => (0..40usize, 0..3u8).prop_map(|(n, how)| Damage::LineEnds(n, how)),
-    ]
-}
-
-fn apply(mut bytes: Vec<u8>, damage: &[Damage]) -> Vec<u8> {
-    for d in damage {
-        match d {
-            Damage::Insert(at, piece) => {
-                let i = bytes.len() * usize::from(*at) / 1000;
-                bytes.splice(i..i, piece.iter().copied());
-            }
-            Damage::LineEnds(from, how) => {
-                let mut out = Vec::with_capacity(bytes.len());
-                let mut n = 0;
-                for &b in &bytes {
-                    if b != b'\n' {
-                        out.push(b);
-                        continue;
-                    }
-                    n += 1;
-                    let end: &[u8] = match (n >= *from, (n + usize::from(*how)) % 3) {
-                        (false, _) | (true, 0) => b"\n",
-                        (true, 1) => b"\r\n",
-                        _ => b"\r",
-                    };
-                    out.extend_from_slice(end);
-                }
-                bytes = out;
-            }
-        }
-    }
-    bytes
-}
-
-fn program() -> impl Strategy<Value = Vec<u8>> {
-    let examples = prop::sample::select(vec![
-        include_str!("../examples/trading.tap"),
-        include_str!("../examples/pilot-light.tap"),
-        include_str!("../examples/minimal.tap"),
-        "platform p {\n  rto = 5m\n}\nservice api fargate {\n}\n",
-    ]);
-    (examples, prop::collection::vec(damage(), 1..5))
-        .prop_map(|(text, damage)| apply(text.as_bytes().to_vec(), &damage))
 }
 
 /// `[file:LINE:COL]` of every snippet header of a human report.
@@ -245,7 +172,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
-    fn every_output_names_the_same_place(bytes in program(), imported in any::<bool>()) {
+    fn every_output_names_the_same_place(bytes in damaged_program(), imported in any::<bool>()) {
         outputs_agree(&bytes, imported)?;
     }
 }
@@ -260,7 +187,7 @@ fn damaged_programs_exit_0_or_1() {
     let path = dir.path().join("damaged.tap");
     let mut runner = TestRunner::deterministic();
     for _ in 0..24 {
-        let bytes = program().new_tree(&mut runner).unwrap().current();
+        let bytes = damaged_program().new_tree(&mut runner).unwrap().current();
         std::fs::write(&path, &bytes).unwrap();
         for command in ["check", "graph", "build"] {
             let out = assert_cmd::Command::cargo_bin("tapc")

@@ -6,7 +6,8 @@
 //! the parsing expression grammar it is: alternatives are tried in order and
 //! the first that matches is taken; blanks and comments are skipped between
 //! the parts of a rule, not inside a token. Keep the two in step: a change to
-//! the language is a change to both.
+//! the language is a change to both (`tests/grammar_pest.rs` checks that they
+//! read programs alike).
 //!
 //! An item that does not parse is reported where the parser got furthest, with
 //! the tokens it tried there (`Parser::rule`), and kept as an
@@ -179,7 +180,8 @@ fn broken(file: FileId, src: &str, pos: usize, end: usize) -> Item<'_> {
     }
 }
 
-/// Skips blanks, newlines and comments.
+/// Skips blanks, newlines and comments: what the grammar's `file` rule allows
+/// between items.
 fn skip_trivia(src: &str, mut pos: usize) -> usize {
     let bytes = src.as_bytes();
     while pos < bytes.len() {

@@ -1,10 +1,12 @@
-//! What the command-line tests share: the `tapc` binary run from the
-//! repository's root, programs written to a temporary directory, and the JSON
-//! report read back.
+//! What the tests share: the `tapc` binary run from the repository's root,
+//! programs written to a temporary directory, the JSON report read back, and
+//! the programs of the property tests (`programs`).
 
 // Every test binary that declares `mod common;` compiles all of it and uses
 // only part of it.
 #![allow(dead_code)]
+
+pub mod programs;
 
 use std::path::{Path, PathBuf};
 
