@@ -27,7 +27,7 @@ use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use tapc::diag::Diagnostic;
 use tapc::syntax::ast::{Body, Item, ItemKind, Value, ValueKind};
-use tapc::syntax::KEYWORDS;
+use tapc::syntax::{next_item_start, skip_trivia};
 
 mod common;
 use common::programs::{damaged_program, mutated_example, program, token};
@@ -424,40 +424,6 @@ fn outline_value(v: &Value<'_>, out: &mut Vec<Node>) {
             out.push((kind, v.span.start, v.span.end));
         }
     }
-}
-
-/// Blanks, line ends and comments before an item (`parser::skip_trivia`).
-fn skip_trivia(src: &str, mut pos: usize) -> usize {
-    let b = src.as_bytes();
-    while pos < b.len() {
-        match b[pos] {
-            b' ' | b'\t' | b'\r' | b'\n' => pos += 1,
-            b'#' => {
-                while pos < b.len() && b[pos] != b'\n' {
-                    pos += 1;
-                }
-            }
-            _ => break,
-        }
-    }
-    pos
-}
-
-/// The next line that starts with a keyword and a blank, or the end of the
-/// file (`parser::next_item_start`).
-fn next_item_start(src: &str, from: usize) -> usize {
-    let mut pos = from;
-    while let Some(i) = src.as_bytes()[pos..].iter().position(|&b| b == b'\n') {
-        pos += i + 1;
-        let rest = &src[pos..];
-        if KEYWORDS.iter().any(|kw| {
-            rest.strip_prefix(kw)
-                .is_some_and(|r| r.starts_with([' ', '\t']))
-        }) {
-            return pos;
-        }
-    }
-    src.len()
 }
 
 /// Both readings of `src`; `Err` says how they differ. `Ok(None)` where the

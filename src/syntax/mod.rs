@@ -6,4 +6,7 @@ pub mod lexer;
 mod literal;
 mod parser;
 
-pub use parser::{parse, parse_in, parse_literal, KEYWORDS, MAX_DEPTH, MAX_SYNTAX_ERRORS};
+pub use parser::{
+    next_item_start, parse, parse_in, parse_literal, skip_trivia, KEYWORDS, MAX_DEPTH,
+    MAX_SYNTAX_ERRORS,
+};

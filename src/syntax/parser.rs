@@ -181,8 +181,9 @@ fn broken(file: FileId, src: &str, pos: usize, end: usize) -> Item<'_> {
 }
 
 /// Skips blanks, newlines and comments: what the grammar's `file` rule allows
-/// between items.
-fn skip_trivia(src: &str, mut pos: usize) -> usize {
+/// between items. (Public, as `next_item_start` is, for the test that reads
+/// programs with the grammar item by item as the parser does.)
+pub fn skip_trivia(src: &str, mut pos: usize) -> usize {
     let bytes = src.as_bytes();
     while pos < bytes.len() {
         match bytes[pos] {
@@ -202,7 +203,7 @@ fn skip_trivia(src: &str, mut pos: usize) -> usize {
 /// top-level keyword, or the end of the file. `from` is any byte offset, not
 /// necessarily a character boundary, so the search runs over bytes; a line
 /// start is always a boundary.
-fn next_item_start(src: &str, from: usize) -> usize {
+pub fn next_item_start(src: &str, from: usize) -> usize {
     let mut pos = from;
     while let Some(i) = src.as_bytes()[pos..].iter().position(|&b| b == b'\n') {
         pos += i + 1;
