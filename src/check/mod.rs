@@ -353,11 +353,20 @@ pub(crate) struct Partial<'a> {
 
 /// "a `fargate` service", "an `s3` service".
 pub(crate) fn a_kind(kind: &str) -> String {
-    // A letter followed by a digit is read as the letter's name (`s3`: "ess").
-    let spelled = kind.chars().nth(1).is_some_and(|c| c.is_ascii_digit());
-    let an = kind.starts_with(['a', 'e', 'i', 'o', 'u'])
-        || (spelled && kind.starts_with(['f', 'h', 'l', 'm', 'n', 'r', 's', 'x']));
-    format!("{} `{kind}` service", if an { "an" } else { "a" })
+    format!("{} `{kind}` service", article(kind))
+}
+
+/// The article of `word` read aloud: "an" before a vowel, and before a
+/// letter followed by a digit that is read as the letter's name (`s3`: "ess").
+fn article(word: &str) -> &'static str {
+    let spelled = word.chars().nth(1).is_some_and(|c| c.is_ascii_digit());
+    let an = word.starts_with(['a', 'e', 'i', 'o', 'u'])
+        || (spelled && word.starts_with(['f', 'h', 'l', 'm', 'n', 'r', 's', 'x']));
+    if an {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 fn duplicate(what: &str, name: &str, span: Span, first: Span) -> Diagnostic {
@@ -497,12 +506,7 @@ fn params(
 
 /// A param type with its article: "a string", "an int".
 fn a_type(ty: &str) -> String {
-    let article = if ty.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    };
-    format!("{article} {ty}")
+    format!("{} {ty}", article(ty))
 }
 
 fn param_value(v: &Value, name: &str, ty: &str, diags: &mut Vec<Diagnostic>) -> Option<Val> {
