@@ -17,6 +17,9 @@ use crate::graph::NodeKind;
 use crate::model::{Model, Role, Service};
 use crate::names::NameKind;
 
+/// More secondary regions than AWS allows (`kinds::check_secondaries`).
+const TOO_MANY_SECONDARIES: &str = "E605";
+
 pub const ENGINE: &str = "aurora-postgresql";
 const PORT: u16 = 5432;
 /// The master user of every cluster (the secret's `username`).
@@ -228,10 +231,6 @@ pub(crate) fn alarm_topic(ctx: &mut Ctx, logical: &str, service: &str) {
 #[derive(Debug)]
 pub(crate) struct Aurora;
 
-/// Secondary regions of one Aurora global database
-/// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.configuration.requirements.html).
-const MAX_GLOBAL_SECONDARIES: usize = 10;
-
 impl Behaviour for Aurora {
     #[cfg(test)]
     fn name(&self) -> &'static str {
@@ -345,41 +344,14 @@ impl Behaviour for Aurora {
     }
     fn check(&self, p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
         write_forwarding(p, svc, diags);
-        secondaries(p, svc, diags);
-    }
-}
-
-/// E605: more secondary regions than a global database has.
-fn secondaries(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
-    let Some(rep) = &svc.replication else { return };
-    if rep.regions.len() <= MAX_GLOBAL_SECONDARIES {
-        return;
-    }
-    let mut d = Diagnostic::error(
-        "E605",
-        format!(
-            "`{}` replicates to {} secondary regions; an Aurora global database has at most {MAX_GLOBAL_SECONDARIES}",
-            svc.name,
-            rep.regions.len()
-        ),
-    );
-    for &span in &rep.region_spans[MAX_GLOBAL_SECONDARIES..] {
-        d = d.label(
-            span,
-            format!("beyond the {MAX_GLOBAL_SECONDARIES}th secondary"),
+        super::kinds::check_secondaries(
+            p,
+            svc,
+            TOO_MANY_SECONDARIES,
+            "an Aurora global database",
+            diags,
         );
     }
-    // Every stateful service reaches every secondary (E304): the
-    // platform itself must have at most 10 secondaries.
-    let extra: Vec<String> = rep.regions[MAX_GLOBAL_SECONDARIES..]
-        .iter()
-        .map(|&r| format!("`{}`", p.regions[r].code))
-        .collect();
-    diags.push(d.help(format!(
-        "keep at most {MAX_GLOBAL_SECONDARIES} secondary regions: remove the region {} from the platform and from this `replicate`, or give `{}` a platform of its own",
-        extra.join(", "),
-        svc.name
-    )));
 }
 
 /// Under `active_active` every region serves, so an Aurora secondary must send

@@ -25,6 +25,9 @@ use crate::model::{Model, Role, Service};
 use crate::names::NameKind;
 use crate::stdlib::{Kind, Lit};
 
+/// More secondary regions than AWS allows (`kinds::check_secondaries`).
+const TOO_MANY_SECONDARIES: &str = "E243";
+
 const PORT: u16 = 6379;
 
 /// The `elasticache` kind.
@@ -98,13 +101,6 @@ fn datastore_id(model: &Model, i: usize, suffix: &str) -> String {
     let primary = &model.regions[model.primary()].code;
     let prefix = id_prefix(model.services[i].kind, primary).unwrap_or("");
     format!("{prefix}-{suffix}")
-}
-
-fn max_secondaries(kind: &Kind) -> usize {
-    match kind.data("max_secondaries") {
-        Some(Lit::Int(n)) => usize::try_from(*n).unwrap_or(0),
-        _ => 0,
-    }
 }
 
 impl Behaviour for Elasticache {
@@ -229,7 +225,13 @@ impl Behaviour for Elasticache {
     }
     fn check(&self, p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
         check_version(svc, diags);
-        check_secondaries(p, svc, diags);
+        super::kinds::check_secondaries(
+            p,
+            svc,
+            TOO_MANY_SECONDARIES,
+            "an ElastiCache global datastore",
+            diags,
+        );
         check_prefix(p, svc, diags);
         check_active_active(p, svc, diags);
     }
@@ -480,37 +482,6 @@ fn check_version(svc: &Service, diags: &mut Vec<Diagnostic>) {
             "use a version of {engine} with global datastores, e.g. `version = \"{newest}\"`"
         )),
     );
-}
-
-/// E243: more secondary regions than a global datastore has [K1].
-fn check_secondaries(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
-    let Some(rep) = &svc.replication else { return };
-    let max = max_secondaries(svc.kind);
-    if rep.regions.len() <= max {
-        return;
-    }
-    let mut d = Diagnostic::error(
-        "E243",
-        format!(
-            "`{}` replicates to {} secondary regions; an ElastiCache global datastore has at most {max}",
-            svc.name,
-            rep.regions.len()
-        ),
-    );
-    for &span in &rep.region_spans[max..] {
-        d = d.label(span, format!("beyond the first {max} secondaries"));
-    }
-    let extra: Vec<String> = rep.regions[max..]
-        .iter()
-        .map(|&r| format!("`{}`", p.regions[r].code))
-        .collect();
-    // Every stateful service reaches every secondary (E304), so the platform
-    // itself must have at most `max` secondaries.
-    diags.push(d.help(format!(
-        "keep at most {max} secondary regions: remove {} from the platform and from this `replicate`, or give `{}` a platform of its own",
-        extra.join(", "),
-        svc.name
-    )));
 }
 
 /// W240: under `active_active` every region serves, but a global datastore

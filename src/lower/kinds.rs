@@ -17,6 +17,7 @@ use crate::diag::Diagnostic;
 use crate::graph::NodeKind;
 use crate::model::{Model, Service};
 use crate::names::NameKind;
+use crate::stdlib::Lit;
 
 /// Every implemented kind, in the order of the stdlib.
 pub(crate) static KINDS: [&dyn Behaviour; 6] = [
@@ -231,6 +232,48 @@ pub(super) fn joins_global(model: &Model, i: usize, region: usize) -> Vec<(NodeK
 /// The global part of such a kind, founded by the primary's regional part.
 pub(super) fn founded_by_primary(model: &Model, i: usize) -> Vec<(NodeKind, usize)> {
     vec![(NodeKind::Service(i), model.primary())]
+}
+
+/// E605, E243: a service of a global kind replicating to more secondary
+/// regions than AWS allows (`what`: the global resource, for the message).
+/// The limit is the kind's `max_secondaries`, with its source in the stdlib.
+pub(super) fn check_secondaries(
+    p: &Partial,
+    svc: &Service,
+    code: &'static str,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(rep) = &svc.replication else { return };
+    let max = match svc.kind.data("max_secondaries") {
+        Some(Lit::Int(n)) => usize::try_from(*n).unwrap_or(0),
+        _ => 0,
+    };
+    if rep.regions.len() <= max {
+        return;
+    }
+    let mut d = Diagnostic::error(
+        code,
+        format!(
+            "`{}` replicates to {} secondary regions; {what} has at most {max}",
+            svc.name,
+            rep.regions.len()
+        ),
+    );
+    for &span in &rep.region_spans[max..] {
+        d = d.label(span, format!("beyond the first {max} secondaries"));
+    }
+    let extra: Vec<String> = rep.regions[max..]
+        .iter()
+        .map(|&r| format!("`{}`", p.regions[r].code))
+        .collect();
+    // Every stateful service reaches every secondary (E304), so the platform
+    // itself must have at most `max` secondaries.
+    diags.push(d.help(format!(
+        "keep at most {max} secondary regions: remove {} from the platform and from this `replicate`, or give `{}` a platform of its own",
+        extra.join(", "),
+        svc.name
+    )));
 }
 
 #[cfg(test)]

@@ -638,7 +638,9 @@ Schema {
                 },
             ],
             imp: crate::lower::kinds::KINDS[1],
-            data: &[],
+            data: &[
+                ("max_secondaries", Lit::Int(10)),
+            ],
         },
         Kind {
             name: "dynamodb",
