@@ -70,6 +70,7 @@ enum Command {
     },
     /// Check a program and write its CloudFormation templates and manifest
     Build {
+        /// The program to build; `-` reads it from standard input
         file: PathBuf,
         /// Output directory (replaced only if it holds a previous build)
         #[arg(short, long, default_value = "out")]
@@ -80,7 +81,9 @@ enum Command {
     },
     /// Print the resolved dependency graph and its stacks
     Graph {
+        /// The program; `-` reads it from standard input
         file: PathBuf,
+        /// How the graph is printed
         #[arg(long, value_enum, default_value = "dot")]
         format: GraphFormat,
         /// Override a param: NAME=VALUE
@@ -88,7 +91,10 @@ enum Command {
         params: Vec<(String, String)>,
     },
     /// Print the long explanation of a diagnostic code
-    Explain { code: String },
+    Explain {
+        /// A code as diagnostics show it: E304, W301
+        code: String,
+    },
     /// Deploy a build's stacks with `aws cloudformation deploy`, wave after wave
     Deploy {
         /// A directory written by `tapc build`
@@ -106,12 +112,16 @@ enum Command {
         s3_buckets: Vec<String>,
     },
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish
-    Completions { shell: clap_complete::Shell },
+    Completions {
+        /// The shell to complete in
+        shell: clap_complete::Shell,
+    },
     /// Print the manual page (roff): `tapc man > tapc.1; man ./tapc.1`
     #[command(hide = true)]
     Man,
     /// Rewrite programs in the canonical layout (`-`: standard input to standard output)
     Fmt {
+        /// Programs to format in place; `-` formats standard input to standard output
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Write nothing; list the files whose layout would change (exit status 1)
@@ -124,8 +134,11 @@ enum Command {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum GraphFormat {
+    /// Graphviz (`dot -Tsvg`)
     Dot,
+    /// A Mermaid flowchart (renders in GitHub and GitLab Markdown)
     Mermaid,
+    /// Nodes, edges and stacks as one JSON document
     Json,
 }
 
@@ -373,6 +386,15 @@ fn not_checked(e: tapc::Error) -> String {
     )
 }
 
+/// How a program's path is named in a message: `-` as its diagnostics name it.
+fn shown(path: &std::path::Path) -> String {
+    if path.as_os_str() == "-" {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
 /// Standard input as a program named `<stdin>`.
 fn read_stdin() -> Result<(SourceFile, Option<tapc::diag::Diagnostic>), String> {
     tapc::read_program(
@@ -384,13 +406,19 @@ fn read_stdin() -> Result<(SourceFile, Option<tapc::diag::Diagnostic>), String> 
     .map_err(|e| format!("cannot read standard input: {}", tapc::io_reason(&e)))
 }
 
-/// Reads and checks one program, printing its diagnostics to stderr.
+/// Reads and checks one program (`-`: standard input), printing its
+/// diagnostics to stderr.
 fn checked_program(
     path: &std::path::Path,
     params: &[(String, String)],
 ) -> Result<tapc::Program, String> {
-    let mut program =
-        tapc::check_path(path, tapc::Given::command_line(params)).map_err(not_checked)?;
+    let given = tapc::Given::command_line(params);
+    let mut program = if path.as_os_str() == "-" {
+        tapc::check_read(read_stdin()?, given)
+    } else {
+        tapc::check_path(path, given)
+    }
+    .map_err(not_checked)?;
     program.cap();
     eprint!("{}", render_human(&[program.report()], color()));
     Ok(program)
@@ -403,7 +431,7 @@ fn build(
 ) -> Result<ExitCode, String> {
     let mut program = checked_program(path, params)?;
     let Some(model) = program.checked.model.take() else {
-        eprintln!("tapc: {} has errors; nothing was written", path.display());
+        eprintln!("tapc: {} has errors; nothing was written", shown(path));
         return Ok(ExitCode::from(1));
     };
     // Templates go to disk as they are made, their resources before their
@@ -448,7 +476,7 @@ fn graph(
         })?;
         eprintln!(
             "tapc: {} has errors; the graph shows its services and needs as written",
-            path.display()
+            shown(path)
         );
         return Ok(ExitCode::from(1));
     };

@@ -1,5 +1,5 @@
-//! `tapc check -` reads standard input; an unreadable file among several is
-//! reported and the others are still checked.
+//! `tapc check -`, `build -` and `graph -` read standard input; an unreadable
+//! file among several is reported and the others are still checked.
 
 use assert_cmd::Command;
 use serde_json::Value as Json;
@@ -104,4 +104,70 @@ fn an_unreadable_file_among_several_does_not_stop_the_others() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("E202"), "{stderr}");
+}
+
+/// Every `FILE` may be `-` (LANGUAGE.md section 7): `build` and `graph` read
+/// standard input as `check` does, and make of it what they make of the file.
+#[test]
+fn build_and_graph_read_standard_input_too() {
+    let program = std::fs::read_to_string("examples/minimal.tap").unwrap();
+    let dir = tempfile::TempDir::new().unwrap();
+    let (piped, named) = (dir.path().join("piped"), dir.path().join("named"));
+    let out = tapc()
+        .args(["build", "-", "-o"])
+        .arg(&piped)
+        .write_stdin(program.clone())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = tapc()
+        .args(["build", "examples/minimal.tap", "-o"])
+        .arg(&named)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let files = |d: &std::path::Path| {
+        let mut v: Vec<(std::ffi::OsString, Vec<u8>)> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.file_name(), std::fs::read(e.path()).unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(files(&piped).len() > 2);
+    assert!(
+        files(&piped) == files(&named),
+        "the same files, byte for byte"
+    );
+
+    let graph = |file: &str, stdin: &str| {
+        let out = tapc()
+            .args(["graph", "--format", "json", file])
+            .write_stdin(stdin.to_string())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        out.stdout
+    };
+    assert_eq!(graph("-", &program), graph("examples/minimal.tap", ""));
+
+    // A program with errors: its diagnostics name `<stdin>`, nothing is written.
+    let broken = dir.path().join("broken");
+    let out = tapc()
+        .args(["build", "-", "-o"])
+        .arg(&broken)
+        .write_stdin("platform p {\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("[<stdin>:2:1]"), "{stderr}");
+    assert!(
+        stderr.ends_with("tapc: <stdin> has errors; nothing was written\n"),
+        "{stderr}"
+    );
+    assert!(!broken.exists());
 }
