@@ -155,9 +155,15 @@ pub fn build(model: &Model, manifest: &serde_json::Value, dir: &std::path::Path)
         .map(Vec::as_slice)
         .unwrap_or_default();
     if failover.is_empty() {
+        // No runbook: nothing holds data to promote.
         let _ = writeln!(
             out,
-            "failover: automatic (Route 53 health checks move traffic; nothing to promote)"
+            "{}",
+            if model.endpoints.is_empty() {
+                "failover: nothing to run (no endpoint to move, no data to promote)"
+            } else {
+                "failover: automatic (Route 53 health checks move traffic; nothing to promote)"
+            }
         );
         return out;
     }

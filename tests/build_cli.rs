@@ -577,3 +577,31 @@ fn check_and_build_agree_on_every_program() {
         "{passed} passed, {failed} failed"
     );
 }
+
+/// What `tapc build` prints for each example: its stacks by wave, the RTO
+/// budget term by term, the deploy commands in order and how to fail over
+/// and back (or that there is nothing to run).
+#[test]
+fn build_prints_stacks_budget_commands_and_failover() {
+    for name in [
+        "minimal",
+        "trading",
+        "pilot-light",
+        "active-active",
+        "cache",
+        "global",
+    ] {
+        let dir = TempDir::new().expect("a temporary directory");
+        let out = Command::cargo_bin("tapc")
+            .expect("the tapc binary")
+            .current_dir(dir.path())
+            .arg("build")
+            .arg(example(name))
+            .args(["-o", "out"])
+            .output()
+            .expect("tapc runs");
+        assert_eq!(out.status.code(), Some(0), "{name}: {out:?}");
+        let stdout = String::from_utf8(out.stdout).expect("UTF-8");
+        insta::assert_snapshot!(format!("build_summary_{name}"), stdout);
+    }
+}
