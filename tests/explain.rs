@@ -193,6 +193,28 @@ fn no_explanation_is_a_placeholder() {
     }
 }
 
+/// An explanation that lists the stdlib's kinds (four or more of them, in
+/// backticks) lists every stateful kind, and every kind if it lists `fargate`
+/// too: a kind added later must not be missing from lists written before it.
+#[test]
+fn kind_lists_name_every_kind() {
+    let kinds = &tapc::stdlib::schema().kinds;
+    for (code, text) in CODES {
+        let named = |k: &&tapc::stdlib::Kind| text.contains(&format!("`{}`", k.name));
+        if kinds.iter().filter(named).count() < 4 {
+            continue;
+        }
+        let all_kinds = text.contains("`fargate`");
+        for kind in kinds.iter().filter(|k| all_kinds || k.stateful) {
+            assert!(
+                named(&kind),
+                "{code}.md lists the kinds but not `{}`",
+                kind.name
+            );
+        }
+    }
+}
+
 /// The top-level items of a program, each keyed by its keyword and name
 /// (`service api`), with the lines that follow it.
 fn items(src: &str) -> Vec<(String, String)> {
