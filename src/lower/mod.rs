@@ -645,13 +645,8 @@ impl<'m> Ctx<'m> {
 
     /// The physical name of a resource of service `i` in `region`.
     pub(crate) fn name(&self, kind: NameKind, i: usize, region: &str) -> String {
-        names::name(
-            kind,
-            self.prefix,
-            &self.model.services[i].name,
-            region,
-            "${AWS::AccountId}",
-        )
+        let (model, prefix, ids) = (self.model, self.prefix, self.ids);
+        runbook::Names { model, prefix, ids }.name(kind, i, region)
     }
 
     /// Adds a resource with the platform's tags (in the form `tags` says, or none).
