@@ -161,21 +161,17 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
     // its alarm, inverted): it keeps answering while it serves even if a
     // later secondary that failed still reports serving, which no runbook
     // could clear in a region that is down.
+    let model = ctx.model;
+    let mut checks: Vec<(String, &str, bool)> = Vec::new();
     if !later.is_empty() && !ctx.is_primary() {
-        let id = format!("{stem}Serving");
-        let props = metric_check(region, true);
-        ctx.add(
-            &id,
-            "AWS::Route53::HealthCheck",
-            props,
-            Tags::List("HealthCheckTags"),
-        );
-        children.push(json!({ "Ref": id }));
+        checks.push((format!("{stem}Serving"), region, true));
     }
     for &s in later {
-        let code = &ctx.model.regions[s].code;
-        let id = format!("{stem}Standby{}", camel(code));
-        let props = metric_check(code, false);
+        let code = &model.regions[s].code;
+        checks.push((format!("{stem}Standby{}", camel(code)), code, false));
+    }
+    for (id, code, inverted) in checks {
+        let props = metric_check(code, inverted);
         ctx.add(
             &id,
             "AWS::Route53::HealthCheck",
