@@ -386,15 +386,6 @@ fn not_checked(e: tapc::Error) -> String {
     )
 }
 
-/// How a program's path is named in a message: `-` as its diagnostics name it.
-fn shown(path: &std::path::Path) -> String {
-    if path.as_os_str() == "-" {
-        "<stdin>".to_string()
-    } else {
-        path.display().to_string()
-    }
-}
-
 /// Standard input as a program named `<stdin>`.
 fn read_stdin() -> Result<(SourceFile, Option<tapc::diag::Diagnostic>), String> {
     tapc::read_program(
@@ -431,7 +422,11 @@ fn build(
 ) -> Result<ExitCode, String> {
     let mut program = checked_program(path, params)?;
     let Some(model) = program.checked.model.take() else {
-        eprintln!("tapc: {} has errors; nothing was written", shown(path));
+        // Named as its diagnostics name it (`<stdin>` for `-`).
+        eprintln!(
+            "tapc: {} has errors; nothing was written",
+            program.files[0].name
+        );
         return Ok(ExitCode::from(1));
     };
     // Templates go to disk as they are made, their resources before their
@@ -476,7 +471,7 @@ fn graph(
         })?;
         eprintln!(
             "tapc: {} has errors; the graph shows its services and needs as written",
-            shown(path)
+            program.files[0].name
         );
         return Ok(ExitCode::from(1));
     };

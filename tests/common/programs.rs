@@ -7,15 +7,9 @@ use proptest::prelude::*;
 
 /// Pieces of `.tap` programs, right and wrong.
 pub fn token() -> impl Strategy<Value = String> {
-    let fixed = prop::sample::select(vec![
-        "param",
-        "platform",
-        "region",
-        "service",
-        "replicate",
-        "endpoint",
-        "import",
-        "schema",
+    // The parser's item keywords first, then the rest of the vocabulary.
+    let mut words = tapc::syntax::KEYWORDS.to_vec();
+    words.extend([
         "health",
         "rto",
         "rpo",
@@ -70,8 +64,8 @@ pub fn token() -> impl Strategy<Value = String> {
         "\u{1F600}",
         "\r\n",
         "\t",
-    ])
-    .prop_map(str::to_string);
+    ]);
+    let fixed = prop::sample::select(words).prop_map(str::to_string);
     prop_oneof![
         4 => fixed,
         1 => "[a-z_][a-z0-9_-]{0,8}",
