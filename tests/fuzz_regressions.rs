@@ -5,7 +5,9 @@
 use tapc::diag::{render_human, render_json, render_sarif, Report, SourceFile};
 
 /// The body of the `check` fuzz target: nothing may panic, every label lies
-/// within the input on character boundaries.
+/// within the input on character boundaries, and `tapc check`'s measurement
+/// finds what `tapc build`'s lowering finds (LANGUAGE.md: no program passes
+/// `check` and fails `build`).
 fn check_pipeline(text: &str) {
     let file = SourceFile::new("fuzz.tap", text);
     let (_, syntax) = tapc::syntax::parse(&file.text);
@@ -31,7 +33,9 @@ fn check_pipeline(text: &str) {
     render_json(&report);
     render_sarif(&report);
     if let Some(model) = &checked.model {
-        let _ = tapc::lower::lower(model);
+        let measured = tapc::lower::measure(model).err();
+        let lowered = tapc::lower::lower(model).err();
+        assert_eq!(measured, lowered, "check and build disagree");
     }
 }
 

@@ -1,6 +1,8 @@
 //! The whole check pipeline on arbitrary input: parse, check, render the
-//! diagnostics in every format and, when a model comes out, lower it. Nothing
-//! may panic or hang, and every label must lie within the input.
+//! diagnostics in every format and, when a model comes out, measure it as
+//! `tapc check` does and lower it as `tapc build` does. Nothing may panic or
+//! hang, every label must lie within the input, and the measurement must find
+//! what the lowering finds (no program passes `check` and fails `build`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -28,7 +30,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = render_json(&report).to_string();
     let _ = render_sarif(&report).to_string();
     if let Some(model) = &checked.model {
-        if let Err(diagnostics) = tapc::lower::lower(model) {
+        let measured = tapc::lower::measure(model).err();
+        let lowered = tapc::lower::lower(model).err();
+        assert_eq!(measured, lowered, "check and build disagree");
+        if let Some(diagnostics) = lowered {
             let report = [Report::single(&file, &diagnostics)];
             let _ = render_human(&report, false);
         }
