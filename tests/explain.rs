@@ -13,11 +13,12 @@ use tapc::explain::{self, CODES};
 /// Codes whose example cannot go through `check_source`: E008 and E009 are
 /// found while reading the file (the examples show bytes Markdown cannot hold,
 /// or a file too large to show), E010 needs over 1,000 syntax errors, E011 and
-/// W011 over 1,000 diagnostics (see `e011_example_repeated_past_the_cap`), E602 and
-/// E603 are found while lowering, and E606 and W602 need event patterns of
-/// thousands of characters: programs too long to show (see `e602_example_...`).
-const NOT_FROM_CHECK: [&str; 10] = [
-    "E008", "E009", "E010", "E011", "E109", "E602", "E603", "E606", "W011", "W602",
+/// W011 over 1,000 diagnostics (see `e011_example_repeated_past_the_cap`), E602,
+/// E603 and E607 are found while lowering, and E606 and W602 need event
+/// patterns of thousands of characters: programs too long to show (see
+/// `e602_example_...`).
+const NOT_FROM_CHECK: [&str; 11] = [
+    "E008", "E009", "E010", "E011", "E109", "E602", "E603", "E606", "E607", "W011", "W602",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -283,14 +284,18 @@ fn examples_report_their_code_and_fixes_do_not() {
     }
 }
 
-/// A two-region platform with `services` (source text) added, checked (which
-/// lowers it in memory): the codes of its errors, and W602.
+/// A two-region platform with `services` (source text) added: `errors`.
 fn lowered(services: &str) -> Vec<&'static str> {
-    let src = format!(
+    errors(&format!(
         "platform big {{\n  rto = 1h\n  rpo = 5m\n  trigger = 1m\n}}\n\
          region us-east-1 {{\n  role = primary\n  cidr = 10.0.0.0/16\n}}\n\
          region us-west-2 {{\n  role = secondary\n  cidr = 10.1.0.0/16\n}}\n{services}"
-    );
+    ))
+}
+
+/// The program `src` checked (which lowers it in memory): the codes of its
+/// errors, and W602.
+fn errors(src: &str) -> Vec<&'static str> {
     let file = SourceFile::new("big.tap", src);
     let checked = tapc::check_source(&file, tapc::Given::command_line(&[])).unwrap();
     let codes: Vec<_> = checked
@@ -351,22 +356,52 @@ fn many(name: &str, kind: &str, body: &str, n: usize, needs: usize) -> String {
     src
 }
 
-/// E602's example, written out: a service needing 3,500 others passes 1 MB by
-/// itself. 800 Aurora databases (runbooks past SSM's 64 KB) and 60 fargate
-/// services (past 500 resources per region) are split, not refused.
+/// E602's example, written out: 500 `notify` addresses, each subscribed to
+/// the lag alarm's topic in the alarm's stack, pass 500 resources. 800 Aurora
+/// databases (runbooks past SSM's 64 KB) and 60 fargate services (past 500
+/// resources per region) are split, not refused.
 #[test]
 fn e602_example_exceeds_the_template_size() {
+    let notify = |n: usize| {
+        let addresses: Vec<String> = (1..=n)
+            .map(|i| format!("\"ops-{i:03}@example.com\""))
+            .collect();
+        let src = format!(
+            "platform big {{\n  rto = 1h\n  rpo = 5m\n  trigger = 1m\n  notify = [{}]\n}}\n\
+             region us-east-1 {{\n  role = primary\n  cidr = 10.0.0.0/16\n}}\n\
+             region us-west-2 {{\n  role = secondary\n  cidr = 10.1.0.0/16\n}}\n\
+             service db: aurora_postgres {{\n  version = \"16.8\"\n}}\n\
+             replicate db -> us-west-2\n",
+            addresses.join(", ")
+        );
+        errors(&src)
+    };
+    assert_eq!(notify(500), ["E602"]);
+    assert_eq!(notify(400), Vec::<&str>::new());
     let image = "image = \"amazon/amazon-ecs-sample\"";
-    assert_eq!(
-        lowered(&many("web", "fargate", image, 3_500, 3_500)),
-        ["E602"; 2]
-    );
     assert_eq!(
         lowered(&many("web", "fargate", image, 60, 0)),
         Vec::<&str>::new()
     );
     let aurora = many("db", "aurora_postgres", "version = \"14.6\"", 800, 0);
     assert_eq!(lowered(&aurora), Vec::<&str>::new());
+}
+
+/// E607's example, written out: a service needing 400 others passes ECS's
+/// limit on its task definition, 300 do not. Thousands pass CloudFormation's
+/// 1 MB too.
+#[test]
+fn e607_example_exceeds_the_task_definition_size() {
+    let image = "image = \"amazon/amazon-ecs-sample\"";
+    assert_eq!(lowered(&many("web", "fargate", image, 400, 400)), ["E607"]);
+    assert_eq!(
+        lowered(&many("web", "fargate", image, 400, 300)),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        lowered(&many("web", "fargate", image, 3_500, 3_500)),
+        ["E602", "E602", "E607"]
+    );
 }
 
 /// E603's example, written out: 40 tables pass IAM's policy size, 25 do not.

@@ -1,11 +1,11 @@
 //! `fargate`: ECS cluster, task definition, service, security groups, internet-
 //! facing ALB, target group (ip targets), listener(s) and log group, per region.
 
-use super::json::{json, Json};
+use super::json::{self, json, Json};
 
 use super::kinds::{Behaviour, Part, Provided};
 use super::runbook::{Action, Check, Names};
-use super::{get_att, policy_len, r#ref, sub, Ctx, Tags, MAX_POLICY};
+use super::{get_att, r#ref, sub, Ctx, Tags, MAX_POLICY};
 use crate::check::Partial;
 use crate::diag::{Diagnostic, Severity};
 use crate::graph::NodeKind;
@@ -218,6 +218,7 @@ fn lower(ctx: &mut Ctx, i: usize) {
     if !needs.execution.is_empty() {
         // The secrets ECS reads for the task, and nothing else.
         let policy = json!({ "Version": "2012-10-17", "Statement": needs.execution });
+        check_policy(ctx, i, "execution role", &policy);
         execution_props["Policies"] =
             json!([{ "PolicyName": "secrets", "PolicyDocument": policy }]);
     }
@@ -232,20 +233,7 @@ fn lower(ctx: &mut Ctx, i: usize) {
         json!({ "AssumeRolePolicyDocument": assume("ecs-tasks.amazonaws.com") });
     if !statements.is_empty() {
         let policy = json!({ "Version": "2012-10-17", "Statement": statements });
-        // Once, not in every region; the policy is the same but for the region.
-        let length = if ctx.is_primary() {
-            policy_len(&policy)
-        } else {
-            0
-        };
-        if length > MAX_POLICY {
-            let at = svc.attrs.origin("needs").map_or(svc.span, |o| o.span);
-            ctx.diagnostics.push(
-                Diagnostic::error("E603", format!("the task role of `{}` needs an IAM policy over IAM's limit", svc.name))
-                    .label(at, format!("{} services need {length} characters of policy; IAM allows {MAX_POLICY} per role", svc.needs.len()))
-                    .help(format!("give `{}` fewer `needs`: split it into services that each need a part", svc.name)),
-            );
-        }
+        check_policy(ctx, i, "task role", &policy);
         task_role_props["Policies"] = json!([{ "PolicyName": "needs", "PolicyDocument": policy }]);
     }
     ctx.add(
@@ -273,21 +261,32 @@ fn lower(ctx: &mut Ctx, i: usize) {
     if !needs.secrets.is_empty() {
         container["Secrets"] = Json::Arr(needs.secrets);
     }
-    ctx.add(
-        &task_def,
-        "AWS::ECS::TaskDefinition",
-        json!({
-            "Family": ctx.name(NameKind::EcsService, i, region),
-            "Cpu": svc.attrs.int("cpu").unwrap_or(256).to_string(),
-            "Memory": memory_mib.to_string(),
-            "NetworkMode": "awsvpc",
-            "RequiresCompatibilities": ["FARGATE"],
-            "ExecutionRoleArn": get_att(&execution_role, "Arn"),
-            "TaskRoleArn": get_att(&task_role, "Arn"),
-            "ContainerDefinitions": [container],
-        }),
-        Tags::List("Tags"),
-    );
+    let size = ctx
+        .add(
+            &task_def,
+            "AWS::ECS::TaskDefinition",
+            json!({
+                "Family": ctx.name(NameKind::EcsService, i, region),
+                "Cpu": svc.attrs.int("cpu").unwrap_or(256).to_string(),
+                "Memory": memory_mib.to_string(),
+                "NetworkMode": "awsvpc",
+                "RequiresCompatibilities": ["FARGATE"],
+                "ExecutionRoleArn": get_att(&execution_role, "Arn"),
+                "TaskRoleArn": get_att(&task_role, "Arn"),
+                "ContainerDefinitions": [container],
+            }),
+            Tags::List("Tags"),
+        )
+        .get("Properties")
+        .map_or(0, json::resolved_len);
+    if size > MAX_TASK_DEFINITION {
+        let at = svc.attrs.origin("needs").map_or(svc.span, |o| o.span);
+        ctx.diagnostics.push(
+            Diagnostic::error("E607", format!("the task definition of `{}` is over ECS's size limit", svc.name))
+                .label(at, format!("{} services add to a task definition of up to {size} bytes in {region}; ECS allows {MAX_TASK_DEFINITION}", svc.needs.len()))
+                .help(format!("give `{}` fewer `needs`: split it into services that each need a part", svc.name)),
+        );
+    }
     let mut ingress = vec![
         json!({ "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "0.0.0.0/0", "Description": "HTTP from the internet and Route 53 health checkers" }),
     ];
@@ -418,6 +417,33 @@ fn dependencies(ctx: &mut Ctx, i: usize) -> Provided {
         d.kind.imp.provide(ctx, dep, &var, &mut out);
     }
     out
+}
+
+/// ECS's limit on a task definition's size: 64 KiB, not adjustable (ECS
+/// service quotas, "Task definition size limit",
+/// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html).
+/// Each need adds a variable to the container's environment; what
+/// CloudFormation resolves in it (a load balancer's DNS name) counts at its
+/// longest, `json::MAX_RESOLVED`.
+const MAX_TASK_DEFINITION: usize = 65_536;
+
+/// E603 when `policy`, the inline policy the service's `needs` give its
+/// `role`, is over IAM's limit on a role's inline policies. Checked in every
+/// region, since the ARNs in it spell the region; the lowering reports the
+/// first region's.
+fn check_policy(ctx: &mut Ctx, i: usize, role: &str, policy: &Json) {
+    let length = json::resolved_len(policy);
+    if length <= MAX_POLICY {
+        return;
+    }
+    let svc = ctx.service(i);
+    let at = svc.attrs.origin("needs").map_or(svc.span, |o| o.span);
+    let region = ctx.region_code();
+    ctx.diagnostics.push(
+        Diagnostic::error("E603", format!("the {role} of `{}` needs an IAM policy over IAM's limit", svc.name))
+            .label(at, format!("{} services need {length} characters of policy in {region}; IAM allows {MAX_POLICY} per role", svc.needs.len()))
+            .help(format!("give `{}` fewer `needs`: split it into services that each need a part", svc.name)),
+    );
 }
 
 /// W316: an image that a secondary may not be able to pull when it must start

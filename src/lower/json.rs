@@ -115,7 +115,8 @@ impl Json {
         }
     }
 
-    /// Compact text (the form AWS measures some quotas in).
+    /// Compact text, what `compact_len` measures.
+    #[cfg(test)]
     pub fn to_compact(&self) -> String {
         let mut out = String::new();
         write(self, None, &mut out);
@@ -176,20 +177,96 @@ pub fn pretty_len(v: &Json, indent: usize) -> usize {
 /// The length of `to_compact`'s text, computed without writing it (the
 /// runbooks are cut to SSM's quota on their compact size).
 pub fn compact_len(v: &Json) -> usize {
+    measure_compact(v, false)
+}
+
+/// The longest value tapc leaves CloudFormation to resolve where an AWS
+/// quota counts it (IAM policies, ECS task definitions): ARNs of roles (at
+/// most 102 characters: `arn:aws-us-gov:iam::`, the account, `:role/` and a
+/// generated name of 64), of KMS keys (87) and of buckets (83); DNS names of
+/// load balancers (at most about 95: `internal-`, a name of 32, an ID, the
+/// region and `.elb.amazonaws.com`) and of Aurora and ElastiCache endpoints
+/// (at most about 120: an identifier of 63, an ID, the region and the
+/// domain); the names of log groups tapc names.
+pub const MAX_RESOLVED: usize = 128;
+
+/// The length of `to_compact`'s text once CloudFormation has resolved the
+/// intrinsic functions in it, at most: `Fn::Sub`'s pseudo parameters at their
+/// longest (`${AWS::Partition}` as `aws-us-gov`, `${AWS::Region}` as a region
+/// code of 14), `Fn::Join` as the string it joins, and any other function
+/// (`Ref`, `Fn::GetAtt`, `Fn::ImportValue`) as a string of `MAX_RESOLVED`.
+pub fn resolved_len(v: &Json) -> usize {
+    measure_compact(v, true)
+}
+
+fn measure_compact(v: &Json, resolve: bool) -> usize {
     // Brackets, and a comma between items; a colon after each key.
     let between = |n: usize| 2 + n.saturating_sub(1);
     match v {
-        Json::Arr(a) => a.iter().map(compact_len).sum::<usize>() + between(a.len()),
+        Json::Obj(o) if resolve && o.len() == 1 && is_function(&o.0[0].0) => function_len(&o.0[0]),
+        Json::Arr(a) => {
+            a.iter()
+                .map(|item| measure_compact(item, resolve))
+                .sum::<usize>()
+                + between(a.len())
+        }
         Json::Obj(o) => {
             o.0.iter()
-                .map(|(key, item)| string_len(key) + 1 + compact_len(item))
+                .map(|(key, item)| string_len(key) + 1 + measure_compact(item, resolve))
                 .sum::<usize>()
                 + between(o.len())
         }
-        Json::Shared(v) => compact_len(v),
+        Json::Shared(v) => measure_compact(v, resolve),
         // Scalars are written the same, pretty or not.
         scalar => pretty_len(scalar, 0),
     }
+}
+
+fn is_function(key: &str) -> bool {
+    key == "Ref" || key.starts_with("Fn::")
+}
+
+/// The resolved length of intrinsic function `name: argument`, quotes included.
+fn function_len((name, argument): &(Str, Json)) -> usize {
+    match (name.as_ref(), argument) {
+        ("Fn::Sub", Json::Str(text)) => sub_len(text),
+        ("Fn::Join", Json::Arr(a)) => match a.as_slice() {
+            // Each part without its quotes, and the separators between.
+            [Json::Str(separator), Json::Arr(parts)] => {
+                let joined: usize = parts
+                    .iter()
+                    .map(|p| resolved_len(p).saturating_sub(2))
+                    .sum();
+                joined + parts.len().saturating_sub(1) * (string_len(separator) - 2) + 2
+            }
+            _ => MAX_RESOLVED + 2,
+        },
+        _ => MAX_RESOLVED + 2,
+    }
+}
+
+/// A `Fn::Sub` string's resolved length, quotes included: each `${NAME}` as
+/// the longest value of its pseudo parameter, or `MAX_RESOLVED` for a
+/// resource's.
+fn sub_len(text: &str) -> usize {
+    let mut len = string_len(text);
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        let placeholder = &rest[start..start + end + 1];
+        let value = match placeholder {
+            "${AWS::Partition}" => "aws-us-gov".len(),
+            "${AWS::AccountId}" => 12,
+            "${AWS::Region}" => "ap-southeast-3".len(),
+            "${AWS::URLSuffix}" => "amazonaws.com.cn".len(),
+            _ => MAX_RESOLVED,
+        };
+        len = len - string_len(placeholder) + 2 + value;
+        rest = &rest[start + end + 1..];
+    }
+    len
 }
 
 /// What member `key: value` adds to the length of a non-empty object written
@@ -587,5 +664,30 @@ mod tests {
         doc["a"] = json!(2);
         assert_eq!(pretty(&doc), "{\n  \"a\": 2,\n  \"b\": \"x\"\n}\n");
         assert_eq!(doc["missing"], Json::Null);
+    }
+
+    /// What CloudFormation resolves is counted at its longest: the text of
+    /// `resolved`, written by hand, against the template's.
+    #[test]
+    fn resolved_len_counts_resolved_values_at_their_longest() {
+        let arn =
+            "arn:${AWS::Partition}:secretsmanager:us-east-1:${AWS::AccountId}:secret:db-??????";
+        let doc = json!({
+            "Resource": { "Fn::Sub": arn },
+            "Key": { "Fn::GetAtt": ["DbKey", "Arn"] },
+            "Url": { "Fn::Join": ["", ["http://", { "Fn::ImportValue": "web-LoadBalancerDnsName" }]] },
+            "Region": { "Fn::Sub": "${AWS::Region}.${AWS::URLSuffix}/${Bucket}" },
+            "Plain": ["x", 1],
+        });
+        let longest = "x".repeat(MAX_RESOLVED);
+        let resolved = json!({
+            "Resource": "arn:aws-us-gov:secretsmanager:us-east-1:123456789012:secret:db-??????",
+            "Key": longest.clone(),
+            "Url": format!("http://{longest}"),
+            "Region": format!("ap-southeast-3.amazonaws.com.cn/{longest}"),
+            "Plain": ["x", 1],
+        });
+        assert_eq!(resolved_len(&doc), resolved.to_compact().len());
+        assert_eq!(resolved_len(&resolved), compact_len(&resolved));
     }
 }

@@ -39,7 +39,9 @@ pub const MAX_TEMPLATE_BYTES: usize = 1_000_000;
 /// Above this a template must be uploaded to S3 to deploy.
 pub const MAX_INLINE_BYTES: usize = 51_200;
 /// IAM's quota on the inline policies of one role, in characters without
-/// whitespace (IAM quotas, "role policy size"; aws-dr.md does not list it).
+/// whitespace, with what CloudFormation resolves in them at its longest
+/// (`json::resolved_len`): IAM quotas, "role policy size",
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html.
 pub const MAX_POLICY: usize = 10_240;
 
 pub struct Output {
@@ -201,8 +203,15 @@ fn lower_all(model: &Model, measure: bool, emit: impl Emit) -> Result<Lowered, V
     });
     let mut made: Vec<Option<Made>> = plan.stacks.iter().map(|_| None).collect();
     let (mut diags, mut documents) = (Vec::new(), Vec::new());
+    // A check made in every region (the names and ARNs it measures spell the
+    // region) reports once, for the first region over the limit.
+    let mut reported = std::collections::HashSet::new();
     for ctx in regions {
-        diags.extend(ctx.diagnostics);
+        for found in ctx.diagnostics {
+            if reported.insert((found.code, found.message.clone(), found.primary_span())) {
+                diags.push(found);
+            }
+        }
         documents.extend(ctx.documents);
         for (s, m) in ctx.made.into_iter().enumerate() {
             if m.is_some() {
@@ -564,18 +573,6 @@ pub(crate) fn camel(name: &str) -> String {
             })
         })
         .collect()
-}
-
-/// The length IAM counts of a policy document: no whitespace, and each
-/// `{"Fn::Sub": "arn:${AWS::Partition}:...:${AWS::AccountId}:..."}` as the
-/// string it becomes (in the longest partition, `aws-us-gov`).
-pub(crate) fn policy_len(policy: &Json) -> usize {
-    let text = policy.to_compact();
-    let count = |what: &str| text.matches(what).count();
-    text.len()
-        - count("{\"Fn::Sub\":") * 12
-        - count("${AWS::Partition}") * 7
-        - count("${AWS::AccountId}") * 5
 }
 
 /// `{"Fn::Sub": ...}` with `${AWS::AccountId}` etc. resolved at deploy time.

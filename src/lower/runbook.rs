@@ -26,7 +26,7 @@
 //! in the last one.
 
 use super::json::{self, json, Json};
-use super::{get_att, policy_len, MAX_POLICY};
+use super::{get_att, MAX_POLICY};
 use crate::model::Model;
 use crate::names::{self, NameKind};
 
@@ -179,8 +179,11 @@ fn pair_size(pair: &Pair) -> (usize, usize) {
     };
     let (over, back) = pair;
     let steps = action(over) + back.as_ref().map_or(0, action);
-    let statement =
-        policy_len(&over.statement) + 1 + back.as_ref().map_or(0, |b| policy_len(&b.statement) + 1);
+    let statement = json::resolved_len(&over.statement)
+        + 1
+        + back
+            .as_ref()
+            .map_or(0, |b| json::resolved_len(&b.statement) + 1);
     (steps, statement)
 }
 
