@@ -590,9 +590,15 @@ impl Resolver<'_> {
             _ => vec![v],
         };
         let mut out = Vec::new();
+        let mut named = std::collections::HashSet::new();
         for item in items {
             if let ValueKind::Symbol(s) = item.kind {
                 match self.services.get(s) {
+                    Some(&i) if !named.insert(i) => diags.push(
+                        Diagnostic::error("E101", format!("service `{s}` is named twice"))
+                            .label(item.span, "named again")
+                            .help("remove the repeated service"),
+                    ),
                     Some(&i) => out.push((i, item.span)),
                     None => diags.push(self.unknown_service(s, item.span)),
                 }

@@ -7,11 +7,12 @@ use super::kinds::{Behaviour, Part, Provided};
 use super::runbook::{Action, Check, Names};
 use super::{get_att, r#ref, sub, Ctx, Tags, MAX_POLICY};
 use crate::check::Partial;
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Diagnostic, Severity, Span};
 use crate::graph::NodeKind;
 use crate::model::{Model, Role, Service, Strategy};
 use crate::names::NameKind;
 use crate::stdlib::schema;
+use std::collections::HashMap;
 
 /// Tasks the service runs in the current region before any failover.
 pub fn desired_count(model: &Model, i: usize, region: usize) -> i64 {
@@ -411,10 +412,31 @@ fn assume(service: &str) -> Json {
 /// secrets, and the IAM statements that allow exactly that use.
 fn dependencies(ctx: &mut Ctx, i: usize) -> Provided {
     let mut out = Provided::default();
-    for &(dep, _) in &ctx.service(i).needs {
+    // The need that gave each variable: the container would get two values
+    // under one name, and the application see one of them (E608).
+    let mut given: HashMap<String, (Span, &str)> = HashMap::new();
+    let svc = ctx.service(i);
+    for &(dep, at) in &svc.needs {
         let d = ctx.service(dep);
         let var = d.name.to_uppercase().replace('-', "_");
+        let (env, secrets) = (out.env.len(), out.secrets.len());
         d.kind.imp.provide(ctx, dep, &var, &mut out);
+        let names = out.env[env..].iter().chain(&out.secrets[secrets..]);
+        for name in names.filter_map(|v| match v.get("Name") {
+            Some(Json::Str(name)) => Some(name.to_string()),
+            _ => None,
+        }) {
+            if let Some(&(first, by)) = given.get(&name) {
+                ctx.diagnostics.push(
+                    Diagnostic::error("E608", format!("`{}` would get two values of the environment variable `{name}`", svc.name))
+                        .label(at, format!("`{}` gives `{name}`", d.name))
+                        .label(first, format!("and so does `{by}`"))
+                        .help(format!("rename `{}`: the variables a need gives are named after it, in capitals and with underscores for hyphens", d.name)),
+                );
+            } else {
+                given.insert(name, (at, &d.name));
+            }
+        }
     }
     out
 }
