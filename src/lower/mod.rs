@@ -552,10 +552,15 @@ fn logical_stems(model: &Model) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(model.services.len());
     let mut seen = std::collections::HashSet::new();
     for (i, s) in model.services.iter().enumerate() {
-        let mut stem = camel(&s.name);
-        if !seen.insert(stem.clone()) {
-            stem = format!("{stem}{i}");
-            seen.insert(stem.clone());
+        let camel = camel(&s.name);
+        let mut stem = camel.clone();
+        // Names alike but for case or punctuation (`t`, `T`) take the
+        // service's index, then more, until the stem is free: `t-2` may have
+        // taken `T2` already.
+        let mut k = i;
+        while !seen.insert(stem.clone()) {
+            stem = format!("{camel}{k}");
+            k += model.services.len();
         }
         out.push(stem);
     }
@@ -1027,6 +1032,30 @@ fn key_of(kind: NodeKind, key: &str, ids: &[String], model: &Model) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Services whose names differ only in case or punctuation get logical
+    /// IDs of their own: `T` fell back to `T2`, which `t-2` had, and the two
+    /// tables shared one key in the template.
+    #[test]
+    fn logical_stems_are_unique() {
+        let mut text = String::from(
+            "platform p {\n  rto = 1h\n  rpo = 5m\n  trigger = 1m\n}\n\
+             region us-east-1 {\n  role = primary\n  cidr = 10.0.0.0/16\n}\n\
+             region us-west-2 {\n  role = secondary\n  cidr = 10.1.0.0/16\n}\n",
+        );
+        for name in ["t", "t-2", "T", "t_2", "T-5"] {
+            text.push_str(&format!(
+                "service {name}: dynamodb {{\n  key = \"id\"\n}}\nreplicate {name} -> us-west-2\n"
+            ));
+        }
+        let (file, _) = crate::syntax::parse(&text);
+        let model = crate::check::check(&file, crate::Given::command_line(&[]))
+            .expect("no usage error")
+            .model
+            .expect("the program checks");
+        let stems = logical_stems(&model);
+        assert_eq!(stems, ["T", "T2", "T7", "T23", "T5"]);
+    }
 
     /// `tapc check` measures each template without writing it: the sizes it
     /// compares with CloudFormation's quota are those of the files `build`
