@@ -14,11 +14,11 @@ use tapc::explain::{self, CODES};
 /// found while reading the file (the examples show bytes Markdown cannot hold,
 /// or a file too large to show), E010 needs over 1,000 syntax errors, E011 and
 /// W011 over 1,000 diagnostics (see `e011_example_repeated_past_the_cap`), E602,
-/// E603 and E607 are found while lowering, and E606 and W602 need event
-/// patterns of thousands of characters: programs too long to show (see
-/// `e602_example_...`).
-const NOT_FROM_CHECK: [&str; 11] = [
-    "E008", "E009", "E010", "E011", "E109", "E602", "E603", "E606", "E607", "W011", "W602",
+/// E603, E607 and E609 are found while lowering programs of many services, and
+/// E606 and W602 need event patterns of thousands of characters: programs too
+/// long to show (see `e602_example_...`).
+const NOT_FROM_CHECK: [&str; 12] = [
+    "E008", "E009", "E010", "E011", "E109", "E602", "E603", "E606", "E607", "E609", "W011", "W602",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -402,6 +402,27 @@ fn e607_example_exceeds_the_task_definition_size() {
         lowered(&many("web", "fargate", image, 3_500, 3_500)),
         ["E602", "E602", "E607"]
     );
+}
+
+/// E609's example, written out: 1,001 services each pulling from a
+/// repository of its own pass ECR's 1,000; 1,000 do not.
+#[test]
+fn e609_example_exceeds_the_replicated_repositories() {
+    let platform = |n: usize| {
+        let mut src = String::from(
+            "platform big {\n  registry = replicated\n  rto = 1h\n  rpo = 5m\n  trigger = 1m\n}\n\
+             region us-east-1 {\n  role = primary\n  cidr = 10.0.0.0/16\n}\n\
+             region us-west-2 {\n  role = secondary\n  cidr = 10.1.0.0/16\n}\n",
+        );
+        for i in 1..=n {
+            src.push_str(&format!(
+                "service svc-{i:04}: fargate {{\n  image = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/svc-{i:04}:1.0\"\n}}\n"
+            ));
+        }
+        errors(&src)
+    };
+    assert_eq!(platform(1_001), ["E609"]);
+    assert_eq!(platform(1_000), Vec::<&str>::new());
 }
 
 /// E603's example, written out: 40 tables pass IAM's policy size, 25 do not.

@@ -141,6 +141,7 @@ pub(super) fn check(p: &Partial, given: super::Given, diags: &mut Vec<Diagnostic
 // | EventBridge rule, `EventPattern` | 2,048 characters (adjustable to 4,096) | W602 over 2,048, E606 over 4,096, at `detail_types` | same page |
 // | every taggable resource, `Tags` | 50 tags, key 128, value 256 | E604 at `tags` | https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html |
 // | IAM role, inline policies | 10,240 characters | E603 at `needs` (a Fargate service's task and execution roles); runbooks split | https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html |
+// | ECR registry replication configuration | 10 rules of 100 repository filters | E609 at `registry` over 1,000 repositories | https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ReplicationConfiguration.html |
 // | ECS task definition | 64 KiB, not adjustable | E607 at `needs` (each adds environment variables) | https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html |
 // | SSM document, content | 64 KB | runbooks split | https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html |
 // | CloudFormation template | 500 resources, 200 outputs, 1 MB | stacks cut; E602 | https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html |

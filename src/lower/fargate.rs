@@ -124,9 +124,12 @@ pub(crate) fn repositories(model: &Model) -> Vec<&str> {
     repos
 }
 
-/// Filters of one ECR replication rule
-/// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/service-quotas.html).
+/// Filters of one ECR replication rule, and rules of a registry's replication
+/// configuration
+/// (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ReplicationRule.html,
+/// https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ReplicationConfiguration.html).
 const FILTERS_PER_RULE: usize = 100;
+const RULES: usize = 10;
 
 /// With `registry = replicated`, in the primary: the registry's replication
 /// configuration, which copies every image pushed to the services'
@@ -143,6 +146,18 @@ pub(crate) fn lower_registry(ctx: &mut Ctx) {
     let repos = repositories(model);
     if repos.is_empty() {
         return;
+    }
+    if repos.len() > RULES * FILTERS_PER_RULE {
+        let at = model
+            .platform
+            .attrs
+            .origin("registry")
+            .map_or(model.platform.name_span, |o| o.span);
+        ctx.diagnostics.push(
+            Diagnostic::error("E609", format!("the services pull from {} repositories, more than ECR replicates by name", repos.len()))
+                .label(at, format!("{} repositories to replicate; ECR takes {RULES} rules of {FILTERS_PER_RULE} repositories", repos.len()))
+                .help(format!("push the images to at most {} repositories (tags tell images apart), or replicate the registry yourself and remove `registry = replicated`", RULES * FILTERS_PER_RULE)),
+        );
     }
     let destinations: Vec<Json> = model
         .regions
