@@ -197,7 +197,7 @@ pub fn plan(
         }
     }
     for (e, endpoint) in model.endpoints.iter().enumerate() {
-        if endpoint.attrs.str("zone").is_none() {
+        if endpoint.zone == Some(e) {
             b.add(NodeKind::Zone(e), primary);
         }
         for r in regions.clone() {
@@ -257,7 +257,9 @@ pub fn plan(
         }
     }
     for (e, endpoint) in model.endpoints.iter().enumerate() {
-        let zone = b.get(NodeKind::Zone(e), primary);
+        let zone = endpoint
+            .zone
+            .and_then(|z| b.get(NodeKind::Zone(z), primary));
         for r in regions.clone() {
             let Some(rec) = b.get(NodeKind::Record(e), r) else {
                 continue;

@@ -91,6 +91,15 @@ pub fn duration(ms: u64) -> String {
     out
 }
 
+/// The hosted zone tapc creates for a domain: the domain less its first
+/// label (`api.example.com` -> `example.com`).
+pub fn zone_name(domain: &str) -> &str {
+    match domain.split_once('.') {
+        Some((_, rest)) if rest.contains('.') => rest,
+        _ => domain,
+    }
+}
+
 pub fn size(bytes: u64) -> String {
     let units = [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")];
     for (shift, name) in units {
@@ -290,6 +299,13 @@ pub struct Endpoint {
     pub health: Attrs,
     /// Index into `Model::services`.
     pub target: usize,
+    /// The endpoint whose created hosted zone holds this one's records (none
+    /// when `zone` names an existing zone): the first endpoint without `zone`
+    /// whose zone has the same name. Endpoints under one domain share one
+    /// zone: two zones of one name would leave one of them undelegated, and
+    /// make the secondaries' records, which name their zone by name,
+    /// ambiguous to CloudFormation.
+    pub zone: Option<usize>,
 }
 
 #[derive(Debug)]

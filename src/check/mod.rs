@@ -236,6 +236,7 @@ pub fn check(file: &File, given: Given) -> Result<Checked, UnknownParam> {
                     attrs: r.attrs,
                     health,
                     target,
+                    zone: None,
                 });
             }
             ItemKind::Replicate { .. } => replicates.push(item),
@@ -253,6 +254,8 @@ pub fn check(file: &File, given: Given) -> Result<Checked, UnknownParam> {
             ),
         }
     }
+
+    shared_zones(&mut endpoints, &mut diags);
 
     let mut services = Vec::new();
     for &(name, kind, body) in &service_decls {
@@ -366,6 +369,41 @@ fn article(word: &str) -> &'static str {
         "an"
     } else {
         "a"
+    }
+}
+
+/// Endpoints under one domain share the hosted zone tapc creates (each
+/// endpoint's `zone`); two endpoints of one domain (DNS names ignore case)
+/// are E101, since a Route 53 name has one pair of failover records.
+fn shared_zones(endpoints: &mut [Endpoint], diags: &mut Vec<Diagnostic>) {
+    let mut zones: HashMap<String, usize> = HashMap::new();
+    let mut domains: HashMap<String, usize> = HashMap::new();
+    for e in 0..endpoints.len() {
+        let Some(domain) = endpoints[e].attrs.str("domain") else {
+            continue;
+        };
+        let at = endpoints[e]
+            .attrs
+            .origin("domain")
+            .map_or(endpoints[e].span, |o| o.span);
+        if let Some(&first) = domains.get(&domain.to_ascii_lowercase()) {
+            let before = &endpoints[first];
+            diags.push(
+                Diagnostic::error("E101", format!("domain `{domain}` is served by two endpoints"))
+                    .label(at, "served again here")
+                    .label(
+                        before.attrs.origin("domain").map_or(before.span, |o| o.span),
+                        format!("by endpoint `{}` already", before.name),
+                    )
+                    .help("give each endpoint a domain of its own: a Route 53 name has one pair of failover records"),
+            );
+        } else {
+            domains.insert(domain.to_ascii_lowercase(), e);
+        }
+        if endpoints[e].attrs.str("zone").is_none() {
+            let zone = crate::model::zone_name(domain).to_ascii_lowercase();
+            endpoints[e].zone = Some(*zones.entry(zone).or_insert(e));
+        }
     }
 }
 

@@ -22,7 +22,7 @@ use super::json::{json, Json};
 use super::runbook::{serving_alarm, METRIC, NAMESPACE};
 use super::{camel, retain, Ctx, Tags};
 use crate::graph::{region_order, NodeKind};
-use crate::model::{Model, Strategy};
+use crate::model::{zone_name, Model, Strategy};
 
 /// Logical-ID stem of endpoint `e`'s resources.
 pub fn stem(model: &Model, e: usize) -> String {
@@ -31,14 +31,6 @@ pub fn stem(model: &Model, e: usize) -> String {
 
 pub fn zone_id(model: &Model, e: usize) -> String {
     format!("{}Zone", stem(model, e))
-}
-
-/// The hosted zone: the domain less its first label (`api.example.com` -> `example.com`).
-pub fn zone_name(domain: &str) -> &str {
-    match domain.split_once('.') {
-        Some((_, rest)) if rest.contains('.') => rest,
-        _ => domain,
-    }
 }
 
 /// The name of chain level `k`: the domain itself, then `failover-K.DOMAIN`.
@@ -72,8 +64,8 @@ fn zone_ref(ctx: &mut Ctx, e: usize) -> (&'static str, Json) {
     if let Some(id) = endpoint.attrs.str("zone") {
         return ("HostedZoneId", json!(id));
     }
-    if ctx.is_primary() {
-        return ("HostedZoneId", ctx.value(NodeKind::Zone(e), "ZoneId"));
+    if let (true, Some(zone)) = (ctx.is_primary(), endpoint.zone) {
+        return ("HostedZoneId", ctx.value(NodeKind::Zone(zone), "ZoneId"));
     }
     let domain = endpoint.attrs.str("domain").unwrap_or_default();
     ("HostedZoneName", json!(format!("{}.", zone_name(domain))))

@@ -226,7 +226,7 @@ Schema {
             Field {
                 name: "zone",
                 ty: Type::String,
-                doc: "Existing public hosted zone id (default: one is created in the primary stack)",
+                doc: "Existing public hosted zone id (default: one is created in the primary stack, shared by the endpoints under the same domain)",
                 required: false,
                 default: None,
                 allowed: &[],

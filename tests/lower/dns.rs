@@ -509,3 +509,60 @@ fn the_health_check_of_a_target_with_certificates_is_https_by_default() {
         assert!(probes >= 2, "{health}: a probe per region");
     }
 }
+
+/// Endpoints under one domain share the hosted zone tapc creates: two zones
+/// named `example.com` would leave one undelegated, and the secondaries'
+/// records, which name their zone by name, ambiguous. An endpoint with its own
+/// `zone` gets none.
+#[test]
+fn endpoints_under_one_domain_share_one_zone() {
+    let mut program = String::from(
+        "platform p {\n  registry = replicated\n  notify = [\"oncall@example.com\"]\n  rto = 1h\n  rpo = 5m\n  trigger = 1m\n}\n\
+         region us-east-1 {\n  role = primary\n  cidr = 10.0.0.0/16\n}\n\
+         region us-west-2 {\n  role = secondary\n  cidr = 10.1.0.0/16\n}\n",
+    );
+    for (name, domain, zone) in [
+        ("api", "api.example.com", ""),
+        ("www", "www.Example.com", ""),
+        ("shop", "shop.example.org", ""),
+        ("admin", "admin.example.com", "zone = \"Z0123456789ABC\""),
+    ] {
+        program.push_str(&format!(
+            "service {name}: fargate {{\n  image = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/sample:1.0\"\n}}\n\
+             endpoint {name} {{\n  domain = \"{domain}\"\n  target = {name}\n  {zone}\n}}\n"
+        ));
+    }
+    let b = build_text("shared-zone", &program);
+    let zones: Vec<String> = b
+        .find("AWS::Route53::HostedZone")
+        .into_iter()
+        .map(|(_, id, zone)| format!("{id} {}", s(&zone["Name"])))
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            "EndpointApiZone example.com",
+            "EndpointShopZone example.org"
+        ]
+    );
+    let mut primary_zones = BTreeMap::new();
+    for (rs, _, record) in b.find_in("AWS::Route53::RecordSet", "us-east-1") {
+        let zone = match &record["HostedZoneId"] {
+            Json::String(id) => id.clone(),
+            imported => b.target(rs, imported).expect("an exported zone").1,
+        };
+        primary_zones.insert(s(&record["Name"]).to_string(), zone);
+    }
+    assert_eq!(
+        primary_zones,
+        BTreeMap::from(
+            [
+                ("admin.example.com.", "Z0123456789ABC"),
+                ("api.example.com.", "EndpointApiZone"),
+                ("shop.example.org.", "EndpointShopZone"),
+                ("www.Example.com.", "EndpointApiZone"),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+        )
+    );
+}
