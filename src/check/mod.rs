@@ -92,6 +92,9 @@ pub fn check(file: &File, given: Given) -> Result<Checked, UnknownParam> {
 
     // Service names first: references may point forward.
     let mut service_names: HashMap<String, usize> = HashMap::new();
+    // Names in lower case: AWS keeps DB cluster and ElastiCache identifiers in
+    // lower case, so `Ledger` and `ledger` would name one cluster.
+    let mut lower_names: HashMap<String, usize> = HashMap::new();
     let mut service_decls = Vec::new();
     for item in &file.items {
         if let ItemKind::Service { name, kind, body } = &item.kind {
@@ -99,6 +102,17 @@ pub fn check(file: &File, given: Given) -> Result<Checked, UnknownParam> {
                 let first: &(&Ident, &Ident, &Body) = &service_decls[first];
                 diags.push(duplicate("service", name.name, name.span, first.0.span));
                 continue;
+            }
+            if let Some(&first) = lower_names.get(&name.name.to_ascii_lowercase()) {
+                let first: &(&Ident, &Ident, &Body) = &service_decls[first];
+                diags.push(
+                    Diagnostic::error("E101", format!("service `{}` differs from `{}` only in case", name.name, first.0.name))
+                        .label(name.span, "the same name in other case")
+                        .label(first.0.span, "declared here")
+                        .help("rename one of them: AWS keeps DB cluster and ElastiCache identifiers in lower case, so their resources would collide"),
+                );
+            } else {
+                lower_names.insert(name.name.to_ascii_lowercase(), service_decls.len());
             }
             service_names.insert(name.name.to_string(), service_decls.len());
             service_decls.push((name, kind, body));

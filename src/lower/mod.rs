@@ -554,7 +554,7 @@ fn logical_stems(model: &Model) -> Vec<String> {
     for (i, s) in model.services.iter().enumerate() {
         let camel = camel(&s.name);
         let mut stem = camel.clone();
-        // Names alike but for case or punctuation (`t`, `T`) take the
+        // Names alike but for punctuation (`t`, `t_`) take the
         // service's index, then more, until the stem is free: `t-2` may have
         // taken `T2` already.
         let mut k = i;
@@ -1034,7 +1034,7 @@ mod tests {
     use super::*;
 
     /// Services whose names differ only in case or punctuation get logical
-    /// IDs of their own: `T` fell back to `T2`, which `t-2` had, and the two
+    /// IDs of their own: `t_` fell back to `T2`, which `t-2` had, and the two
     /// tables shared one key in the template.
     #[test]
     fn logical_stems_are_unique() {
@@ -1043,7 +1043,7 @@ mod tests {
              region us-east-1 {\n  role = primary\n  cidr = 10.0.0.0/16\n}\n\
              region us-west-2 {\n  role = secondary\n  cidr = 10.1.0.0/16\n}\n",
         );
-        for name in ["t", "t-2", "T", "t_2", "T-5"] {
+        for name in ["t", "t-2", "t_", "t_2", "T-5"] {
             text.push_str(&format!(
                 "service {name}: dynamodb {{\n  key = \"id\"\n}}\nreplicate {name} -> us-west-2\n"
             ));
