@@ -139,7 +139,7 @@ pub(super) fn check(p: &Partial, given: super::Given, diags: &mut Vec<Diagnostic
 // | RDS global cluster, secondary regions | 10 | E605 at the 11th region of `replicate` | https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.configuration.requirements.html |
 // | EventBridge rule, `Targets` | 5 | the lowering splits into rules of 5 | https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html |
 // | EventBridge rule, `EventPattern` | 2,048 characters (adjustable to 4,096) | W602 over 2,048, E606 over 4,096, at `detail_types` | same page |
-// | every taggable resource, `Tags` | 50 tags, key 128, value 256 | E604 at `tags` | https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html |
+// | every taggable resource, `Tags` | 50 tags, key 128, value 256; letters, digits, spaces and `_.:/=+-@` (IAM) | E604 at `tags` | https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html |
 // | IAM role, inline policies | 10,240 characters | E603 at `needs` (a Fargate service's task and execution roles); runbooks split | https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html |
 // | ECR registry replication configuration | 10 rules of 100 repository filters | E609 at `registry` over 1,000 repositories | https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ReplicationConfiguration.html |
 // | ECS task definition | 64 KiB, not adjustable | E607 at `needs` (each adds environment variables) | https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html |
@@ -154,6 +154,20 @@ pub(super) fn check(p: &Partial, given: super::Given, diags: &mut Vec<Diagnostic
 // | Route 53 health checks | 200 per account (adjustable): one per region and endpoint | not checked: an account quota | https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html |
 // | SNS topic, subscriptions | 12,500,000 | one per `notify` address | https://docs.aws.amazon.com/general/latest/gr/sns.html |
 // | DynamoDB global table, `Replicas` | one replica added or removed per stack update | not checked: an update-time rule (see README) | https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-globaltable.html |
+
+/// A character AWS allows in tags across all services, and IAM on the roles
+/// tapc tags (`[\p{L}\p{Z}\p{N}_.:/=+\-@]`,
+/// https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html): letters,
+/// separators and numbers, and seven marks. Outside ASCII, Rust's alphabetic
+/// and numeric classes stand for `\p{L}` and `\p{N}` (a few combining
+/// marks of Indic scripts are alphabetic but not letters).
+fn tag_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || " _.:/=+-@".contains(c)
+    } else {
+        c.is_alphanumeric() || (c.is_whitespace() && !c.is_control())
+    }
+}
 
 fn names_pattern(kind: NameKind) -> String {
     names::name(kind, "PLATFORM-SUFFIX", "SERVICE", "REGION", "ACCOUNT")
@@ -193,6 +207,21 @@ fn tags(platform: &crate::model::Platform, diags: &mut Vec<Diagnostic>) {
         problems.push((
             format!("a key of {} characters", k.chars().count()),
             "tag keys have 1 to 128 characters: shorten it".to_string(),
+        ));
+    }
+    let bad = |text: &str| text.chars().find(|&c| !tag_char(c));
+    if let Some((k, v, c)) = pairs
+        .iter()
+        .find_map(|(k, v)| bad(k).or_else(|| bad(v)).map(|c| (k, v, c)))
+    {
+        problems.push((
+            format!(
+                "the tag {} = {} holds {}",
+                crate::diag::quote(k),
+                crate::diag::quote(v),
+                crate::diag::quote(&c.to_string())
+            ),
+            "tags may hold letters, digits, spaces and the marks _ . : / = + - @ (IAM refuses any other character on the roles tapc tags): replace it".to_string(),
         ));
     }
     if let Some((k, v)) = pairs.iter().find(|(_, v)| v.chars().count() > 256) {
