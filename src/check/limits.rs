@@ -13,6 +13,7 @@ const MAX_TAGS: usize = 50 - 2;
 pub(super) fn check(p: &Partial, given: super::Given, diags: &mut Vec<Diagnostic>) {
     let Some(platform) = p.platform else { return };
     tags(platform, diags);
+    chain_names(p, platform, diags);
     let suffix = platform.suffix.as_ref();
     let prefix = names::prefix(&platform.name, suffix.map(|(s, _)| s.as_str()));
     // One report per culprit and broken rule: the name that breaks it worst.
@@ -146,7 +147,8 @@ pub(super) fn check(p: &Partial, given: super::Given, diags: &mut Vec<Diagnostic
 // | SSM document, content | 64 KB | runbooks split | https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html |
 // | CloudFormation template | 500 resources, 200 outputs, 1 MB | stacks cut; E602 | https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html |
 // | physical names (bucket, ALB, target group, cluster, secret, ...) | per kind | E601 (`names.rs`) | per kind, in `names.rs` |
-// | Route 53, failover records per name | one PRIMARY, one SECONDARY | the lowering chains `failover-K` names | https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-values-failover.html |
+// | Route 53, failover records per name | one PRIMARY, one SECONDARY | the lowering chains `failover-K` names; E601 where one passes 253 characters | https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-values-failover.html |
+// | Route 53 hosted zone, `Comment` | 256 characters | the lowering cuts it | https://docs.aws.amazon.com/Route53/latest/APIReference/API_HostedZoneConfig.html |
 // | SNS topic, `DisplayName` | 100 characters | the lowering truncates | https://docs.aws.amazon.com/sns/latest/api/API_SetTopicAttributes.html |
 // | EC2 security group, inbound rules | 60 | at most 2 emitted | https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html |
 // | S3 bucket, replication rules | 1,000 | one per secondary (fewer than AWS has regions) | https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-how-setup.html |
@@ -154,6 +156,39 @@ pub(super) fn check(p: &Partial, given: super::Given, diags: &mut Vec<Diagnostic
 // | Route 53 health checks | 200 per account (adjustable): one per region and endpoint | not checked: an account quota | https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html |
 // | SNS topic, subscriptions | 12,500,000 | one per `notify` address | https://docs.aws.amazon.com/general/latest/gr/sns.html |
 // | DynamoDB global table, `Replicas` | one replica added or removed per stack update | not checked: an update-time rule (see README) | https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-globaltable.html |
+
+/// Route 53 names have at most 253 characters. With three regions or more
+/// (and not `active_active`), each endpoint's failover chain adds records
+/// `failover-1.DOMAIN` to `failover-K.DOMAIN` (`src/lower/dns.rs`), longer
+/// than the domain the `dns_name` rule checks.
+fn chain_names(p: &Partial, platform: &crate::model::Platform, diags: &mut Vec<Diagnostic>) {
+    let levels = p.regions.len().saturating_sub(2);
+    if levels == 0 || platform.strategy == crate::model::Strategy::ActiveActive {
+        return;
+    }
+    let first = format!("failover-{levels}.");
+    for endpoint in p.endpoints {
+        let Some(domain) = endpoint.attrs.str("domain") else {
+            continue;
+        };
+        let len = first.len() + domain.len();
+        if domain.len() > MAX_DNS_NAME || len <= MAX_DNS_NAME {
+            continue;
+        }
+        let at = endpoint
+            .attrs
+            .origin("domain")
+            .map_or(endpoint.span, |o| o.span);
+        diags.push(
+            Diagnostic::error("E601", format!("a failover record name of endpoint `{}` is longer than DNS allows", endpoint.name))
+                .label(at, format!("`{first}` and this domain make {len} characters; DNS allows {MAX_DNS_NAME}"))
+                .help(format!("shorten the domain by {} characters: with {} regions, the failover chain puts names up to failover-{levels}. before it", len - MAX_DNS_NAME, p.regions.len())),
+        );
+    }
+}
+
+/// The longest DNS name, without its final dot (the stdlib's `dns_name` rule).
+const MAX_DNS_NAME: usize = 253;
 
 /// A character AWS allows in tags across all services, and IAM on the roles
 /// tapc tags (`[\p{L}\p{Z}\p{N}_.:/=+\-@]`,

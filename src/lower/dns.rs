@@ -51,9 +51,18 @@ pub fn lower_zone(ctx: &mut Ctx, e: usize) {
     retain(ctx.add(
         &zone_id(ctx.model, e),
         "AWS::Route53::HostedZone",
-        json!({ "Name": zone_name(domain), "HostedZoneConfig": { "Comment": format!("tapc: public zone of {domain}") } }),
+        json!({ "Name": zone_name(domain), "HostedZoneConfig": { "Comment": comment(domain) } }),
         Tags::List("HostedZoneTags"),
     ));
+}
+
+/// The created zone's comment, within Route 53's 256 characters
+/// (https://docs.aws.amazon.com/Route53/latest/APIReference/API_HostedZoneConfig.html):
+/// a domain has up to 253, so a long one is cut (domains are ASCII).
+fn comment(domain: &str) -> String {
+    let mut text = format!("tapc: public zone of {domain}");
+    text.truncate(256);
+    text
 }
 
 /// Where records of endpoint `e` go: an existing zone by id, the created zone by

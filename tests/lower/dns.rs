@@ -566,3 +566,29 @@ fn endpoints_under_one_domain_share_one_zone() {
         )
     );
 }
+
+/// A created zone's comment names the domain within Route 53's 256
+/// characters, however long the domain (up to DNS's 253).
+#[test]
+fn zone_comment_fits_route53() {
+    let domain = format!(
+        "{}.{}.{}.{}.com",
+        "a".repeat(63),
+        "b".repeat(63),
+        "c".repeat(63),
+        "d".repeat(57)
+    );
+    assert_eq!(domain.len(), 253);
+    let program = format!(
+        "platform p {{\n  registry = replicated\n  notify = [\"oncall@example.com\"]\n  rto = 1h\n  rpo = 5m\n  trigger = 1m\n}}\n\
+         region us-east-1 {{\n  role = primary\n  cidr = 10.0.0.0/16\n}}\n\
+         region us-west-2 {{\n  role = secondary\n  cidr = 10.1.0.0/16\n}}\n\
+         service api: fargate {{\n  image = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/sample:1.0\"\n}}\n\
+         endpoint api {{\n  domain = \"{domain}\"\n  target = api\n}}\n"
+    );
+    let b = build_text("long-domain", &program);
+    let zones = b.find("AWS::Route53::HostedZone");
+    let comment = s(&zones[0].2["HostedZoneConfig"]["Comment"]);
+    assert_eq!(comment.len(), 256);
+    assert!(comment.starts_with("tapc: public zone of aaaa"));
+}
