@@ -29,6 +29,9 @@ pub enum NameKind {
     GlobalDatastore,
     /// The ElastiCache AUTH token's secret, replicated like `Secret`.
     AuthSecret,
+    /// A CloudFormation stack, one per region and wave (and part, when a wave
+    /// is cut): the platform's, not a service's.
+    Stack,
 }
 
 impl NameKind {
@@ -49,6 +52,7 @@ impl NameKind {
             NameKind::Secret | NameKind::AuthSecret => "secret name",
             NameKind::ReplicationGroup => "replication group id",
             NameKind::GlobalDatastore => "global datastore id suffix",
+            NameKind::Stack => "CloudFormation stack name",
         }
     }
 }
@@ -103,6 +107,8 @@ pub fn name(kind: NameKind, prefix: &str, service: &str, region: &str, account: 
             format!("{prefix}-{service}-{}", short_region(region)).to_lowercase()
         }
         NameKind::GlobalDatastore => format!("{prefix}-{service}").to_lowercase(),
+        // The first wave's; `graph::plan` numbers the others and the parts.
+        NameKind::Stack => format!("{prefix}-{region}-w1"),
     }
 }
 
@@ -161,6 +167,11 @@ fn rule(kind: NameKind) -> (usize, fn(char) -> bool, &'static str) {
         // the 5-letter region prefix and its hyphen within the 40.
         NameKind::ReplicationGroup => (40, alnum_dash, "letters, digits and `-`"),
         NameKind::GlobalDatastore => (34, alnum_dash, "letters, digits and `-`"),
+        // CreateStack: a letter, then letters, digits and `-`, at most 128
+        // (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html).
+        // The checker sees the first wave's name; the lowering measures every
+        // stack's, whose wave and part numbers only the plan knows.
+        NameKind::Stack => (128, alnum_dash, "letters, digits and `-`"),
         NameKind::Secret | NameKind::AuthSecret => (
             512,
             |c: char| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c),
@@ -222,6 +233,9 @@ pub fn violation(kind: NameKind, name: &str) -> Option<(String, Option<char>)> {
         }
         NameKind::LoadBalancer | NameKind::TargetGroup if first == '-' => {
             return Some(("must not start with `-`".into(), Some('-')));
+        }
+        NameKind::Stack if !first.is_ascii_alphabetic() => {
+            return Some(("must start with a letter".into(), Some(first)));
         }
         NameKind::DbCluster
         | NameKind::GlobalCluster

@@ -127,6 +127,7 @@ pub(super) fn check(p: &Partial, given: super::Given, diags: &mut Vec<Diagnostic
             check_name(kind, Some((&svc.name, svc.span)), region, &tail);
         }
     }
+    check_name(NameKind::Stack, None, full, "");
     diags.extend(found.into_iter().map(|f| f.3));
 }
 
@@ -147,6 +148,7 @@ pub(super) fn check(p: &Partial, given: super::Given, diags: &mut Vec<Diagnostic
 // | SSM document, content | 64 KB | runbooks split | https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html |
 // | CloudFormation template | 500 resources, 200 outputs, 1 MB | stacks cut; E602 | https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html |
 // | physical names (bucket, ALB, target group, cluster, secret, ...) | per kind | E601 (`names.rs`) | per kind, in `names.rs` |
+// | CloudFormation stack name | 128 letters, digits and `-`, a letter first | E601: the first wave's in the checker, every stack's in the lowering | https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html |
 // | Route 53, failover records per name | one PRIMARY, one SECONDARY | the lowering chains `failover-K` names; E601 where one passes 253 characters | https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-values-failover.html |
 // | Route 53 hosted zone, `Comment` | 256 characters | the lowering cuts it | https://docs.aws.amazon.com/Route53/latest/APIReference/API_HostedZoneConfig.html |
 // | SNS topic, `DisplayName` | 100 characters | the lowering truncates | https://docs.aws.amazon.com/sns/latest/api/API_SetTopicAttributes.html |

@@ -225,6 +225,16 @@ fn lower_all(model: &Model, measure: bool, emit: impl Emit) -> Result<Lowered, V
     for (stack, made) in plan.stacks.iter().zip(made) {
         let (resources, outputs, bytes) = made.expect("every stack is lowered by its region");
         sizes.push(bytes);
+        // The checker measured the first wave's name (E601); later waves and
+        // cut stacks have longer numbers.
+        let max = names::max_len(NameKind::Stack);
+        if stack.name.len() > max {
+            diags.push(
+                Diagnostic::error("E601", format!("the CloudFormation stack name `{}` is {} characters long; the limit is {max}", stack.name, stack.name.len()))
+                    .label(model.platform.name_span, "the platform name makes the CloudFormation stack name invalid")
+                    .help("shorten the platform name: wave and part numbers add to the stack names"),
+            );
+        }
         if resources > MAX_RESOURCES || outputs.len() > MAX_OUTPUTS || bytes > MAX_TEMPLATE_BYTES {
             diags.push(
                 Diagnostic::error("E602", format!("stack `{}` exceeds CloudFormation's limits", stack.name))

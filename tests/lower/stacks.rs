@@ -227,3 +227,45 @@ fn stack_sizes_match_what_the_lowering_emits() {
         }
     }
 }
+
+/// A stack name has at most 128 characters (CreateStack). The checker
+/// measures the first wave's, `PLATFORM-REGION-w1`; a wave cut into parts
+/// (`-w1-2`) is longer, and the lowering reports it.
+#[test]
+fn stack_names_fit_cloudformation() {
+    let program = |platform: &str| {
+        let mut src = format!(
+            "platform {platform} {{\n  notify = [\"oncall@example.com\"]\n  rto = 1h\n  rpo = 5m\n  trigger = 1m\n}}\n\
+             region us-east-1 {{\n  role = primary\n  cidr = 10.0.0.0/16\n}}\n\
+             region us-west-2 {{\n  role = secondary\n  cidr = 10.1.0.0/16\n}}\n"
+        );
+        // Past 500 resources in each region: the wave is cut.
+        for i in 0..520 {
+            src.push_str(&format!(
+                "service t{i}: dynamodb {{\n  key = \"id\"\n}}\nreplicate t{i} -> us-west-2\n"
+            ));
+        }
+        tapc::check_source(
+            &tapc::diag::SourceFile::new("long.tap", src),
+            tapc::Given::command_line(&[]),
+        )
+        .expect("no usage error")
+        .diagnostics
+    };
+    // `-us-east-1-w1` is 13 characters: 115 + 13 = 128 fits, `-w1-1` not.
+    let found = program(&format!("p{}", "x".repeat(114)));
+    let names: Vec<&str> = found
+        .iter()
+        .filter(|d| d.code == "E601")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert!(!names.is_empty(), "{found:?}");
+    assert!(
+        names
+            .iter()
+            .all(|m| m.contains("-w1-") && m.contains("130 characters")),
+        "{names:?}"
+    );
+    let shorter = program(&format!("p{}", "x".repeat(111)));
+    assert!(!shorter.iter().any(|d| d.code == "E601"), "{shorter:?}");
+}
