@@ -32,6 +32,9 @@ pub enum NameKind {
     /// A CloudFormation stack, one per region and wave (and part, when a wave
     /// is cut): the platform's, not a service's.
     Stack,
+    /// A secondary's failover and failback runbooks (SSM documents), numbered
+    /// when the region's are split: the platform's.
+    Document,
 }
 
 impl NameKind {
@@ -53,6 +56,7 @@ impl NameKind {
             NameKind::ReplicationGroup => "replication group id",
             NameKind::GlobalDatastore => "global datastore id suffix",
             NameKind::Stack => "CloudFormation stack name",
+            NameKind::Document => "runbook (SSM document) name",
         }
     }
 }
@@ -109,6 +113,9 @@ pub fn name(kind: NameKind, prefix: &str, service: &str, region: &str, account: 
         NameKind::GlobalDatastore => format!("{prefix}-{service}").to_lowercase(),
         // The first wave's; `graph::plan` numbers the others and the parts.
         NameKind::Stack => format!("{prefix}-{region}-w1"),
+        // `service` is `failover` or `failback`; `runbook::runbooks` numbers
+        // a region's later runbooks.
+        NameKind::Document => format!("{prefix}-{service}-{region}"),
     }
 }
 
@@ -172,6 +179,14 @@ fn rule(kind: NameKind) -> (usize, fn(char) -> bool, &'static str) {
         // The checker sees the first wave's name; the lowering measures every
         // stack's, whose wave and part numbers only the plan knows.
         NameKind::Stack => (128, alnum_dash, "letters, digits and `-`"),
+        // CreateDocument: 3 to 128 letters, digits, `_`, `-` and `.`, not
+        // starting with a prefix AWS keeps for its own documents
+        // (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html).
+        NameKind::Document => (
+            128,
+            |c: char| c.is_ascii_alphanumeric() || "_-.".contains(c),
+            "letters, digits, `_`, `-` and `.`",
+        ),
         NameKind::Secret | NameKind::AuthSecret => (
             512,
             |c: char| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c),
@@ -236,6 +251,18 @@ pub fn violation(kind: NameKind, name: &str) -> Option<(String, Option<char>)> {
         }
         NameKind::Stack if !first.is_ascii_alphabetic() => {
             return Some(("must start with a letter".into(), Some(first)));
+        }
+        NameKind::Document => {
+            let lower = name.to_ascii_lowercase();
+            if let Some(p) = ["aws", "amazon", "amzn"]
+                .iter()
+                .find(|p| lower.starts_with(*p))
+            {
+                return Some((
+                    format!("must not start with `{p}`, which AWS keeps for its own documents"),
+                    None,
+                ));
+            }
         }
         NameKind::DbCluster
         | NameKind::GlobalCluster

@@ -149,6 +149,7 @@ pub(super) fn check(p: &Partial, given: super::Given, diags: &mut Vec<Diagnostic
 // | CloudFormation template | 500 resources, 200 outputs, 1 MB | stacks cut; E602 | https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html |
 // | physical names (bucket, ALB, target group, cluster, secret, ...) | per kind | E601 (`names.rs`) | per kind, in `names.rs` |
 // | CloudFormation stack name | 128 letters, digits and `-`, a letter first | E601: the first wave's in the checker, every stack's in the lowering | https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html |
+// | SSM document (runbook) name | 3-128 letters, digits, `_-.`; not `aws`, `amazon`, `amzn` first | E601 in the lowering, which names the runbooks | https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html |
 // | Route 53, failover records per name | one PRIMARY, one SECONDARY | the lowering chains `failover-K` names; E601 where one passes 253 characters | https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-values-failover.html |
 // | Route 53 hosted zone, `Comment` | 256 characters | the lowering cuts it | https://docs.aws.amazon.com/Route53/latest/APIReference/API_HostedZoneConfig.html |
 // | SNS topic, `DisplayName` | 100 characters | the lowering truncates | https://docs.aws.amazon.com/sns/latest/api/API_SetTopicAttributes.html |

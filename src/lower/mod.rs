@@ -220,21 +220,16 @@ fn lower_all(model: &Model, measure: bool, emit: impl Emit) -> Result<Lowered, V
         }
     }
     documents.sort_by_key(|(stack, _, _)| *stack);
+    // A failback runbook's name is its failover runbook's, as long.
+    for (_, document, _) in &documents {
+        planned_name(model, NameKind::Document, document, &mut diags);
+    }
     let mut stacks_json = Vec::new();
     let mut sizes = Vec::with_capacity(plan.stacks.len());
     for (stack, made) in plan.stacks.iter().zip(made) {
         let (resources, outputs, bytes) = made.expect("every stack is lowered by its region");
         sizes.push(bytes);
-        // The checker measured the first wave's name (E601); later waves and
-        // cut stacks have longer numbers.
-        let max = names::max_len(NameKind::Stack);
-        if stack.name.len() > max {
-            diags.push(
-                Diagnostic::error("E601", format!("the CloudFormation stack name `{}` is {} characters long; the limit is {max}", stack.name, stack.name.len()))
-                    .label(model.platform.name_span, "the platform name makes the CloudFormation stack name invalid")
-                    .help("shorten the platform name: wave and part numbers add to the stack names"),
-            );
-        }
+        planned_name(model, NameKind::Stack, &stack.name, &mut diags);
         if resources > MAX_RESOURCES || outputs.len() > MAX_OUTPUTS || bytes > MAX_TEMPLATE_BYTES {
             diags.push(
                 Diagnostic::error("E602", format!("stack `{}` exceeds CloudFormation's limits", stack.name))
@@ -310,6 +305,29 @@ fn lower_all(model: &Model, measure: bool, emit: impl Emit) -> Result<Lowered, V
         manifest,
         sizes,
     })
+}
+
+/// E601 for a name the plan numbers: a stack's wave and part (the checker
+/// measured the first wave's name) and the runbooks' (only the lowering knows
+/// whether a region has any, and how many).
+fn planned_name(model: &Model, kind: NameKind, name: &str, diags: &mut Vec<Diagnostic>) {
+    let Some((reason, _)) = names::violation(kind, name) else {
+        return;
+    };
+    let help = match kind {
+        NameKind::Stack => {
+            "shorten the platform name: wave and part numbers add to the stack names"
+        }
+        _ => "rename the platform: its runbooks are named after it (PLATFORM-failover-REGION)",
+    };
+    diags.push(
+        Diagnostic::error("E601", format!("the {} `{name}` {reason}", kind.describe()))
+            .label(
+                model.platform.name_span,
+                format!("the platform name makes the {} invalid", kind.describe()),
+            )
+            .help(help),
+    );
 }
 
 /// The DAG and stacks `lower` uses (for `tapc graph`).

@@ -266,9 +266,12 @@ fn runbook(
     } else {
         (k + 1).to_string()
     };
-    let named = |what: &str| match k {
-        0 => format!("{prefix}-{what}-{code}"),
-        _ => format!("{prefix}-{what}-{code}-{suffix}"),
+    let named = |what: &str| {
+        let name = names::name(NameKind::Document, prefix, what, code, "");
+        match k {
+            0 => name,
+            _ => format!("{name}-{suffix}"),
+        }
     };
     let (document, failback) = (named("failover"), named("failback"));
     let role = format!("FailoverRunbookRole{suffix}");
