@@ -14,7 +14,7 @@ mod topology;
 
 use std::collections::{HashMap, HashSet};
 
-use crate::diag::{Diagnostic, Severity, Span};
+use crate::diag::{quote, Diagnostic, Severity, Span};
 use crate::model::*;
 use crate::stdlib::{schema, Schema};
 use crate::suggest::closest;
@@ -102,6 +102,9 @@ pub fn check(file: &File, given: Given) -> Result<Checked, UnknownParam> {
                 let first: &(&Ident, &Ident, &Body) = &service_decls[first];
                 diags.push(duplicate("service", name.name, name.span, first.0.span));
                 continue;
+            }
+            if let Some(d) = too_long("service", name) {
+                diags.push(d);
             }
             if let Some(&first) = lower_names.get(&name.name.to_ascii_lowercase()) {
                 let first: &(&Ident, &Ident, &Body) = &service_decls[first];
@@ -200,6 +203,7 @@ pub fn check(file: &File, given: Given) -> Result<Checked, UnknownParam> {
                     diags.push(duplicate("endpoint", name.name, name.span, first.span));
                     continue;
                 }
+                diags.extend(too_long("endpoint", name));
                 let r = resolver.body(body, &schema.endpoint, "an endpoint", name.span, &mut diags);
                 let Some(&(target, target_span)) = r.refs.first() else {
                     continue;
@@ -419,6 +423,29 @@ fn shared_zones(endpoints: &mut [Endpoint], diags: &mut Vec<Diagnostic>) {
             endpoints[e].zone = Some(*zones.entry(zone).or_insert(e));
         }
     }
+}
+
+/// The longest service or endpoint name. Names become CloudFormation logical
+/// IDs (at most 255 characters, with up to about 40 of tapc's after them)
+/// and parts of AWS's names, most of which allow 63 or fewer.
+const MAX_NAME: usize = 64;
+
+/// E110 when `name`, a service's or an endpoint's, is longer than `MAX_NAME`.
+fn too_long(what: &str, name: &Ident) -> Option<Diagnostic> {
+    let len = name.name.chars().count();
+    (len > MAX_NAME).then(|| {
+        Diagnostic::error(
+            "E110",
+            format!("the {what} name {} is too long", quote(name.name)),
+        )
+        .label(
+            name.span,
+            format!("{len} characters; tapc allows {MAX_NAME}"),
+        )
+        .help(format!(
+            "shorten the {what} name to {MAX_NAME} characters or fewer"
+        ))
+    })
 }
 
 fn duplicate(what: &str, name: &str, span: Span, first: Span) -> Diagnostic {
