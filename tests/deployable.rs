@@ -206,7 +206,70 @@ const RULES: &[Rule] = &[
         source: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-for-metadata-changes.html",
         check: bucket_replicates_back,
     },
+    Rule {
+        ty: "AWS::ECS::TaskDefinition",
+        rule: "no two environment variables or secrets of a container share a name (the application would see one value)",
+        source: "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html",
+        check: unique_variables,
+    },
+    Rule {
+        ty: "AWS::SSM::Document",
+        rule: "a runbook's name has 3 to 128 letters, digits, `_`, `-` and `.`, and does not start with aws, amazon or amzn",
+        source: "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html",
+        check: document_name,
+    },
+    Rule {
+        ty: "AWS::Route53::HostedZone",
+        rule: "a hosted zone's comment has at most 256 characters",
+        source: "https://docs.aws.amazon.com/Route53/latest/APIReference/API_HostedZoneConfig.html",
+        check: zone_comment,
+    },
 ];
+
+fn unique_variables(r: &Res) -> Result<(), String> {
+    let mut seen = BTreeSet::new();
+    for container in r.props()["ContainerDefinitions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let variables = ["Environment", "Secrets"]
+            .iter()
+            .flat_map(|k| container[*k].as_array().into_iter().flatten());
+        for v in variables {
+            let name = v["Name"].as_str().unwrap_or_default();
+            if !seen.insert(name.to_string()) {
+                return Err(format!("{name} twice"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn document_name(r: &Res) -> Result<(), String> {
+    let name = r.props()["Name"].as_str().unwrap_or_default();
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "_-.".contains(c);
+    let reserved = ["aws", "amazon", "amzn"]
+        .iter()
+        .any(|p| name.to_ascii_lowercase().starts_with(p));
+    match (3..=128).contains(&name.len()) && name.chars().all(allowed) && !reserved {
+        true => Ok(()),
+        false => Err(format!("document name {name:?}")),
+    }
+}
+
+fn zone_comment(r: &Res) -> Result<(), String> {
+    let comment = r.props()["HostedZoneConfig"]["Comment"]
+        .as_str()
+        .unwrap_or_default();
+    match comment.chars().count() <= 256 {
+        true => Ok(()),
+        false => Err(format!(
+            "a comment of {} characters",
+            comment.chars().count()
+        )),
+    }
+}
 
 fn no_managed_password(r: &Res) -> Result<(), String> {
     let mut found = false;
@@ -830,6 +893,14 @@ fn the_rules_fail_on_the_defects_they_describe() {
         (false, "AWS::Events::Rule", |v| {
             v["Properties"]["EventPattern"]["region"] = serde_json::json!(["us-east-1"])
         }),
+        (true, "AWS::ECS::TaskDefinition", |v| {
+            let env = &mut v["Properties"]["ContainerDefinitions"][0]["Environment"];
+            let first = env[0].clone();
+            env.as_array_mut().unwrap().push(first);
+        }),
+        (false, "AWS::SSM::Document", |v| {
+            v["Properties"]["Name"] = "aws-shop-failover-us-west-2".into()
+        }),
     ];
     for &(primary, ty, change) in cases {
         let failed = defect(primary, ty, &change);
@@ -877,6 +948,10 @@ fn the_cache_rules_fail_on_the_defects_they_describe() {
         }),
         (true, "AWS::ElastiCache::GlobalReplicationGroup", |v| {
             v["Properties"]["Members"][0]["Role"] = "SECONDARY".into()
+        }),
+        // Not a cache's, but the example has an endpoint, and so a zone.
+        (true, "AWS::Route53::HostedZone", |v| {
+            v["Properties"]["HostedZoneConfig"]["Comment"] = "x".repeat(257).into()
         }),
     ];
     for &(primary, ty, change) in cases {
