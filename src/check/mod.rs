@@ -103,9 +103,7 @@ pub fn check(file: &File, given: Given) -> Result<Checked, UnknownParam> {
                 diags.push(duplicate("service", name.name, name.span, first.0.span));
                 continue;
             }
-            if let Some(d) = too_long("service", name) {
-                diags.push(d);
-            }
+            diags.extend(too_long("service", name));
             if let Some(&first) = lower_names.get(&name.name.to_ascii_lowercase()) {
                 let first: &(&Ident, &Ident, &Body) = &service_decls[first];
                 diags.push(
