@@ -2,7 +2,7 @@
 //! careful reviewer would raise.
 
 use crate::diag::Diagnostic;
-use crate::model::{duration, size};
+use crate::model::{duration, size, zone_name};
 use crate::stdlib::schema;
 
 use super::Partial;
@@ -151,7 +151,8 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
         }
     }
 
-    for e in p.endpoints {
+    for (i, e) in p.endpoints.iter().enumerate() {
+        shared_zone(p, i, diags);
         let Some(target) = p.services.get(e.target).and_then(|s| s.as_ref()) else {
             continue;
         };
@@ -234,4 +235,31 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// W206: with a `suffix`, several environments of the platform may share an
+/// account, and each creates the hosted zone of its domains. A zone named
+/// without the suffix is then created twice, and CloudFormation refuses the
+/// records that name their zone by name (a secondary's) once two zones answer
+/// to it. Reported at the endpoint whose created zone it is.
+fn shared_zone(p: &Partial, i: usize, diags: &mut Vec<Diagnostic>) {
+    let e = &p.endpoints[i];
+    let (Some(platform), Some(domain)) = (p.platform, e.attrs.str("domain")) else {
+        return;
+    };
+    let Some((suffix, _)) = platform.suffix.as_ref().filter(|(s, _)| !s.is_empty()) else {
+        return;
+    };
+    let zone = zone_name(domain);
+    if e.zone != Some(i) || zone.contains(suffix.as_str()) {
+        return;
+    }
+    diags.push(
+        Diagnostic::warning("W206", format!("the hosted zone of endpoint `{}` is the same in every environment", e.name))
+            .label(
+                e.attrs.origin("domain").map_or(e.span, |o| o.span),
+                format!("tapc creates the zone `{zone}` whatever `suffix` is"),
+            )
+            .help("put the suffix after the domain's first label, as in `\"api.shop-${suffix}.example.com\"`, or use an existing zone with `zone = \"Z...\"`: two zones of one name in an account make CloudFormation refuse the secondaries' records"),
+    );
 }

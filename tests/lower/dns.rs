@@ -33,7 +33,7 @@ fn dns_expect(ex: &str) -> DnsExpect {
             threshold: 3,
         },
         "pilot-light" => DnsExpect {
-            domain: "reports-dev.example.org.",
+            domain: "reports.dev.example.org.",
             check: ("HTTP", 80),
             interval: 10,
             threshold: 3,
