@@ -268,6 +268,13 @@ impl Region {
             _ => (0, 16),
         }
     }
+
+    /// The prefix of each of its subnets: the VPC's block split into a public
+    /// and a private subnet per AZ, in a power of two of equal parts.
+    pub fn subnet_prefix(&self) -> u8 {
+        let azs = self.attrs.int("azs").unwrap_or(2) as u32;
+        self.cidr().1 + (2 * azs).next_power_of_two().trailing_zeros() as u8
+    }
 }
 
 #[derive(Debug)]

@@ -153,6 +153,7 @@ pub(super) fn check(p: &Partial, given: super::Given, diags: &mut Vec<Diagnostic
 // | Route 53, failover records per name | one PRIMARY, one SECONDARY | the lowering chains `failover-K` names; E601 where one passes 253 characters | https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-values-failover.html |
 // | Route 53 hosted zone, `Comment` | 256 characters | the lowering cuts it | https://docs.aws.amazon.com/Route53/latest/APIReference/API_HostedZoneConfig.html |
 // | SNS topic, `DisplayName` | 100 characters | the lowering truncates | https://docs.aws.amazon.com/sns/latest/api/API_SetTopicAttributes.html |
+// | load balancer subnets | a /27 or larger, 8 free addresses, to scale | W207 at `cidr` | https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html |
 // | EC2 security group, inbound rules | 60 | at most 2 emitted | https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html |
 // | S3 bucket, replication rules | 1,000 | one per secondary (fewer than AWS has regions) | https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-how-setup.html |
 // | Secrets Manager, `ReplicaRegions` | one per region other than the secret's | one per secondary | https://docs.aws.amazon.com/secretsmanager/latest/userguide/create-manage-multi-region-secrets.html |

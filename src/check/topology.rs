@@ -200,6 +200,9 @@ pub(super) fn replications(
 }
 
 /// `bad_target`: services whose replicate names a region already reported.
+/// The smallest subnet a load balancer scales in.
+const MAX_SUBNET_PREFIX: u8 = 27;
+
 pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic>) {
     let primaries: Vec<&Region> = p
         .regions
@@ -314,6 +317,32 @@ pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic
                 .label(at, "versioning is off")
                 .label(r.span, "replicated here")
                 .help("S3 replication needs versioning on both buckets: set `versioned = true`"),
+            );
+        }
+    }
+
+    // A load balancer's subnets need a /27 at least to scale (ELB: "at least
+    // a /27 bitmask and at least 8 free IP addresses",
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html);
+    // a /24 over 5 or 6 AZs gives /28s.
+    let balanced = p
+        .services
+        .iter()
+        .flatten()
+        .any(|s| s.kind.imp.load_balanced());
+    for r in p.regions.iter().filter(|_| balanced) {
+        let sub = r.subnet_prefix();
+        if sub > MAX_SUBNET_PREFIX {
+            let at = r.attrs.origin("cidr").map_or(r.span, |o| o.span);
+            diags.push(
+                Diagnostic::warning("W207", format!("the subnets of `{}` are too small for a load balancer to scale", r.code))
+                    .label(at, format!("split over {} AZs into /{sub} subnets; a load balancer needs /{MAX_SUBNET_PREFIX} or larger", r.attrs.int("azs").unwrap_or(2)))
+                    .help({
+                        let (addr, prefix) = r.cidr();
+                        let wider = prefix - (sub - MAX_SUBNET_PREFIX);
+                        let start = addr & !(u32::MAX >> wider);
+                        format!("give the region a larger block, `cidr = {}/{wider}`, or fewer `azs`", crate::model::ipv4(start))
+                    }),
             );
         }
     }

@@ -6,10 +6,9 @@ use super::json::json;
 use super::{get_att, r#ref, Ctx, Tags};
 use crate::model::ipv4;
 
-/// The VPC block split into `2 * azs` equal subnets: public first, then private.
-pub fn subnets(addr: u32, prefix: u8, azs: u32) -> Vec<String> {
-    let bits = (2 * azs).next_power_of_two().trailing_zeros() as u8;
-    let sub = prefix + bits;
+/// The VPC block at `addr` split into `2 * azs` subnets of prefix `sub`
+/// (`Region::subnet_prefix`): public first, then private.
+pub fn subnets(addr: u32, sub: u8, azs: u32) -> Vec<String> {
     (0..2 * azs)
         .map(|k| format!("{}/{sub}", ipv4(addr + (k << (32 - u32::from(sub))))))
         .collect()
@@ -22,7 +21,7 @@ pub fn lower(ctx: &mut Ctx) {
     let (addr, prefix) = region.cidr();
     let azs = region.attrs.int("azs").unwrap_or(2) as u32;
     let nats = region.attrs.int("nat_gateways").unwrap_or(1) as u32;
-    let blocks = subnets(addr, prefix, azs);
+    let blocks = subnets(addr, region.subnet_prefix(), azs);
     ctx.add(
         "Vpc",
         "AWS::EC2::VPC",
@@ -117,7 +116,7 @@ pub fn lower(ctx: &mut Ctx) {
 mod tests {
     #[test]
     fn splits_the_vpc_block() {
-        let s = super::subnets(10 << 24, 16, 3);
+        let s = super::subnets(10 << 24, 19, 3);
         assert_eq!(
             s,
             [
