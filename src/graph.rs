@@ -385,7 +385,7 @@ fn stacks(
         }
         let split = parts.len() > 1;
         for (k, part) in parts.into_iter().enumerate() {
-            let mut name = format!("{prefix}-{}-w{}", model.regions[region].code, wave + 1);
+            let mut name = crate::names::stack(prefix, &model.regions[region].code, wave + 1);
             if split {
                 name.push_str(&format!("-{}", k + 1));
             }

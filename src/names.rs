@@ -112,10 +112,25 @@ pub fn name(kind: NameKind, prefix: &str, service: &str, region: &str, account: 
         }
         NameKind::GlobalDatastore => format!("{prefix}-{service}").to_lowercase(),
         // The first wave's; `graph::plan` numbers the others and the parts.
-        NameKind::Stack => format!("{prefix}-{region}-w1"),
+        NameKind::Stack => stack(prefix, region, 1),
         // `service` is `failover` or `failback`; `runbook::runbooks` numbers
         // a region's later runbooks.
         NameKind::Document => format!("{prefix}-{service}-{region}"),
+    }
+}
+
+/// The stack of `region`'s wave `wave` (from 1); `graph::plan` adds `-K` to
+/// the parts of a wave it cuts.
+pub fn stack(prefix: &str, region: &str, wave: usize) -> String {
+    format!("{prefix}-{region}-w{wave}")
+}
+
+/// The record of level `k` of an endpoint's failover chain: the domain
+/// itself, then `failover-K.DOMAIN` (`src/lower/dns.rs`).
+pub fn chain_record(domain: &str, k: usize) -> String {
+    match k {
+        0 => format!("{domain}."),
+        k => format!("failover-{k}.{domain}."),
     }
 }
 

@@ -170,13 +170,22 @@ fn chain_names(p: &Partial, platform: &crate::model::Platform, diags: &mut Vec<D
     if levels == 0 || platform.strategy == crate::model::Strategy::ActiveActive {
         return;
     }
-    let first = format!("failover-{levels}.");
+    // The stdlib's `dns_name` rule holds the longest DNS name, without its
+    // final dot; the domain itself is checked against it.
+    let max = match crate::stdlib::schema().rule("dns_name").map(|r| &r.shape) {
+        Some(crate::stdlib::Shape::Dns { max_len, .. }) => *max_len,
+        _ => unreachable!("the stdlib's dns_name rule is a DNS name's"),
+    };
     for endpoint in p.endpoints {
         let Some(domain) = endpoint.attrs.str("domain") else {
             continue;
         };
-        let len = first.len() + domain.len();
-        if domain.len() > MAX_DNS_NAME || len <= MAX_DNS_NAME {
+        let longest = names::chain_record(domain, levels);
+        let (first, len) = (
+            &longest[..longest.len() - domain.len() - 1],
+            longest.len() - 1,
+        );
+        if domain.len() > max || len <= max {
             continue;
         }
         let at = endpoint
@@ -185,14 +194,11 @@ fn chain_names(p: &Partial, platform: &crate::model::Platform, diags: &mut Vec<D
             .map_or(endpoint.span, |o| o.span);
         diags.push(
             Diagnostic::error("E601", format!("a failover record name of endpoint `{}` is longer than DNS allows", endpoint.name))
-                .label(at, format!("`{first}` and this domain make {len} characters; DNS allows {MAX_DNS_NAME}"))
-                .help(format!("shorten the domain by {} characters: with {} regions, the failover chain puts names up to failover-{levels}. before it", len - MAX_DNS_NAME, p.regions.len())),
+                .label(at, format!("`{first}` and this domain make {len} characters; DNS allows {max}"))
+                .help(format!("shorten the domain by {} characters: with {} regions, the failover chain puts names up to failover-{levels}. before it", len - max, p.regions.len())),
         );
     }
 }
-
-/// The longest DNS name, without its final dot (the stdlib's `dns_name` rule).
-const MAX_DNS_NAME: usize = 253;
 
 /// A character AWS allows in tags across all services, and IAM on the roles
 /// tapc tags (`[\p{L}\p{Z}\p{N}_.:/=+\-@]`,

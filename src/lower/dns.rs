@@ -23,6 +23,7 @@ use super::runbook::{serving_alarm, METRIC, NAMESPACE};
 use super::{camel, retain, Ctx, Tags};
 use crate::graph::{region_order, NodeKind};
 use crate::model::{zone_name, Model, Strategy};
+use crate::names;
 
 /// Logical-ID stem of endpoint `e`'s resources.
 pub fn stem(model: &Model, e: usize) -> String {
@@ -31,14 +32,6 @@ pub fn stem(model: &Model, e: usize) -> String {
 
 pub fn zone_id(model: &Model, e: usize) -> String {
     format!("{}Zone", stem(model, e))
-}
-
-/// The name of chain level `k`: the domain itself, then `failover-K.DOMAIN`.
-fn level_name(domain: &str, k: usize) -> String {
-    match k {
-        0 => format!("{domain}."),
-        k => format!("failover-{k}.{domain}."),
-    }
 }
 
 pub fn lower_zone(ctx: &mut Ctx, e: usize) {
@@ -202,16 +195,16 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
     };
     let last = k + 1 == order.len();
     let (name, failover) = if last {
-        (level_name(domain, k - 1), "SECONDARY")
+        (names::chain_record(domain, k - 1), "SECONDARY")
     } else {
-        (level_name(domain, k), "PRIMARY")
+        (names::chain_record(domain, k), "PRIMARY")
     };
     let (zone_key, zone) = zone_ref(ctx, e);
     let mut record = if ctx.model.platform.strategy == Strategy::ActiveActive {
         // Every region serves: a latency record per region, each with its
         // health check, answers with the nearest healthy region (aws-dr.md 1.5).
         json!({
-            "Name": level_name(domain, 0),
+            "Name": names::chain_record(domain, 0),
             "Type": "A",
             "Region": region,
             "SetIdentifier": format!("{}-{region}", endpoint.name),
@@ -260,11 +253,11 @@ pub fn lower_chain(ctx: &mut Ctx, e: usize, level: usize) {
     let domain = endpoint.attrs.str("domain").unwrap_or_default();
     let (zone_key, zone) = zone_ref(ctx, e);
     let mut record = json!({
-        "Name": level_name(domain, level - 1),
+        "Name": names::chain_record(domain, level - 1),
         "Type": "A",
         "Failover": "SECONDARY",
         "SetIdentifier": format!("{}-failover-{level}", endpoint.name),
-        "AliasTarget": { "DNSName": level_name(domain, level), "HostedZoneId": zone.clone(), "EvaluateTargetHealth": true },
+        "AliasTarget": { "DNSName": names::chain_record(domain, level), "HostedZoneId": zone.clone(), "EvaluateTargetHealth": true },
     });
     record[zone_key] = zone;
     ctx.add(
