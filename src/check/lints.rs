@@ -152,7 +152,7 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
     }
 
     for (i, e) in p.endpoints.iter().enumerate() {
-        shared_zone(p, i, diags);
+        zone_per_environment(p, i, diags);
         let Some(target) = p.services.get(e.target).and_then(|s| s.as_ref()) else {
             continue;
         };
@@ -242,7 +242,7 @@ pub(super) fn check(p: &Partial, diags: &mut Vec<Diagnostic>) {
 /// without the suffix is then created twice, and CloudFormation refuses the
 /// records that name their zone by name (a secondary's) once two zones answer
 /// to it. Reported at the endpoint whose created zone it is.
-fn shared_zone(p: &Partial, i: usize, diags: &mut Vec<Diagnostic>) {
+fn zone_per_environment(p: &Partial, i: usize, diags: &mut Vec<Diagnostic>) {
     let e = &p.endpoints[i];
     let (Some(platform), Some(domain)) = (p.platform, e.attrs.str("domain")) else {
         return;
