@@ -15,6 +15,7 @@ pub mod explain;
 pub mod fmt;
 pub mod gen;
 pub mod graph;
+pub mod heap;
 mod load;
 pub mod lower;
 pub mod lsp;

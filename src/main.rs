@@ -8,6 +8,10 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use tapc::diag::{render_human, render_json, render_sarif, Report, Severity, SourceFile};
 
+/// Lowering allocates and frees thousands of small blocks a stack: see `heap`.
+#[global_allocator]
+static HEAP: tapc::heap::Classes = tapc::heap::Classes;
+
 #[derive(Parser)]
 #[command(
     name = "tapc",

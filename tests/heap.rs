@@ -1,0 +1,112 @@
+//! tapc's allocator (`src/heap.rs`), installed here as in `tapc` itself.
+
+use std::alloc::{GlobalAlloc, Layout};
+
+#[global_allocator]
+static HEAP: tapc::heap::Classes = tapc::heap::Classes;
+
+/// Every small class and a few large sizes: blocks hold what is written to
+/// them while others are allocated and freed, and do not overlap.
+#[test]
+fn blocks_keep_their_contents() {
+    let mut blocks: Vec<Vec<u8>> = Vec::new();
+    for round in 0..4u8 {
+        for size in (1..=600).chain([4096, 70_000]) {
+            blocks.push(vec![round ^ (size as u8); size]);
+        }
+        // Free every other block, so that the next round reuses them.
+        let mut k = 0;
+        blocks.retain(|_| {
+            k += 1;
+            k % 2 == 0
+        });
+    }
+    for b in &blocks {
+        assert!(
+            b.iter().all(|&x| x == b[0]),
+            "a block of {} changed",
+            b.len()
+        );
+    }
+}
+
+#[test]
+fn realloc_keeps_contents_across_classes_and_zeroed_is_zero() {
+    let mut s = String::new();
+    for i in 0..10_000 {
+        s.push(char::from(b'a' + (i % 26) as u8));
+    }
+    assert!(s
+        .bytes()
+        .enumerate()
+        .all(|(i, b)| b == b'a' + (i % 26) as u8));
+    s.truncate(40);
+    s.shrink_to_fit();
+    assert_eq!(&s[..3], "abc");
+    for size in [1, 16, 17, 512, 513, 100_000] {
+        let layout = Layout::from_size_align(size, 8).expect("a layout");
+        // SAFETY: a non-zero size; the block is freed with its layout.
+        unsafe {
+            let p = HEAP.alloc(layout);
+            p.write_bytes(0xff, size);
+            HEAP.dealloc(p, layout);
+            let z = HEAP.alloc_zeroed(layout);
+            assert!((0..size).all(|i| *z.add(i) == 0), "{size} bytes not zeroed");
+            HEAP.dealloc(z, layout);
+        }
+    }
+    let aligned = Layout::from_size_align(64, 64).expect("a layout");
+    // SAFETY: as above.
+    unsafe {
+        let p = HEAP.alloc(aligned);
+        assert_eq!(p as usize % 64, 0);
+        HEAP.dealloc(p, aligned);
+    }
+}
+
+/// Blocks freed on another thread than their own, and threads that exit
+/// with full lists: the memory is reused, not leaked (the language server
+/// lowers large platforms on threads at every pause).
+#[test]
+fn threads_that_exit_leave_their_memory_for_others() {
+    fn resident_mib() -> usize {
+        let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux's /proc");
+        let pages: usize = statm
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .expect("resident pages");
+        pages * 4096 / (1 << 20)
+    }
+    let round = || {
+        let made: Vec<Vec<String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..2)
+                .map(|t| {
+                    scope.spawn(move || {
+                        // About 6 MiB of small blocks a thread.
+                        (0..100_000)
+                            .map(|i| format!("{t}-{i}-{}", "x".repeat(i % 90)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("no panic"))
+                .collect()
+        });
+        // Freed here, on this thread, after their threads exited.
+        assert_eq!(made.iter().map(Vec::len).sum::<usize>(), 200_000);
+    };
+    round();
+    let before = resident_mib();
+    for _ in 0..30 {
+        round();
+    }
+    let after = resident_mib();
+    // Leaked, 30 rounds would take some 360 MiB more.
+    assert!(
+        after <= before + 60,
+        "resident memory grew from {before} to {after} MiB"
+    );
+}
