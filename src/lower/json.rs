@@ -21,8 +21,19 @@ pub enum Json {
     Str(Str),
     Arr(Vec<Json>),
     Obj(Obj),
-    /// A value many resources carry (the tags), written in place, stored once.
-    Shared(Arc<Json>),
+    /// A value many resources carry (the tags), written in place, stored and
+    /// measured once.
+    Shared(Arc<Shared>),
+}
+
+/// A shared value, with the length of its pretty text at indent 0 and the
+/// newlines in that text: each level of indent adds two spaces after each
+/// newline, so its length at any indent is arithmetic.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shared {
+    value: Json,
+    len: usize,
+    newlines: usize,
 }
 
 /// An object: keys in insertion order.
@@ -80,6 +91,15 @@ impl Obj {
 }
 
 impl Json {
+    pub fn shared(value: Json) -> Json {
+        let (len, newlines) = (pretty_len(&value, 0), newlines(&value));
+        Json::Shared(Arc::new(Shared {
+            value,
+            len,
+            newlines,
+        }))
+    }
+
     pub fn get(&self, key: &str) -> Option<&Json> {
         match self {
             Json::Obj(o) => o.get(key),
@@ -98,11 +118,11 @@ impl Json {
     /// end), anything else replaced. A shared object merged into is copied.
     pub fn merge(&mut self, add: Json) {
         let add = match add {
-            Json::Shared(v) => Arc::unwrap_or_clone(v),
+            Json::Shared(v) => Arc::unwrap_or_clone(v).value,
             v => v,
         };
         if let (Json::Shared(v), Json::Obj(_)) = (&*self, &add) {
-            let owned = (**v).clone();
+            let owned = v.value.clone();
             *self = owned;
         }
         match (self, add) {
@@ -154,7 +174,7 @@ pub fn pretty_len(v: &Json, indent: usize) -> usize {
         Json::Bool(b) => 4 + usize::from(!*b),
         Json::Int(i) => int_len(*i),
         Json::Str(s) => string_len(s),
-        Json::Shared(v) => pretty_len(v, indent),
+        Json::Shared(v) => v.len + 2 * indent * v.newlines,
         Json::Arr(a) if a.is_empty() => 2,
         Json::Obj(o) if o.is_empty() => 2,
         // The opening bracket; per item a newline and the inner indent
@@ -171,6 +191,19 @@ pub fn pretty_len(v: &Json, indent: usize) -> usize {
                     .sum();
             items + 2 + 2 * indent
         }
+    }
+}
+
+/// The newlines in `write_pretty(v, ..)`'s text: one before each item of an
+/// array or object, and one before its closing bracket.
+fn newlines(v: &Json) -> usize {
+    match v {
+        Json::Arr(a) if !a.is_empty() => a.iter().map(newlines).sum::<usize>() + a.len() + 1,
+        Json::Obj(o) if !o.is_empty() => {
+            o.0.iter().map(|(_, v)| newlines(v)).sum::<usize>() + o.len() + 1
+        }
+        Json::Shared(v) => v.newlines,
+        _ => 0,
     }
 }
 
@@ -216,7 +249,7 @@ fn measure_compact(v: &Json, resolve: bool) -> usize {
                 .sum::<usize>()
                 + between(o.len())
         }
-        Json::Shared(v) => measure_compact(v, resolve),
+        Json::Shared(v) => measure_compact(&v.value, resolve),
         // Scalars are written the same, pretty or not.
         scalar => pretty_len(scalar, 0),
     }
@@ -334,7 +367,7 @@ fn write(v: &Json, indent: Option<usize>, out: &mut impl Write) {
             let _ = write!(out, "{i}");
         }
         Json::Str(s) => string(s, out),
-        Json::Shared(v) => write(v, indent, out),
+        Json::Shared(v) => write(&v.value, indent, out),
         Json::Arr(a) if a.is_empty() => put(out, "[]"),
         Json::Obj(o) if o.is_empty() => put(out, "{}"),
         Json::Arr(a) => {
@@ -600,7 +633,7 @@ mod tests {
     #[test]
     fn pretty_len_and_compact_len_are_the_lengths_written() {
         let escapes: String = (0u8..0x80).map(char::from).collect();
-        let shared = Json::Shared(Arc::new(json!([{ "Key": "k", "Value": escapes.clone() }])));
+        let shared = Json::shared(json!([{ "Key": "k", "Value": escapes.clone() }]));
         let doc = json!({
             "a": [1, -2, 0, 9, 10, -10, i64::MAX, i64::MIN, true, false, null, [], {}],
             "b": { "c": escapes, "d": [{ "e": "f" }], "é": "ü" },
@@ -642,7 +675,7 @@ mod tests {
 
     #[test]
     fn merges_as_serde_json_values_merge() {
-        let shared = Json::Shared(Arc::new(json!({ "k": 1 })));
+        let shared = Json::shared(json!({ "k": 1 }));
         let mut doc = json!({ "a": { "b": 1, "c": [1] }, "s": shared.clone(), "t": shared });
         doc.merge(json!({ "a": { "c": [2], "d": null }, "s": { "l": 2 }, "e": "x" }));
         let text = pretty(&doc);

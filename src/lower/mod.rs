@@ -19,7 +19,7 @@ pub(crate) mod runbook;
 mod s3;
 mod watch;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use petgraph::graph::NodeIndex;
 use serde_json::Value;
@@ -94,7 +94,7 @@ pub(crate) struct Ctx<'m> {
     /// What became of each of this region's stacks.
     made: Vec<Option<Made>>,
     /// The tags of each region, built once: every resource carries them.
-    tags: Vec<Arc<Json>>,
+    tags: Vec<Json>,
     diagnostics: Vec<Diagnostic>,
     /// Templates are measured, not written (`measure`).
     measure: bool,
@@ -705,7 +705,7 @@ impl<'m> Ctx<'m> {
 
     /// The tags of resources in `region`, as a list of `{Key, Value}`.
     pub(crate) fn tags(&self, region: usize) -> Json {
-        Json::Shared(Arc::clone(&self.tags[region]))
+        self.tags[region].clone()
     }
 
     /// Lowers this region's stacks in deployment order, emitting each template
@@ -713,7 +713,7 @@ impl<'m> Ctx<'m> {
     fn lower_region(&mut self, last_use: &[usize], emit: &impl Emit) {
         let (model, plan) = (self.model, self.plan);
         self.tags = (0..model.regions.len())
-            .map(|r| Arc::new(tags(model, r)))
+            .map(|r| Json::shared(tags(model, r)))
             .collect();
         let mine: Vec<usize> = (0..plan.stacks.len())
             .filter(|&s| plan.stacks[s].region == self.region)
