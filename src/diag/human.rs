@@ -37,7 +37,10 @@ pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
         .with_links(false)
-        // Code in help lines (`us-west-2`) must not be split at its hyphens.
+        // Code in help lines (`us-west-2`) must not be split at its hyphens,
+        // and lines break at spaces only: Unicode's line-breaking rules cost
+        // a third of rendering a report and would break after a hyphen too.
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
         .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     let mut out = String::new();
     for report in reports {
