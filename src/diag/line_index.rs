@@ -44,6 +44,10 @@ fn starts_char(b: u8) -> bool {
 
 /// Characters and UTF-16 units that start in `bytes`.
 fn count(bytes: &[u8]) -> (usize, usize) {
+    // Most programs are ASCII, which `is_ascii` checks a word at a time.
+    if bytes.is_ascii() {
+        return (bytes.len(), bytes.len());
+    }
     let chars = bytes.iter().filter(|&&b| starts_char(b)).count();
     // A 4-byte character (lead byte 0xF0..) is two UTF-16 units.
     let astral = bytes.iter().filter(|&&b| b >= 0xF0).count();
