@@ -12,7 +12,7 @@ mod resolve;
 mod rules;
 mod topology;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diag::{quote, Diagnostic, Severity, Span};
 use crate::model::*;
@@ -91,10 +91,10 @@ pub fn check(file: &File, given: Given) -> Result<Checked, UnknownParam> {
     }
 
     // Service names first: references may point forward.
-    let mut service_names: HashMap<String, usize> = HashMap::new();
+    let mut service_names: HashMap<String, usize> = HashMap::default();
     // Names in lower case: AWS keeps DB cluster and ElastiCache identifiers in
     // lower case, so `Ledger` and `ledger` would name one cluster.
-    let mut lower_names: HashMap<String, usize> = HashMap::new();
+    let mut lower_names: HashMap<String, usize> = HashMap::default();
     let mut service_decls = Vec::new();
     for item in &file.items {
         if let ItemKind::Service { name, kind, body } = &item.kind {
@@ -392,8 +392,8 @@ fn article(word: &str) -> &'static str {
 /// endpoint's `zone`); two endpoints of one domain (DNS names ignore case)
 /// are E101, since a Route 53 name has one pair of failover records.
 fn shared_zones(endpoints: &mut [Endpoint], diags: &mut Vec<Diagnostic>) {
-    let mut zones: HashMap<String, usize> = HashMap::new();
-    let mut domains: HashMap<String, usize> = HashMap::new();
+    let mut zones: HashMap<String, usize> = HashMap::default();
+    let mut domains: HashMap<String, usize> = HashMap::default();
     for e in 0..endpoints.len() {
         let Some(domain) = endpoints[e].attrs.str("domain") else {
             continue;
@@ -467,8 +467,8 @@ fn params(
     given: Given,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<HashMap<String, Param>, UnknownParam> {
-    let mut out: HashMap<String, Param> = HashMap::new();
-    let mut types: HashMap<String, (&str, Span)> = HashMap::new();
+    let mut out: HashMap<String, Param> = HashMap::default();
+    let mut types: HashMap<String, (&str, Span)> = HashMap::default();
     for item in &file.items {
         let ItemKind::Param { name, ty, default } = &item.kind else {
             continue;

@@ -1,8 +1,8 @@
 //! Values against the stdlib schema: params substituted, types and units checked,
 //! allowed values and ranges enforced, defaults filled. Driven by `stdlib::Fields`.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, Span};
 use crate::model::{Attrs, Origin, ParamUse, Val};
@@ -64,7 +64,7 @@ impl Resolver<'_> {
             blocks: Vec::new(),
             refs: Vec::new(),
         };
-        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut seen: HashMap<&str, Span> = HashMap::default();
         // Fields an unknown attribute was taken for: not reported missing as well.
         let mut guessed: Vec<&str> = Vec::new();
         for attr in &body.attrs {
@@ -590,7 +590,7 @@ impl Resolver<'_> {
             _ => vec![v],
         };
         let mut out = Vec::new();
-        let mut named = std::collections::HashSet::new();
+        let mut named = rustc_hash::FxHashSet::default();
         for item in items {
             if let ValueKind::Symbol(s) = item.kind {
                 match self.services.get(s) {

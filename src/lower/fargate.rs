@@ -12,7 +12,7 @@ use crate::graph::NodeKind;
 use crate::model::{Model, Role, Service, Strategy};
 use crate::names::NameKind;
 use crate::stdlib::schema;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Tasks the service runs in the current region before any failover.
 pub fn desired_count(model: &Model, i: usize, region: usize) -> i64 {
@@ -429,7 +429,7 @@ fn dependencies(ctx: &mut Ctx, i: usize) -> Provided {
     let mut out = Provided::default();
     // The need that gave each variable: the container would get two values
     // under one name, and the application see one of them (E608).
-    let mut given: HashMap<String, (Span, &str)> = HashMap::new();
+    let mut given: HashMap<String, (Span, &str)> = HashMap::default();
     let svc = ctx.service(i);
     for &(dep, at) in &svc.needs {
         let d = ctx.service(dep);

@@ -205,7 +205,7 @@ fn lower_all(model: &Model, measure: bool, emit: impl Emit) -> Result<Lowered, V
     let (mut diags, mut documents) = (Vec::new(), Vec::new());
     // A check made in every region (the names and ARNs it measures spell the
     // region) reports once, for the first region over the limit.
-    let mut reported = std::collections::HashSet::new();
+    let mut reported = rustc_hash::FxHashSet::default();
     for ctx in regions {
         for found in ctx.diagnostics {
             if reported.insert((found.code, found.message.clone(), found.primary_span())) {
@@ -578,7 +578,7 @@ fn tags(model: &Model, region: usize) -> Json {
 /// Logical-ID stems, made unique where two names differ only in `-`/`_`.
 fn logical_stems(model: &Model) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(model.services.len());
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = rustc_hash::FxHashSet::default();
     for (i, s) in model.services.iter().enumerate() {
         let camel = camel(&s.name);
         let mut stem = camel.clone();
