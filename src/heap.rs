@@ -108,7 +108,12 @@ impl Drop for Exit {
             }
             // A chunk's unused part goes to the pool if it can hold a block
             // of each class (a smaller one is lost: at most `LARGEST` bytes).
-            let (bump, end) = (l.bump.get(), l.end.get());
+            // The thread's own destructors that run later and allocate take
+            // a chunk of their own.
+            let (bump, end) = (
+                l.bump.replace(ptr::null_mut()),
+                l.end.replace(ptr::null_mut()),
+            );
             if end as usize - bump as usize >= LARGEST {
                 // SAFETY: `bump` starts the chunk's unused part.
                 unsafe {
@@ -158,30 +163,39 @@ impl Local {
         if batch != 0 {
             // SAFETY: the first block of a batch links to the next batch.
             pool.batches[c] = unsafe { *word(batch as *mut u8, 1) };
+            drop(pool);
             self.head[c].set(batch as *mut u8);
             // A batch a thread left at its exit may be shorter or longer:
             // the count only decides when to give blocks back.
             self.count[c].set(BATCH);
-        } else if pool.chunks != 0 {
-            let chunk = pool.chunks as *mut u8;
-            // SAFETY: a chunk in the pool holds its end and the next chunk.
+            return self.take(c);
+        }
+        let chunk = pool.chunks as *mut u8;
+        let pooled = (!chunk.is_null()).then(|| {
+            // SAFETY: a chunk in the pool holds its end and the next chunk,
+            // and is at least `LARGEST` long.
             unsafe {
                 pool.chunks = *word(chunk, 1);
-                self.end.set(*word(chunk, 0) as *mut u8);
+                (chunk, *word(chunk, 0) as *mut u8)
             }
-            self.bump.set(chunk);
-        } else {
-            drop(pool);
-            // SAFETY: a non-zero size and a valid alignment.
-            let chunk = unsafe { System.alloc(Layout::from_size_align_unchecked(CHUNK, GRAIN)) };
-            if chunk.is_null() {
-                return chunk;
+        });
+        drop(pool);
+        let (start, end) = match pooled {
+            Some(part) => part,
+            None => {
+                // SAFETY: a non-zero size and a valid alignment.
+                let chunk =
+                    unsafe { System.alloc(Layout::from_size_align_unchecked(CHUNK, GRAIN)) };
+                if chunk.is_null() {
+                    return chunk;
+                }
+                (chunk, chunk.wrapping_add(CHUNK))
             }
-            // What was left of the previous chunk is smaller than this
-            // class; it stays unused.
-            self.end.set(chunk.wrapping_add(CHUNK));
-            self.bump.set(chunk);
-        }
+        };
+        // What was left of the previous chunk is smaller than this class; it
+        // stays unused.
+        self.bump.set(start);
+        self.end.set(end);
         self.take(c)
     }
 

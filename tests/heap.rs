@@ -110,3 +110,48 @@ fn threads_that_exit_leave_their_memory_for_others() {
         "resident memory grew from {before} to {after} MiB"
     );
 }
+
+/// Destructors that run after a thread has given its memory to the pool,
+/// and allocate, must not take what it gave: another thread gets it. (A
+/// POSIX thread-specific value's destructor runs after the thread's Rust
+/// thread-locals', the allocator's among them.)
+#[test]
+fn allocations_after_a_threads_exit_are_its_own() {
+    use std::sync::Mutex;
+    // Blocks of 496 bytes, a class the other tests here barely use: what the
+    // late destructor allocated, as addresses.
+    const SIZE: usize = 496;
+    static LATE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+    extern "C" fn late(_: *mut libc::c_void) {
+        let blocks: Vec<usize> = (0..32)
+            .map(|_| Box::leak(vec![0xAAu8; SIZE].into_boxed_slice()).as_ptr() as usize)
+            .collect();
+        LATE.lock().expect("not poisoned").extend(blocks);
+    }
+    let mut key: libc::pthread_key_t = 0;
+    // SAFETY: `key` is written by pthread_key_create; `late` takes any value.
+    assert_eq!(unsafe { libc::pthread_key_create(&mut key, Some(late)) }, 0);
+    std::thread::spawn(move || {
+        drop(vec![0u8; SIZE]);
+        // SAFETY: a key just created; the value is only a non-null marker.
+        unsafe { libc::pthread_setspecific(key, std::ptr::dangling::<libc::c_void>()) };
+    })
+    .join()
+    .expect("no panic");
+    let late = LATE.lock().expect("not poisoned").clone();
+    assert_eq!(late.len(), 32);
+    // Another thread takes the pool's memory, and fills it.
+    let mine: Vec<Box<[u8]>> = std::thread::spawn(|| {
+        (0..2_000)
+            .map(|_| vec![0x55u8; SIZE].into_boxed_slice())
+            .collect()
+    })
+    .join()
+    .expect("no panic");
+    for &b in &late {
+        // SAFETY: leaked above, never freed.
+        let block = unsafe { std::slice::from_raw_parts(b as *const u8, SIZE) };
+        assert!(block.iter().all(|&x| x == 0xAA), "a block was given twice");
+    }
+    drop(mine);
+}
