@@ -53,6 +53,10 @@ impl Obj {
         self.0.len()
     }
 
+    pub fn reserve_exact(&mut self, additional: usize) {
+        self.0.reserve_exact(additional);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -689,7 +689,14 @@ impl<'m> Ctx<'m> {
     ) -> &mut Obj {
         match tags {
             Tags::None => {}
-            Tags::List(key) => props[key] = self.tags(self.region),
+            Tags::List(key) => {
+                // One member more, not twice the room: most properties are
+                // built whole by `json!`, with no room to spare.
+                if let Some(o) = props.as_obj_mut() {
+                    o.reserve_exact(1);
+                }
+                props[key] = self.tags(self.region);
+            }
         }
         // Room for what callers add to a resource (`DependsOn`, the two
         // retention policies) without growing it.
