@@ -13,16 +13,18 @@
 //! given back to the system: a freed block goes on the freeing thread's list
 //! for its class, which that thread's next allocation of the class takes. A
 //! thread with more than two batches of a class on its list gives one to a
-//! common pool, and a thread that exits gives it all it has, so that memory
-//! moves to the threads that allocate (the lowering of a large platform
-//! builds trees on threads of their own, which the main thread frees; the
-//! language server lowers at every pause) rather than piling up in a thread
-//! that only frees. Anything larger, or aligned more, is the system
-//! allocator's.
+//! common pool, and a thread that exits gives it all it has; a thread whose
+//! list is empty takes a batch from the pool before it cuts its chunk. So
+//! memory moves to the threads that allocate (the lowering of a large
+//! platform builds trees on threads of their own, which the main thread
+//! frees; the language server lowers at every pause) rather than piling up in
+//! a thread that only frees, or in the pool. Anything larger, or aligned
+//! more, is the system allocator's.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ptr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
 /// Classes are multiples of `GRAIN` bytes, up to `LARGEST`.
@@ -79,6 +81,13 @@ static POOL: Mutex<Pool> = Mutex::new(Pool {
     chunks: 0,
 });
 
+/// The classes the pool has batches of, a bit each, read without the lock:
+/// a thread whose list is empty takes a batch before it cuts more of its
+/// chunk, or memory freed on one thread and given to the pool would wait
+/// there while others take new chunks (the language server grew by a
+/// quarter of a MiB an edit that way).
+static POOLED: AtomicU32 = AtomicU32::new(0);
+
 fn pool() -> std::sync::MutexGuard<'static, Pool> {
     POOL.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -104,6 +113,7 @@ impl Drop for Exit {
                     // SAFETY: `head` is a free block.
                     unsafe { *word(head, 1) = *batches };
                     *batches = head as usize;
+                    POOLED.fetch_or(1 << c, Ordering::Relaxed);
                 }
             }
             // A chunk's unused part goes to the pool if it can hold a block
@@ -143,6 +153,11 @@ impl Local {
             self.count[c].set(self.count[c].get().saturating_sub(1));
             return head;
         }
+        if POOLED.load(Ordering::Relaxed) & (1 << c) != 0 {
+            if let Some(block) = self.adopt(c) {
+                return block;
+            }
+        }
         let size = (c + 1) * GRAIN;
         let bump = self.bump.get();
         if self.end.get() as usize - bump as usize >= size {
@@ -152,24 +167,40 @@ impl Local {
         self.refill(c)
     }
 
+    /// A block of class `c` from a batch of the pool, if it has one.
     #[cold]
-    fn refill(&self, c: usize) -> *mut u8 {
+    fn adopt(&self, c: usize) -> Option<*mut u8> {
         // Registers the thread's exit, once (the C library's thread-exit list
         // takes it, not ours). After the exit has run (a later destructor
         // allocating), what the thread frees stays on its lists.
         let _ = EXIT.try_with(|_| ());
         let mut pool = pool();
         let batch = pool.batches[c];
-        if batch != 0 {
-            // SAFETY: the first block of a batch links to the next batch.
-            pool.batches[c] = unsafe { *word(batch as *mut u8, 1) };
-            drop(pool);
-            self.head[c].set(batch as *mut u8);
-            // A batch a thread left at its exit may be shorter or longer:
-            // the count only decides when to give blocks back.
-            self.count[c].set(BATCH);
-            return self.take(c);
+        if batch == 0 {
+            return None;
         }
+        // SAFETY: the first block of a batch links to the next batch.
+        pool.batches[c] = unsafe { *word(batch as *mut u8, 1) };
+        if pool.batches[c] == 0 {
+            POOLED.fetch_and(!(1 << c), Ordering::Relaxed);
+        }
+        drop(pool);
+        self.head[c].set(batch as *mut u8);
+        // A batch a thread left at its exit may be shorter or longer: the
+        // count only decides when to give blocks back.
+        self.count[c].set(BATCH);
+        Some(self.take(c))
+    }
+
+    /// A block of class `c` when the list and the chunk are empty: from the
+    /// pool's batches, else from a chunk an exited thread left, else from a
+    /// new chunk.
+    #[cold]
+    fn refill(&self, c: usize) -> *mut u8 {
+        if let Some(block) = self.adopt(c) {
+            return block;
+        }
+        let mut pool = pool();
         let chunk = pool.chunks as *mut u8;
         let pooled = (!chunk.is_null()).then(|| {
             // SAFETY: a chunk in the pool holds its end and the next chunk,
@@ -227,6 +258,7 @@ impl Local {
             let mut pool = pool();
             *word(first, 1) = pool.batches[c];
             pool.batches[c] = first as usize;
+            POOLED.fetch_or(1 << c, Ordering::Relaxed);
         }
         self.count[c].set(self.count[c].get() - n);
     }

@@ -64,20 +64,26 @@ fn realloc_keeps_contents_across_classes_and_zeroed_is_zero() {
     }
 }
 
+/// Resident memory of this process, in MiB. Tests that measure it hold
+/// `MEASURING`, so that one does not count what another allocates.
+static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn resident_mib() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux's /proc");
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .expect("resident pages");
+    pages * 4096 / (1 << 20)
+}
+
 /// Blocks freed on another thread than their own, and threads that exit
 /// with full lists: the memory is reused, not leaked (the language server
 /// lowers large platforms on threads at every pause).
 #[test]
 fn threads_that_exit_leave_their_memory_for_others() {
-    fn resident_mib() -> usize {
-        let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux's /proc");
-        let pages: usize = statm
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse().ok())
-            .expect("resident pages");
-        pages * 4096 / (1 << 20)
-    }
+    let _alone = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     let round = || {
         let made: Vec<Vec<String>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..2)
@@ -154,4 +160,40 @@ fn allocations_after_a_threads_exit_are_its_own() {
         assert!(block.iter().all(|&x| x == 0xAA), "a block was given twice");
     }
     drop(mine);
+}
+
+/// Memory freed in bulk and given to the pool is taken before new chunks,
+/// also by a thread that still has room in its chunk (the language server
+/// frees a tree at every pause, then builds the next one).
+#[test]
+fn memory_given_to_the_pool_is_taken_before_new_chunks() {
+    let _alone = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    // Blocks of a size that is never freed take new chunks now and then;
+    // blocks of another are made and freed in bulk, 5,000 a round.
+    let mut kept: Vec<Box<[u8]>> = Vec::new();
+    let mut round = || {
+        let made: Vec<Box<[u8]>> = (0..5_000)
+            .map(|i| {
+                if i % 50 == 0 {
+                    kept.push(vec![2u8; 440].into_boxed_slice());
+                }
+                vec![1u8; 100].into_boxed_slice()
+            })
+            .collect();
+        drop(made);
+    };
+    for _ in 0..20 {
+        round();
+    }
+    let before = resident_mib();
+    for _ in 0..200 {
+        round();
+    }
+    let after = resident_mib();
+    // 200 rounds keep 8.6 MiB; the freed blocks, not taken again, would take
+    // some 100 MiB more.
+    assert!(
+        after <= before + 30,
+        "resident memory grew from {before} to {after} MiB"
+    );
 }
