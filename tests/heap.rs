@@ -64,18 +64,30 @@ fn realloc_keeps_contents_across_classes_and_zeroed_is_zero() {
     }
 }
 
-/// Resident memory of this process, in MiB. Tests that measure it hold
-/// `MEASURING`, so that one does not count what another allocates.
-static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn resident_mib() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux's /proc");
-    let pages: usize = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .expect("resident pages");
-    pages * 4096 / (1 << 20)
+/// Runs `round` `warm` times, then `rounds` times more, and asserts that
+/// the process's resident memory grew by at most `slack` MiB over the
+/// latter. Tests that measure it take turns, so that one does not count
+/// what another allocates.
+fn stays_flat(warm: usize, rounds: usize, slack: usize, mut round: impl FnMut()) {
+    static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _alone = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let resident_mib = || {
+        let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux's /proc");
+        let pages: usize = statm
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .expect("resident pages");
+        pages * 4096 / (1 << 20)
+    };
+    (0..warm).for_each(|_| round());
+    let before = resident_mib();
+    (0..rounds).for_each(|_| round());
+    let after = resident_mib();
+    assert!(
+        after <= before + slack,
+        "resident memory grew from {before} to {after} MiB"
+    );
 }
 
 /// Blocks freed on another thread than their own, and threads that exit
@@ -83,7 +95,6 @@ fn resident_mib() -> usize {
 /// lowers large platforms on threads at every pause).
 #[test]
 fn threads_that_exit_leave_their_memory_for_others() {
-    let _alone = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     let round = || {
         let made: Vec<Vec<String>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..2)
@@ -104,17 +115,8 @@ fn threads_that_exit_leave_their_memory_for_others() {
         // Freed here, on this thread, after their threads exited.
         assert_eq!(made.iter().map(Vec::len).sum::<usize>(), 200_000);
     };
-    round();
-    let before = resident_mib();
-    for _ in 0..30 {
-        round();
-    }
-    let after = resident_mib();
     // Leaked, 30 rounds would take some 360 MiB more.
-    assert!(
-        after <= before + 60,
-        "resident memory grew from {before} to {after} MiB"
-    );
+    stays_flat(1, 30, 60, round);
 }
 
 /// Destructors that run after a thread has given its memory to the pool,
@@ -167,11 +169,10 @@ fn allocations_after_a_threads_exit_are_its_own() {
 /// frees a tree at every pause, then builds the next one).
 #[test]
 fn memory_given_to_the_pool_is_taken_before_new_chunks() {
-    let _alone = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     // Blocks of a size that is never freed take new chunks now and then;
     // blocks of another are made and freed in bulk, 5,000 a round.
     let mut kept: Vec<Box<[u8]>> = Vec::new();
-    let mut round = || {
+    let round = || {
         let made: Vec<Box<[u8]>> = (0..5_000)
             .map(|i| {
                 if i % 50 == 0 {
@@ -182,18 +183,7 @@ fn memory_given_to_the_pool_is_taken_before_new_chunks() {
             .collect();
         drop(made);
     };
-    for _ in 0..20 {
-        round();
-    }
-    let before = resident_mib();
-    for _ in 0..200 {
-        round();
-    }
-    let after = resident_mib();
     // 200 rounds keep 8.6 MiB; the freed blocks, not taken again, would take
     // some 100 MiB more.
-    assert!(
-        after <= before + 30,
-        "resident memory grew from {before} to {after} MiB"
-    );
+    stays_flat(20, 200, 30, round);
 }
