@@ -143,8 +143,8 @@ fn class(layout: Layout) -> Option<usize> {
 }
 
 impl Local {
-    /// A block of class `c`: from the list, else from the chunk, else from
-    /// the pool or a new chunk.
+    /// A block of class `c`: from the list, else from a batch of the pool,
+    /// else from the chunk, else from another chunk.
     fn take(&self, c: usize) -> *mut u8 {
         let head = self.head[c].get();
         if !head.is_null() {

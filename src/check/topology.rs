@@ -199,10 +199,10 @@ pub(super) fn replications(
     bad_target
 }
 
-/// `bad_target`: services whose replicate names a region already reported.
 /// The smallest subnet a load balancer scales in.
 const MAX_SUBNET_PREFIX: u8 = 27;
 
+/// `bad_target`: services whose replicate names a region already reported.
 pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic>) {
     let primaries: Vec<&Region> = p
         .regions
