@@ -59,9 +59,9 @@ const THREADS_FROM: usize = 32;
 pub struct Lowered {
     pub plan: Plan,
     pub manifest: Value,
-    /// The bytes of each stack's template, in the plan's order: written, or
-    /// only measured (`measure`).
-    pub sizes: Vec<usize>,
+    /// The resource count and bytes of each stack's template, in the plan's
+    /// order: written, or only measured (`measure`).
+    pub sizes: Vec<(usize, usize)>,
 }
 
 #[derive(Default)]
@@ -73,6 +73,9 @@ struct Template {
     /// text goes out at once, as the template's first part: a template's
     /// text waiting for its exports took most of the memory of a large build.
     written: Option<(usize, usize)>,
+    /// Measuring, the resources measured and dropped as soon as they were
+    /// final: their count and the length of their members' text.
+    measured: (usize, usize),
 }
 
 /// The lowering of one region (stacks of different regions share no values
@@ -228,7 +231,7 @@ fn lower_all(model: &Model, measure: bool, emit: impl Emit) -> Result<Lowered, V
     let mut sizes = Vec::with_capacity(plan.stacks.len());
     for (stack, made) in plan.stacks.iter().zip(made) {
         let (resources, outputs, bytes) = made.expect("every stack is lowered by its region");
-        sizes.push(bytes);
+        sizes.push((resources, bytes));
         planned_name(model, NameKind::Stack, &stack.name, &mut diags);
         if resources > MAX_RESOURCES || outputs.len() > MAX_OUTPUTS || bytes > MAX_TEMPLATE_BYTES {
             diags.push(
@@ -731,8 +734,28 @@ impl<'m> Ctx<'m> {
                 continue;
             }
             self.stack = s;
+            // The nodes whose resources a second phase of this stack completes.
+            let completed: Vec<NodeIndex> = self
+                .second_phases(s)
+                .into_iter()
+                .flat_map(|p| plan.stacks[p].phase2.iter().flat_map(|ph| ph.nodes.clone()))
+                .collect();
             for &n in &plan.stacks[s].nodes {
+                let from = self.templates[s].resources.len();
                 self.lower_node(n);
+                // A resource is final once its node is lowered: `add` hands
+                // it out only until the next call, and nothing else reaches a
+                // stack's resources. Measuring, the node's are measured and
+                // dropped now, so that no stack's tree is ever held whole (the
+                // largest stack's was most of `tapc check`'s memory); those a
+                // second phase completes are kept for it.
+                if self.measure && !completed.contains(&n) {
+                    let t = &mut self.templates[s];
+                    for (key, value) in t.resources.drain_from(from) {
+                        t.measured.0 += 1;
+                        t.measured.1 += json::entry_len(&key, &value, 1);
+                    }
+                }
             }
             self.operator_outputs();
             // A stack's resources are final once it is lowered (later stacks
@@ -775,7 +798,7 @@ impl<'m> Ctx<'m> {
                         let after = into.get(logical).expect("merged into");
                         len + json::entry_len(logical, after, 1) - before
                     });
-                    (into.len(), len)
+                    (self.templates[s].measured.0 + into.len(), len)
                 } else {
                     self.written(p, &phase2, emit)
                 });
@@ -808,12 +831,20 @@ impl<'m> Ctx<'m> {
     /// (only measures them when measuring); their count, and the length of
     /// their text.
     fn written(&self, s: usize, resources: &Json, emit: &impl Emit) -> (usize, usize) {
-        let count = match resources {
-            Json::Obj(o) => o.len(),
-            _ => 0,
+        let Json::Obj(o) = resources else {
+            unreachable!("a stack's resources are an object")
         };
+        let count = o.len();
         if self.measure {
-            return (count, json::pretty_len(resources, 1));
+            let (measured, items) = self.templates[s].measured;
+            let items = items
+                + o.iter()
+                    .map(|(k, v)| json::entry_len(k, v, 1))
+                    .sum::<usize>();
+            return (
+                measured + count,
+                json::object_len(measured + count, items, 1),
+            );
         }
         // Templates take about 1.4 KB a resource (BENCHMARKS.md).
         let mut text = String::with_capacity(count * 1_500 + 200);
@@ -959,16 +990,23 @@ impl<'m> Ctx<'m> {
             .take()
             .expect("a stack is written before it is final");
         let keys = outputs.keys().map(String::from).collect();
-        let mut head_len = json::Count(0);
-        head(&mut head_len, self.description(s));
+        let head_len =
+            HEAD.len() + json::pretty_len(&Json::from(self.description(s)), 1) + RESOURCES.len();
         if self.measure {
-            let mut len = json::Count(head_len.0 + resources_len);
-            tail(&mut len, outputs);
-            return (resources, keys, len.0);
+            let outputs_len = if outputs.is_empty() {
+                0
+            } else {
+                OUTPUTS.len() + json::pretty_len(&Json::Obj(outputs), 1)
+            };
+            return (
+                resources,
+                keys,
+                head_len + resources_len + outputs_len + END.len(),
+            );
         }
         let mut text = String::new();
         tail(&mut text, outputs);
-        let len = head_len.0 + resources_len + text.len();
+        let len = head_len + resources_len + text.len();
         emit(s, template_file(&self.plan.stacks[s]), text, true);
         (resources, keys, len)
     }
@@ -1021,22 +1059,28 @@ impl<'m> Ctx<'m> {
     }
 }
 
+/// A template's text around its description, resources and outputs (`finish`
+/// measures a template from these).
+const HEAD: &str = "{\n  \"AWSTemplateFormatVersion\": \"2010-09-09\",\n  \"Description\": ";
+const RESOURCES: &str = ",\n  \"Resources\": ";
+const OUTPUTS: &str = ",\n  \"Outputs\": ";
+const END: &str = "\n}\n";
+
 /// A template as the document `json!` would build, written in two parts
 /// around its resources' text: the head, up to the resources ...
-fn head(out: &mut impl std::fmt::Write, description: String) {
-    let _ =
-        out.write_str("{\n  \"AWSTemplateFormatVersion\": \"2010-09-09\",\n  \"Description\": ");
+fn head(out: &mut String, description: String) {
+    out.push_str(HEAD);
     json::write_pretty(&Json::from(description), 1, out);
-    let _ = out.write_str(",\n  \"Resources\": ");
+    out.push_str(RESOURCES);
 }
 
 /// ... and the tail, after them.
-fn tail(out: &mut impl std::fmt::Write, outputs: Obj) {
+fn tail(out: &mut String, outputs: Obj) {
     if !outputs.is_empty() {
-        let _ = out.write_str(",\n  \"Outputs\": ");
+        out.push_str(OUTPUTS);
         json::write_pretty(&Json::Obj(outputs), 1, out);
     }
-    let _ = out.write_str("\n}\n");
+    out.push_str(END);
 }
 
 /// The template file of a stack: `NAME.json`, `NAME.phase2.json` for the
@@ -1124,8 +1168,9 @@ mod tests {
                 .take(written.plan.stacks.len())
                 .copied()
                 .collect();
-            assert_eq!(written.sizes, lengths);
-            assert_eq!(measured.sizes, lengths);
+            let bytes: Vec<usize> = written.sizes.iter().map(|&(_, bytes)| bytes).collect();
+            assert_eq!(bytes, lengths);
+            assert_eq!(measured.sizes, written.sizes, "resource counts and bytes");
             phases += written
                 .plan
                 .stacks
