@@ -31,7 +31,7 @@
 //! own: they are added by the second phase of the bus's stack (`graph::Phase`),
 //! as S3 adds a bucket's rule back to the primary.
 
-use super::json::{json, Json};
+use super::json::{self, json, Json};
 
 use super::kinds::{Behaviour, Part, Provided};
 use super::runbook::{Check, Names};
@@ -104,9 +104,7 @@ fn forwarding(ctx: &Ctx, i: usize, bus: Json) -> Vec<(String, &'static str, Json
             }] } }],
         }),
     )];
-    // Only the events published in this region (see the module's comment).
-    let mut pattern = pattern(svc);
-    pattern["region"] = json!([region]);
+    let pattern = pattern(svc, region);
     let base = ctx.name(NameKind::Rule, i, region);
     // A rule takes at most 5 targets: more regions get more rules.
     for (k, chunk) in targets.chunks(MAX_TARGETS).enumerate() {
@@ -141,12 +139,14 @@ fn rule_names(ctx: &Ctx, i: usize, base: &str, k: usize) -> (String, String) {
 }
 
 /// The events the service forwards: its source and detail types.
-fn pattern(svc: &Service) -> Json {
+fn pattern(svc: &Service, region: &str) -> Json {
     let mut pattern = json!({ "source": [svc.attrs.str("source").unwrap_or_default()] });
     let types = svc.attrs.strings("detail_types");
     if !types.is_empty() {
         pattern["detail-type"] = json!(types);
     }
+    // Only the events published in this region (see the module's comment).
+    pattern["region"] = json!([region]);
     pattern
 }
 
@@ -330,24 +330,11 @@ impl Behaviour for Eventbridge {
 const MAX_PATTERN: usize = 2048;
 const MAX_PATTERN_RAISED: usize = 4096;
 
-/// The length of the compact event pattern the lowering emits for a bus in
-/// `region`.
-fn event_pattern_len(source: &str, types: &[&str], region: &str) -> usize {
-    let mut pattern = serde_json::json!({ "source": [source] });
-    if !types.is_empty() {
-        pattern["detail-type"] = serde_json::json!(types);
-    }
-    pattern["region"] = serde_json::json!([region]);
-    pattern.to_string().len()
-}
-
 /// W602, E606: the forwarding rule's event pattern over EventBridge's quota,
 /// in the region with the longest code of the platform's `regions`.
 fn event_pattern(svc: &Service, regions: &[&str], diags: &mut Vec<Diagnostic>) {
-    let source = svc.attrs.str("source").unwrap_or_default();
-    let types = svc.attrs.strings("detail_types");
     let region = regions.iter().max_by_key(|r| r.len()).unwrap_or(&"");
-    let length = event_pattern_len(source, &types, region);
+    let length = json::compact_len(&pattern(svc, region));
     if length <= MAX_PATTERN {
         return;
     }

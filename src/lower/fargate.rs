@@ -61,7 +61,9 @@ pub(crate) fn registry(image: &str) -> Registry<'_> {
         _ => {
             let ecr = host
                 .strip_suffix(".amazonaws.com")
-                .and_then(|h| h.split_once(".dkr.ecr."))
+                // The account is twelve digits (no dot), so `.dkr.ecr.` comes
+                // right after it.
+                .and_then(|h| Some((h.get(..12)?, h.get(12..)?.strip_prefix(".dkr.ecr.")?)))
                 .filter(|(account, region)| {
                     account.len() == 12
                         && account.bytes().all(|b| b.is_ascii_digit())

@@ -307,7 +307,7 @@ fn function_len((name, argument): &(Str, Json)) -> usize {
 fn sub_len(text: &str) -> usize {
     let mut len = string_len(text);
     let mut rest = text;
-    while let Some(start) = rest.find("${") {
+    while let Some(start) = rest.as_bytes().windows(2).position(|w| w == b"${") {
         let Some(end) = rest[start..].find('}') else {
             break;
         };

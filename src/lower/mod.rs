@@ -101,6 +101,9 @@ pub(crate) struct Ctx<'m> {
     diagnostics: Vec<Diagnostic>,
     /// Templates are measured, not written (`measure`).
     measure: bool,
+    /// Measuring, where the resources of the node being lowered start in its
+    /// stack's, unless a second phase completes them (they are kept for it).
+    sealed_from: Option<usize>,
 }
 
 /// Lowers to all files in memory, in deployment order.
@@ -186,6 +189,7 @@ fn lower_all(model: &Model, measure: bool, emit: impl Emit) -> Result<Lowered, V
             tags: Vec::new(),
             diagnostics: Vec::new(),
             measure,
+            sealed_from: None,
         })
         .collect();
     // The first region on this thread, the others on threads of their own,
@@ -690,6 +694,7 @@ impl<'m> Ctx<'m> {
         mut props: Json,
         tags: Tags,
     ) -> &mut Obj {
+        self.seal();
         match tags {
             Tags::None => {}
             Tags::List(key) => {
@@ -711,6 +716,21 @@ impl<'m> Ctx<'m> {
             .push(logical.to_string(), Json::Obj(resource))
             .as_obj_mut()
             .expect("just pushed an object")
+    }
+
+    /// Measuring, measures and drops the resources the node being lowered
+    /// has added, unless they are kept. A resource is final once the next is
+    /// added: `add` hands it out only until then, and nothing else reaches a
+    /// stack's resources. So no stack's tree is ever held whole (the largest
+    /// stack's was most of `tapc check`'s memory).
+    fn seal(&mut self) {
+        if let Some(from) = self.sealed_from {
+            let t = &mut self.templates[self.stack];
+            for (key, value) in t.resources.drain_from(from) {
+                t.measured.0 += 1;
+                t.measured.1 += json::entry_len(&key, &value, 1);
+            }
+        }
     }
 
     /// The tags of resources in `region`, as a list of `{Key, Value}`.
@@ -741,22 +761,12 @@ impl<'m> Ctx<'m> {
                 .flat_map(|p| plan.stacks[p].phase2.iter().flat_map(|ph| ph.nodes.clone()))
                 .collect();
             for &n in &plan.stacks[s].nodes {
-                let from = self.templates[s].resources.len();
+                self.sealed_from = (self.measure && !completed.contains(&n))
+                    .then(|| self.templates[s].resources.len());
                 self.lower_node(n);
-                // A resource is final once its node is lowered: `add` hands
-                // it out only until the next call, and nothing else reaches a
-                // stack's resources. Measuring, the node's are measured and
-                // dropped now, so that no stack's tree is ever held whole (the
-                // largest stack's was most of `tapc check`'s memory); those a
-                // second phase completes are kept for it.
-                if self.measure && !completed.contains(&n) {
-                    let t = &mut self.templates[s];
-                    for (key, value) in t.resources.drain_from(from) {
-                        t.measured.0 += 1;
-                        t.measured.1 += json::entry_len(&key, &value, 1);
-                    }
-                }
+                self.seal();
             }
+            self.sealed_from = None;
             self.operator_outputs();
             // A stack's resources are final once it is lowered (later stacks
             // add exports, never resources): its second phase, which adds
