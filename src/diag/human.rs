@@ -34,27 +34,104 @@ pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
+    let wrapping = GraphicalReportHandler::new_themed(theme)
+        .with_width(WIDTH)
         .with_links(false)
         // Code in help lines (`us-west-2`) must not be split at its hyphens,
         // and lines break at spaces only: Unicode's line-breaking rules cost
         // a third of rendering a report and would break after a hyphen too.
         .with_word_separator(textwrap::WordSeparator::AsciiSpace)
         .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
+    // Most messages and help lines are wrapped here, as `wrapping` would:
+    // textwrap took half of drawing a report.
+    let prewrapped = wrapping.clone().with_wrap_lines(false);
     let mut out = String::new();
     for report in reports {
         for diag in report.diagnostics {
             let excerpt = Excerpt::new(report, diag);
+            let plain = plain(&diag.message) && diag.help.as_deref().is_none_or(plain);
             let view = MietteView {
                 diag,
                 excerpt: &excerpt,
+                prewrapped: plain,
             };
+            let handler = if plain { &prewrapped } else { &wrapping };
             // Writing into a String cannot fail.
             let _ = handler.render_report(&mut out, &view);
             out.push('\n');
         }
     }
+    out
+}
+
+/// The width miette draws reports in; a message's lines take 4 columns
+/// less (the severity's mark and a space, indented by 2), a help's 8
+/// (`  help: `), and miette keeps 2 more.
+const WIDTH: usize = 100;
+const MESSAGE_WIDTH: usize = WIDTH - 2 - 4;
+const HELP_WIDTH: usize = WIDTH - 2 - 8;
+
+/// Whether `wrap` breaks `text` into the lines miette's textwrap would: one
+/// line, not empty, no leading space (textwrap would keep an indent on an
+/// empty first line where miette trims it), and no other whitespace or
+/// control character (an escape sequence takes no width in textwrap).
+fn plain(text: &str) -> bool {
+    !text.is_empty()
+        && !text.starts_with(' ')
+        && text
+            .chars()
+            .all(|c| c == ' ' || !(c.is_whitespace() || c.is_control()))
+}
+
+/// A `plain` text broken into lines of at most `width` columns, as textwrap's
+/// first-fit `fill` breaks it with the options `render_human` gives miette
+/// (textwrap 0.16): words end at ASCII spaces, which a line break drops; a
+/// word wider than a line is cut into pieces as wide as a line; a line takes
+/// words while they fit. miette then indents the lines.
+fn wrap(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let columns = |c: char| c.width().unwrap_or(0);
+    // (start, end without its spaces, width) of each word, or piece of one.
+    let mut pieces: Vec<(usize, usize, usize)> = Vec::new();
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    let (mut start, mut in_spaces) = (0, false);
+    for (i, c) in text.char_indices() {
+        if in_spaces && c != ' ' {
+            words.push((start, i));
+            start = i;
+        }
+        in_spaces = c == ' ';
+    }
+    words.push((start, text.len()));
+    for (start, end) in words {
+        let word = text[start..end].trim_end_matches(' ');
+        let (mut from, mut used) = (start, 0);
+        for (i, c) in word.char_indices() {
+            if used > 0 && used + columns(c) > width {
+                pieces.push((from, start + i, used));
+                (from, used) = (start + i, 0);
+            }
+            used += columns(c);
+        }
+        pieces.push((from, start + word.len(), used));
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let (mut line, mut used, mut end) = (0, 0, 0);
+    for (k, &(from, to, columns)) in pieces.iter().enumerate() {
+        if k > 0 && used + columns > width {
+            out.push_str(&text[line..end]);
+            out.push('\n');
+            (line, used) = (from, 0);
+        }
+        // A piece's spaces count until the line breaks after it.
+        let spaces = pieces
+            .get(k + 1)
+            .map_or(0, |next| next.0)
+            .saturating_sub(to);
+        used += columns + spaces;
+        end = to;
+    }
+    out.push_str(&text[line..end]);
     out
 }
 
@@ -336,6 +413,8 @@ impl miette::SourceCode for Excerpt<'_> {
 struct MietteView<'a> {
     diag: &'a Diagnostic,
     excerpt: &'a Excerpt<'a>,
+    /// The message and the help are `wrap`ped here, not by miette.
+    prewrapped: bool,
 }
 
 impl fmt::Debug for MietteView<'_> {
@@ -346,7 +425,11 @@ impl fmt::Debug for MietteView<'_> {
 
 impl fmt::Display for MietteView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diag.message)
+        if self.prewrapped {
+            f.write_str(&wrap(&self.diag.message, MESSAGE_WIDTH))
+        } else {
+            f.write_str(&self.diag.message)
+        }
     }
 }
 
@@ -363,10 +446,13 @@ impl miette::Diagnostic for MietteView<'_> {
         })
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diag
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.diag.help.as_ref().map(|h| -> Box<dyn fmt::Display> {
+            if self.prewrapped {
+                Box::new(wrap(h, HELP_WIDTH))
+            } else {
+                Box::new(h)
+            }
+        })
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(self.excerpt)
@@ -381,5 +467,67 @@ impl miette::Diagnostic for MietteView<'_> {
                 miette::LabeledSpan::new_with_span(Some(l.text.clone()), span)
             }
         })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `wrap` and miette's indenting give what miette's own wrapping (textwrap's
+    /// `fill` with `render_human`'s options) gives, for generated texts: words
+    /// of every length up to past a line, runs of spaces, wide and zero-width
+    /// characters, and texts that are not `plain` left to miette.
+    #[test]
+    fn wrap_breaks_lines_as_textwrap_does() {
+        let alphabet = ['a', 'b', '-', '`', '/', 'é', '…', '漢', '\u{301}', '$', '{'];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut checked = 0;
+        for _ in 0..3_000 {
+            let mut text = String::new();
+            for _ in 0..1 + next(30) {
+                let long = next(10) == 0;
+                for _ in 0..1 + next(if long { 200 } else { 12 }) {
+                    text.push(alphabet[next(alphabet.len())]);
+                }
+                text.extend(std::iter::repeat_n(
+                    ' ',
+                    1 + usize::from(next(8) == 0) * next(4),
+                ));
+            }
+            if next(2) == 0 {
+                text = text.trim_end().to_string();
+            }
+            if !plain(&text) {
+                continue;
+            }
+            for (width, first, rest) in [
+                (MESSAGE_WIDTH, "  ⚠ ", "  │ "),
+                (HELP_WIDTH, "  help: ", "        "),
+            ] {
+                let options = textwrap::Options::new(WIDTH - 2)
+                    .initial_indent(first)
+                    .subsequent_indent(rest)
+                    .word_separator(textwrap::WordSeparator::AsciiSpace)
+                    .word_splitter(textwrap::WordSplitter::NoHyphenation);
+                let mut ours = String::new();
+                for (i, line) in wrap(&text, width).split('\n').enumerate() {
+                    if i > 0 {
+                        ours.push('\n');
+                    }
+                    ours.push_str(if i == 0 { first } else { rest });
+                    ours.push_str(line);
+                }
+                assert_eq!(ours, textwrap::fill(&text, options), "{text:?}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 3_000, "{checked} texts were plain");
     }
 }
