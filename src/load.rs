@@ -36,12 +36,19 @@ pub(crate) fn load<'a>(
         arena,
         read,
         names: vec![root.name.clone()],
-        keys: vec![std::fs::canonicalize(&root.name).ok()],
+        keys: vec![None],
         items: Vec::new(),
         diags: Vec::new(),
         complete: true,
     };
-    let mut stack = vec![loader.parse(FileId::ROOT, root, None)];
+    let frame = loader.parse(FileId::ROOT, root, None);
+    // The root's canonical path tells an import of it (a cycle) from another
+    // file; with no import, no file is compared with it (and a check of one
+    // file makes no system call for it).
+    if !frame.imports.as_slice().is_empty() {
+        loader.keys[0] = std::fs::canonicalize(&root.name).ok();
+    }
+    let mut stack = vec![frame];
     while let Some(frame) = stack.last_mut() {
         let Some((span, path)) = frame.imports.next() else {
             stack.pop();

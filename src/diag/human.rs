@@ -90,7 +90,14 @@ fn plain(text: &str) -> bool {
 /// words while they fit. miette then indents the lines.
 fn wrap(text: &str, width: usize) -> String {
     use unicode_width::UnicodeWidthChar;
-    let columns = |c: char| c.width().unwrap_or(0);
+    // (A plain text has no ASCII control character: the rest take one.)
+    let width_of = |c: char| {
+        if c.is_ascii() {
+            1
+        } else {
+            c.width().unwrap_or(0)
+        }
+    };
     // (start, end without its spaces, width) of each word, or piece of one.
     let mut pieces: Vec<(usize, usize, usize)> = Vec::new();
     let mut words: Vec<(usize, usize)> = Vec::new();
@@ -107,18 +114,18 @@ fn wrap(text: &str, width: usize) -> String {
         let word = text[start..end].trim_end_matches(' ');
         let (mut from, mut used) = (start, 0);
         for (i, c) in word.char_indices() {
-            if used > 0 && used + columns(c) > width {
+            if used > 0 && used + width_of(c) > width {
                 pieces.push((from, start + i, used));
                 (from, used) = (start + i, 0);
             }
-            used += columns(c);
+            used += width_of(c);
         }
         pieces.push((from, start + word.len(), used));
     }
     let mut out = String::with_capacity(text.len() + 8);
     let (mut line, mut used, mut end) = (0, 0, 0);
-    for (k, &(from, to, columns)) in pieces.iter().enumerate() {
-        if k > 0 && used + columns > width {
+    for (k, &(from, to, piece_width)) in pieces.iter().enumerate() {
+        if k > 0 && used + piece_width > width {
             out.push_str(&text[line..end]);
             out.push('\n');
             (line, used) = (from, 0);
@@ -128,7 +135,7 @@ fn wrap(text: &str, width: usize) -> String {
             .get(k + 1)
             .map_or(0, |next| next.0)
             .saturating_sub(to);
-        used += columns + spaces;
+        used += piece_width + spaces;
         end = to;
     }
     out.push_str(&text[line..end]);
