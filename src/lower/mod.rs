@@ -926,20 +926,16 @@ impl<'m> Ctx<'m> {
         if stack == self.stack {
             return local;
         }
-        let export = format!(
-            "{}-{}",
-            self.plan.stacks[stack].name,
-            key_of(kind, key, self.ids, self.model)
-        );
+        let output = key_of(kind, key, self.ids, self.model);
+        let export = format!("{}-{output}", self.plan.stacks[stack].name);
         let value = if is_list {
             json!({ "Fn::Join": [",", local] })
         } else {
             local
         };
-        let entry = self.templates[stack].outputs.entry(
-            key_of(kind, key, self.ids, self.model),
-            || json!({ "Value": value }),
-        );
+        let entry = self.templates[stack]
+            .outputs
+            .entry(output, || json!({ "Value": value }));
         entry["Export"] = json!({ "Name": &export });
         let import = json!({ "Fn::ImportValue": export });
         if is_list {
