@@ -186,7 +186,7 @@ pub fn pretty_len(v: &Json, indent: usize) -> usize {
         Json::Null => 4,
         Json::Bool(b) => 4 + usize::from(!*b),
         Json::Int(i) => int_len(*i),
-        Json::Str(s) => string_len(s),
+        Json::Str(s) => literal_len(s),
         Json::Shared(v) => v.len + 2 * indent * v.newlines,
         Json::Arr(a) if a.is_empty() => 2,
         // The opening bracket; per item a newline and the inner indent
@@ -199,10 +199,25 @@ pub fn pretty_len(v: &Json, indent: usize) -> usize {
         Json::Obj(o) => {
             let items: usize =
                 o.0.iter()
-                    .map(|(key, item)| entry_len(key, item, indent))
+                    .map(|(key, item)| {
+                        literal_len(key) + 2 + pretty_len(item, indent + 1) + 2 + 2 * (indent + 1)
+                    })
                     .sum();
             object_len(o.len(), items, indent)
         }
+    }
+}
+
+/// `string_len` of a key or a string value: a borrowed one is a literal of
+/// tapc's (or of its compiled-in stdlib), with nothing to escape; only the
+/// strings built at run time are scanned.
+fn literal_len(s: &Str) -> usize {
+    match s {
+        Cow::Borrowed(s) => {
+            debug_assert!(!needs_escape(s.as_bytes()), "{s:?} needs escaping");
+            s.len() + 2
+        }
+        Cow::Owned(s) => string_len(s),
     }
 }
 
