@@ -283,7 +283,7 @@ fn measure_compact(v: &Json, resolve: bool) -> usize {
         }
         Json::Obj(o) => {
             o.0.iter()
-                .map(|(key, item)| string_len(key) + 1 + measure_compact(item, resolve))
+                .map(|(key, item)| literal_len(key) + 1 + measure_compact(item, resolve))
                 .sum::<usize>()
                 + between(o.len())
         }
