@@ -1,7 +1,7 @@
 //! The checked model: the checker's output and the input of the graph and
 //! lowering stages. Params are substituted, defaults filled, references resolved.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use crate::diag::Span;
 use crate::stdlib::Kind;
@@ -84,7 +84,8 @@ pub fn duration(ms: u64) -> String {
     let mut rest = ms;
     for (unit, name) in units {
         if rest >= unit {
-            out.push_str(&format!("{}{name}", rest / unit));
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{}{name}", rest / unit);
             rest %= unit;
         }
     }
