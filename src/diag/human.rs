@@ -49,13 +49,13 @@ pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
     for report in reports {
         for diag in report.diagnostics {
             let excerpt = Excerpt::new(report, diag);
-            let plain = plain(&diag.message) && diag.help.as_deref().is_none_or(plain);
+            let ours = plain(&diag.message) && diag.help.as_deref().is_none_or(plain);
             let view = MietteView {
                 diag,
                 excerpt: &excerpt,
-                prewrapped: plain,
+                prewrapped: ours,
             };
-            let handler = if plain { &prewrapped } else { &wrapping };
+            let handler = if ours { &prewrapped } else { &wrapping };
             // Writing into a String cannot fail.
             let _ = handler.render_report(&mut out, &view);
             out.push('\n');
