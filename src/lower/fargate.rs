@@ -65,8 +65,7 @@ pub(crate) fn registry(image: &str) -> Registry<'_> {
                 // right after it.
                 .and_then(|h| Some((h.get(..12)?, h.get(12..)?.strip_prefix(".dkr.ecr.")?)))
                 .filter(|(account, region)| {
-                    account.len() == 12
-                        && account.bytes().all(|b| b.is_ascii_digit())
+                    account.bytes().all(|b| b.is_ascii_digit())
                         && !region.is_empty()
                         && !region.contains('.')
                 });

@@ -61,10 +61,6 @@ impl Obj {
         self.0.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Json)> {
-        self.0.iter().map(|(k, v)| (k.as_ref(), v))
-    }
-
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|(k, _)| k.as_ref())
     }
@@ -196,16 +192,16 @@ pub fn pretty_len(v: &Json, indent: usize) -> usize {
             let items: usize = a.iter().map(|item| pretty_len(item, indent + 1)).sum();
             items + a.len() * (2 + 2 * (indent + 1)) + 2 + 2 * indent
         }
-        Json::Obj(o) => {
-            let items: usize =
-                o.0.iter()
-                    .map(|(key, item)| {
-                        literal_len(key) + 2 + pretty_len(item, indent + 1) + 2 + 2 * (indent + 1)
-                    })
-                    .sum();
-            object_len(o.len(), items, indent)
-        }
+        Json::Obj(o) => object_len(o.len(), members_len(o, indent), indent),
     }
+}
+
+/// What the members of `o`, an object written at `indent`, take
+/// (each its `entry_len`).
+pub fn members_len(o: &Obj, indent: usize) -> usize {
+    o.0.iter()
+        .map(|(key, item)| member_len(literal_len(key), item, indent))
+        .sum()
 }
 
 /// `string_len` of a key or a string value: a borrowed one is a literal of
@@ -345,7 +341,12 @@ fn sub_len(text: &str) -> usize {
 /// it. A member replaced or added changes the object's length by exactly the
 /// difference (`tapc check` measures a second phase this way).
 pub fn entry_len(key: &str, value: &Json, indent: usize) -> usize {
-    string_len(key) + 2 + pretty_len(value, indent + 1) + 2 + 2 * (indent + 1)
+    member_len(string_len(key), value, indent)
+}
+
+/// `entry_len` of a key that takes `key_len` bytes, quotes included.
+fn member_len(key_len: usize, value: &Json, indent: usize) -> usize {
+    key_len + 2 + pretty_len(value, indent + 1) + 2 + 2 * (indent + 1)
 }
 
 /// The length of an integer's decimal text.

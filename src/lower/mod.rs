@@ -847,10 +847,7 @@ impl<'m> Ctx<'m> {
         let count = o.len();
         if self.measure {
             let (measured, items) = self.templates[s].measured;
-            let items = items
-                + o.iter()
-                    .map(|(k, v)| json::entry_len(k, v, 1))
-                    .sum::<usize>();
+            let items = items + json::members_len(o, 1);
             return (
                 measured + count,
                 json::object_len(measured + count, items, 1),
