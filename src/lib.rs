@@ -27,6 +27,7 @@ pub mod stdlib;
 pub mod suggest;
 pub mod summary;
 pub mod syntax;
+mod text;
 
 pub use check::Given;
 use diag::{Diagnostic, FileId, Report, Severity, SourceFile, Span};

@@ -5,6 +5,7 @@ use std::fmt::{self, Write as _};
 
 use crate::diag::Span;
 use crate::stdlib::Kind;
+use crate::text::cat;
 
 /// A resolved attribute value.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,7 +45,7 @@ impl fmt::Display for Val {
             Val::Duration(ms) => f.write_str(&duration(*ms)),
             Val::Size(b) => f.write_str(&size(*b)),
             Val::Bool(b) => write!(f, "{b}"),
-            Val::Cidr(addr, prefix) => write!(f, "{}/{prefix}", ipv4(*addr)),
+            Val::Cidr(addr, prefix) => f.write_str(&cidr(*addr, *prefix)),
             Val::Symbol(s) => f.write_str(s),
             Val::List(items) => {
                 f.write_str("[")?;
@@ -111,9 +112,10 @@ pub fn size(bytes: u64) -> String {
     format!("{bytes} bytes")
 }
 
-pub fn ipv4(addr: u32) -> String {
+/// `10.0.0.0/16`.
+pub fn cidr(addr: u32, prefix: u8) -> String {
     let [a, b, c, d] = addr.to_be_bytes();
-    format!("{a}.{b}.{c}.{d}")
+    cat!(a, ".", b, ".", c, ".", d, "/", prefix)
 }
 
 /// Where a resolved value came from, for diagnostics about it.

@@ -2,6 +2,8 @@
 //! (aws-dr.md section 3). The checker validates exactly the names the lowering
 //! emits, so both take them from here.
 
+use crate::text::cat;
+
 /// A 12-digit stand-in for `${AWS::AccountId}` when checking lengths.
 pub const ACCOUNT_PLACEHOLDER: &str = "123456789012";
 
@@ -64,7 +66,7 @@ impl NameKind {
 /// `platform[-suffix]`: the start of every physical name.
 pub fn prefix(platform: &str, suffix: Option<&str>) -> String {
     match suffix {
-        Some(s) if !s.is_empty() => format!("{platform}-{s}"),
+        Some(s) if !s.is_empty() => cat!(platform, "-", s),
         _ => platform.to_string(),
     }
 }
@@ -91,46 +93,46 @@ pub fn short_region(code: &str) -> String {
 /// `account` is `${AWS::AccountId}` in templates and the placeholder in checks.
 pub fn name(kind: NameKind, prefix: &str, service: &str, region: &str, account: &str) -> String {
     match kind {
-        NameKind::Bucket => format!("{prefix}-{service}-{account}-{region}"),
-        NameKind::LoadBalancer => format!("{prefix}-{service}-{}", short_region(region)),
-        NameKind::TargetGroup => format!("{prefix}-{service}-tg-{}", short_region(region)),
-        NameKind::DbCluster | NameKind::EventBus => format!("{prefix}-{service}-{region}"),
+        NameKind::Bucket => cat!(prefix, "-", service, "-", account, "-", region),
+        NameKind::LoadBalancer => cat!(prefix, "-", service, "-", short_region(region)),
+        NameKind::TargetGroup => cat!(prefix, "-", service, "-tg-", short_region(region)),
+        NameKind::DbCluster | NameKind::EventBus => cat!(prefix, "-", service, "-", region),
         NameKind::GlobalCluster | NameKind::Table | NameKind::EcsService => {
-            format!("{prefix}-{service}")
+            cat!(prefix, "-", service)
         }
-        NameKind::Rule => format!("{prefix}-{service}-forward"),
-        NameKind::LogGroup => format!("/tap/{prefix}/{region}/{service}"),
-        NameKind::EcsCluster => format!("{prefix}-{service}-{region}"),
-        NameKind::Alarm => format!("{prefix}-{service}-replication-lag-{region}"),
+        NameKind::Rule => cat!(prefix, "-", service, "-forward"),
+        NameKind::LogGroup => cat!("/tap/", prefix, "/", region, "/", service),
+        NameKind::EcsCluster => cat!(prefix, "-", service, "-", region),
+        NameKind::Alarm => cat!(prefix, "-", service, "-replication-lag-", region),
         // Not ending in `-` and six characters: Secrets Manager appends those
         // to the ARN, and partial-ARN lookups would be ambiguous (CreateSecret).
-        NameKind::Secret => format!("tap/{prefix}/{service}/master-user"),
-        NameKind::AuthSecret => format!("tap/{prefix}/{service}/auth-token"),
+        NameKind::Secret => cat!("tap/", prefix, "/", service, "/master-user"),
+        NameKind::AuthSecret => cat!("tap/", prefix, "/", service, "/auth-token"),
         // ElastiCache stores the ids in lowercase; ARNs and API calls use them so.
         NameKind::ReplicationGroup => {
-            format!("{prefix}-{service}-{}", short_region(region)).to_lowercase()
+            cat!(prefix, "-", service, "-", short_region(region)).to_lowercase()
         }
-        NameKind::GlobalDatastore => format!("{prefix}-{service}").to_lowercase(),
+        NameKind::GlobalDatastore => cat!(prefix, "-", service).to_lowercase(),
         // The first wave's; `graph::plan` numbers the others and the parts.
         NameKind::Stack => stack(prefix, region, 1),
         // `service` is `failover` or `failback`; `runbook::runbooks` numbers
         // a region's later runbooks.
-        NameKind::Document => format!("{prefix}-{service}-{region}"),
+        NameKind::Document => cat!(prefix, "-", service, "-", region),
     }
 }
 
 /// The stack of `region`'s wave `wave` (from 1); `graph::plan` adds `-K` to
 /// the parts of a wave it cuts.
 pub fn stack(prefix: &str, region: &str, wave: usize) -> String {
-    format!("{prefix}-{region}-w{wave}")
+    cat!(prefix, "-", region, "-w", wave)
 }
 
 /// The record of level `k` of an endpoint's failover chain: the domain
 /// itself, then `failover-K.DOMAIN` (`src/lower/dns.rs`).
 pub fn chain_record(domain: &str, k: usize) -> String {
     match k {
-        0 => format!("{domain}."),
-        k => format!("failover-{k}.{domain}."),
+        0 => cat!(domain, "."),
+        k => cat!("failover-", k, ".", domain, "."),
     }
 }
 
@@ -254,7 +256,7 @@ pub fn violation(kind: NameKind, name: &str) -> Option<(String, Option<char>)> {
             }
             for p in ["xn--", "sthree-", "amzn-s3-demo-"] {
                 if name.starts_with(p) {
-                    return Some((format!("must not start with `{p}`"), None));
+                    return Some((cat!("must not start with `", p, "`"), None));
                 }
             }
         }
@@ -274,7 +276,11 @@ pub fn violation(kind: NameKind, name: &str) -> Option<(String, Option<char>)> {
                 .find(|p| lower.starts_with(*p))
             {
                 return Some((
-                    format!("must not start with `{p}`, which AWS keeps for its own documents"),
+                    cat!(
+                        "must not start with `",
+                        p,
+                        "`, which AWS keeps for its own documents"
+                    ),
                     None,
                 ));
             }

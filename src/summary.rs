@@ -28,7 +28,7 @@ pub fn check(model: &Model) -> String {
     let services: Vec<String> = model
         .services
         .iter()
-        .map(|s| format!("{} ({})", s.name, s.kind.name))
+        .map(|s| crate::text::cat!(s.name, " (", s.kind.name, ")"))
         .collect();
     if !services.is_empty() {
         let _ = writeln!(out, "  services  {}", services.join(", "));

@@ -105,7 +105,7 @@ impl Resolver<'_> {
             let subject: Cow<str> = if path.is_empty() {
                 Cow::Borrowed(name)
             } else {
-                Cow::Owned(format!("{path}{name}"))
+                Cow::Owned([path, name].concat())
             };
             if let Some((val, param)) = self.value(&attr.value, field, &subject, diags) {
                 if matches!(field.ty, Type::Service | Type::Services) {

@@ -341,7 +341,7 @@ pub(super) fn check(p: &Partial, bad_target: &[bool], diags: &mut Vec<Diagnostic
                         let (addr, prefix) = r.cidr();
                         let wider = prefix - (sub - MAX_SUBNET_PREFIX);
                         let start = addr & !(u32::MAX >> wider);
-                        format!("give the region a larger block, `cidr = {}/{wider}`, or fewer `azs`", crate::model::ipv4(start))
+                        format!("give the region a larger block, `cidr = {}`, or fewer `azs`", crate::model::cidr(start, wider))
                     }),
             );
         }

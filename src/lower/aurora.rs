@@ -7,6 +7,7 @@
 //! region; keys, the secret and the clusters outlive their stacks.
 
 use super::json::{json, Json};
+use crate::text::cat;
 
 use super::kinds::{Behaviour, Part, Provided};
 use super::runbook::{writer_check, Action, Check, Names};
@@ -44,7 +45,7 @@ fn lower_cluster(ctx: &mut Ctx, i: usize) {
     let region = ctx.region_code();
     let primary_code = &ctx.model.regions[ctx.model.primary()].code;
     let stem = ctx.id(i, "");
-    let id = |what: &str| format!("{stem}{what}");
+    let id = |what: &str| cat!(stem, what);
     let (key, subnets, sg, cluster) = (
         id("Key"),
         id("SubnetGroup"),
@@ -59,16 +60,16 @@ fn lower_cluster(ctx: &mut Ctx, i: usize) {
             svc.name
         )
     } else {
-        format!("Storage encryption of {} in {region}", svc.name)
+        cat!("Storage encryption of ", svc.name, " in ", region)
     };
     ctx.retained_key(&key, description);
     ctx.add(
         &subnets,
         "AWS::RDS::DBSubnetGroup",
-        json!({ "DBSubnetGroupDescription": format!("Private subnets of {}", svc.name), "SubnetIds": private }),
+        json!({ "DBSubnetGroupDescription": cat!("Private subnets of ", svc.name), "SubnetIds": private }),
         Tags::List("Tags"),
     );
-    ctx.vpc_security_group(&sg, format!("Database {}", svc.name), PORT, "PostgreSQL");
+    ctx.vpc_security_group(&sg, cat!("Database ", svc.name), PORT, "PostgreSQL");
     let version = svc.attrs.str("version").unwrap_or_default();
     let mut props = json!({
         "DBClusterIdentifier": ctx.name(NameKind::DbCluster, i, region),
@@ -90,8 +91,15 @@ fn lower_cluster(ctx: &mut Ctx, i: usize) {
         // Limitations): the password is a secret of ours, read at deploy time.
         let name = ctx.name(NameKind::Secret, i, "");
         master_secret(ctx, i, &secret, &name, &key);
-        let resolve =
-            |field: &str| format!("{{{{resolve:secretsmanager:{name}:SecretString:{field}}}}}");
+        let resolve = |field: &str| {
+            cat!(
+                "{{resolve:secretsmanager:",
+                name,
+                ":SecretString:",
+                field,
+                "}}"
+            )
+        };
         props["DatabaseName"] = json!(svc.attrs.str("database").unwrap_or("app"));
         props["MasterUsername"] = json!(resolve("username"));
         props["MasterUserPassword"] = json!(resolve("password"));
@@ -115,7 +123,7 @@ fn lower_cluster(ctx: &mut Ctx, i: usize) {
     let class = svc.attrs.str("class").unwrap_or("db.r6g.large");
     for n in 1..=svc.attrs.int("instances").unwrap_or(2) {
         ctx.add(
-            &format!("{}{n}", id("Instance")),
+            &cat!(id("Instance"), n),
             "AWS::RDS::DBInstance",
             json!({
                 "DBClusterIdentifier": r#ref(&cluster),
@@ -143,7 +151,7 @@ fn lower_cluster(ctx: &mut Ctx, i: usize) {
         "AWS::CloudWatch::Alarm",
         json!({
             "AlarmName": ctx.name(NameKind::Alarm, i, region),
-            "AlarmDescription": format!("Aurora global replication lag of {} in {region} above {threshold} ms", svc.name),
+            "AlarmDescription": cat!("Aurora global replication lag of ", svc.name, " in ", region, " above ", threshold, " ms"),
             "Namespace": "AWS/RDS",
             "MetricName": "AuroraGlobalDBReplicationLag",
             "Dimensions": [{ "Name": "DBClusterIdentifier", "Value": r#ref(&cluster) }],
@@ -180,7 +188,7 @@ fn master_secret(ctx: &mut Ctx, i: usize, logical: &str, name: &str, key: &str) 
         .collect();
     let mut props = json!({
         "Name": name,
-        "Description": format!("Master user of the Aurora global database {}", svc.name),
+        "Description": cat!("Master user of the Aurora global database ", svc.name),
         "KmsKeyId": get_att(key, "Arn"),
         "GenerateSecretString": {
             "SecretStringTemplate": format!("{{\"username\":\"{MASTER_USER}\"}}"),
@@ -206,7 +214,7 @@ fn master_secret(ctx: &mut Ctx, i: usize, logical: &str, name: &str, key: &str) 
 /// CloudWatch publish, so the alarm would never notify anyone.
 pub(crate) fn alarm_topic(ctx: &mut Ctx, logical: &str, service: &str) {
     // SNS allows display names of at most 100 characters.
-    let display: String = format!("tapc DR alarms of {service}")
+    let display: String = cat!("tapc DR alarms of ", service)
         .chars()
         .take(100)
         .collect();
@@ -219,7 +227,7 @@ pub(crate) fn alarm_topic(ctx: &mut Ctx, logical: &str, service: &str) {
     let addresses = ctx.model.platform.attrs.strings("notify");
     for (k, address) in addresses.into_iter().enumerate() {
         ctx.add(
-            &format!("{logical}Email{}", k + 1),
+            &cat!(logical, "Email", k + 1),
             "AWS::SNS::Subscription",
             json!({ "TopicArn": r#ref(logical), "Protocol": "email", "Endpoint": address }),
             Tags::None,
@@ -290,9 +298,9 @@ impl Behaviour for Aurora {
     fn provide(&self, ctx: &mut Ctx, i: usize, var: &str, out: &mut Provided) {
         let endpoint = ctx.value(NodeKind::Service(i), "Endpoint");
         out.env
-            .push(json!({ "Name": format!("{var}_ENDPOINT"), "Value": endpoint }));
+            .push(json!({ "Name": cat!(var, "_ENDPOINT"), "Value": endpoint }));
         out.env
-            .push(json!({ "Name": format!("{var}_PORT"), "Value": PORT.to_string() }));
+            .push(json!({ "Name": cat!(var, "_PORT"), "Value": PORT.to_string() }));
         let secret = ctx.name(NameKind::Secret, i, "");
         // The primary's copy is encrypted with the cluster's key (`master_secret`).
         let key = ctx
@@ -323,9 +331,9 @@ impl Behaviour for Aurora {
         let target = &model.regions[target].code;
         let global = names.name(NameKind::GlobalCluster, i, "");
         vec![Check {
-            what: format!("the writer of the global database `{global}`"),
-            command: format!("aws rds describe-global-clusters --region {code} --global-cluster-identifier {global} --query 'GlobalClusters[0].[Status, GlobalClusterMembers[?IsWriter].DBClusterArn | [0]]' --output text"),
-            expect: format!("`available` and an ARN ending in `:cluster:{}` (in {target})", names.name(NameKind::DbCluster, i, target)),
+            what: cat!("the writer of the global database `", global, "`"),
+            command: cat!("aws rds describe-global-clusters --region ", code, " --global-cluster-identifier ", global, " --query 'GlobalClusters[0].[Status, GlobalClusterMembers[?IsWriter].DBClusterArn | [0]]' --output text"),
+            expect: cat!("`available` and an ARN ending in `:cluster:", names.name(NameKind::DbCluster, i, target), "` (in ", target, ")"),
         }]
     }
     fn secret(&self) -> Option<(NameKind, &'static [&'static str])> {
@@ -445,13 +453,13 @@ fn switch(names: &Names, i: usize, target: usize, api: &str) -> Action {
     Action {
         service: i,
         start: json!({
-            "name": format!("{step}{}", names.id(i)),
+            "name": cat!(step, names.id(i)),
             "action": "aws:executeAwsApi",
             "inputs": inputs,
         }),
         wait: vec![
             json!({
-                "name": format!("WaitFor{}", names.id(i)),
+                "name": cat!("WaitFor", names.id(i)),
                 "action": "aws:waitForAwsResourceProperty",
                 "timeoutSeconds": 900,
                 "inputs": {
@@ -462,11 +470,11 @@ fn switch(names: &Names, i: usize, target: usize, api: &str) -> Action {
                     "DesiredValues": ["available"],
                 },
             }),
-            writer_check(format!("CheckWriter{}", names.id(i)), &global, target_arn),
+            writer_check(cat!("CheckWriter", names.id(i)), &global, target_arn),
         ],
         statement: json!({
             "Effect": "Allow",
-            "Action": ["rds:DescribeGlobalClusters", format!("rds:{api}")],
+            "Action": ["rds:DescribeGlobalClusters", cat!("rds:", api)],
             "Resource": resources,
         }),
     }

@@ -18,6 +18,7 @@
 //! make one regional data-plane call (`PutMetricData`) in a region that is up.
 
 use super::json::{json, Json};
+use crate::text::cat;
 
 use super::runbook::{serving_alarm, METRIC, NAMESPACE};
 use super::{camel, retain, Ctx, Tags};
@@ -27,11 +28,11 @@ use crate::names;
 
 /// Logical-ID stem of endpoint `e`'s resources.
 pub fn stem(model: &Model, e: usize) -> String {
-    format!("Endpoint{}", camel(&model.endpoints[e].name))
+    cat!("Endpoint", camel(&model.endpoints[e].name))
 }
 
 pub fn zone_id(model: &Model, e: usize) -> String {
-    format!("{}Zone", stem(model, e))
+    cat!(stem(model, e), "Zone")
 }
 
 pub fn lower_zone(ctx: &mut Ctx, e: usize) {
@@ -53,7 +54,7 @@ pub fn lower_zone(ctx: &mut Ctx, e: usize) {
 /// (https://docs.aws.amazon.com/Route53/latest/APIReference/API_HostedZoneConfig.html):
 /// a domain has up to 253, so a long one is cut (domains are ASCII).
 fn comment(domain: &str) -> String {
-    let mut text = format!("tapc: public zone of {domain}");
+    let mut text = cat!("tapc: public zone of ", domain);
     text.truncate(256);
     text
 }
@@ -70,7 +71,7 @@ fn zone_ref(ctx: &mut Ctx, e: usize) -> (&'static str, Json) {
         return ("HostedZoneId", ctx.value(NodeKind::Zone(zone), "ZoneId"));
     }
     let domain = endpoint.attrs.str("domain").unwrap_or_default();
-    ("HostedZoneName", json!(format!("{}.", zone_name(domain))))
+    ("HostedZoneName", json!(cat!(zone_name(domain), ".")))
 }
 
 pub fn lower_record(ctx: &mut Ctx, e: usize) {
@@ -86,7 +87,7 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
     let alb_zone = ctx.value(NodeKind::Service(endpoint.target), "LoadBalancerZoneId");
     let (alb_dns_direct, alb_zone_direct) = (alb_dns.clone(), alb_zone.clone());
     let stem = stem(ctx.model, e);
-    let check = format!("{stem}HealthCheck");
+    let check = cat!(stem, "HealthCheck");
     let mut config = json!({
         "Type": if https { "HTTPS" } else { "HTTP" },
         "FullyQualifiedDomainName": alb_dns.clone(),
@@ -111,7 +112,7 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
     if e == 0 && !ctx.is_primary() && !active {
         let name = serving_alarm(ctx.prefix, region);
         // People on call hear that traffic moved here, and that it left.
-        super::aurora::alarm_topic(ctx, "ServingTopic", &format!("traffic in {region}"));
+        super::aurora::alarm_topic(ctx, "ServingTopic", &cat!("traffic in ", region));
         ctx.add(
             "ServingAlarm",
             "AWS::CloudWatch::Alarm",
@@ -158,11 +159,11 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
     let model = ctx.model;
     let mut checks: Vec<(String, &str, bool)> = Vec::new();
     if !later.is_empty() && !ctx.is_primary() {
-        checks.push((format!("{stem}Serving"), region, true));
+        checks.push((cat!(stem, "Serving"), region, true));
     }
     for &s in later {
         let code = &model.regions[s].code;
-        checks.push((format!("{stem}Standby{}", camel(code)), code, false));
+        checks.push((cat!(stem, "Standby", camel(code)), code, false));
     }
     for (id, code, inverted) in checks {
         let props = metric_check(code, inverted);
@@ -177,7 +178,7 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
     let answer = if children.len() > 1 {
         // The load balancer and every later secondary standing by; for a
         // secondary, its own serving may stand in for one of them.
-        let id = format!("{stem}WriterCheck");
+        let id = cat!(stem, "WriterCheck");
         let threshold = 1 + later.len();
         ctx.add(
             &id,
@@ -207,7 +208,7 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
             "Name": names::chain_record(domain, 0),
             "Type": "A",
             "Region": region,
-            "SetIdentifier": format!("{}-{region}", endpoint.name),
+            "SetIdentifier": cat!(endpoint.name, "-", region),
             "HealthCheckId": { "Ref": check },
             "AliasTarget": { "DNSName": alb_dns, "HostedZoneId": alb_zone, "EvaluateTargetHealth": true },
         })
@@ -216,14 +217,14 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
             "Name": name,
             "Type": "A",
             "Failover": failover,
-            "SetIdentifier": format!("{}-{region}", endpoint.name),
+            "SetIdentifier": cat!(endpoint.name, "-", region),
             "HealthCheckId": { "Ref": answer },
             "AliasTarget": { "DNSName": alb_dns, "HostedZoneId": alb_zone, "EvaluateTargetHealth": true },
         })
     };
     record[zone_key] = zone.clone();
     ctx.add(
-        &format!("{stem}Record"),
+        &cat!(stem, "Record"),
         "AWS::Route53::RecordSet",
         record,
         Tags::None,
@@ -238,7 +239,7 @@ pub fn lower_record(ctx: &mut Ctx, e: usize) {
         });
         direct[zone_key] = zone;
         ctx.add(
-            &format!("{stem}PrimaryRecord"),
+            &cat!(stem, "PrimaryRecord"),
             "AWS::Route53::RecordSet",
             direct,
             Tags::None,
@@ -256,12 +257,12 @@ pub fn lower_chain(ctx: &mut Ctx, e: usize, level: usize) {
         "Name": names::chain_record(domain, level - 1),
         "Type": "A",
         "Failover": "SECONDARY",
-        "SetIdentifier": format!("{}-failover-{level}", endpoint.name),
+        "SetIdentifier": cat!(endpoint.name, "-failover-", level),
         "AliasTarget": { "DNSName": names::chain_record(domain, level), "HostedZoneId": zone.clone(), "EvaluateTargetHealth": true },
     });
     record[zone_key] = zone;
     ctx.add(
-        &format!("{}Chain{level}", stem(ctx.model, e)),
+        &cat!(stem(ctx.model, e), "Chain", level),
         "AWS::Route53::RecordSet",
         record,
         Tags::None,

@@ -3,6 +3,7 @@
 //! than one replica), KMS encryption, PITR and tags per replica.
 
 use super::json::{json, Json};
+use crate::text::cat;
 
 use super::kinds::{Behaviour, Part, Provided};
 use super::{r#ref, retain, sub, Ctx, Tags};
@@ -93,14 +94,18 @@ impl Behaviour for Dynamodb {
     fn provide(&self, ctx: &mut Ctx, i: usize, var: &str, out: &mut Provided) {
         let region = ctx.region_code();
         let table = ctx.name(NameKind::Table, i, region);
-        let arn =
-            format!("arn:${{AWS::Partition}}:dynamodb:{region}:${{AWS::AccountId}}:table/{table}");
+        let arn = cat!(
+            "arn:${AWS::Partition}:dynamodb:",
+            region,
+            ":${AWS::AccountId}:table/",
+            table
+        );
         out.env
-            .push(json!({ "Name": format!("{var}_TABLE"), "Value": table }));
+            .push(json!({ "Name": cat!(var, "_TABLE"), "Value": table }));
         out.task.push(json!({
             "Effect": "Allow",
             "Action": ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
-            "Resource": [sub(arn.clone()), sub(format!("{arn}/index/*"))],
+            "Resource": [sub(arn.clone()), sub(cat!(arn, "/index/*"))],
         }));
     }
     fn names(&self) -> &'static [NameKind] {

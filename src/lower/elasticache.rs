@@ -14,6 +14,7 @@
 //! stacks. Sources: [K1] to [K9] of docs/aws-dr.md.
 
 use super::json::{json, Json};
+use crate::text::cat;
 
 use super::kinds::{Behaviour, Part, Provided};
 use super::runbook::{Action, Check, Names};
@@ -100,7 +101,7 @@ fn id_prefix(kind: &Kind, region: &str) -> Option<&'static str> {
 fn datastore_id(model: &Model, i: usize, suffix: &str) -> String {
     let primary = &model.regions[model.primary()].code;
     let prefix = id_prefix(model.services[i].kind, primary).unwrap_or("");
-    format!("{prefix}-{suffix}")
+    cat!(prefix, "-", suffix)
 }
 
 impl Behaviour for Elasticache {
@@ -184,14 +185,14 @@ impl Behaviour for Elasticache {
     fn provide(&self, ctx: &mut Ctx, i: usize, var: &str, out: &mut Provided) {
         let endpoint = ctx.value(NodeKind::Service(i), "Endpoint");
         out.env
-            .push(json!({ "Name": format!("{var}_ENDPOINT"), "Value": endpoint }));
+            .push(json!({ "Name": cat!(var, "_ENDPOINT"), "Value": endpoint }));
         if ctx.service(i).attrs.int("shards").unwrap_or(1) == 1 {
             let reader = ctx.value(NodeKind::Service(i), "ReaderEndpoint");
             out.env
-                .push(json!({ "Name": format!("{var}_READER_ENDPOINT"), "Value": reader }));
+                .push(json!({ "Name": cat!(var, "_READER_ENDPOINT"), "Value": reader }));
         }
         out.env
-            .push(json!({ "Name": format!("{var}_PORT"), "Value": PORT.to_string() }));
+            .push(json!({ "Name": cat!(var, "_PORT"), "Value": PORT.to_string() }));
         // Encrypted with `aws/secretsmanager` in every region (`auth_secret`).
         let secret = ctx.name(NameKind::AuthSecret, i, "");
         out.secret(ctx.region_code(), var, &secret, None);
@@ -208,9 +209,9 @@ impl Behaviour for Elasticache {
         let target = if back { model.primary() } else { region };
         let id = datastore_id(model, i, &names.name(NameKind::GlobalDatastore, i, ""));
         vec![Check {
-            what: format!("the primary of the global datastore `{id}`"),
-            command: format!("aws elasticache describe-global-replication-groups --region {code} --global-replication-group-id {id} --show-member-info --query 'GlobalReplicationGroups[0].[Status, Members[?Role==`PRIMARY`].ReplicationGroupRegion | [0]]' --output text"),
-            expect: format!("`available` and `{}`", model.regions[target].code),
+            what: cat!("the primary of the global datastore `", id, "`"),
+            command: cat!("aws elasticache describe-global-replication-groups --region ", code, " --global-replication-group-id ", id, " --show-member-info --query 'GlobalReplicationGroups[0].[Status, Members[?Role==`PRIMARY`].ReplicationGroupRegion | [0]]' --output text"),
+            expect: cat!("`available` and `", model.regions[target].code, "`"),
         }]
     }
     fn secret(&self) -> Option<(NameKind, &'static [&'static str])> {
@@ -267,7 +268,7 @@ pub(crate) fn promote(names: &Names, i: usize, target: usize) -> Action {
     Action {
         service: i,
         start: json!({
-            "name": format!("Failover{}", names.id(i)),
+            "name": cat!("Failover", names.id(i)),
             "action": "aws:executeAwsApi",
             "inputs": {
                 "Service": "elasticache",
@@ -278,7 +279,7 @@ pub(crate) fn promote(names: &Names, i: usize, target: usize) -> Action {
             },
         }),
         wait: vec![json!({
-            "name": format!("WaitFor{}", names.id(i)),
+            "name": cat!("WaitFor", names.id(i)),
             "action": "aws:waitForAwsResourceProperty",
             "timeoutSeconds": 900,
             "inputs": {
@@ -306,7 +307,7 @@ fn lower_datastore(ctx: &mut Ctx, i: usize) {
         "AWS::ElastiCache::GlobalReplicationGroup",
         json!({
             "GlobalReplicationGroupIdSuffix": ctx.name(NameKind::GlobalDatastore, i, ""),
-            "GlobalReplicationGroupDescription": format!("Global datastore of {}", svc.name),
+            "GlobalReplicationGroupDescription": cat!("Global datastore of ", svc.name),
             // The secondaries join by id from their own stacks, later: listing
             // them here would need them to exist first.
             "Members": [{ "ReplicationGroupId": group, "ReplicationGroupRegion": primary, "Role": "PRIMARY" }],
@@ -319,7 +320,7 @@ fn lower_group(ctx: &mut Ctx, i: usize) {
     let svc = ctx.service(i);
     let region = ctx.region_code();
     let stem = ctx.id(i, "");
-    let id = |what: &str| format!("{stem}{what}");
+    let id = |what: &str| cat!(stem, what);
     let (key, subnets, sg, group, secret) = (
         id("Key"),
         id("SubnetGroup"),
@@ -331,21 +332,21 @@ fn lower_group(ctx: &mut Ctx, i: usize) {
     // Retained: a deleted key would make the retained groups unreadable.
     ctx.retained_key(
         &key,
-        format!("Encryption at rest of the cache {} in {region}", svc.name),
+        cat!("Encryption at rest of the cache ", svc.name, " in ", region),
     );
     ctx.add(
         &subnets,
         "AWS::ElastiCache::SubnetGroup",
-        json!({ "Description": format!("Private subnets of {}", svc.name), "SubnetIds": private }),
+        json!({ "Description": cat!("Private subnets of ", svc.name), "SubnetIds": private }),
         Tags::List("Tags"),
     );
-    ctx.vpc_security_group(&sg, format!("Cache {}", svc.name), PORT, "Valkey/Redis OSS");
+    ctx.vpc_security_group(&sg, cat!("Cache ", svc.name), PORT, "Valkey/Redis OSS");
     let secret_name = ctx.name(NameKind::AuthSecret, i, "");
     let shards = svc.attrs.int("shards").unwrap_or(1);
     let replicas = svc.attrs.int("replicas").unwrap_or(1);
     let mut props = json!({
         "ReplicationGroupId": ctx.name(NameKind::ReplicationGroup, i, region),
-        "ReplicationGroupDescription": format!("{} in {region}", svc.name),
+        "ReplicationGroupDescription": cat!(svc.name, " in ", region),
         "CacheSubnetGroupName": r#ref(&subnets),
         "SecurityGroupIds": [get_att(&sg, "GroupId")],
         "Port": PORT,
@@ -355,7 +356,7 @@ fn lower_group(ctx: &mut Ctx, i: usize) {
         "KmsKeyId": get_att(&key, "Arn"),
         "TransitEncryptionEnabled": true,
         // The replica of the secret has the same name in every region.
-        "AuthToken": format!("{{{{resolve:secretsmanager:{secret_name}:SecretString:token}}}}"),
+        "AuthToken": cat!("{{resolve:secretsmanager:", secret_name, ":SecretString:token}}"),
     });
     if shards > 1 {
         props["ReplicasPerNodeGroup"] = json!(replicas);
@@ -374,7 +375,7 @@ fn lower_group(ctx: &mut Ctx, i: usize) {
                 .find(|v| v.engine == engine && Some(v.version) == version)
                 .map_or("", |v| v.family);
             props["NumNodeGroups"] = json!(shards);
-            props["CacheParameterGroupName"] = json!(format!("default.{family}.cluster.on"));
+            props["CacheParameterGroupName"] = json!(cat!("default.", family, ".cluster.on"));
         }
     } else {
         // Engine, version, node type and shards are the datastore's [K1].
@@ -414,7 +415,7 @@ fn auth_secret(ctx: &mut Ctx, i: usize, logical: &str, name: &str) {
         .collect();
     let mut props = json!({
         "Name": name,
-        "Description": format!("AUTH token of the cache {}", svc.name),
+        "Description": cat!("AUTH token of the cache ", svc.name),
         "GenerateSecretString": {
             "SecretStringTemplate": "{}",
             "GenerateStringKey": "token",
@@ -450,7 +451,7 @@ fn check_version(svc: &Service, diags: &mut Vec<Diagnostic>) {
     let known: Vec<String> = table
         .iter()
         .filter(|v| v.engine == engine)
-        .map(|v| format!("\"{}\"", v.version))
+        .map(|v| cat!("\"", v.version, "\""))
         .collect();
     let newest = table
         .iter()
@@ -463,7 +464,7 @@ fn check_version(svc: &Service, diags: &mut Vec<Diagnostic>) {
         .map(|v| v.engine);
     let at = svc.attrs.origin("version").map_or(svc.span, |o| o.span);
     let label = match other {
-        Some(other) => format!("a {other} version, not a {engine} one"),
+        Some(other) => cat!("a ", other, " version, not a ", engine, " one"),
         None => format!(
             "not a {engine} version tapc knows for a global datastore: {}",
             known.join(", ")
@@ -497,7 +498,7 @@ fn check_active_active(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) 
     diags.push(
         Diagnostic::warning(
             "W240",
-            format!("`{}` takes writes only in the primary region", svc.name),
+            cat!("`", svc.name, "` takes writes only in the primary region"),
         )
         .label(strategy.span, "every region serves")
         .label(

@@ -32,6 +32,7 @@
 //! as S3 adds a bucket's rule back to the primary.
 
 use super::json::{self, json, Json};
+use crate::text::cat;
 
 use super::kinds::{Behaviour, Part, Provided};
 use super::runbook::{Check, Names};
@@ -115,11 +116,11 @@ fn forwarding(ctx: &Ctx, i: usize, bus: Json) -> Vec<(String, &'static str, Json
             "AWS::Events::Rule",
             json!({
                 "Name": name,
-                "Description": format!("Forwards what service {} publishes in {region} to the buses of {}", svc.name, to.join(", ")),
+                "Description": cat!("Forwards what service ", svc.name, " publishes in ", region, " to the buses of ", to.join(", ")),
                 "EventBusName": bus.clone(),
                 "State": "ENABLED",
                 "EventPattern": pattern.clone(),
-                "Targets": chunk.iter().map(|(code, arn)| json!({ "Id": format!("to-{code}"), "Arn": sub(arn.clone()), "RoleArn": get_att(&role, "Arn") })).collect::<Vec<_>>(),
+                "Targets": chunk.iter().map(|(code, arn)| json!({ "Id": cat!("to-", code), "Arn": sub(arn.clone()), "RoleArn": get_att(&role, "Arn") })).collect::<Vec<_>>(),
             }),
         ));
     }
@@ -132,8 +133,8 @@ fn rule_names(ctx: &Ctx, i: usize, base: &str, k: usize) -> (String, String) {
     match k {
         0 => (ctx.id(i, "ForwardRule"), base.to_string()),
         k => (
-            ctx.id(i, &format!("ForwardRule{}", k + 1)),
-            format!("{base}-{}", k + 1),
+            ctx.id(i, &cat!("ForwardRule", k + 1)),
+            cat!(base, "-", k + 1),
         ),
     }
 }
@@ -246,11 +247,11 @@ impl Behaviour for Eventbridge {
         let region = ctx.region_code();
         let bus = ctx.name(NameKind::EventBus, i, region);
         out.env
-            .push(json!({ "Name": format!("{var}_BUS"), "Value": &bus }));
+            .push(json!({ "Name": cat!(var, "_BUS"), "Value": &bus }));
         out.task.push(json!({
             "Effect": "Allow",
             "Action": ["events:PutEvents"],
-            "Resource": sub(format!("arn:${{AWS::Partition}}:events:{region}:${{AWS::AccountId}}:event-bus/{bus}")),
+            "Resource": sub(cat!("arn:${AWS::Partition}:events:", region, ":${AWS::AccountId}:event-bus/", bus)),
         }));
     }
     fn names(&self) -> &'static [NameKind] {
@@ -264,7 +265,7 @@ impl Behaviour for Eventbridge {
             .as_ref()
             .map_or(0, |r| rules(r.regions.len()));
         match kind {
-            NameKind::Rule if rules > 1 => format!("-{rules}"),
+            NameKind::Rule if rules > 1 => cat!("-", rules),
             _ => String::new(),
         }
     }
@@ -307,7 +308,7 @@ impl Behaviour for Eventbridge {
                 ),
             },
             Check {
-                what: format!("no event published in `{code}` failed for good to reach `{primary}` in the last 7 days"),
+                what: cat!("no event published in `", code, "` failed for good to reach `", primary, "` in the last 7 days"),
                 command: metric("FailedInvocations", "-7 days", 3600, "sum(Datapoints[].Sum)"),
                 expect: format!(
                     "`0`; a number is events that never reached `{primary}` (refused, or retried for more than 24 hours while it was down): republish them from their producer if they matter"

@@ -2,6 +2,7 @@
 //! facing ALB, target group (ip targets), listener(s) and log group, per region.
 
 use super::json::{self, json, Json};
+use crate::text::cat;
 
 use super::kinds::{Behaviour, Part, Provided};
 use super::runbook::{Action, Check, Names};
@@ -99,7 +100,7 @@ fn image_in(model: &Model, image: &str, region: usize) -> String {
             path,
         } if replicated(model) && home == primary => {
             let code = &model.regions[region].code;
-            format!("{account}.dkr.ecr.{code}.amazonaws.com/{path}")
+            cat!(account, ".dkr.ecr.", code, ".amazonaws.com/", path)
         }
         _ => image.to_string(),
     }
@@ -188,7 +189,7 @@ fn lower(ctx: &mut Ctx, i: usize) {
     let svc = ctx.service(i);
     let region = ctx.region_code();
     let stem = ctx.id(i, "");
-    let id = |what: &str| format!("{stem}{what}");
+    let id = |what: &str| cat!(stem, what);
     let port = svc.attrs.int("port").unwrap_or(80);
     let certificate = svc
         .attrs
@@ -313,14 +314,14 @@ fn lower(ctx: &mut Ctx, i: usize) {
     ctx.add(
         &lb_sg,
         "AWS::EC2::SecurityGroup",
-        json!({ "GroupDescription": format!("Load balancer of {}", svc.name), "VpcId": &vpc, "SecurityGroupIngress": ingress }),
+        json!({ "GroupDescription": cat!("Load balancer of ", svc.name), "VpcId": &vpc, "SecurityGroupIngress": ingress }),
         Tags::List("Tags"),
     );
     ctx.add(
         &svc_sg,
         "AWS::EC2::SecurityGroup",
         json!({
-            "GroupDescription": format!("Tasks of {}", svc.name),
+            "GroupDescription": cat!("Tasks of ", svc.name),
             "VpcId": &vpc,
             "SecurityGroupIngress": [{ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "SourceSecurityGroupId": get_att(&lb_sg, "GroupId"), "Description": "From the load balancer" }],
         }),
@@ -517,7 +518,7 @@ fn check_image(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
             crate::diag::quote(host)
         ),
         Registry::Ecr { region, .. } if region == primary && !replicated => {
-            format!("the private registry of {primary}, the primary region, unreachable when it is down")
+            cat!("the private registry of ", primary, ", the primary region, unreachable when it is down")
         }
         Registry::Ecr { .. } => return,
     };
@@ -531,11 +532,17 @@ fn check_image(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
         Registry::Ecr { path, .. } => path,
     };
     let path = crate::diag::visible(path);
-    let own = format!("image = \"ACCOUNT.dkr.ecr.{primary}.amazonaws.com/{path}\"");
+    let own = cat!(
+        "image = \"ACCOUNT.dkr.ecr.",
+        primary,
+        ".amazonaws.com/",
+        path,
+        "\""
+    );
     let help = if replicated {
-        format!("push the image to the primary's private registry, which is replicated to every region: `{own}`")
+        cat!("push the image to the primary's private registry, which is replicated to every region: `", own, "`")
     } else {
-        format!("push the image to the primary's private registry and replicate it to every region: `registry = replicated` in the platform and `{own}`")
+        cat!("push the image to the primary's private registry and replicate it to every region: `registry = replicated` in the platform and `", own, "`")
     };
     diags.push(
         Diagnostic::warning(
@@ -596,7 +603,9 @@ impl Behaviour for Fargate {
     }
     fn provide(&self, ctx: &mut Ctx, i: usize, var: &str, out: &mut Provided) {
         let dns = ctx.value(NodeKind::Service(i), "LoadBalancerDnsName");
-        out.env.push(json!({ "Name": format!("{var}_URL"), "Value": { "Fn::Join": ["", ["http://", dns]] } }));
+        out.env.push(
+            json!({ "Name": cat!(var, "_URL"), "Value": { "Fn::Join": ["", ["http://", dns]] } }),
+        );
     }
     /// Scales the service up to `count` where the strategy keeps it lower.
     fn failover(&self, names: &Names, i: usize, region: usize) -> Option<Action> {
@@ -618,9 +627,23 @@ impl Behaviour for Fargate {
                 let cluster = names.name(NameKind::EcsCluster, i, code);
                 let service = names.name(NameKind::EcsService, i, code);
                 vec![Check {
-                    what: format!("the tasks of `{}` in {code}", model.services[i].name),
-                    command: format!("aws ecs describe-services --region {code} --cluster {cluster} --services {service} --query 'services[0].[desiredCount, runningCount]' --output text"),
-                    expect: format!("`{to}` and `{to}` (running catches up with desired)"),
+                    what: cat!("the tasks of `", model.services[i].name, "` in ", code),
+                    command: cat!(
+                        "aws ecs describe-services --region ",
+                        code,
+                        " --cluster ",
+                        cluster,
+                        " --services ",
+                        service,
+                        " --query 'services[0].[desiredCount, runningCount]' --output text"
+                    ),
+                    expect: cat!(
+                        "`",
+                        to,
+                        "` and `",
+                        to,
+                        "` (running catches up with desired)"
+                    ),
                 }]
             }
         }
@@ -668,7 +691,7 @@ fn scale(names: &Names, i: usize, region: usize, to: i64, step: &str) -> Option<
     Some(Action {
         service: i,
         start: json!({
-            "name": format!("{step}{}", names.id(i)),
+            "name": cat!(step, names.id(i)),
             "action": "aws:executeAwsApi",
             "inputs": { "Service": "ecs", "Api": "UpdateService", "cluster": &cluster, "service": &service, "desiredCount": to },
         }),
@@ -676,7 +699,7 @@ fn scale(names: &Names, i: usize, region: usize, to: i64, step: &str) -> Option<
         statement: json!({
             "Effect": "Allow",
             "Action": ["ecs:UpdateService"],
-            "Resource": sub(format!("arn:${{AWS::Partition}}:ecs:{code}:${{AWS::AccountId}}:service/{cluster}/{service}")),
+            "Resource": sub(cat!("arn:${AWS::Partition}:ecs:", code, ":${AWS::AccountId}:service/", cluster, "/", service)),
         }),
     })
 }

@@ -18,6 +18,7 @@ use crate::graph::NodeKind;
 use crate::model::{Model, Service};
 use crate::names::NameKind;
 use crate::stdlib::Lit;
+use crate::text::cat;
 
 /// Every implemented kind, in the order of the stdlib.
 pub(crate) static KINDS: [&dyn Behaviour; 6] = [
@@ -72,18 +73,18 @@ impl Provided {
     /// key policy already lets the account use it through Secrets Manager.
     pub(crate) fn secret(&mut self, region: &str, var: &str, name: &str, key: Option<Json>) {
         self.secrets
-            .push(json!({ "Name": format!("{var}_SECRET"), "ValueFrom": name }));
+            .push(json!({ "Name": cat!(var, "_SECRET"), "ValueFrom": name }));
         self.execution.push(json!({
             "Effect": "Allow",
             "Action": ["secretsmanager:GetSecretValue"],
-            "Resource": sub(format!("arn:${{AWS::Partition}}:secretsmanager:{region}:${{AWS::AccountId}}:secret:{name}-??????")),
+            "Resource": sub(cat!("arn:${AWS::Partition}:secretsmanager:", region, ":${AWS::AccountId}:secret:", name, "-??????")),
         }));
         if let Some(key) = key {
             self.execution.push(json!({
                 "Effect": "Allow",
                 "Action": ["kms:Decrypt"],
                 "Resource": key,
-                "Condition": { "StringEquals": { "kms:ViaService": format!("secretsmanager.{region}.amazonaws.com") } },
+                "Condition": { "StringEquals": { "kms:ViaService": cat!("secretsmanager.", region, ".amazonaws.com") } },
             }));
         }
     }
@@ -265,7 +266,7 @@ pub(super) fn check_secondaries(
     }
     let extra: Vec<String> = rep.regions[max..]
         .iter()
-        .map(|&r| format!("`{}`", p.regions[r].code))
+        .map(|&r| cat!("`", p.regions[r].code, "`"))
         .collect();
     // Every stateful service reaches every secondary (E304), so the platform
     // itself must have at most `max` secondaries.

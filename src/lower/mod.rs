@@ -19,6 +19,7 @@ pub(crate) mod runbook;
 mod s3;
 mod watch;
 
+use crate::text::cat;
 use std::sync::Mutex;
 
 use petgraph::graph::NodeIndex;
@@ -331,7 +332,7 @@ fn planned_name(model: &Model, kind: NameKind, name: &str, diags: &mut Vec<Diagn
         Diagnostic::error("E601", format!("the {} `{name}` {reason}", kind.describe()))
             .label(
                 model.platform.name_span,
-                format!("the platform name makes the {} invalid", kind.describe()),
+                cat!("the platform name makes the ", kind.describe(), " invalid"),
             )
             .help(help),
     );
@@ -478,7 +479,12 @@ fn manifest(model: &Model, stacks: Vec<Value>, runbooks: &[(usize, String, Strin
     // Per secondary, in the order DNS fails over (the chain of `dns.rs`).
     let order = graph::region_order(model);
     let command = |code: &str, document: &str| {
-        format!("aws ssm start-automation-execution --region {code} --document-name {document}")
+        cat!(
+            "aws ssm start-automation-execution --region ",
+            code,
+            " --document-name ",
+            document
+        )
     };
     let mut failover: Vec<Value> = Vec::new();
     for (rank, &r) in order.iter().enumerate().skip(1) {
@@ -551,7 +557,7 @@ fn manifest(model: &Model, stacks: Vec<Value>, runbooks: &[(usize, String, Strin
         .collect();
     json!({
         "format_version": "1",
-        "generator": format!("tapc {}", env!("CARGO_PKG_VERSION")),
+        "generator": cat!("tapc ", env!("CARGO_PKG_VERSION")),
         "platform": model.platform.name,
         "strategy": model.platform.strategy.as_str(),
         "primary": model.regions[model.primary()].code,
@@ -594,7 +600,7 @@ fn logical_stems(model: &Model) -> Vec<String> {
         // taken `T2` already.
         let mut k = i;
         while !seen.insert(stem.clone()) {
-            stem = format!("{camel}{k}");
+            stem = cat!(camel, k);
             k += model.services.len();
         }
         out.push(stem);
@@ -907,7 +913,7 @@ impl<'m> Ctx<'m> {
             json!({
                 "GroupDescription": group,
                 "VpcId": vpc,
-                "SecurityGroupIngress": [{ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "CidrIp": vpc_cidr, "Description": format!("{what} from the VPC") }],
+                "SecurityGroupIngress": [{ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "CidrIp": vpc_cidr, "Description": cat!(what, " from the VPC") }],
             }),
             Tags::List("Tags"),
         );
@@ -924,7 +930,7 @@ impl<'m> Ctx<'m> {
             return local;
         }
         let output = key_of(kind, key, self.ids, self.model);
-        let export = format!("{}-{output}", self.plan.stacks[stack].name);
+        let export = cat!(self.plan.stacks[stack].name, "-", output);
         let value = if is_list {
             json!({ "Fn::Join": [",", local] })
         } else {
@@ -954,7 +960,7 @@ impl<'m> Ctx<'m> {
                     .int("azs")
                     .unwrap_or(2);
                 (
-                    Json::Arr((1..=azs).map(|i| r#ref(&format!("{what}{i}"))).collect()),
+                    Json::Arr((1..=azs).map(|i| r#ref(&cat!(what, i))).collect()),
                     true,
                 )
             }
@@ -1052,7 +1058,7 @@ impl<'m> Ctx<'m> {
                         .outputs(self, i, Part::Global);
                 }
                 NodeKind::Zone(e) => self.output(
-                    &format!("{}Id", dns::zone_id(self.model, e)),
+                    &cat!(dns::zone_id(self.model, e), "Id"),
                     "Hosted zone id",
                     r#ref(&dns::zone_id(self.model, e)),
                 ),
@@ -1090,8 +1096,8 @@ fn tail(out: &mut String, outputs: Obj) {
 /// second phase of a stack.
 fn template_file(stack: &graph::Stack) -> String {
     match stack.phase() {
-        1 => format!("{}.json", stack.name),
-        n => format!("{}.phase{n}.json", stack.name),
+        1 => cat!(stack.name, ".json"),
+        n => cat!(stack.name, ".phase", n, ".json"),
     }
 }
 
@@ -1105,8 +1111,8 @@ pub(crate) enum Tags {
 
 fn key_of(kind: NodeKind, key: &str, ids: &[String], model: &Model) -> String {
     match kind {
-        NodeKind::Service(i) | NodeKind::Global(i) => format!("{}{key}", ids[i]),
-        NodeKind::Zone(e) => format!("{}{key}", dns::stem(model, e)),
+        NodeKind::Service(i) | NodeKind::Global(i) => cat!(ids[i], key),
+        NodeKind::Zone(e) => cat!(dns::stem(model, e), key),
         _ => key.to_string(),
     }
 }

@@ -4,13 +4,14 @@
 use super::json::json;
 
 use super::{get_att, r#ref, Ctx, Tags};
-use crate::model::ipv4;
+use crate::model::cidr;
+use crate::text::cat;
 
 /// The VPC block at `addr` split into `2 * azs` subnets of prefix `sub`
 /// (`Region::subnet_prefix`): public first, then private.
 pub fn subnets(addr: u32, sub: u8, azs: u32) -> Vec<String> {
     (0..2 * azs)
-        .map(|k| format!("{}/{sub}", ipv4(addr + (k << (32 - u32::from(sub))))))
+        .map(|k| cidr(addr + (k << (32 - u32::from(sub))), sub))
         .collect()
 }
 
@@ -25,7 +26,7 @@ pub fn lower(ctx: &mut Ctx) {
     ctx.add(
         "Vpc",
         "AWS::EC2::VPC",
-        json!({ "CidrBlock": format!("{}/{prefix}", ipv4(addr)), "EnableDnsHostnames": true, "EnableDnsSupport": true }),
+        json!({ "CidrBlock": cidr(addr, prefix), "EnableDnsHostnames": true, "EnableDnsSupport": true }),
         Tags::List("Tags"),
     );
     ctx.add(
@@ -59,7 +60,7 @@ pub fn lower(ctx: &mut Ctx) {
             ("Public", &blocks[az as usize - 1]),
             ("Private", &blocks[(azs + az) as usize - 1]),
         ] {
-            let subnet = format!("{kind}Subnet{az}");
+            let subnet = cat!(kind, "Subnet", az);
             ctx.add(
                 &subnet,
                 "AWS::EC2::Subnet",
@@ -69,17 +70,17 @@ pub fn lower(ctx: &mut Ctx) {
             let table = if kind == "Public" {
                 "PublicRouteTable".to_string()
             } else {
-                format!("PrivateRouteTable{az}")
+                cat!("PrivateRouteTable", az)
             };
             ctx.add(
-                &format!("{subnet}RouteTableAssociation"),
+                &cat!(subnet, "RouteTableAssociation"),
                 "AWS::EC2::SubnetRouteTableAssociation",
                 json!({ "SubnetId": r#ref(&subnet), "RouteTableId": r#ref(&table) }),
                 Tags::None,
             );
         }
         ctx.add(
-            &format!("PrivateRouteTable{az}"),
+            &cat!("PrivateRouteTable", az),
             "AWS::EC2::RouteTable",
             json!({ "VpcId": r#ref("Vpc") }),
             Tags::List("Tags"),
@@ -88,25 +89,25 @@ pub fn lower(ctx: &mut Ctx) {
             // AZs beyond the NAT gateways share them round-robin.
             let nat = (az - 1) % nats + 1;
             ctx.add(
-                &format!("PrivateDefaultRoute{az}"),
+                &cat!("PrivateDefaultRoute", az),
                 "AWS::EC2::Route",
-                json!({ "RouteTableId": r#ref(&format!("PrivateRouteTable{az}")), "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": r#ref(&format!("NatGateway{nat}")) }),
+                json!({ "RouteTableId": r#ref(&cat!("PrivateRouteTable", az)), "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": r#ref(&cat!("NatGateway", nat)) }),
                 Tags::None,
             );
         }
     }
     for nat in 1..=nats {
         ctx.add(
-            &format!("NatEip{nat}"),
+            &cat!("NatEip", nat),
             "AWS::EC2::EIP",
             json!({ "Domain": "vpc" }),
             Tags::List("Tags"),
         )
         .insert("DependsOn", json!("InternetGatewayAttachment"));
         ctx.add(
-            &format!("NatGateway{nat}"),
+            &cat!("NatGateway", nat),
             "AWS::EC2::NatGateway",
-            json!({ "AllocationId": get_att(&format!("NatEip{nat}"), "AllocationId"), "SubnetId": r#ref(&format!("PublicSubnet{nat}")) }),
+            json!({ "AllocationId": get_att(&cat!("NatEip", nat), "AllocationId"), "SubnetId": r#ref(&cat!("PublicSubnet", nat)) }),
             Tags::List("Tags"),
         );
     }

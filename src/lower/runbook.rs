@@ -29,6 +29,7 @@ use super::json::{self, json, Json};
 use super::{get_att, MAX_POLICY};
 use crate::model::Model;
 use crate::names::{self, NameKind};
+use crate::text::cat;
 
 /// SSM's quota on a document's content ([SSM CreateDocument]), less room for the
 /// role ARN that replaces its `Fn::GetAtt` (sizes are taken in template form).
@@ -104,7 +105,7 @@ impl Names<'_> {
 
 /// The alarm of secondary `code` that is in ALARM while it serves.
 pub fn serving_alarm(prefix: &str, code: &str) -> String {
-    format!("{prefix}-serving-{code}")
+    cat!(prefix, "-serving-", code)
 }
 
 /// The step that waits until `target` (a cluster ARN) is the writer of the
@@ -270,11 +271,11 @@ fn runbook(
         let name = names::name(NameKind::Document, prefix, what, code, "");
         match k {
             0 => name,
-            _ => format!("{name}-{suffix}"),
+            _ => cat!(name, "-", suffix),
         }
     };
     let (document, failback) = (named("failover"), named("failback"));
-    let role = format!("FailoverRunbookRole{suffix}");
+    let role = cat!("FailoverRunbookRole", suffix);
     let services = pairs.iter().map(|(a, _)| a.service).collect();
     let secondaries = secondaries(model);
     let mut statements = Vec::new();
@@ -338,27 +339,35 @@ fn runbook(
     let platform = &model.platform.name;
     let over = doc(
         &document,
-        format!("Fail the platform {platform} over to {code}: promote it, scale it up, move traffic to it"),
+        cat!(
+            "Fail the platform ",
+            platform,
+            " over to ",
+            code,
+            ": promote it, scale it up, move traffic to it"
+        ),
         steps,
     );
     let back = doc(
         &failback,
-        format!("Fail the platform {platform} back from {code} to {primary}: switch over without data loss, move traffic back, scale {code} down"),
+        cat!(
+            "Fail the platform ",
+            platform,
+            " back from ",
+            code,
+            " to ",
+            primary,
+            ": switch over without data loss, move traffic back, scale ",
+            code,
+            " down"
+        ),
         back_steps,
     );
     Runbook {
         resources: vec![
             (role.clone(), "AWS::IAM::Role", role_props),
-            (
-                format!("FailoverRunbook{suffix}"),
-                "AWS::SSM::Document",
-                over,
-            ),
-            (
-                format!("FailbackRunbook{suffix}"),
-                "AWS::SSM::Document",
-                back,
-            ),
+            (cat!("FailoverRunbook", suffix), "AWS::SSM::Document", over),
+            (cat!("FailbackRunbook", suffix), "AWS::SSM::Document", back),
         ],
         document,
         failback,

@@ -6,6 +6,7 @@
 //! region (aws-dr.md 1.3).
 
 use super::json::{json, Json};
+use crate::text::cat;
 
 use super::kinds::{Behaviour, Part, Provided};
 use super::runbook::{Check, Names};
@@ -15,7 +16,7 @@ use crate::model::{Model, Role};
 use crate::names::NameKind;
 
 fn arn(bucket: &str) -> String {
-    format!("arn:${{AWS::Partition}}:s3:::{bucket}")
+    cat!("arn:${AWS::Partition}:s3:::", bucket)
 }
 
 /// The regions the primary bucket of service `i` replicates to, when the
@@ -61,7 +62,7 @@ fn replication(ctx: &Ctx, i: usize, regions: &[usize]) -> (String, Json, Json) {
                     json!({ "Status": "Enabled", "EventThreshold": { "Minutes": 15 } });
             }
             json!({
-                "Id": format!("to-{}", ctx.model.regions[r].code),
+                "Id": cat!("to-", ctx.model.regions[r].code),
                 "Status": "Enabled",
                 "Priority": k + 1,
                 "Filter": { "Prefix": "" },
@@ -74,8 +75,8 @@ fn replication(ctx: &Ctx, i: usize, regions: &[usize]) -> (String, Json, Json) {
     let config = json!({ "Role": get_att(&role, "Arn"), "Rules": rules });
     let statements = json!([
         { "Effect": "Allow", "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"], "Resource": sub(arn(&name)) },
-        { "Effect": "Allow", "Action": ["s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"], "Resource": sub(format!("{}/*", arn(&name))) },
-        { "Effect": "Allow", "Action": ["s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"], "Resource": destinations.iter().map(|d| sub(format!("{}/*", arn(d)))).collect::<Vec<_>>() },
+        { "Effect": "Allow", "Action": ["s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"], "Resource": sub(cat!(arn(&name), "/*")) },
+        { "Effect": "Allow", "Action": ["s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"], "Resource": destinations.iter().map(|d| sub(cat!(arn(d), "/*"))).collect::<Vec<_>>() },
     ]);
     let props = json!({
         "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": "s3.amazonaws.com" }, "Action": "sts:AssumeRole" }] },
@@ -197,12 +198,12 @@ impl Behaviour for S3 {
     fn provide(&self, ctx: &mut Ctx, i: usize, var: &str, out: &mut Provided) {
         let bucket = ctx.name(NameKind::Bucket, i, ctx.region_code());
         out.env
-            .push(json!({ "Name": format!("{var}_BUCKET"), "Value": sub(bucket.clone()) }));
+            .push(json!({ "Name": cat!(var, "_BUCKET"), "Value": sub(bucket.clone()) }));
         out.task.push(json!({ "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": sub(arn(&bucket)) }));
         out.task.push(json!({
             "Effect": "Allow",
             "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-            "Resource": sub(format!("{}/*", arn(&bucket))),
+            "Resource": sub(cat!(arn(&bucket), "/*")),
         }));
     }
     /// The secondary bucket replicates back to the primary bucket (second
@@ -238,7 +239,13 @@ impl Behaviour for S3 {
         // Not replicated to this region: nothing copies its objects back.
         let Some(rep) = rep else {
             return vec![Check {
-                what: format!("copy the objects written in `{code}` to `{primary}` (this bucket is not replicated)"),
+                what: cat!(
+                    "copy the objects written in `",
+                    code,
+                    "` to `",
+                    primary,
+                    "` (this bucket is not replicated)"
+                ),
                 command: sync,
                 expect: "it ends without an error; run it again until it copies nothing".into(),
             }];
@@ -256,7 +263,7 @@ impl Behaviour for S3 {
         }];
         if rep.attrs.bool("rtc").unwrap_or(false) {
             checks.push(Check {
-                what: format!("no object of `{code}` waits to replicate to `{primary}` (Replication Time Control metrics)"),
+                what: cat!("no object of `", code, "` waits to replicate to `", primary, "` (Replication Time Control metrics)"),
                 command: format!(
                     "{account}; aws cloudwatch get-metric-statistics --region {code} --namespace AWS/S3 --metric-name OperationsPendingReplication --dimensions Name=SourceBucket,Value={from} Name=DestinationBucket,Value={to} Name=RuleId,Value=to-{primary} --start-time $(date -u -d '-15 min' +%FT%TZ) --end-time $(date -u +%FT%TZ) --period 60 --statistics Maximum --query 'sort_by(Datapoints, &Timestamp)[-1].Maximum'"
                 ),

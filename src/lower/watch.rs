@@ -23,6 +23,7 @@ use super::{aurora, get_att, r#ref, retain, sub, Ctx, Tags};
 use crate::graph::region_order;
 use crate::model::Model;
 use crate::stdlib::schema;
+use crate::text::cat;
 
 /// A current Node.js runtime of CloudWatch Synthetics (its support policy:
 /// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Runtime_Support_Policy.html).
@@ -125,10 +126,7 @@ pub fn lower(ctx: &mut Ctx, prefix: &str, k: usize, document: &str, runbook_role
     } else {
         (k + 1).to_string()
     };
-    let (rule, role) = (
-        format!("WatchRule{suffix}"),
-        format!("WatchRuleRole{suffix}"),
-    );
+    let (rule, role) = (cat!("WatchRule", suffix), cat!("WatchRuleRole", suffix));
     let definition = format!(
         "arn:${{AWS::Partition}}:ssm:{region}:${{AWS::AccountId}}:automation-definition/{document}"
     );
@@ -138,7 +136,7 @@ pub fn lower(ctx: &mut Ctx, prefix: &str, k: usize, document: &str, runbook_role
         json!({
             "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": "events.amazonaws.com" }, "Action": "sts:AssumeRole" }] },
             "Policies": [{ "PolicyName": "start-failover", "PolicyDocument": { "Version": "2012-10-17", "Statement": [
-                { "Effect": "Allow", "Action": ["ssm:StartAutomationExecution"], "Resource": sub(format!("{definition}:*")) },
+                { "Effect": "Allow", "Action": ["ssm:StartAutomationExecution"], "Resource": sub(cat!(definition, ":*")) },
                 {
                     "Effect": "Allow",
                     "Action": ["iam:PassRole"],
@@ -153,15 +151,15 @@ pub fn lower(ctx: &mut Ctx, prefix: &str, k: usize, document: &str, runbook_role
         &rule,
         "AWS::Events::Rule",
         json!({
-            "Description": format!("{primary} is down: start the failover runbook {document}"),
+            "Description": cat!(primary, " is down: start the failover runbook ", document),
             "State": "ENABLED",
             "EventPattern": {
                 "source": ["aws.cloudwatch"],
                 "detail-type": ["CloudWatch Alarm State Change"],
-                "resources": [sub(format!("arn:${{AWS::Partition}}:cloudwatch:{region}:${{AWS::AccountId}}:alarm:{alarm}"))],
+                "resources": [sub(cat!("arn:${AWS::Partition}:cloudwatch:", region, ":${AWS::AccountId}:alarm:", alarm))],
                 "detail": { "state": { "value": ["ALARM"] } },
             },
-            "Targets": [{ "Id": "failover", "Arn": sub(format!("{definition}:$DEFAULT")), "RoleArn": get_att(&role, "Arn") }],
+            "Targets": [{ "Id": "failover", "Arn": sub(cat!(definition, ":$DEFAULT")), "RoleArn": get_att(&role, "Arn") }],
         }),
         Tags::None,
     );
@@ -202,7 +200,7 @@ fn lower_canary(ctx: &mut Ctx, prefix: &str, alarm: &str) {
                 {
                     "Effect": "Allow",
                     "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                    "Resource": sub(format!("arn:${{AWS::Partition}}:logs:{region}:${{AWS::AccountId}}:log-group:/aws/lambda/cwsyn-{name}-*")),
+                    "Resource": sub(cat!("arn:${AWS::Partition}:logs:", region, ":${AWS::AccountId}:log-group:/aws/lambda/cwsyn-", name, "-*")),
                 },
                 // PutMetricData has no resource-level permissions: the
                 // namespace condition is the narrowing.
@@ -225,7 +223,7 @@ fn lower_canary(ctx: &mut Ctx, prefix: &str, alarm: &str) {
             "ExecutionRoleArn": get_att("WatchCanaryRole", "Arn"),
             "ArtifactS3Location": sub("s3://${WatchBucket}"),
             "Code": { "Handler": "index.handler", "Script": script(model) },
-            "Schedule": { "Expression": if interval == 60 { "rate(1 minute)".to_string() } else { format!("rate({} minutes)", interval / 60) } },
+            "Schedule": { "Expression": if interval == 60 { "rate(1 minute)".to_string() } else { cat!("rate(", interval / 60, " minutes)") } },
             "RunConfig": { "TimeoutInSeconds": 30 },
             "StartCanaryAfterCreation": true,
             "SuccessRetentionPeriod": 2,
@@ -236,14 +234,14 @@ fn lower_canary(ctx: &mut Ctx, prefix: &str, alarm: &str) {
     aurora::alarm_topic(
         ctx,
         "WatchTopic",
-        &format!("{} (primary {primary})", model.platform.name),
+        &cat!(model.platform.name, " (primary ", primary, ")"),
     );
     ctx.add(
         "WatchAlarm",
         "AWS::CloudWatch::Alarm",
         json!({
             "AlarmName": alarm,
-            "AlarmDescription": format!("The primary region {primary} fails the canary {name} in {region} {periods} times in a row"),
+            "AlarmDescription": cat!("The primary region ", primary, " fails the canary ", name, " in ", region, " ", periods, " times in a row"),
             "Namespace": "CloudWatchSynthetics",
             "MetricName": "SuccessPercent",
             "Dimensions": [{ "Name": "CanaryName", "Value": &name }],
@@ -265,5 +263,5 @@ fn lower_canary(ctx: &mut Ctx, prefix: &str, alarm: &str) {
 
 /// The record name the canaries probe for an endpoint's `domain`.
 pub fn primary_record(model: &Model, domain: &str) -> String {
-    format!("{}.{domain}.", model.regions[model.primary()].code)
+    cat!(model.regions[model.primary()].code, ".", domain, ".")
 }
