@@ -58,6 +58,57 @@ fn main() {
         panic!("{STDLIB}:{line}: only `schema` items are allowed in the stdlib");
     }
     write_out("stdlib_patterns.rs", &patterns(&file, &src));
+    symbol_order();
+}
+
+/// Has the linker place the functions tapc's commands run first, in the
+/// order they run (`layout/tapc.order`, written by `layout/order.py`): a
+/// short run then pages in a few blocks of code instead of the whole binary.
+/// Only in release builds, and only if the linker takes the option (lld,
+/// Rust's default linker on x86-64 Linux since 1.90, and mold do; GNU ld
+/// does not): a tiny program is linked with it first, as the build links.
+fn symbol_order() {
+    const ORDER: &str = "layout/tapc.order";
+    println!("cargo:rerun-if-changed={ORDER}");
+    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
+    if std::env::var("PROFILE").as_deref() != Ok("release") {
+        return;
+    }
+    let env = |k: &str| std::env::var(k).unwrap_or_default();
+    let order = std::path::Path::new(&env("CARGO_MANIFEST_DIR")).join(ORDER);
+    let args = [
+        format!("-Wl,--symbol-ordering-file={}", order.display()),
+        // Functions the list names that this build does not have (renamed,
+        // inlined, another compiler's) are skipped without a word.
+        "-Wl,--no-warn-symbol-ordering".to_string(),
+    ];
+    let out = std::path::PathBuf::from(env("OUT_DIR"));
+    let probe = out.join("order_probe.rs");
+    std::fs::write(&probe, "fn main() {}\n").expect("OUT_DIR is writable");
+    let mut rustc = std::process::Command::new(env("RUSTC"));
+    let flags = env("CARGO_ENCODED_RUSTFLAGS");
+    rustc.args(flags.split('\x1f').filter(|f| !f.is_empty()));
+    if let Ok(linker) = std::env::var("RUSTC_LINKER") {
+        rustc.arg("-C").arg(format!("linker={linker}"));
+    }
+    for arg in &args {
+        rustc.arg("-C").arg(format!("link-arg={arg}"));
+    }
+    let linked = rustc
+        .args(["--target", &env("TARGET"), "--crate-type", "bin", "-o"])
+        .arg(out.join("order_probe"))
+        .arg(&probe)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if linked {
+        for arg in &args {
+            println!("cargo:rustc-link-arg-bin=tapc={arg}");
+        }
+    } else {
+        println!("cargo:warning=the linker takes no symbol order: tapc's functions keep the default layout");
+    }
 }
 
 fn write_out(name: &str, text: &str) {
