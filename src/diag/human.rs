@@ -345,7 +345,16 @@ fn forward(text: &str, p: usize, end: usize, cols: usize) -> usize {
 /// controls); a `\r` that does not end a line is shown as `?`. Replacements
 /// keep the byte length, so offsets in the piece stay those of the file.
 fn push_shown(out: &mut String, text: &str, lo: usize, hi: usize) {
-    for (i, c) in text[lo..hi].char_indices() {
+    // Most source is printable ASCII, tabs and newlines, shown as it is.
+    let piece = &text[lo..hi];
+    if piece
+        .bytes()
+        .all(|b| matches!(b, b' '..=b'~' | b'\t' | b'\n'))
+    {
+        out.push_str(piece);
+        return;
+    }
+    for (i, c) in piece.char_indices() {
         let at = lo + i;
         let hidden = match c {
             '\t' | '\n' => false,

@@ -222,13 +222,12 @@ pub fn next_item_start(src: &str, from: usize) -> usize {
 fn check_depth(file: FileId, src: &str) -> Option<Diagnostic> {
     let bytes = src.as_bytes();
     let (mut depth, mut i) = (0usize, 0);
-    while i < bytes.len() {
+    // Only comments, strings and brackets matter; the rest is skipped.
+    let special = |b: &u8| matches!(b, b'#' | b'"' | b'{' | b'[' | b'}' | b']');
+    while let Some(k) = bytes[i..].iter().position(special) {
+        i += k;
         match bytes[i] {
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
+            b'#' => i = src[i..].find('\n').map_or(bytes.len(), |n| i + n),
             b'"' => {
                 i += 1;
                 while i < bytes.len() && !matches!(bytes[i], b'"' | b'\n') {
@@ -243,10 +242,12 @@ fn check_depth(file: FileId, src: &str) -> Option<Diagnostic> {
                     return Some(too_deep(file, i));
                 }
             }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
+            _ => depth = depth.saturating_sub(1),
         }
         i += 1;
+        if i >= bytes.len() {
+            break;
+        }
     }
     None
 }
@@ -1056,6 +1057,20 @@ fn too_deep(file: FileId, at: usize) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Brackets count toward the nesting limit outside comments and strings
+    /// only, and an escaped quote does not end a string.
+    #[test]
+    fn nesting_counts_brackets_outside_comments_and_strings() {
+        let deep = "[".repeat(MAX_DEPTH);
+        let quiet = format!("# {deep}[\nx = \"\\\" {deep}[\"\ny = {deep}");
+        assert!(check_depth(FileId::ROOT, &quiet).is_none());
+        let loud = format!("# ]]]\nx = \"]]]\"\ny = {deep}{{");
+        let d = check_depth(FileId::ROOT, &loud).expect("too deep");
+        assert_eq!(d.primary_span().start, loud.len() - 1);
+        assert!(check_depth(FileId::ROOT, "# no line end [[[").is_none());
+        assert!(check_depth(FileId::ROOT, "x = \"\\").is_none());
+    }
 
     /// Past the cap of reported syntax errors, the items not shown are one
     /// node without a name, not a node each: the tree of a file of millions
