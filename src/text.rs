@@ -72,7 +72,10 @@ fn put_decimal(mut n: u64, out: &mut String) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(&buf[at..]).expect("ASCII digits"));
+    // Digit by digit: no check of the bytes as UTF-8.
+    for &d in &buf[at..] {
+        out.push(char::from(d));
+    }
 }
 
 macro_rules! unsigned {

@@ -179,20 +179,30 @@ pub fn write_pretty(v: &Json, indent: usize, out: &mut impl Write) {
 /// and counting what the writer would write cost it a fifth of its time.
 pub fn pretty_len(v: &Json, indent: usize) -> usize {
     match v {
-        Json::Null => 4,
-        Json::Bool(b) => 4 + usize::from(!*b),
-        Json::Int(i) => int_len(*i),
-        Json::Str(s) => literal_len(s),
-        Json::Shared(v) => v.len + 2 * indent * v.newlines,
         Json::Arr(a) if a.is_empty() => 2,
         // The opening bracket; per item a newline and the inner indent
         // before it, a comma after all but the last; then a newline, the
         // indent and the closing bracket.
         Json::Arr(a) => {
-            let items: usize = a.iter().map(|item| pretty_len(item, indent + 1)).sum();
+            let items: usize = a.iter().map(|item| value_len(item, indent + 1)).sum();
             items + a.len() * (2 + 2 * (indent + 1)) + 2 + 2 * indent
         }
         Json::Obj(o) => object_len(o.len(), members_len(o, indent), indent),
+        leaf => value_len(leaf, indent),
+    }
+}
+
+/// `pretty_len`, with a leaf measured in place: most values are leaves,
+/// measured here without a call of their own.
+#[inline(always)]
+fn value_len(v: &Json, indent: usize) -> usize {
+    match v {
+        Json::Null => 4,
+        Json::Bool(b) => 4 + usize::from(!*b),
+        Json::Int(i) => int_len(*i),
+        Json::Str(s) => literal_len(s),
+        Json::Shared(v) => v.len + 2 * indent * v.newlines,
+        Json::Arr(_) | Json::Obj(_) => pretty_len(v, indent),
     }
 }
 
@@ -346,7 +356,7 @@ pub fn entry_len(key: &str, value: &Json, indent: usize) -> usize {
 
 /// `entry_len` of a key that takes `key_len` bytes, quotes included.
 fn member_len(key_len: usize, value: &Json, indent: usize) -> usize {
-    key_len + 2 + pretty_len(value, indent + 1) + 2 + 2 * (indent + 1)
+    key_len + 2 + value_len(value, indent + 1) + 2 + 2 * (indent + 1)
 }
 
 /// The length of an integer's decimal text.

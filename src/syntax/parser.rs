@@ -222,12 +222,13 @@ pub fn next_item_start(src: &str, from: usize) -> usize {
 fn check_depth(file: FileId, src: &str) -> Option<Diagnostic> {
     let bytes = src.as_bytes();
     let (mut depth, mut i) = (0usize, 0);
-    // Only comments, strings and brackets matter; the rest is skipped.
-    let special = |b: &u8| matches!(b, b'#' | b'"' | b'{' | b'[' | b'}' | b']');
-    while let Some(k) = bytes[i..].iter().position(special) {
-        i += k;
+    while i < bytes.len() {
         match bytes[i] {
-            b'#' => i = src[i..].find('\n').map_or(bytes.len(), |n| i + n),
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
             b'"' => {
                 i += 1;
                 while i < bytes.len() && !matches!(bytes[i], b'"' | b'\n') {
@@ -242,12 +243,10 @@ fn check_depth(file: FileId, src: &str) -> Option<Diagnostic> {
                     return Some(too_deep(file, i));
                 }
             }
-            _ => depth = depth.saturating_sub(1),
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
         }
         i += 1;
-        if i >= bytes.len() {
-            break;
-        }
     }
     None
 }
