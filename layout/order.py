@@ -11,13 +11,14 @@ from a few blocks of code (BENCHMARKS.md, Start-up).
     python3 layout/order.py [TAPC]          # writes layout/tapc.order
     python3 layout/order.py --check TAPC    # fails if the list has gone stale
 
-The list is what callgrind (valgrind) sees the commands run, in the order it
-first meets each function: `--version` (what every run does), then `check`,
-`build` and `fmt --check` of the reference program. A function missing from
-the binary is skipped by the linker, and one missing from the list is placed
-after the listed ones, so a stale list costs speed, never a build. Rewrite it
-after renaming or moving many functions; `--check` (run by `.ci/run`) fails
-when more than a tenth of the listed functions of tapc's own are gone.
+The list is what callgrind (valgrind) sees the commands run: the functions of
+`--version` (what every run does), then those `check` adds, then `build`'s,
+then `fmt --check`'s, on the reference program; by name within each group. A
+function missing from the binary is skipped by the linker, and one missing
+from the list is placed after the listed ones, so a stale list costs speed,
+never a build. Rewrite it after renaming or moving many functions; `--check`
+(run by `.ci/run`) fails when more than a tenth of the listed functions of
+tapc's own are gone.
 """
 
 import os
@@ -73,11 +74,13 @@ def write(tapc):
         ]
         order, listed = [], set()
         for args in runs:
-            for name in functions_run(tapc, args):
-                # Only mangled names: the linker matches symbols exactly.
-                if name.startswith(("_ZN", "_R")) and name not in listed:
-                    listed.add(name)
-                    order.append(name)
+            # Only mangled names: the linker matches symbols exactly. Each
+            # run's new functions are sorted by name, since callgrind's order
+            # changes from one run to the next: a list rewritten for the same
+            # binary stays the same.
+            new = {n for n in functions_run(tapc, args) if n.startswith(("_ZN", "_R"))} - listed
+            listed |= new
+            order += sorted(new)
     with open(ORDER, "w") as f:
         f.write("".join(name + "\n" for name in order))
     print(f"{ORDER}: {len(order)} functions")
