@@ -86,15 +86,37 @@ def write(tapc):
     print(f"{ORDER}: {len(order)} functions")
 
 
+def functions_in(path):
+    """The binary's function symbols, by address (its ELF symbol table, read
+    here so that the check needs no binutils)."""
+    import struct
+    with open(path, "rb") as f:
+        elf = f.read()
+    if elf[:4] != b"\x7fELF" or elf[4] != 2 or elf[5] != 1:
+        sys.exit(f"{path}: not a 64-bit little-endian ELF file")
+    shoff, = struct.unpack_from("<Q", elf, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", elf, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", elf, shoff + k * shentsize) for k in range(shnum)]
+    functions = []
+    for _, kind, _, _, offset, size, link, _, _, entsize in sections:
+        if kind != 2:  # SHT_SYMTAB
+            continue
+        strings = sections[link][4]
+        for at in range(offset, offset + size, entsize):
+            name, info, _, _, value, _ = struct.unpack_from("<IBBHQQ", elf, at)
+            if info & 0xF == 2 and value:  # STT_FUNC, defined
+                end = elf.index(b"\0", strings + name)
+                functions.append((value, elf[strings + name:end].decode()))
+    return [name for _, name in sorted(functions)]
+
+
 def check(tapc):
-    symbols = subprocess.run(["nm", "-n", "--defined-only", tapc], capture_output=True,
-                             text=True, check=True).stdout.splitlines()
-    present = {HASH.sub("", line.split()[-1]) for line in symbols if line.strip()}
+    code = functions_in(tapc)
+    present = {HASH.sub("", name) for name in code}
     with open(ORDER) as f:
         listed = [n.strip() for n in f if n.strip()]
     own = [HASH.sub("", n) for n in listed if n.startswith("_ZN") and "tapc" in n]
     gone = [n for n in own if n not in present]
-    code = [line.split()[-1] for line in symbols if line.split()[1:2] in (["t"], ["T"])]
     placed = bool(code) and code[0] in listed
     print(f"layout/tapc.order: {len(own) - len(gone)} of tapc's {len(own)} listed functions "
           f"are in {tapc}, which {'is' if placed else 'is not'} laid out by it")
