@@ -61,9 +61,10 @@ fn main() {
     symbol_order();
 }
 
-/// Has the linker place the functions tapc's commands run first, in the
-/// order they run (`layout/tapc.order`, written by `layout/order.py`): a
-/// short run then pages in a few blocks of code instead of the whole binary.
+/// Has the linker place the functions tapc's commands run first, grouped by
+/// the command that first runs them (`layout/tapc.order`, written by
+/// `layout/order.py`): a short run then pages in a few blocks of code
+/// instead of the whole binary.
 /// Only in release builds, and only if the linker takes the option (lld,
 /// Rust's default linker on x86-64 Linux since 1.90, and mold do; GNU ld
 /// does not): a tiny program is linked with it first, as the build links.

@@ -15,32 +15,19 @@ pub trait Piece {
     fn put(&self, out: &mut String);
 }
 
-impl Piece for str {
-    fn size(&self) -> usize {
-        self.len()
-    }
-    fn put(&self, out: &mut String) {
-        out.push_str(self);
-    }
+macro_rules! text {
+    ($($t:ty),*) => {$(
+        impl Piece for $t {
+            fn size(&self) -> usize {
+                self.len()
+            }
+            fn put(&self, out: &mut String) {
+                out.push_str(self);
+            }
+        }
+    )*};
 }
-
-impl Piece for String {
-    fn size(&self) -> usize {
-        self.len()
-    }
-    fn put(&self, out: &mut String) {
-        out.push_str(self);
-    }
-}
-
-impl Piece for std::borrow::Cow<'_, str> {
-    fn size(&self) -> usize {
-        self.len()
-    }
-    fn put(&self, out: &mut String) {
-        out.push_str(self);
-    }
-}
+text!(str, String, std::borrow::Cow<'_, str>);
 
 impl<T: Piece + ?Sized> Piece for &T {
     fn size(&self) -> usize {
