@@ -74,11 +74,12 @@ def write(tapc):
         ]
         order, listed = [], set()
         for args in runs:
-            # Only mangled names: the linker matches symbols exactly. Each
-            # run's new functions are sorted by name, since callgrind's order
-            # changes from one run to the next: a list rewritten for the same
-            # binary stays the same.
-            new = {n for n in functions_run(tapc, args) if n.startswith(("_ZN", "_R"))} - listed
+            # Every function callgrind names (not an address, for one it cannot
+            # name, nor its "(below main)"), compiler builtins among them
+            # (`__modti3`). Each run's new functions are sorted by name, since
+            # callgrind's order changes from one run to the next: a list
+            # rewritten for the same binary stays the same.
+            new = {n for n in functions_run(tapc, args) if not n.startswith(("0x", "("))} - listed
             listed |= new
             order += sorted(new)
     with open(ORDER, "w") as f:
