@@ -7,7 +7,6 @@
 //! wave, one in another region in a strictly earlier wave. Every stack then
 //! depends only on stacks deployed before it.
 
-use crate::text::cat;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
@@ -388,7 +387,7 @@ fn stacks(
         for (k, part) in parts.into_iter().enumerate() {
             let mut name = crate::names::stack(prefix, &model.regions[region].code, wave + 1);
             if split {
-                name.push_str(&cat!("-", k + 1));
+                name.push_str(&format!("-{}", k + 1));
             }
             for &n in &part {
                 stack_of[n.index()] = stacks.len();
@@ -582,11 +581,11 @@ impl NodeKind {
                 svc(i),
                 model.services[i].kind.imp.global().unwrap_or("global")
             ),
-            NodeKind::Zone(i) => cat!("endpoint:", ep(i), "/zone"),
-            NodeKind::Record(i) => cat!("endpoint:", ep(i), "/record"),
-            NodeKind::Chain(i, level) => cat!("endpoint:", ep(i), "/chain-", level),
+            NodeKind::Zone(i) => format!("endpoint:{}/zone", ep(i)),
+            NodeKind::Record(i) => format!("endpoint:{}/record", ep(i)),
+            NodeKind::Chain(i, level) => format!("endpoint:{}/chain-{level}", ep(i)),
             NodeKind::Runbook(0) => "failover-runbook".into(),
-            NodeKind::Runbook(k) => cat!("failover-runbook-", k + 1),
+            NodeKind::Runbook(k) => format!("failover-runbook-{}", k + 1),
         }
     }
 }
@@ -634,7 +633,7 @@ pub fn to_dot(plan: &Plan, model: &Model) -> String {
     let mut post = 0;
     while let Some(stacks) = waves.next() {
         let Some(next) = waves.peek() else { break };
-        out.push_str(&cat!("  post", post, " [shape=point, style=invis];\n"));
+        out.push_str(&format!("  post{post} [shape=point, style=invis];\n"));
         let nodes = |stacks: &Vec<usize>| -> Vec<String> {
             stacks
                 .iter()
@@ -643,10 +642,10 @@ pub fn to_dot(plan: &Plan, model: &Model) -> String {
                 .collect()
         };
         for n in nodes(stacks) {
-            out.push_str(&cat!("  ", n, " -> post", post, " [style=invis];\n"));
+            out.push_str(&format!("  {n} -> post{post} [style=invis];\n"));
         }
         for n in nodes(next) {
-            out.push_str(&cat!("  post", post, " -> ", n, " [style=invis];\n"));
+            out.push_str(&format!("  post{post} -> {n} [style=invis];\n"));
         }
         post += 1;
     }
@@ -675,7 +674,7 @@ pub fn to_dot(plan: &Plan, model: &Model) -> String {
 
 /// The node that stands for the second phase of a stack in `tapc graph`.
 fn phase_id(stack: &Stack) -> String {
-    cat!(stack.name, " phase ", stack.phase())
+    format!("{} phase {}", stack.name, stack.phase())
 }
 
 /// Stack indices grouped by wave, waves in order, regions in model order.
@@ -694,15 +693,9 @@ fn by_wave(plan: &Plan) -> BTreeMap<usize, Vec<usize>> {
 pub fn to_mermaid(plan: &Plan, model: &Model) -> String {
     let mut out = String::from("flowchart RL\n");
     for (wave, stacks) in by_wave(plan) {
-        out.push_str(&cat!("  subgraph w", wave, "[\"wave ", wave + 1, "\"]\n"));
+        out.push_str(&format!("  subgraph w{wave}[\"wave {}\"]\n", wave + 1));
         for i in stacks {
-            out.push_str(&cat!(
-                "    subgraph s",
-                i,
-                "[\"",
-                plan.stacks[i].name,
-                "\"]\n"
-            ));
+            out.push_str(&format!("    subgraph s{i}[\"{}\"]\n", plan.stacks[i].name));
             for &n in &plan.stacks[i].nodes {
                 out.push_str(&format!(
                     "      n{}[\"{}\"]\n",
@@ -711,13 +704,7 @@ pub fn to_mermaid(plan: &Plan, model: &Model) -> String {
                 ));
             }
             if plan.stacks[i].phase2.is_some() {
-                out.push_str(&cat!(
-                    "      p",
-                    i,
-                    "[\"",
-                    phase_id(&plan.stacks[i]),
-                    "\"]\n"
-                ));
+                out.push_str(&format!("      p{i}[\"{}\"]\n", phase_id(&plan.stacks[i])));
             }
             out.push_str("    end\n");
         }
@@ -734,7 +721,7 @@ pub fn to_mermaid(plan: &Plan, model: &Model) -> String {
     }
     for (i, s) in plan.stacks.iter().enumerate() {
         for n in s.phase2.iter().flat_map(|p| &p.nodes) {
-            out.push_str(&cat!("  p", i, " -.->|phase 2| n", n.index(), "\n"));
+            out.push_str(&format!("  p{i} -.->|phase 2| n{}\n", n.index()));
         }
     }
     out

@@ -256,7 +256,7 @@ pub fn violation(kind: NameKind, name: &str) -> Option<(String, Option<char>)> {
             }
             for p in ["xn--", "sthree-", "amzn-s3-demo-"] {
                 if name.starts_with(p) {
-                    return Some((cat!("must not start with `", p, "`"), None));
+                    return Some((format!("must not start with `{p}`"), None));
                 }
             }
         }
@@ -276,11 +276,7 @@ pub fn violation(kind: NameKind, name: &str) -> Option<(String, Option<char>)> {
                 .find(|p| lower.starts_with(*p))
             {
                 return Some((
-                    cat!(
-                        "must not start with `",
-                        p,
-                        "`, which AWS keeps for its own documents"
-                    ),
+                    format!("must not start with `{p}`, which AWS keeps for its own documents"),
                     None,
                 ));
             }

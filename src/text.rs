@@ -38,8 +38,8 @@ impl<T: Piece + ?Sized> Piece for &T {
     }
 }
 
-/// Decimal digits of `n`.
-fn digits(mut n: u64) -> usize {
+/// Decimal digits of `n` (also the JSON measurer's, for numbers).
+pub(crate) fn digits(mut n: u64) -> usize {
     let mut d = 1;
     while n >= 10 {
         n /= 10;

@@ -451,7 +451,7 @@ fn check_version(svc: &Service, diags: &mut Vec<Diagnostic>) {
     let known: Vec<String> = table
         .iter()
         .filter(|v| v.engine == engine)
-        .map(|v| cat!("\"", v.version, "\""))
+        .map(|v| format!("\"{}\"", v.version))
         .collect();
     let newest = table
         .iter()
@@ -464,7 +464,7 @@ fn check_version(svc: &Service, diags: &mut Vec<Diagnostic>) {
         .map(|v| v.engine);
     let at = svc.attrs.origin("version").map_or(svc.span, |o| o.span);
     let label = match other {
-        Some(other) => cat!("a ", other, " version, not a ", engine, " one"),
+        Some(other) => format!("a {other} version, not a {engine} one"),
         None => format!(
             "not a {engine} version tapc knows for a global datastore: {}",
             known.join(", ")
@@ -498,7 +498,7 @@ fn check_active_active(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) 
     diags.push(
         Diagnostic::warning(
             "W240",
-            cat!("`", svc.name, "` takes writes only in the primary region"),
+            format!("`{}` takes writes only in the primary region", svc.name),
         )
         .label(strategy.span, "every region serves")
         .label(

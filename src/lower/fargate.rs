@@ -518,7 +518,7 @@ fn check_image(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
             crate::diag::quote(host)
         ),
         Registry::Ecr { region, .. } if region == primary && !replicated => {
-            cat!("the private registry of ", primary, ", the primary region, unreachable when it is down")
+            format!("the private registry of {primary}, the primary region, unreachable when it is down")
         }
         Registry::Ecr { .. } => return,
     };
@@ -532,17 +532,11 @@ fn check_image(p: &Partial, svc: &Service, diags: &mut Vec<Diagnostic>) {
         Registry::Ecr { path, .. } => path,
     };
     let path = crate::diag::visible(path);
-    let own = cat!(
-        "image = \"ACCOUNT.dkr.ecr.",
-        primary,
-        ".amazonaws.com/",
-        path,
-        "\""
-    );
+    let own = format!("image = \"ACCOUNT.dkr.ecr.{primary}.amazonaws.com/{path}\"");
     let help = if replicated {
-        cat!("push the image to the primary's private registry, which is replicated to every region: `", own, "`")
+        format!("push the image to the primary's private registry, which is replicated to every region: `{own}`")
     } else {
-        cat!("push the image to the primary's private registry and replicate it to every region: `registry = replicated` in the platform and `", own, "`")
+        format!("push the image to the primary's private registry and replicate it to every region: `registry = replicated` in the platform and `{own}`")
     };
     diags.push(
         Diagnostic::warning(

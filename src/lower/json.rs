@@ -361,13 +361,7 @@ fn member_len(key_len: usize, value: &Json, indent: usize) -> usize {
 
 /// The length of an integer's decimal text.
 fn int_len(i: i64) -> usize {
-    let mut n = i.unsigned_abs();
-    let mut len = 1 + usize::from(i < 0);
-    while n >= 10 {
-        n /= 10;
-        len += 1;
-    }
-    len
+    usize::from(i < 0) + crate::text::digits(i.unsigned_abs())
 }
 
 /// The length of a JSON string as `string` writes it, quotes included.

@@ -266,7 +266,7 @@ pub(super) fn check_secondaries(
     }
     let extra: Vec<String> = rep.regions[max..]
         .iter()
-        .map(|&r| cat!("`", p.regions[r].code, "`"))
+        .map(|&r| format!("`{}`", p.regions[r].code))
         .collect();
     // Every stateful service reaches every secondary (E304), so the platform
     // itself must have at most `max` secondaries.
