@@ -179,16 +179,77 @@ pub fn write_pretty(v: &Json, indent: usize, out: &mut impl Write) {
 /// and counting what the writer would write cost it a fifth of its time.
 pub fn pretty_len(v: &Json, indent: usize) -> usize {
     match v {
-        Json::Arr(a) if a.is_empty() => 2,
-        // The opening bracket; per item a newline and the inner indent
-        // before it, a comma after all but the last; then a newline, the
-        // indent and the closing bracket.
-        Json::Arr(a) => {
-            let items: usize = a.iter().map(|item| value_len(item, indent + 1)).sum();
-            items + a.len() * (2 + 2 * (indent + 1)) + 2 + 2 * indent
-        }
+        Json::Arr(a) => array_len(
+            a.len(),
+            a.iter().map(|item| value_len(item, indent + 1)).sum(),
+            indent,
+        ),
         Json::Obj(o) => object_len(o.len(), members_len(o, indent), indent),
         leaf => value_len(leaf, indent),
+    }
+}
+
+/// `pretty_len` of a value it takes, which it frees as it measures: `tapc
+/// check` measures each resource once and drops it, and one walk of the tree
+/// for both cost a third less than two (BENCHMARKS.md, Start-up).
+pub fn take_len(v: Json, indent: usize) -> usize {
+    match v {
+        Json::Arr(a) => array_len(
+            a.len(),
+            a.into_iter()
+                .map(|item| take_value_len(item, indent + 1))
+                .sum(),
+            indent,
+        ),
+        Json::Obj(o) => object_len(
+            o.len(),
+            o.0.into_iter()
+                .map(|(key, item)| {
+                    member(
+                        take_literal_len(key),
+                        take_value_len(item, indent + 1),
+                        indent,
+                    )
+                })
+                .sum(),
+            indent,
+        ),
+        leaf => take_value_len(leaf, indent),
+    }
+}
+
+/// `take_len`, with a leaf measured and freed in place (each arm is
+/// `value_len`'s: left to `drop`, a leaf cost a call more).
+#[inline(always)]
+fn take_value_len(v: Json, indent: usize) -> usize {
+    match v {
+        Json::Null => 4,
+        Json::Bool(b) => 4 + usize::from(!b),
+        Json::Int(i) => int_len(i),
+        Json::Str(s) => take_literal_len(s),
+        Json::Shared(v) => v.len + 2 * indent * v.newlines,
+        Json::Arr(_) | Json::Obj(_) => take_len(v, indent),
+    }
+}
+
+/// `literal_len` of a string it takes and frees.
+#[inline(always)]
+fn take_literal_len(s: Str) -> usize {
+    match s {
+        Cow::Owned(s) => string_len(&s),
+        borrowed => literal_len(&borrowed),
+    }
+}
+
+/// The length of an array of `count` items written at `indent`, whose items
+/// take `items` bytes: per item a newline and the inner indent before it, a
+/// comma after all but the last; the brackets, and the newline and indent
+/// before the closing one.
+fn array_len(count: usize, items: usize, indent: usize) -> usize {
+    if count == 0 {
+        2
+    } else {
+        items + count * (2 + 2 * (indent + 1)) + 2 + 2 * indent
     }
 }
 
@@ -354,9 +415,22 @@ pub fn entry_len(key: &str, value: &Json, indent: usize) -> usize {
     member_len(string_len(key), value, indent)
 }
 
+/// `entry_len` of a member it takes, which it frees as it measures
+/// (`take_len`).
+pub fn take_entry_len(key: &str, value: Json, indent: usize) -> usize {
+    member(string_len(key), take_value_len(value, indent + 1), indent)
+}
+
 /// `entry_len` of a key that takes `key_len` bytes, quotes included.
 fn member_len(key_len: usize, value: &Json, indent: usize) -> usize {
-    key_len + 2 + value_len(value, indent + 1) + 2 + 2 * (indent + 1)
+    member(key_len, value_len(value, indent + 1), indent)
+}
+
+/// What a member whose key and value take `key_len` and `value_len` bytes
+/// adds to an object written at `indent`: the colon and space, and the
+/// newline, indent and comma around it.
+fn member(key_len: usize, value_len: usize, indent: usize) -> usize {
+    key_len + 2 + value_len + 2 + 2 * (indent + 1)
 }
 
 /// The length of an integer's decimal text.
@@ -722,6 +796,11 @@ mod tests {
                 let mut text = String::new();
                 write_pretty(v, indent, &mut text);
                 assert_eq!(pretty_len(v, indent), text.len(), "{text}");
+                assert_eq!(take_len(v.clone(), indent), text.len(), "{text}");
+                assert_eq!(
+                    take_entry_len("k\"", v.clone(), indent),
+                    entry_len("k\"", v, indent)
+                );
                 let compact = v.to_compact();
                 assert_eq!(compact_len(v), compact.len(), "{compact}");
             }

@@ -734,7 +734,7 @@ impl<'m> Ctx<'m> {
             let t = &mut self.templates[self.stack];
             for (key, value) in t.resources.drain_from(from) {
                 t.measured.0 += 1;
-                t.measured.1 += json::entry_len(&key, &value, 1);
+                t.measured.1 += json::take_entry_len(&key, value, 1);
             }
         }
     }
@@ -1000,12 +1000,12 @@ impl<'m> Ctx<'m> {
             .expect("a stack is written before it is final");
         let keys = outputs.keys().map(String::from).collect();
         let head_len =
-            HEAD.len() + json::pretty_len(&Json::from(self.description(s)), 1) + RESOURCES.len();
+            HEAD.len() + json::take_len(Json::from(self.description(s)), 1) + RESOURCES.len();
         if self.measure {
             let outputs_len = if outputs.is_empty() {
                 0
             } else {
-                OUTPUTS.len() + json::pretty_len(&Json::Obj(outputs), 1)
+                OUTPUTS.len() + json::take_len(Json::Obj(outputs), 1)
             };
             return (
                 resources,
