@@ -13,7 +13,7 @@
 //! The gutter's line numbers and the header's `line:column` come from the
 //! file's `LineIndex`, as JSON's and SARIF's do.
 
-use std::fmt;
+use std::fmt::{self, Write};
 use std::ops::Range;
 
 use super::{is_invisible, Diagnostic, FileId, Report, Severity, SourceFile, BOM};
@@ -28,6 +28,12 @@ const CUT: &str = "…";
 
 /// Renders human-readable reports; `color` only when writing to a terminal.
 pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
+    render(reports, color, true)
+}
+
+/// `render_human`, drawing the reports `draw_one_line` can draw with it if
+/// `ours` (tests compare it with miette's).
+fn render(reports: &[Report<'_>], color: bool, ours: bool) -> String {
     use miette::{GraphicalReportHandler, GraphicalTheme};
     let theme = if color {
         GraphicalTheme::unicode()
@@ -49,19 +55,138 @@ pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
     for report in reports {
         for diag in report.diagnostics {
             let excerpt = Excerpt::new(report, diag);
-            let ours = plain(&diag.message) && diag.help.as_deref().is_none_or(plain);
-            let view = MietteView {
-                diag,
-                excerpt: &excerpt,
-                prewrapped: ours,
-            };
-            let handler = if ours { &prewrapped } else { &wrapping };
-            // Writing into a String cannot fail.
-            let _ = handler.render_report(&mut out, &view);
+            let plain_text = plain(&diag.message) && diag.help.as_deref().is_none_or(plain);
+            if !(ours && plain_text && !color && draw_one_line(&mut out, diag, &excerpt)) {
+                let view = MietteView {
+                    diag,
+                    excerpt: &excerpt,
+                    prewrapped: plain_text,
+                };
+                let handler = if plain_text { &prewrapped } else { &wrapping };
+                // Writing into a String cannot fail.
+                let _ = handler.render_report(&mut out, &view);
+            }
             out.push('\n');
         }
     }
     out
+}
+
+/// Draws the report of the commonest diagnostic as miette draws it without
+/// colour, and says whether it did: one label, on one line, with its text on
+/// one line, the label's line and the lines around it printable ASCII (so
+/// that a byte is a column), and a `plain` message and help. miette took a
+/// tenth of `tapc check`'s instructions for the reference program's two
+/// warnings (BENCHMARKS.md, Start-up); a test holds the two drawings to the
+/// same text.
+fn draw_one_line(out: &mut String, diag: &Diagnostic, excerpt: &Excerpt<'_>) -> bool {
+    use miette::SourceCode;
+    let ([label], [span]) = (diag.labels.as_slice(), excerpt.labels.as_slice()) else {
+        return false;
+    };
+    if span.is_empty() || label.text.is_empty() || label.text.contains('\n') {
+        return false;
+    }
+    let at = miette::SourceSpan::new(span.start.into(), span.len());
+    // The lines miette reads: the label's, and one of context either side.
+    let (Ok(context), Ok(primary)) = (excerpt.read_span(&at, 1, 1), excerpt.read_span(&at, 0, 0))
+    else {
+        return false;
+    };
+    let Some(text) = std::str::from_utf8(context.data())
+        .ok()
+        .filter(|t| !t.is_empty() && t.bytes().all(|b| matches!(b, b' '..=b'~' | b'\n')))
+    else {
+        return false;
+    };
+    // (number, offset, text) of each line, split as miette splits them.
+    let mut lines = Vec::with_capacity(3);
+    let (mut offset, mut number) = (context.span().offset(), context.line());
+    for line in text.split_inclusive('\n') {
+        number += 1;
+        lines.push((number, offset, line.trim_end_matches('\n')));
+        offset += line.len();
+    }
+    let Some(&(_, line_start, line_text)) = lines
+        .iter()
+        .find(|&&(_, start, text)| (start..start + text.len()).contains(&span.start))
+    else {
+        return false;
+    };
+    if span.end > line_start + line_text.len() {
+        return false;
+    }
+    let width = crate::text::digits(number as u64);
+    let (from, to) = (span.start - line_start, span.end - line_start);
+    let mid = (from + to) / 2;
+    let icon = match diag.severity {
+        Severity::Error => "×",
+        Severity::Warning => "⚠",
+    };
+    let gutter = " ".repeat(width + 2);
+    out.push_str(diag.code);
+    out.push_str("\n\n");
+    indent(
+        out,
+        &wrap(&diag.message, MESSAGE_WIDTH),
+        &format!("  {icon} "),
+        "  │ ",
+    );
+    let file = primary.name().unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{gutter}╭─[{file}:{}:{}]",
+        primary.line() + 1,
+        primary.column() + 1
+    );
+    for &(number, start, text) in &lines {
+        let _ = writeln!(out, " {number:>width$} │ {text}");
+        if start == line_start {
+            let _ = writeln!(
+                out,
+                " {:width$} · {}{}┬{}",
+                "",
+                " ".repeat(from),
+                "─".repeat(mid - from),
+                "─".repeat(to - mid - 1)
+            );
+            let _ = writeln!(
+                out,
+                " {:width$} · {}╰── {}",
+                "",
+                " ".repeat(mid),
+                label.text
+            );
+        }
+    }
+    out.push_str(&gutter);
+    out.push_str("╰────\n");
+    if let Some(help) = &diag.help {
+        indent(out, &wrap(help, HELP_WIDTH), "  help: ", "        ");
+    }
+    true
+}
+
+/// Writes `text`'s lines, the first after `first`, the others after `rest`
+/// (trimmed before a blank line), and a line end: miette's indenting of a
+/// text it does not wrap.
+fn indent(out: &mut String, text: &str, first: &str, rest: &str) {
+    for (i, line) in text.split_terminator('\n').enumerate() {
+        let prefix = if i == 0 { first } else { rest };
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(if line.trim().is_empty() {
+            prefix.trim_end()
+        } else {
+            prefix
+        });
+        out.push_str(line);
+    }
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push('\n');
 }
 
 /// The width miette draws reports in; a message's lines take 4 columns
@@ -98,6 +223,10 @@ fn wrap(text: &str, width: usize) -> String {
             c.width().unwrap_or(0)
         }
     };
+    // A line that fits, as most messages do, is left as it is.
+    if text.len() <= width && text.is_ascii() && !text.ends_with(' ') {
+        return text.to_string();
+    }
     // (start, end without its spaces, width) of each word, or piece of one.
     let mut pieces: Vec<(usize, usize, usize)> = Vec::new();
     let mut words: Vec<(usize, usize)> = Vec::new();
@@ -489,21 +618,92 @@ impl miette::Diagnostic for MietteView<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diag::{LineIndex, Span};
 
     /// `wrap` and miette's indenting give what miette's own wrapping (textwrap's
     /// `fill` with `render_human`'s options) gives, for generated texts: words
     /// of every length up to past a line, runs of spaces, wide and zero-width
     /// characters, and texts that are not `plain` left to miette.
-    #[test]
-    fn wrap_breaks_lines_as_textwrap_does() {
-        let alphabet = ['a', 'b', '-', '`', '/', 'é', '…', '漢', '\u{301}', '$', '{'];
-        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = |n: usize| {
+    /// Numbers below `n` from an xorshift generator, the same every run.
+    fn numbers(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |n: usize| {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             (seed % n as u64) as usize
-        };
+        }
+    }
+
+    /// `draw_one_line` draws what miette draws, for generated files of
+    /// printable ASCII (now and then a tab or a wide character, which leave
+    /// the drawing to miette) and a label on one of their lines: gutters of
+    /// one to four digits, labels at the first and last lines and columns,
+    /// files with and without a final line end, messages and helps of one
+    /// line and of several.
+    #[test]
+    fn draws_one_line_labels_as_miette_does() {
+        let mut next = numbers(0x9e37_79b9_7f4a_7c15);
+        let mut drawn = 0;
+        for round in 0..2_000 {
+            let lines = 1 + next([3, 30, 300, 1_500][round % 4]);
+            let mut text = String::new();
+            for i in 0..lines {
+                for _ in 0..next(40) {
+                    text.push(match next(800) {
+                        0 => '\t',
+                        1 => 'é',
+                        k => char::from(b' ' + (k * 7 % 95) as u8),
+                    });
+                }
+                if i + 1 < lines || next(2) == 0 {
+                    text.push('\n');
+                }
+            }
+            let index = LineIndex::new(&text);
+            let line = next(lines);
+            let (start, end) = (index.line_start(line), index.line_end(line));
+            if start == end {
+                continue;
+            }
+            let from = start + next(end - start);
+            // Now and then to the line end, past it or into the next line.
+            let to = (from + 1 + next(end - from + 3)).min(text.len());
+            let words = |n: usize, next: &mut dyn FnMut(usize) -> usize| {
+                (0..n)
+                    .map(|_| "word".repeat(1 + next(5)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let message = words(1 + next(30), &mut next);
+            let label = words(1 + next(4), &mut next);
+            let mut diag = if next(2) == 0 {
+                Diagnostic::error("E101", message)
+            } else {
+                Diagnostic::warning("W201", message)
+            }
+            .label(Span::new(FileId::ROOT, from, to), label);
+            if next(3) > 0 {
+                diag = diag.help(words(1 + next(40), &mut next));
+            }
+            let file = SourceFile::new("dir/x.tap", text);
+            let diags = [diag];
+            let reports = [Report::single(&file, &diags)];
+            let excerpt = Excerpt::new(&reports[0], &diags[0]);
+            drawn += usize::from(draw_one_line(&mut String::new(), &diags[0], &excerpt));
+            assert_eq!(
+                render(&reports, false, true),
+                render(&reports, false, false),
+                "{:?} at {from}..{to}",
+                file.text
+            );
+        }
+        assert!(drawn > 1_000, "{drawn} drawn here");
+    }
+
+    #[test]
+    fn wrap_breaks_lines_as_textwrap_does() {
+        let alphabet = ['a', 'b', '-', '`', '/', 'é', '…', '漢', '\u{301}', '$', '{'];
+        let mut next = numbers(0x2545_f491_4f6c_dd1d);
         let mut checked = 0;
         for _ in 0..3_000 {
             let mut text = String::new();
