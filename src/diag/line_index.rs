@@ -58,7 +58,7 @@ impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let bytes = text.as_bytes();
         let line_starts = std::iter::once(0)
-            .chain(memchr_all(bytes, b'\n').map(|i| i + 1))
+            .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1))
             .collect();
         let mut blocks = Vec::with_capacity(bytes.len() / BLOCK + 1);
         let (mut chars, mut units) = (0, 0);
@@ -132,15 +132,6 @@ impl LineIndex {
             column_byte: offset - start + 1,
         }
     }
-}
-
-/// Every index of `needle` in `haystack`.
-fn memchr_all(haystack: &[u8], needle: u8) -> impl Iterator<Item = usize> + '_ {
-    haystack
-        .iter()
-        .enumerate()
-        .filter(move |&(_, &b)| b == needle)
-        .map(|(i, _)| i)
 }
 
 #[cfg(test)]

@@ -388,12 +388,19 @@ fn function_len((name, argument): &(Str, Json)) -> usize {
 /// resource's.
 fn sub_len(text: &str) -> usize {
     let mut len = string_len(text);
-    let mut rest = text;
-    while let Some(start) = rest.as_bytes().windows(2).position(|w| w == b"${") {
-        let Some(end) = rest[start..].find('}') else {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    // Each `${`, and the first `}` after it.
+    while let Some(dollar) = memchr::memchr(b'$', &bytes[at..]) {
+        let start = at + dollar;
+        if bytes.get(start + 1) != Some(&b'{') {
+            at = start + 1;
+            continue;
+        }
+        let Some(end) = memchr::memchr(b'}', &bytes[start..]) else {
             break;
         };
-        let placeholder = &rest[start..start + end + 1];
+        let placeholder = &text[start..=start + end];
         let value = match placeholder {
             "${AWS::Partition}" => "aws-us-gov".len(),
             "${AWS::AccountId}" => 12,
@@ -402,7 +409,7 @@ fn sub_len(text: &str) -> usize {
             _ => MAX_RESOLVED,
         };
         len = len - string_len(placeholder) + 2 + value;
-        rest = &rest[start + end + 1..];
+        at = start + end + 1;
     }
     len
 }
