@@ -1,7 +1,7 @@
 //! The checked model: the checker's output and the input of the graph and
 //! lowering stages. Params are substituted, defaults filled, references resolved.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use crate::diag::Span;
 use crate::stdlib::Kind;
@@ -85,8 +85,8 @@ pub fn duration(ms: u64) -> String {
     let mut rest = ms;
     for (unit, name) in units {
         if rest >= unit {
-            // Writing to a String cannot fail.
-            let _ = write!(out, "{}{name}", rest / unit);
+            crate::text::put_decimal(rest / unit, &mut out);
+            out.push_str(name);
             rest %= unit;
         }
     }

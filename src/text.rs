@@ -48,7 +48,8 @@ pub(crate) fn digits(mut n: u64) -> usize {
     d
 }
 
-fn put_decimal(mut n: u64, out: &mut String) {
+/// Appends `n` in decimal.
+pub(crate) fn put_decimal(mut n: u64, out: &mut String) {
     let mut buf = [0u8; 20];
     let mut at = buf.len();
     loop {
