@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use crate::model::{duration, Model, Role};
+use crate::text::repeat;
 
 pub fn check(model: &Model) -> String {
     let mut out = String::new();
@@ -102,17 +103,13 @@ fn term(out: &mut String, name: &str, ms: u64) {
 /// `text` left-aligned in `width` characters, as `{:<width$}` writes it.
 fn left(out: &mut String, text: &str, width: usize) {
     out.push_str(text);
-    spaces(out, width.saturating_sub(text.chars().count()));
+    repeat(out, ' ', width.saturating_sub(text.chars().count()));
 }
 
 /// `text` right-aligned in `width` characters, as `{:>width$}` writes it.
 fn right(out: &mut String, text: &str, width: usize) {
-    spaces(out, width.saturating_sub(text.chars().count()));
+    repeat(out, ' ', width.saturating_sub(text.chars().count()));
     out.push_str(text);
-}
-
-fn spaces(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
 }
 
 /// What `tapc build` wrote, how to deploy it, and how to fail over.

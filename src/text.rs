@@ -66,6 +66,11 @@ pub(crate) fn put_decimal(mut n: u64, out: &mut String) {
     }
 }
 
+/// Appends `n` copies of `c` (padding and the report's rules).
+pub(crate) fn repeat(out: &mut String, c: char, n: usize) {
+    out.extend(std::iter::repeat_n(c, n));
+}
+
 macro_rules! unsigned {
     ($($t:ty),*) => {$(
         impl Piece for $t {

@@ -372,7 +372,7 @@ pub(crate) struct Partial<'a> {
 
 /// "a `fargate` service", "an `s3` service".
 pub(crate) fn a_kind(kind: &str) -> String {
-    crate::text::cat!(article(kind), " `", kind, "` service")
+    format!("{} `{kind}` service", article(kind))
 }
 
 /// The article of `word` read aloud: "an" before a vowel, and before a

@@ -17,7 +17,7 @@ use std::fmt;
 use std::ops::Range;
 
 use super::{is_invisible, Diagnostic, FileId, Report, Severity, SourceFile, BOM};
-use crate::text::{digits, put_decimal};
+use crate::text::{digits, put_decimal, repeat};
 
 /// Lines longer than this (in bytes) are cut to windows around the labels.
 const LONG_LINE: usize = 240;
@@ -133,7 +133,6 @@ fn draw_one_line(out: &mut String, diag: &Diagnostic, excerpt: &Excerpt<'_>) -> 
         &format!("  {icon} "),
         "  │ ",
     );
-    let repeat = |out: &mut String, c: char, n: usize| out.extend(std::iter::repeat_n(c, n));
     repeat(out, ' ', gutter);
     out.push_str("╭─[");
     out.push_str(primary.name().unwrap_or_default());
@@ -637,10 +636,6 @@ mod tests {
     use super::*;
     use crate::diag::{LineIndex, Span};
 
-    /// `wrap` and miette's indenting give what miette's own wrapping (textwrap's
-    /// `fill` with `render_human`'s options) gives, for generated texts: words
-    /// of every length up to past a line, runs of spaces, wide and zero-width
-    /// characters, and texts that are not `plain` left to miette.
     /// Numbers below `n` from an xorshift generator, the same every run.
     fn numbers(mut seed: u64) -> impl FnMut(usize) -> usize {
         move |n: usize| {
@@ -717,6 +712,10 @@ mod tests {
         assert!(drawn > 1_000, "{drawn} drawn here");
     }
 
+    /// `wrap` and miette's indenting give what miette's own wrapping (textwrap's
+    /// `fill` with `render_human`'s options) gives, for generated texts: words
+    /// of every length up to past a line, runs of spaces, wide and zero-width
+    /// characters, and texts that are not `plain` left to miette.
     #[test]
     fn wrap_breaks_lines_as_textwrap_does() {
         // ASCII first: half the texts are made of it alone.

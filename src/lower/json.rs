@@ -191,7 +191,7 @@ pub fn pretty_len(v: &Json, indent: usize) -> usize {
 
 /// `pretty_len` of a value it takes, which it frees as it measures: `tapc
 /// check` measures each resource once and drops it, and one walk of the tree
-/// for both cost a third less than two (BENCHMARKS.md, Start-up).
+/// for both cost a fifth less than two (BENCHMARKS.md, Start-up).
 pub fn take_len(v: Json, indent: usize) -> usize {
     match v {
         Json::Arr(a) => array_len(

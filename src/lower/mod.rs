@@ -332,7 +332,7 @@ fn planned_name(model: &Model, kind: NameKind, name: &str, diags: &mut Vec<Diagn
         Diagnostic::error("E601", format!("the {} `{name}` {reason}", kind.describe()))
             .label(
                 model.platform.name_span,
-                cat!("the platform name makes the ", kind.describe(), " invalid"),
+                format!("the platform name makes the {} invalid", kind.describe()),
             )
             .help(help),
     );
