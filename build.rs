@@ -76,14 +76,23 @@ fn symbol_order() {
         return;
     }
     let env = |k: &str| std::env::var(k).unwrap_or_default();
-    let order = std::path::Path::new(&env("CARGO_MANIFEST_DIR")).join(ORDER);
+    let out = std::path::PathBuf::from(env("OUT_DIR"));
+    // The linker reads the list from OUT_DIR: Cargo rewrites OUT_DIR in a
+    // build script's output when the target directory moves, not a path
+    // into the sources (a moved checkout's next release build failed to
+    // link, naming the list at its old place).
+    let order = out.join("tapc.order");
+    std::fs::copy(
+        std::path::Path::new(&env("CARGO_MANIFEST_DIR")).join(ORDER),
+        &order,
+    )
+    .expect("layout/tapc.order is readable and OUT_DIR writable");
     let args = [
         format!("-Wl,--symbol-ordering-file={}", order.display()),
         // Functions the list names that this build does not have (renamed,
         // inlined, another compiler's) are skipped without a word.
         "-Wl,--no-warn-symbol-ordering".to_string(),
     ];
-    let out = std::path::PathBuf::from(env("OUT_DIR"));
     let probe = out.join("order_probe.rs");
     std::fs::write(&probe, "fn main() {}\n").expect("OUT_DIR is writable");
     let mut rustc = std::process::Command::new(env("RUSTC"));
