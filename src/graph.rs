@@ -175,10 +175,14 @@ pub fn plan(
     weight: Weight,
     limit: [usize; 3],
 ) -> Plan {
+    // Room for the nodes and edges of a usual platform: growing the maps runs
+    // their rehash, whose first run costs more than the memory (BENCHMARKS.md,
+    // Start-up).
+    let nodes = (1 + model.services.len() + 2 * model.endpoints.len()) * (model.regions.len() + 1);
     let mut b = Builder {
-        graph: DiGraph::new(),
-        index: Default::default(),
-        edges: Default::default(),
+        graph: DiGraph::with_capacity(nodes, 4 * nodes),
+        index: FxHashMap::with_capacity_and_hasher(nodes, Default::default()),
+        edges: FxHashSet::with_capacity_and_hasher(4 * nodes, Default::default()),
     };
     let primary = model.primary();
     let regions = 0..model.regions.len();

@@ -81,7 +81,9 @@ pub fn read_source(
         return Err(directory());
     }
     // Its size, so that it is read in one go, not in doubling reads.
-    read_program(shown.to_string(), id, file, meta.len()).map_err(reason)
+    // (As `shown` writes it, without the formatting machinery.)
+    let name = path.to_string_lossy().into_owned();
+    read_program(name, id, file, meta.len()).map_err(reason)
 }
 
 /// Reads a source file from `input` (a file, standard input), named `name` in

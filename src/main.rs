@@ -355,6 +355,11 @@ fn check(
         Format::Github => print_out(&tapc::diag::render_github(&reports))?,
         Format::Gitlab => print_out(&format!("{:#}\n", tapc::diag::render_gitlab(&reports)))?,
     }
+    // The process ends next: freeing the programs would only run their
+    // destructors' code, for the first time and to no purpose (BENCHMARKS.md,
+    // Start-up).
+    drop(reports);
+    std::mem::forget(programs);
     if unreadable > 0 {
         if paths.len() > 1 {
             eprintln!(

@@ -91,10 +91,14 @@ pub fn check(file: &File, given: Given) -> Result<Checked, UnknownParam> {
     }
 
     // Service names first: references may point forward.
-    let mut service_names: HashMap<String, usize> = HashMap::default();
+    // Sized for every item: growing a map runs its rehash, whose first run
+    // costs more than the memory (BENCHMARKS.md, Start-up).
+    let mut service_names: HashMap<String, usize> =
+        HashMap::with_capacity_and_hasher(file.items.len(), Default::default());
     // Names in lower case: AWS keeps DB cluster and ElastiCache identifiers in
     // lower case, so `Ledger` and `ledger` would name one cluster.
-    let mut lower_names: HashMap<String, usize> = HashMap::default();
+    let mut lower_names: HashMap<String, usize> =
+        HashMap::with_capacity_and_hasher(file.items.len(), Default::default());
     let mut service_decls = Vec::new();
     for item in &file.items {
         if let ItemKind::Service { name, kind, body } = &item.kind {
@@ -467,8 +471,10 @@ fn params(
     given: Given,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<HashMap<String, Param>, UnknownParam> {
-    let mut out: HashMap<String, Param> = HashMap::default();
-    let mut types: HashMap<String, (&str, Span)> = HashMap::default();
+    let mut out: HashMap<String, Param> =
+        HashMap::with_capacity_and_hasher(file.items.len(), Default::default());
+    let mut types: HashMap<String, (&str, Span)> =
+        HashMap::with_capacity_and_hasher(file.items.len(), Default::default());
     for item in &file.items {
         let ItemKind::Param { name, ty, default } = &item.kind else {
             continue;

@@ -64,7 +64,8 @@ impl Resolver<'_> {
             blocks: Vec::new(),
             refs: Vec::new(),
         };
-        let mut seen: HashMap<&str, Span> = HashMap::default();
+        let mut seen: HashMap<&str, Span> =
+            HashMap::with_capacity_and_hasher(body.attrs.len(), Default::default());
         // Fields an unknown attribute was taken for: not reported missing as well.
         let mut guessed: Vec<&str> = Vec::new();
         for attr in &body.attrs {
@@ -590,7 +591,8 @@ impl Resolver<'_> {
             _ => vec![v],
         };
         let mut out = Vec::new();
-        let mut named = rustc_hash::FxHashSet::default();
+        let mut named =
+            rustc_hash::FxHashSet::with_capacity_and_hasher(items.len(), Default::default());
         for item in items {
             if let ValueKind::Symbol(s) = item.kind {
                 match self.services.get(s) {

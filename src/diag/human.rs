@@ -35,6 +35,34 @@ pub fn render_human(reports: &[Report<'_>], color: bool) -> String {
 /// `render_human`, drawing the reports `draw_one_line` can draw with it if
 /// `ours` (tests compare it with miette's).
 fn render(reports: &[Report<'_>], color: bool, ours: bool) -> String {
+    // Built only for a report `draw_one_line` cannot draw: the reference
+    // program's warnings need neither.
+    let mut handlers = None;
+    let mut out = String::new();
+    for report in reports {
+        for diag in report.diagnostics {
+            let excerpt = Excerpt::new(report, diag);
+            let plain_text = plain(&diag.message) && diag.help.as_deref().is_none_or(plain);
+            if !(ours && plain_text && !color && draw_one_line(&mut out, diag, &excerpt)) {
+                let view = MietteView {
+                    diag,
+                    excerpt: &excerpt,
+                    prewrapped: plain_text,
+                };
+                let [wrapping, prewrapped] = handlers.get_or_insert_with(|| miette_handlers(color));
+                let handler = if plain_text { prewrapped } else { wrapping };
+                // Writing into a String cannot fail.
+                let _ = handler.render_report(&mut out, &view);
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// miette's report handlers: one wrapping the message and help, and one
+/// for text `wrap` has wrapped already.
+fn miette_handlers(color: bool) -> [miette::GraphicalReportHandler; 2] {
     use miette::{GraphicalReportHandler, GraphicalTheme};
     let theme = if color {
         GraphicalTheme::unicode()
@@ -52,25 +80,7 @@ fn render(reports: &[Report<'_>], color: bool, ours: bool) -> String {
     // Most messages and help lines are wrapped here, as `wrapping` would:
     // textwrap took half of drawing a report.
     let prewrapped = wrapping.clone().with_wrap_lines(false);
-    let mut out = String::new();
-    for report in reports {
-        for diag in report.diagnostics {
-            let excerpt = Excerpt::new(report, diag);
-            let plain_text = plain(&diag.message) && diag.help.as_deref().is_none_or(plain);
-            if !(ours && plain_text && !color && draw_one_line(&mut out, diag, &excerpt)) {
-                let view = MietteView {
-                    diag,
-                    excerpt: &excerpt,
-                    prewrapped: plain_text,
-                };
-                let handler = if plain_text { &prewrapped } else { &wrapping };
-                // Writing into a String cannot fail.
-                let _ = handler.render_report(&mut out, &view);
-            }
-            out.push('\n');
-        }
-    }
-    out
+    [wrapping, prewrapped]
 }
 
 /// Draws the report of the commonest diagnostic as miette draws it without

@@ -591,7 +591,8 @@ fn tags(model: &Model, region: usize) -> Json {
 /// Logical-ID stems, made unique where two names differ only in `-`/`_`.
 fn logical_stems(model: &Model) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(model.services.len());
-    let mut seen = rustc_hash::FxHashSet::default();
+    let mut seen =
+        rustc_hash::FxHashSet::with_capacity_and_hasher(model.services.len(), Default::default());
     for (i, s) in model.services.iter().enumerate() {
         let camel = camel(&s.name);
         let mut stem = camel.clone();
